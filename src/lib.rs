@@ -1,0 +1,15 @@
+//! harness: a load, chaos and conformance test harness for LLM-backed HTTP services.
+//!
+//! The crate is laid out in the order a run flows through it:
+//! [`plan`] (validated options) → [`environment`] (Postgres, Redis, the fault layer and the
+//! LLM fake) → load and chaos → scoring → reports. The engine knows nothing of clap; the
+//! command line lives in [`cli`] and only builds plans.
+
+pub mod cli;
+pub mod environment;
+pub mod exit;
+pub mod faults;
+pub mod llm;
+pub mod net;
+pub mod plan;
+pub mod shutdown;

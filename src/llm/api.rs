@@ -1,0 +1,122 @@
+//! The slice of the Anthropic Messages API the fake speaks: request validation, the
+//! success body and the error bodies, with the real field names and error types.
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// The request fields the fake validates. Everything else is accepted and ignored,
+/// as the real API does with fields it does not need.
+#[derive(Debug, Deserialize)]
+pub struct MessagesRequest {
+    /// Model name; echoed back in the response.
+    pub model: Option<String>,
+    /// Upper bound on output tokens; required by the real API.
+    pub max_tokens: Option<u64>,
+    /// Conversation turns; must be non-empty.
+    pub messages: Option<Vec<Value>>,
+    /// Optional system prompt; counted towards input tokens.
+    pub system: Option<Value>,
+}
+
+/// A validated request: what the response generator needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidRequest {
+    /// The model asked for.
+    pub model: String,
+    /// The output token cap.
+    pub max_tokens: u64,
+    /// A rough input token count (4 characters a token), for `usage`.
+    pub input_tokens: u64,
+}
+
+/// Parses and validates a request body, or returns the message of an
+/// `invalid_request_error` as the real API would word it.
+pub fn validate(body: &[u8]) -> Result<ValidRequest, String> {
+    let req: MessagesRequest =
+        serde_json::from_slice(body).map_err(|e| format!("request body is not valid JSON: {e}"))?;
+    let model = match req.model {
+        Some(m) if !m.trim().is_empty() => m,
+        _ => return Err("model: Field required".into()),
+    };
+    let max_tokens = match req.max_tokens {
+        Some(0) => return Err("max_tokens: must be greater than or equal to 1".into()),
+        Some(n) => n,
+        None => return Err("max_tokens: Field required".into()),
+    };
+    let messages = match req.messages {
+        Some(m) if !m.is_empty() => m,
+        Some(_) => return Err("messages: at least one message is required".into()),
+        None => return Err("messages: Field required".into()),
+    };
+    let chars: usize = messages.iter().map(|m| m.to_string().len()).sum::<usize>()
+        + req.system.map(|s| s.to_string().len()).unwrap_or(0);
+    Ok(ValidRequest {
+        model,
+        max_tokens,
+        input_tokens: (chars as u64).div_ceil(4).max(1),
+    })
+}
+
+/// The error body shape shared by every API error.
+pub fn error_body(error_type: &str, message: &str) -> Value {
+    json!({"type": "error", "error": {"type": error_type, "message": message}})
+}
+
+/// A successful `message` response.
+pub fn message_body(id: &str, req: &ValidRequest, text: &str, output_tokens: u64) -> Value {
+    let stop_reason = if output_tokens >= req.max_tokens {
+        "max_tokens"
+    } else {
+        "end_turn"
+    };
+    json!({
+        "id": id,
+        "type": "message",
+        "role": "assistant",
+        "content": [{"type": "text", "text": text}],
+        "model": req.model,
+        "stop_reason": stop_reason,
+        "stop_sequence": null,
+        "usage": {"input_tokens": req.input_tokens, "output_tokens": output_tokens},
+    })
+}
+
+/// Deterministic filler text of about `tokens` tokens (one word a token).
+pub fn filler_text(tokens: u64) -> String {
+    const WORDS: [&str; 8] = [
+        "Based", "on", "the", "available", "account", "data,", "the", "summary",
+    ];
+    (0..tokens.max(1))
+        .map(|i| WORDS[i as usize % WORDS.len()])
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_each_missing_field_with_its_name() {
+        let cases = [
+            (r#"{"max_tokens":5,"messages":[{"role":"user","content":"x"}]}"#, "model"),
+            (r#"{"model":"m","messages":[{"role":"user","content":"x"}]}"#, "max_tokens"),
+            (r#"{"model":"m","max_tokens":5,"messages":[]}"#, "messages"),
+            (r#"{"model":"m","max_tokens":5}"#, "messages"),
+            ("not json", "JSON"),
+        ];
+        for (body, field) in cases {
+            let err = validate(body.as_bytes()).expect_err(body);
+            assert!(err.contains(field), "{body}: {err}");
+        }
+    }
+
+    #[test]
+    fn accepts_a_minimal_request() {
+        let ok = validate(br#"{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"hello"}]}"#)
+            .expect("valid");
+        assert_eq!(ok.model, "m");
+        assert_eq!(ok.max_tokens, 5);
+        assert!(ok.input_tokens >= 1);
+    }
+}

@@ -1,0 +1,211 @@
+//! A fake of the LLM API (Anthropic Messages API shape) on wiremock, with a seeded
+//! latency model and failure injection that can be switched while it runs.
+//!
+//! wiremock keeps a clone of every matched request, even with recording disabled, so a
+//! long run would grow without bound. The fake therefore rotates: once `rotate_after`
+//! requests have been retained it resets the server and mounts the mock again, which
+//! frees them. It prefers a quiet moment (no call for 2 ms) and forces the rotation at
+//! twice the threshold. A request that lands in the microseconds between reset and
+//! remount gets wiremock's 404; `rotations()` says how often that window opened.
+
+mod api;
+mod failure;
+mod profile;
+mod responder;
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer};
+
+pub use api::{validate, ValidRequest};
+pub use failure::{FailStatus, FailureMode};
+pub use profile::{find_profile, load_profiles, LatencyProfile};
+
+use responder::{Responder, Shared};
+
+/// How to start the fake.
+#[derive(Debug, Clone)]
+pub struct LlmFakeConfig {
+    /// The latency model.
+    pub profile: LatencyProfile,
+    /// Seed for latency and failure draws, so runs are repeatable.
+    pub seed: u64,
+    /// How many recent request bodies to keep for assertions.
+    pub history: usize,
+    /// Retained requests that trigger a rotation (see the module docs).
+    pub rotate_after: u64,
+}
+
+impl Default for LlmFakeConfig {
+    fn default() -> Self {
+        LlmFakeConfig {
+            profile: LatencyProfile::instant(),
+            seed: 0x5eed,
+            history: 256,
+            rotate_after: 5_000,
+        }
+    }
+}
+
+/// Errors starting the fake.
+#[derive(Debug, thiserror::Error)]
+pub enum LlmFakeError {
+    /// The loopback listener could not be bound.
+    #[error("LLM fake: cannot bind a loopback port: {0}")]
+    Bind(#[source] std::io::Error),
+    /// The configured profile is not usable.
+    #[error("LLM fake: invalid latency profile: {0}")]
+    Profile(String),
+}
+
+/// A running LLM fake. Dropping it stops the server.
+#[derive(Debug)]
+pub struct LlmFake {
+    server: Arc<MockServer>,
+    control: LlmControl,
+    rotator: tokio::task::JoinHandle<()>,
+}
+
+impl LlmFake {
+    /// Starts the fake on a free loopback port.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), harness::llm::LlmFakeError> {
+    /// use harness::llm::{LlmFake, LlmFakeConfig};
+    /// let fake = LlmFake::start(LlmFakeConfig::default()).await?;
+    /// println!("POST {}/v1/messages", fake.uri());
+    /// # Ok(()) }
+    /// ```
+    pub async fn start(config: LlmFakeConfig) -> Result<Self, LlmFakeError> {
+        config.profile.validate().map_err(LlmFakeError::Profile)?;
+        let listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+            .map_err(LlmFakeError::Bind)?;
+        let server = Arc::new(
+            MockServer::builder()
+                .listener(listener)
+                .disable_request_recording()
+                .start()
+                .await,
+        );
+        let shared = Arc::new(Shared::new(config.profile, config.seed, config.history));
+        server.register(messages_mock(&shared)).await;
+        let control = LlmControl {
+            shared: shared.clone(),
+            rotations: Arc::default(),
+        };
+        let rotator = tokio::spawn(rotate(
+            server.clone(),
+            shared,
+            control.rotations.clone(),
+            config.rotate_after.max(1),
+        ));
+        Ok(LlmFake {
+            server,
+            control,
+            rotator,
+        })
+    }
+
+    /// Base URL, e.g. `http://127.0.0.1:41234`.
+    pub fn uri(&self) -> String {
+        self.server.uri()
+    }
+
+    /// The socket address the fake listens on.
+    pub fn address(&self) -> SocketAddr {
+        *self.server.address()
+    }
+
+    /// A cheap, cloneable handle to switch failures and read counters while it runs.
+    pub fn control(&self) -> LlmControl {
+        self.control.clone()
+    }
+}
+
+impl Drop for LlmFake {
+    fn drop(&mut self) {
+        self.rotator.abort();
+    }
+}
+
+fn messages_mock(shared: &Arc<Shared>) -> Mock {
+    Mock::given(method("POST"))
+        .and(path("/v1/messages"))
+        .respond_with(Responder(shared.clone()))
+}
+
+async fn rotate(
+    server: Arc<MockServer>,
+    shared: Arc<Shared>,
+    rotations: Arc<std::sync::atomic::AtomicU64>,
+    threshold: u64,
+) {
+    let mut tick = tokio::time::interval(Duration::from_millis(10));
+    loop {
+        tick.tick().await;
+        let retained = shared.retained.load(Ordering::Relaxed);
+        if retained < threshold {
+            continue;
+        }
+        let now_us = shared.started.elapsed().as_micros() as u64;
+        let quiet = now_us.saturating_sub(shared.last_call_us.load(Ordering::Relaxed)) > 2_000;
+        if quiet || retained >= threshold * 2 {
+            server.reset().await;
+            server.register(messages_mock(&shared)).await;
+            shared.retained.store(0, Ordering::Relaxed);
+            rotations.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Switches failures and latency, and reads what reached the fake.
+#[derive(Debug, Clone)]
+pub struct LlmControl {
+    shared: Arc<Shared>,
+    rotations: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl LlmControl {
+    /// Makes a fraction of the following calls fail with the given status.
+    pub fn set_failure(&self, mode: FailureMode) {
+        *self.shared.failure.write().unwrap_or_else(|p| p.into_inner()) = mode;
+    }
+
+    /// The failure mode in force.
+    pub fn failure(&self) -> FailureMode {
+        *self.shared.failure.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Replaces the latency model for the following calls.
+    pub fn set_profile(&self, profile: LatencyProfile) -> Result<(), LlmFakeError> {
+        profile.validate().map_err(LlmFakeError::Profile)?;
+        *self.shared.profile.write().unwrap_or_else(|p| p.into_inner()) = profile;
+        Ok(())
+    }
+
+    /// Calls received so far, valid or not.
+    pub fn calls(&self) -> u64 {
+        self.shared.calls.load(Ordering::Relaxed)
+    }
+
+    /// Calls answered with an injected failure.
+    pub fn injected_failures(&self) -> u64 {
+        self.shared.failed.load(Ordering::Relaxed)
+    }
+
+    /// The most recent request bodies, oldest first (JSON, or a string if not JSON).
+    pub fn recent_requests(&self) -> Vec<Value> {
+        let h = self.shared.history.lock().unwrap_or_else(|p| p.into_inner());
+        h.iter().cloned().collect()
+    }
+
+    /// How many times wiremock's retained requests were freed.
+    pub fn rotations(&self) -> u64 {
+        self.rotations.load(Ordering::Relaxed)
+    }
+}
