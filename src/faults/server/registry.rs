@@ -9,12 +9,46 @@ use std::time::Duration;
 use bmrng::RequestSender;
 use noxious::proxy::{ProxyConfig, ProxyRunner, Runner, Toxics};
 use noxious::signal::{Close, Stop, Stopper};
-use noxious::toxic::{StreamDirection, Toxic, ToxicEvent, ToxicEventKind, ToxicEventResult};
+use noxious::toxic::{
+    StreamDirection, Toxic, ToxicEvent, ToxicEventKind, ToxicEventResult, ToxicKind,
+};
 use tokio::sync::Mutex;
 use tokio::task::JoinHandle;
 
 use super::wire::{toxic_to_json, ProxyJson, ProxySpec, ProxyUpdate};
 use super::ApiError;
+
+/// noxious' bandwidth toxic panics when a chunk is larger than `rate * 100` bytes (it
+/// splits off 100 bytes where Toxiproxy splits off `rate * 100`). Every bandwidth toxic
+/// therefore runs behind a hidden slicer that keeps chunks at that size, which gives
+/// Toxiproxy's pacing without the panic. The API never shows the slicer.
+const CHUNKER_SUFFIX: &str = "__bandwidth_chunker";
+
+fn expand(t: &Toxic) -> Vec<Toxic> {
+    match t.kind {
+        ToxicKind::Bandwidth { rate } if rate > 0 => vec![
+            Toxic {
+                kind: ToxicKind::Slicer {
+                    average_size: rate.saturating_mul(100),
+                    size_variation: 0,
+                    delay: 0,
+                },
+                name: format!("{}{CHUNKER_SUFFIX}", t.name),
+                toxicity: t.toxicity,
+                direction: t.direction,
+            },
+            t.clone(),
+        ],
+        _ => vec![t.clone()],
+    }
+}
+
+fn expand_all(t: &Toxics) -> Toxics {
+    Toxics {
+        upstream: t.upstream.iter().flat_map(expand).collect(),
+        downstream: t.downstream.iter().flat_map(expand).collect(),
+    }
+}
 
 /// How long a stopping proxy may take to release its listener.
 const STOP_TIMEOUT: Duration = Duration::from_secs(5);
@@ -69,7 +103,7 @@ impl Entry {
             rand_seed: None,
         };
         let (listener, info) =
-            ProxyRunner::initialize_proxy::<noxious::socket::TcpListener>(config, self.toxics.clone())
+            ProxyRunner::initialize_proxy::<noxious::socket::TcpListener>(config, expand_all(&self.toxics))
                 .await
                 .map_err(|e| {
                     ApiError::conflict(format!(
@@ -118,18 +152,33 @@ impl Entry {
         let Some(r) = &self.running else {
             return Ok(());
         };
-        // An update that moves a toxic between streams is a removal plus an addition for
-        // the runner, which only replaces toxics in place.
-        let events = match kind {
-            ToxicEventKind::UpdateToxic(t) => vec![
+        // The runner only replaces toxics in place, so an update (which may move a toxic
+        // between streams) is a removal plus an addition; each is expanded as above.
+        let removals = |t: &Toxic| {
+            vec![
                 ToxicEventKind::RemoveToxic(t.name.clone()),
-                ToxicEventKind::AddToxic(t),
-            ],
-            other => vec![other],
+                ToxicEventKind::RemoveToxic(format!("{}{CHUNKER_SUFFIX}", t.name)),
+            ]
+        };
+        let events: Vec<ToxicEventKind> = match kind {
+            ToxicEventKind::AddToxic(t) => expand(&t).into_iter().map(ToxicEventKind::AddToxic).collect(),
+            ToxicEventKind::UpdateToxic(t) => {
+                let mut v = removals(&t);
+                v.extend(expand(&t).into_iter().map(ToxicEventKind::AddToxic));
+                v
+            }
+            ToxicEventKind::RemoveToxic(name) => {
+                vec![
+                    ToxicEventKind::RemoveToxic(format!("{name}{CHUNKER_SUFFIX}")),
+                    ToxicEventKind::RemoveToxic(name),
+                ]
+            }
+            ToxicEventKind::RemoveAllToxics => vec![ToxicEventKind::RemoveAllToxics],
         };
         for kind in events {
             let event = ToxicEvent::new(self.spec.name.clone(), kind);
             match r.events.send_receive(event).await {
+                // NotFound for a chunker that does not exist is expected.
                 Ok(Ok(())) | Ok(Err(_)) => {}
                 Err(e) => {
                     return Err(ApiError::internal(format!(
