@@ -105,7 +105,10 @@ pub fn main() -> ExitCode {
         Err(e) => {
             // One clear line: clap's first line names the flag and the bad value.
             let rendered = e.render().to_string();
-            eprintln!("{}", rendered.lines().next().unwrap_or("error: bad arguments"));
+            eprintln!(
+                "{}",
+                rendered.lines().next().unwrap_or("error: bad arguments")
+            );
             return ExitCode::from(exit::HARNESS_ERROR);
         }
     };
@@ -116,7 +119,10 @@ pub fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -160,12 +166,20 @@ async fn up(args: UpArgs) -> anyhow::Result<u8> {
     if plan.json {
         writeln!(out, "{}", serde_json::to_string(&info)?)?;
     } else {
-        writeln!(out, "environment ready ({} backend, session {})", info.backend, info.session)?;
+        writeln!(
+            out,
+            "environment ready ({} backend, session {})",
+            info.backend, info.session
+        )?;
         writeln!(out, "  postgres   {}", info.postgres_url)?;
         writeln!(out, "  redis      {}", info.redis_url)?;
         writeln!(out, "  llm        {}", info.llm_url)?;
         writeln!(out, "  toxiproxy  {}", info.toxiproxy_url)?;
-        writeln!(out, "  direct     postgres {}  redis {}  llm {}", info.direct.postgres_url, info.direct.redis_url, info.direct.llm_url)?;
+        writeln!(
+            out,
+            "  direct     postgres {}  redis {}  llm {}",
+            info.direct.postgres_url, info.direct.redis_url, info.direct.llm_url
+        )?;
         writeln!(out, "press Ctrl-C to stop")?;
     }
     out.flush()?;
@@ -179,7 +193,9 @@ async fn up(args: UpArgs) -> anyhow::Result<u8> {
 async fn toxiproxy_server(args: ToxiproxyArgs) -> anyhow::Result<u8> {
     let server = ToxiproxyServer::start(SocketAddr::new(args.host, args.port))
         .await
-        .map_err(|e| anyhow::anyhow!("--port: cannot listen on {}:{}: {e}", args.host, args.port))?;
+        .map_err(|e| {
+            anyhow::anyhow!("--port: cannot listen on {}:{}: {e}", args.host, args.port)
+        })?;
     eprintln!("toxiproxy API listening on {}", server.addr());
     let s = shutdown::signalled().await;
     eprintln!("toxiproxy: {s}; stopping");

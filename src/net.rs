@@ -16,8 +16,10 @@ pub fn free_port() -> std::io::Result<u16> {
 pub async fn wait_for_tcp(addr: SocketAddr, timeout: Duration) -> bool {
     let deadline = tokio::time::Instant::now() + timeout;
     loop {
-        let attempt =
-            tokio::time::timeout(Duration::from_millis(500), tokio::net::TcpStream::connect(addr));
+        let attempt = tokio::time::timeout(
+            Duration::from_millis(500),
+            tokio::net::TcpStream::connect(addr),
+        );
         if let Ok(Ok(_)) = attempt.await {
             return true;
         }

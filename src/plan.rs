@@ -81,7 +81,9 @@ impl EnvOptions {
         .map_err(|e| PlanError(e.to_string()))?;
         let startup_timeout = parse_duration("--startup-timeout", &self.startup_timeout)?;
         if startup_timeout.is_zero() {
-            return Err(PlanError("--startup-timeout: must be greater than 0".into()));
+            return Err(PlanError(
+                "--startup-timeout: must be greater than 0".into(),
+            ));
         }
         let profiles = fixtures_dir(&self.fixtures).join("llm_profiles.toml");
         let profile = find_profile(&profiles, &self.llm_profile)
@@ -123,11 +125,15 @@ mod tests {
 
     #[test]
     fn each_bad_option_names_its_flag() {
-        let cases: [(fn(&mut EnvOptions), &str); 4] = [
+        type Breaker = fn(&mut EnvOptions);
+        let cases: [(Breaker, &str); 4] = [
             (|o| o.backend = "podman".into(), "--backend"),
             (|o| o.startup_timeout = "10".into(), "--startup-timeout"),
             (|o| o.llm_profile = "warp".into(), "--llm-profile"),
-            (|o| o.image_redis = Some("bad image".into()), "--image-redis"),
+            (
+                |o| o.image_redis = Some("bad image".into()),
+                "--image-redis",
+            ),
         ];
         for (break_it, flag) in cases {
             let mut o = opts();

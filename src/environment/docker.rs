@@ -111,7 +111,7 @@ impl Backend for DockerBackend {
         let toxi = GenericImage::new(&images.toxiproxy.name, &images.toxiproxy.tag)
             .with_wait_for(WaitFor::Nothing)
             .with_network("host")
-            .with_cmd([format!("-host=127.0.0.1"), format!("-port={api_port}")])
+            .with_cmd(["-host=127.0.0.1".to_string(), format!("-port={api_port}")])
             .with_label(MANAGED_LABEL, "true")
             .with_label(SESSION_LABEL, session)
             .with_startup_timeout(timeout)
@@ -132,9 +132,17 @@ impl Backend for DockerBackend {
             .map_err(container_err("redis", &images.redis))?;
         let api = SocketAddr::from(([127, 0, 0, 1], api_port));
         let client = FaultClient::new(api);
-        let ready = super::probe::retry_until(timeout, || Ok(()), || async {
-            client.version().await.map(|_| ()).map_err(|e| e.to_string())
-        })
+        let ready = super::probe::retry_until(
+            timeout,
+            || Ok(()),
+            || async {
+                client
+                    .version()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            },
+        )
         .await;
         if let Err(reason) = ready {
             let log = toxiproxy.stderr_to_vec().await.ok();

@@ -84,9 +84,19 @@ impl Images {
             ImageRef::parse(&value).map_err(|e| EnvError::Config(format!("{source}: {e}")))
         };
         Ok(Images {
-            postgres: pick(postgres, "--image-postgres", "HARNESS_IMAGE_POSTGRES", DEFAULT_POSTGRES)?,
+            postgres: pick(
+                postgres,
+                "--image-postgres",
+                "HARNESS_IMAGE_POSTGRES",
+                DEFAULT_POSTGRES,
+            )?,
             redis: pick(redis, "--image-redis", "HARNESS_IMAGE_REDIS", DEFAULT_REDIS)?,
-            toxiproxy: pick(toxiproxy, "--image-toxiproxy", "HARNESS_IMAGE_TOXIPROXY", DEFAULT_TOXIPROXY)?,
+            toxiproxy: pick(
+                toxiproxy,
+                "--image-toxiproxy",
+                "HARNESS_IMAGE_TOXIPROXY",
+                DEFAULT_TOXIPROXY,
+            )?,
         })
     }
 }
@@ -109,9 +119,15 @@ mod tests {
     #[test]
     fn parses_registry_ports_and_missing_tags() {
         let r = ImageRef::parse("localhost:5000/team/pg:15-alpine").expect("ok");
-        assert_eq!((r.name.as_str(), r.tag.as_str()), ("localhost:5000/team/pg", "15-alpine"));
+        assert_eq!(
+            (r.name.as_str(), r.tag.as_str()),
+            ("localhost:5000/team/pg", "15-alpine")
+        );
         let r = ImageRef::parse("localhost:5000/redis").expect("ok");
-        assert_eq!((r.name.as_str(), r.tag.as_str()), ("localhost:5000/redis", "latest"));
+        assert_eq!(
+            (r.name.as_str(), r.tag.as_str()),
+            ("localhost:5000/redis", "latest")
+        );
         assert!(ImageRef::parse("").is_err());
         assert!(ImageRef::parse("pg:").is_err());
     }
@@ -124,7 +140,9 @@ mod tests {
         assert_eq!(i.redis.to_string(), "my/redis:6");
         assert_eq!(i.toxiproxy.to_string(), DEFAULT_TOXIPROXY);
         let bad = |v: &str| (v == "HARNESS_IMAGE_TOXIPROXY").then(|| "a b".to_owned());
-        let err = Images::resolve(None, None, None, bad).unwrap_err().to_string();
+        let err = Images::resolve(None, None, None, bad)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("HARNESS_IMAGE_TOXIPROXY"), "{err}");
     }
 }

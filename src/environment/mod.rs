@@ -128,8 +128,7 @@ pub struct Services {
 #[async_trait]
 trait Backend {
     /// Starts Postgres, Redis and a Toxiproxy server, ready to use.
-    async fn start(&self, session: &str, config: &EnvConfig)
-        -> Result<Box<dyn Running>, EnvError>;
+    async fn start(&self, session: &str, config: &EnvConfig) -> Result<Box<dyn Running>, EnvError>;
 }
 
 /// Started services. Dropping one stops it (best effort); `stop` does it gracefully.
@@ -295,7 +294,11 @@ async fn resolve_backend(choice: BackendChoice) -> Result<BackendKind, EnvError>
 }
 
 fn new_session_id() -> String {
-    format!("h{:x}{:06x}", std::process::id(), rand::random::<u32>() & 0xff_ffff)
+    format!(
+        "h{:x}{:06x}",
+        std::process::id(),
+        rand::random::<u32>() & 0xff_ffff
+    )
 }
 
 /// Creates the three proxies and checks Postgres and Redis through them.

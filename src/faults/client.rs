@@ -235,15 +235,19 @@ impl FaultClient {
     /// Disables a proxy: open connections are closed and new ones refused.
     pub async fn disable(&self, proxy: &str) -> Result<(), FaultError> {
         let name = proxy.to_owned();
-        self.call(format!("disable {proxy}"), move |c| c.find_proxy(&name)?.disable())
-            .await
+        self.call(format!("disable {proxy}"), move |c| {
+            c.find_proxy(&name)?.disable()
+        })
+        .await
     }
 
     /// Enables a proxy again.
     pub async fn enable(&self, proxy: &str) -> Result<(), FaultError> {
         let name = proxy.to_owned();
-        self.call(format!("enable {proxy}"), move |c| c.find_proxy(&name)?.enable())
-            .await
+        self.call(format!("enable {proxy}"), move |c| {
+            c.find_proxy(&name)?.enable()
+        })
+        .await
     }
 
     /// Enables every proxy and removes every toxic.

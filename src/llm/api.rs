@@ -84,7 +84,14 @@ pub fn message_body(id: &str, req: &ValidRequest, text: &str, output_tokens: u64
 /// Deterministic filler text of about `tokens` tokens (one word a token).
 pub fn filler_text(tokens: u64) -> String {
     const WORDS: [&str; 8] = [
-        "Based", "on", "the", "available", "account", "data,", "the", "summary",
+        "Based",
+        "on",
+        "the",
+        "available",
+        "account",
+        "data,",
+        "the",
+        "summary",
     ];
     (0..tokens.max(1))
         .map(|i| WORDS[i as usize % WORDS.len()])
@@ -99,8 +106,14 @@ mod tests {
     #[test]
     fn rejects_each_missing_field_with_its_name() {
         let cases = [
-            (r#"{"max_tokens":5,"messages":[{"role":"user","content":"x"}]}"#, "model"),
-            (r#"{"model":"m","messages":[{"role":"user","content":"x"}]}"#, "max_tokens"),
+            (
+                r#"{"max_tokens":5,"messages":[{"role":"user","content":"x"}]}"#,
+                "model",
+            ),
+            (
+                r#"{"model":"m","messages":[{"role":"user","content":"x"}]}"#,
+                "max_tokens",
+            ),
             (r#"{"model":"m","max_tokens":5,"messages":[]}"#, "messages"),
             (r#"{"model":"m","max_tokens":5}"#, "messages"),
             ("not json", "JSON"),
@@ -113,8 +126,10 @@ mod tests {
 
     #[test]
     fn accepts_a_minimal_request() {
-        let ok = validate(br#"{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"hello"}]}"#)
-            .expect("valid");
+        let ok = validate(
+            br#"{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"hello"}]}"#,
+        )
+        .expect("valid");
         assert_eq!(ok.model, "m");
         assert_eq!(ok.max_tokens, 5);
         assert!(ok.input_tokens >= 1);

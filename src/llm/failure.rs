@@ -56,7 +56,9 @@ impl TryFrom<u16> for FailStatus {
             429 => Ok(FailStatus::RateLimited),
             500 => Ok(FailStatus::ApiError),
             529 => Ok(FailStatus::Overloaded),
-            other => Err(format!("unsupported LLM error status {other} (expected 429, 500 or 529)")),
+            other => Err(format!(
+                "unsupported LLM error status {other} (expected 429, 500 or 529)"
+            )),
         }
     }
 }

@@ -83,8 +83,8 @@ impl LlmFake {
     /// ```
     pub async fn start(config: LlmFakeConfig) -> Result<Self, LlmFakeError> {
         config.profile.validate().map_err(LlmFakeError::Profile)?;
-        let listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-            .map_err(LlmFakeError::Bind)?;
+        let listener =
+            std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).map_err(LlmFakeError::Bind)?;
         let server = Arc::new(
             MockServer::builder()
                 .listener(listener)
@@ -173,18 +173,30 @@ pub struct LlmControl {
 impl LlmControl {
     /// Makes a fraction of the following calls fail with the given status.
     pub fn set_failure(&self, mode: FailureMode) {
-        *self.shared.failure.write().unwrap_or_else(|p| p.into_inner()) = mode;
+        *self
+            .shared
+            .failure
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = mode;
     }
 
     /// The failure mode in force.
     pub fn failure(&self) -> FailureMode {
-        *self.shared.failure.read().unwrap_or_else(|p| p.into_inner())
+        *self
+            .shared
+            .failure
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
     }
 
     /// Replaces the latency model for the following calls.
     pub fn set_profile(&self, profile: LatencyProfile) -> Result<(), LlmFakeError> {
         profile.validate().map_err(LlmFakeError::Profile)?;
-        *self.shared.profile.write().unwrap_or_else(|p| p.into_inner()) = profile;
+        *self
+            .shared
+            .profile
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = profile;
         Ok(())
     }
 
@@ -200,7 +212,11 @@ impl LlmControl {
 
     /// The most recent request bodies, oldest first (JSON, or a string if not JSON).
     pub fn recent_requests(&self) -> Vec<Value> {
-        let h = self.shared.history.lock().unwrap_or_else(|p| p.into_inner());
+        let h = self
+            .shared
+            .history
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         h.iter().cloned().collect()
     }
 

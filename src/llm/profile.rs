@@ -116,7 +116,11 @@ mod tests {
     fn median_of(profile: &LatencyProfile, n: usize, seed: u64) -> f64 {
         let mut rng = StdRng::seed_from_u64(seed);
         let mut v: Vec<f64> = (0..n)
-            .map(|_| profile.sample(&mut rng, profile.output_tokens).as_secs_f64())
+            .map(|_| {
+                profile
+                    .sample(&mut rng, profile.output_tokens)
+                    .as_secs_f64()
+            })
             .collect();
         v.sort_by(f64::total_cmp);
         v[n / 2]
@@ -152,7 +156,10 @@ mod tests {
         let all = load_profiles(&path).expect("shipped profiles load");
         assert!(all.contains_key("realistic"), "{:?}", all.keys());
         let err = find_profile(&path, "nope").unwrap_err();
-        assert!(err.contains("nope") && err.contains("llm_profiles.toml"), "{err}");
+        assert!(
+            err.contains("nope") && err.contains("llm_profiles.toml"),
+            "{err}"
+        );
     }
 
     #[test]

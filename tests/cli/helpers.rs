@@ -35,7 +35,10 @@ pub fn leftovers(session: &str) -> Vec<String> {
     } else {
         format!("label=harness.session={session}")
     };
-    if let Ok(out) = Command::new("docker").args(["ps", "-aq", "--filter", &filter]).output() {
+    if let Ok(out) = Command::new("docker")
+        .args(["ps", "-aq", "--filter", &filter])
+        .output()
+    {
         let ids = String::from_utf8_lossy(&out.stdout).trim().to_owned();
         if !ids.is_empty() {
             found.push(format!("containers {ids}"));

@@ -15,7 +15,11 @@ fn assert_one_line_exit_2(out: &std::process::Output, must_name: &str) {
     assert_eq!(out.status.code(), Some(2), "stderr: {stderr}");
     let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
     assert_eq!(lines.len(), 1, "expected one line, got: {stderr}");
-    assert!(lines[0].contains(must_name), "'{}' does not name {must_name}", lines[0]);
+    assert!(
+        lines[0].contains(must_name),
+        "'{}' does not name {must_name}",
+        lines[0]
+    );
 }
 
 #[test]
@@ -81,10 +85,21 @@ fn up_then_signal(backend: &str, signal: nix::sys::signal::Signal) {
         panic!("ready line is not ReadyInfo JSON ({e}): {line}")
     });
     assert_eq!(info.backend, backend);
-    for url in [&info.postgres_url, &info.redis_url, &info.llm_url, &info.toxiproxy_url] {
+    for url in [
+        &info.postgres_url,
+        &info.redis_url,
+        &info.llm_url,
+        &info.toxiproxy_url,
+    ] {
         assert!(url.contains("127.0.0.1"), "{url}");
     }
-    assert!(leftovers(&info.session).iter().any(|l| l.contains(if backend == "docker" { "containers" } else { "directory" })));
+    assert!(leftovers(&info.session)
+        .iter()
+        .any(|l| l.contains(if backend == "docker" {
+            "containers"
+        } else {
+            "directory"
+        })));
 
     let pid = nix::unistd::Pid::from_raw(child.id() as i32);
     nix::sys::signal::kill(pid, signal).expect("signal");
@@ -103,8 +118,17 @@ fn up_then_signal(backend: &str, signal: nix::sys::signal::Signal) {
     assert_eq!(status.code(), Some(0));
     let left = leftovers(&info.session);
     assert!(left.is_empty(), "left behind after {signal}: {left:?}");
-    let direct_pg = info.direct.postgres_url.rsplit('@').next().and_then(|s| s.split('/').next()).unwrap_or("");
-    assert!(std::net::TcpStream::connect(direct_pg).is_err(), "postgres still listening on {direct_pg}");
+    let direct_pg = info
+        .direct
+        .postgres_url
+        .rsplit('@')
+        .next()
+        .and_then(|s| s.split('/').next())
+        .unwrap_or("");
+    assert!(
+        std::net::TcpStream::connect(direct_pg).is_err(),
+        "postgres still listening on {direct_pg}"
+    );
 }
 
 #[test]

@@ -42,7 +42,12 @@ pub async fn connect(url: &str) -> sqlx::PgConnection {
 pub fn leftovers(session: &str, owned: &[String]) -> Vec<String> {
     let mut found = Vec::new();
     if let Ok(out) = std::process::Command::new("docker")
-        .args(["ps", "-aq", "--filter", &format!("label=harness.session={session}")])
+        .args([
+            "ps",
+            "-aq",
+            "--filter",
+            &format!("label=harness.session={session}"),
+        ])
         .output()
     {
         let ids = String::from_utf8_lossy(&out.stdout).trim().to_owned();
@@ -50,7 +55,10 @@ pub fn leftovers(session: &str, owned: &[String]) -> Vec<String> {
             found.push(format!("containers: {ids}"));
         }
     }
-    for pid in owned.iter().filter(|p| p.chars().all(|c| c.is_ascii_digit())) {
+    for pid in owned
+        .iter()
+        .filter(|p| p.chars().all(|c| c.is_ascii_digit()))
+    {
         if std::path::Path::new(&format!("/proc/{pid}")).exists() {
             found.push(format!("process {pid}"));
         }

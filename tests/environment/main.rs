@@ -22,7 +22,15 @@ async fn exercise(env: Environment) {
     let mut conn = helpers::connect(&ep.postgres_url).await;
     let base = helpers::median_rtt(&mut conn, 21).await;
     env.faults()
-        .add(proxy::POSTGRES, Stream::Downstream, Toxic::Latency { ms: 300, jitter_ms: 0 }, 1.0)
+        .add(
+            proxy::POSTGRES,
+            Stream::Downstream,
+            Toxic::Latency {
+                ms: 300,
+                jitter_ms: 0,
+            },
+            1.0,
+        )
         .await
         .expect("add latency");
     let slow = helpers::median_rtt(&mut conn, 5).await;
@@ -46,11 +54,16 @@ async fn exercise(env: Environment) {
         .and_then(|s| s.split('/').next())
         .and_then(|s| s.parse().ok())
         .expect("proxy address in url");
-    env.faults().disable(proxy::POSTGRES).await.expect("disable");
+    env.faults()
+        .disable(proxy::POSTGRES)
+        .await
+        .expect("disable");
     let refused = tokio::net::TcpStream::connect(listen).await;
     assert!(refused.is_err(), "disabled proxy accepted a connection");
     assert!(
-        harness::environment::probe::postgres_select_1(&ep.postgres_url).await.is_err(),
+        harness::environment::probe::postgres_select_1(&ep.postgres_url)
+            .await
+            .is_err(),
         "query went through a disabled proxy"
     );
     env.faults().enable(proxy::POSTGRES).await.expect("enable");

@@ -9,7 +9,11 @@ fn good() -> Value {
     json!({"model":"claude-test","max_tokens":64,"messages":[{"role":"user","content":"Summarise Delta Industries"}]})
 }
 
-async fn post(client: &reqwest::Client, fake: &LlmFake, body: &Value) -> (u16, Value, Option<String>) {
+async fn post(
+    client: &reqwest::Client,
+    fake: &LlmFake,
+    body: &Value,
+) -> (u16, Value, Option<String>) {
     let r = client
         .post(format!("{}/v1/messages", fake.uri()))
         .header("x-api-key", "k")
@@ -18,12 +22,18 @@ async fn post(client: &reqwest::Client, fake: &LlmFake, body: &Value) -> (u16, V
         .await
         .expect("send");
     let status = r.status().as_u16();
-    let retry = r.headers().get("retry-after").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let retry = r
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     (status, r.json().await.unwrap_or(Value::Null), retry)
 }
 
 async fn start() -> LlmFake {
-    LlmFake::start(LlmFakeConfig::default()).await.expect("start")
+    LlmFake::start(LlmFakeConfig::default())
+        .await
+        .expect("start")
 }
 
 #[tokio::test]
@@ -36,7 +46,9 @@ async fn valid_request_gets_a_well_formed_message() {
     assert_eq!(b["role"], "assistant");
     assert_eq!(b["model"], "claude-test");
     assert_eq!(b["content"][0]["type"], "text");
-    assert!(b["content"][0]["text"].as_str().is_some_and(|t| !t.is_empty()));
+    assert!(b["content"][0]["text"]
+        .as_str()
+        .is_some_and(|t| !t.is_empty()));
     assert!(b["stop_reason"].is_string());
     assert!(b["usage"]["input_tokens"].as_u64().is_some_and(|n| n > 0));
     assert!(b["usage"]["output_tokens"].as_u64().is_some_and(|n| n > 0));
@@ -60,7 +72,12 @@ async fn invalid_requests_get_400_in_the_api_error_shape() {
         assert_eq!(status, 400, "{field}: {b}");
         assert_eq!(b["type"], "error");
         assert_eq!(b["error"]["type"], "invalid_request_error");
-        assert!(b["error"]["message"].as_str().is_some_and(|m| m.contains(field)), "{b}");
+        assert!(
+            b["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains(field)),
+            "{b}"
+        );
     }
     assert_eq!(fake.control().calls(), 3);
 }
@@ -74,7 +91,8 @@ async fn failure_rate_one_fails_every_call_with_the_configured_status() {
         (FailStatus::ApiError, "api_error"),
         (FailStatus::Overloaded, "overloaded_error"),
     ] {
-        fake.control().set_failure(FailureMode::new(1.0, status).expect("mode"));
+        fake.control()
+            .set_failure(FailureMode::new(1.0, status).expect("mode"));
         for _ in 0..20 {
             let (code, b, retry) = post(&c, &fake, &good()).await;
             assert_eq!(code, status.code());
@@ -157,7 +175,10 @@ async fn observed_latency_median_is_within_5_percent_of_the_profile() {
     }
     v.sort_by(f64::total_cmp);
     let got = v[v.len() / 2];
-    assert!((got - want).abs() / want <= 0.05, "median {got:.4}s vs profile {want:.4}s");
+    assert!(
+        (got - want).abs() / want <= 0.05,
+        "median {got:.4}s vs profile {want:.4}s"
+    );
 }
 
 #[tokio::test]
@@ -199,6 +220,10 @@ async fn rotation_frees_retained_requests_without_losing_answers() {
         // A quiet moment, as between bursts of real traffic.
         tokio::time::sleep(Duration::from_millis(40)).await;
     }
-    assert!(fake.control().rotations() >= 8, "rotations: {}", fake.control().rotations());
+    assert!(
+        fake.control().rotations() >= 8,
+        "rotations: {}",
+        fake.control().rotations()
+    );
     assert_eq!(fake.control().calls(), 1000);
 }

@@ -13,7 +13,12 @@ use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tower::ServiceExt;
 
-async fn call(router: &axum::Router, method: &str, uri: &str, body: Option<Value>) -> (StatusCode, Value) {
+async fn call(
+    router: &axum::Router,
+    method: &str,
+    uri: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
     let req = Request::builder()
         .method(method)
         .uri(uri)
@@ -22,8 +27,13 @@ async fn call(router: &axum::Router, method: &str, uri: &str, body: Option<Value
         .expect("request");
     let resp = router.clone().oneshot(req).await.expect("oneshot");
     let status = resp.status();
-    let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20).await.expect("body");
-    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20)
+        .await
+        .expect("body");
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
 }
 
 fn free_addr() -> String {
@@ -32,7 +42,9 @@ fn free_addr() -> String {
 
 /// An echo server on loopback.
 async fn echo() -> SocketAddr {
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let addr = l.local_addr().expect("addr");
     tokio::spawn(async move {
         while let Ok((mut s, _)) = l.accept().await {
@@ -54,30 +66,76 @@ async fn proxies_crud_populate_reset_and_version() {
 
     let listen = free_addr();
     let spec = json!({"name":"db","listen":listen,"upstream":"127.0.0.1:5432"});
-    assert_eq!(call(&r, "POST", "/proxies", Some(spec.clone())).await.0, StatusCode::CREATED);
-    assert_eq!(call(&r, "POST", "/proxies", Some(spec)).await.0, StatusCode::CONFLICT);
+    assert_eq!(
+        call(&r, "POST", "/proxies", Some(spec.clone())).await.0,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        call(&r, "POST", "/proxies", Some(spec)).await.0,
+        StatusCode::CONFLICT
+    );
     let (s, p) = call(&r, "GET", "/proxies/db", None).await;
-    assert_eq!((s, p["enabled"].clone(), p["listen"].clone()), (StatusCode::OK, json!(true), json!(listen)));
-    assert_eq!(call(&r, "GET", "/proxies/nope", None).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        (s, p["enabled"].clone(), p["listen"].clone()),
+        (StatusCode::OK, json!(true), json!(listen))
+    );
+    assert_eq!(
+        call(&r, "GET", "/proxies/nope", None).await.0,
+        StatusCode::NOT_FOUND
+    );
 
     let (s, p) = call(&r, "POST", "/proxies/db", Some(json!({"enabled": false}))).await;
     assert_eq!((s, p["enabled"].clone()), (StatusCode::OK, json!(false)));
-    assert_eq!(call(&r, "POST", "/reset", None).await.0, StatusCode::NO_CONTENT);
-    assert_eq!(call(&r, "GET", "/proxies/db", None).await.1["enabled"], true);
+    assert_eq!(
+        call(&r, "POST", "/reset", None).await.0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        call(&r, "GET", "/proxies/db", None).await.1["enabled"],
+        true
+    );
 
-    let (s, v) = call(&r, "POST", "/populate", Some(json!([
-        {"name":"db","listen":listen,"upstream":"127.0.0.1:5432"},
-        {"name":"cache","listen":free_addr(),"upstream":"127.0.0.1:6379"}
-    ]))).await;
+    let (s, v) = call(
+        &r,
+        "POST",
+        "/populate",
+        Some(json!([
+            {"name":"db","listen":listen,"upstream":"127.0.0.1:5432"},
+            {"name":"cache","listen":free_addr(),"upstream":"127.0.0.1:6379"}
+        ])),
+    )
+    .await;
     assert_eq!(s, StatusCode::CREATED);
     assert_eq!(v["proxies"].as_array().map(Vec::len), Some(2));
-    assert_eq!(call(&r, "GET", "/proxies", None).await.1.as_object().map(|o| o.len()), Some(2));
+    assert_eq!(
+        call(&r, "GET", "/proxies", None)
+            .await
+            .1
+            .as_object()
+            .map(|o| o.len()),
+        Some(2)
+    );
 
-    assert_eq!(call(&r, "DELETE", "/proxies/cache", None).await.0, StatusCode::NO_CONTENT);
-    assert_eq!(call(&r, "DELETE", "/proxies/cache", None).await.0, StatusCode::NOT_FOUND);
-    let (s, e) = call(&r, "POST", "/proxies", Some(json!({"name":"x","listen":"nohost","upstream":"a:1"}))).await;
+    assert_eq!(
+        call(&r, "DELETE", "/proxies/cache", None).await.0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        call(&r, "DELETE", "/proxies/cache", None).await.0,
+        StatusCode::NOT_FOUND
+    );
+    let (s, e) = call(
+        &r,
+        "POST",
+        "/proxies",
+        Some(json!({"name":"x","listen":"nohost","upstream":"a:1"})),
+    )
+    .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
-    assert!(e["error"].as_str().is_some_and(|m| m.contains("listen")), "{e}");
+    assert!(
+        e["error"].as_str().is_some_and(|m| m.contains("listen")),
+        "{e}"
+    );
 }
 
 #[tokio::test]
@@ -90,31 +148,78 @@ async fn toxics_crud_for_every_type_with_stream_and_toxicity() {
         ("timeout", json!({"timeout": 1000})),
         ("bandwidth", json!({"rate": 64})),
         ("slow_close", json!({"delay": 100})),
-        ("slicer", json!({"average_size": 16, "size_variation": 4, "delay": 10})),
+        (
+            "slicer",
+            json!({"average_size": 16, "size_variation": 4, "delay": 10}),
+        ),
         ("limit_data", json!({"bytes": 1024})),
     ];
     for (kind, attrs) in &toxics {
-        let body = json!({"type": kind, "stream": "upstream", "toxicity": 0.5, "attributes": attrs});
+        let body =
+            json!({"type": kind, "stream": "upstream", "toxicity": 0.5, "attributes": attrs});
         let (s, t) = call(&r, "POST", "/proxies/p/toxics", Some(body)).await;
         assert_eq!(s, StatusCode::OK, "{kind}: {t}");
         assert_eq!(t["name"], format!("{kind}_upstream"));
-        assert_eq!((t["stream"].clone(), t["toxicity"].clone()), (json!("upstream"), json!(0.5)));
+        assert_eq!(
+            (t["stream"].clone(), t["toxicity"].clone()),
+            (json!("upstream"), json!(0.5))
+        );
         assert_eq!(&t["attributes"], attrs, "{kind}");
     }
     let (_, list) = call(&r, "GET", "/proxies/p/toxics", None).await;
     assert_eq!(list.as_array().map(Vec::len), Some(6));
     let dup = json!({"type": "latency", "stream": "upstream", "attributes": {"latency": 1}});
-    assert_eq!(call(&r, "POST", "/proxies/p/toxics", Some(dup)).await.0, StatusCode::CONFLICT);
+    assert_eq!(
+        call(&r, "POST", "/proxies/p/toxics", Some(dup)).await.0,
+        StatusCode::CONFLICT
+    );
 
-    let (s, t) = call(&r, "POST", "/proxies/p/toxics/latency_upstream", Some(json!({"attributes":{"latency": 7}}))).await;
-    assert_eq!((s, t["attributes"]["latency"].clone(), t["attributes"]["jitter"].clone()), (StatusCode::OK, json!(7), json!(5)));
-    assert_eq!(call(&r, "GET", "/proxies/p/toxics/latency_upstream", None).await.1["attributes"]["latency"], 7);
-    assert_eq!(call(&r, "DELETE", "/proxies/p/toxics/latency_upstream", None).await.0, StatusCode::NO_CONTENT);
-    assert_eq!(call(&r, "GET", "/proxies/p/toxics/latency_upstream", None).await.0, StatusCode::NOT_FOUND);
+    let (s, t) = call(
+        &r,
+        "POST",
+        "/proxies/p/toxics/latency_upstream",
+        Some(json!({"attributes":{"latency": 7}})),
+    )
+    .await;
+    assert_eq!(
+        (
+            s,
+            t["attributes"]["latency"].clone(),
+            t["attributes"]["jitter"].clone()
+        ),
+        (StatusCode::OK, json!(7), json!(5))
+    );
+    assert_eq!(
+        call(&r, "GET", "/proxies/p/toxics/latency_upstream", None)
+            .await
+            .1["attributes"]["latency"],
+        7
+    );
+    assert_eq!(
+        call(&r, "DELETE", "/proxies/p/toxics/latency_upstream", None)
+            .await
+            .0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        call(&r, "GET", "/proxies/p/toxics/latency_upstream", None)
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
     let bad = json!({"type": "earthquake", "attributes": {}});
-    assert_eq!(call(&r, "POST", "/proxies/p/toxics", Some(bad)).await.0, StatusCode::BAD_REQUEST);
-    assert_eq!(call(&r, "POST", "/reset", None).await.0, StatusCode::NO_CONTENT);
-    assert_eq!(call(&r, "GET", "/proxies/p/toxics", None).await.1, json!([]));
+    assert_eq!(
+        call(&r, "POST", "/proxies/p/toxics", Some(bad)).await.0,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        call(&r, "POST", "/reset", None).await.0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        call(&r, "GET", "/proxies/p/toxics", None).await.1,
+        json!([])
+    );
 }
 
 async fn round_trip(addr: &str, payload: &[u8]) -> std::io::Result<(Vec<u8>, Duration)> {
@@ -128,49 +233,115 @@ async fn round_trip(addr: &str, payload: &[u8]) -> std::io::Result<(Vec<u8>, Dur
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn toxics_act_on_real_connections_through_toxiproxy_rust() {
-    let server = ToxiproxyServer::start("127.0.0.1:0".parse().expect("addr")).await.expect("server");
+    let server = ToxiproxyServer::start("127.0.0.1:0".parse().expect("addr"))
+        .await
+        .expect("server");
     let faults = FaultClient::new(server.addr());
     assert!(faults.version().await.expect("version").contains("harness"));
     let listen = free_addr();
     faults
-        .populate(vec![ProxyDef { name: "echo".into(), listen: listen.clone(), upstream: echo().await.to_string() }])
+        .populate(vec![ProxyDef {
+            name: "echo".into(),
+            listen: listen.clone(),
+            upstream: echo().await.to_string(),
+        }])
         .await
         .expect("populate");
     let payload = vec![7u8; 4096];
     let (back, base) = round_trip(&listen, &payload).await.expect("plain");
     assert_eq!(back, payload);
 
-    faults.add("echo", Stream::Downstream, Toxic::Latency { ms: 200, jitter_ms: 0 }, 1.0).await.expect("latency");
+    faults
+        .add(
+            "echo",
+            Stream::Downstream,
+            Toxic::Latency {
+                ms: 200,
+                jitter_ms: 0,
+            },
+            1.0,
+        )
+        .await
+        .expect("latency");
     let (_, slow) = round_trip(&listen, &payload).await.expect("latency rt");
-    assert!(slow >= base + Duration::from_millis(190), "latency: {slow:?} vs {base:?}");
+    assert!(
+        slow >= base + Duration::from_millis(190),
+        "latency: {slow:?} vs {base:?}"
+    );
     faults.clear("echo").await.expect("clear");
 
-    faults.add("echo", Stream::Downstream, Toxic::Bandwidth { kbps: 16 }, 1.0).await.expect("bandwidth");
-    let (back, t) = round_trip(&listen, &vec![1u8; 8 * 1024]).await.expect("bandwidth rt");
+    faults
+        .add(
+            "echo",
+            Stream::Downstream,
+            Toxic::Bandwidth { kbps: 16 },
+            1.0,
+        )
+        .await
+        .expect("bandwidth");
+    let (back, t) = round_trip(&listen, &vec![1u8; 8 * 1024])
+        .await
+        .expect("bandwidth rt");
     assert_eq!(back.len(), 8 * 1024);
-    assert!(t >= Duration::from_millis(350), "8 KiB at 16 KB/s took {t:?}");
+    assert!(
+        t >= Duration::from_millis(350),
+        "8 KiB at 16 KB/s took {t:?}"
+    );
     faults.clear("echo").await.expect("clear");
 
-    faults.add("echo", Stream::Downstream, Toxic::Slicer { average_size: 64, size_variation: 16, delay_us: 100 }, 1.0).await.expect("slicer");
+    faults
+        .add(
+            "echo",
+            Stream::Downstream,
+            Toxic::Slicer {
+                average_size: 64,
+                size_variation: 16,
+                delay_us: 100,
+            },
+            1.0,
+        )
+        .await
+        .expect("slicer");
     let (back, _) = round_trip(&listen, &payload).await.expect("slicer rt");
     assert_eq!(back, payload, "slicer must not corrupt data");
     faults.clear("echo").await.expect("clear");
 
-    faults.add("echo", Stream::Downstream, Toxic::LimitData { bytes: 100 }, 1.0).await.expect("limit_data");
-    assert!(round_trip(&listen, &payload).await.is_err(), "limit_data let 4 KiB through");
+    faults
+        .add(
+            "echo",
+            Stream::Downstream,
+            Toxic::LimitData { bytes: 100 },
+            1.0,
+        )
+        .await
+        .expect("limit_data");
+    assert!(
+        round_trip(&listen, &payload).await.is_err(),
+        "limit_data let 4 KiB through"
+    );
     faults.clear("echo").await.expect("clear");
 
-    faults.add("echo", Stream::Upstream, Toxic::Timeout { ms: 0 }, 1.0).await.expect("timeout");
-    let stalled = tokio::time::timeout(Duration::from_millis(500), round_trip(&listen, &payload)).await;
+    faults
+        .add("echo", Stream::Upstream, Toxic::Timeout { ms: 0 }, 1.0)
+        .await
+        .expect("timeout");
+    let stalled =
+        tokio::time::timeout(Duration::from_millis(500), round_trip(&listen, &payload)).await;
     assert!(stalled.is_err(), "timeout toxic let data through");
     faults.reset().await.expect("reset");
     let (back, _) = round_trip(&listen, &payload).await.expect("after reset");
     assert_eq!(back, payload);
 
     faults.disable("echo").await.expect("disable");
-    assert!(round_trip(&listen, &payload).await.is_err(), "disabled proxy answered");
+    assert!(
+        round_trip(&listen, &payload).await.is_err(),
+        "disabled proxy answered"
+    );
     faults.enable("echo").await.expect("enable");
     assert!(round_trip(&listen, &payload).await.is_ok());
     server.shutdown().await;
-    assert!(tokio::net::TcpStream::connect(&listen).await.is_err(), "listener survived shutdown");
+    assert!(
+        tokio::net::TcpStream::connect(&listen).await.is_err(),
+        "listener survived shutdown"
+    );
 }

@@ -26,7 +26,12 @@ impl PgSearch {
         let pg_config_bindir = std::env::split_paths(path.as_deref().unwrap_or_default())
             .map(|d| d.join("pg_config"))
             .find(|p| p.is_file())
-            .and_then(|pg_config| std::process::Command::new(pg_config).arg("--bindir").output().ok())
+            .and_then(|pg_config| {
+                std::process::Command::new(pg_config)
+                    .arg("--bindir")
+                    .output()
+                    .ok()
+            })
             .filter(|o| o.status.success())
             .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
         PgSearch {
@@ -58,7 +63,9 @@ pub fn locate(search: &PgSearch) -> Result<PathBuf, String> {
         if initdb.is_file() {
             // /usr/local/bin/initdb is often a symlink into the real bindir, where
             // `postgres` also lives.
-            let real = std::fs::canonicalize(&initdb).ok().and_then(|p| p.parent().map(Path::to_path_buf));
+            let real = std::fs::canonicalize(&initdb)
+                .ok()
+                .and_then(|p| p.parent().map(Path::to_path_buf));
             for d in [real, Some(dir.clone())].into_iter().flatten() {
                 if has_server(&d) {
                     return Ok(d);
@@ -84,7 +91,7 @@ pub fn locate(search: &PgSearch) -> Result<PathBuf, String> {
             Some((v, e.path().join("bin")))
         })
         .collect();
-    versions.sort_by(|a, b| b.0.cmp(&a.0));
+    versions.sort_by_key(|v| std::cmp::Reverse(v.0));
     if let Some((_, dir)) = versions.into_iter().find(|(_, d)| has_server(d)) {
         return Ok(dir);
     }
@@ -138,7 +145,10 @@ mod tests {
             ..PgSearch::default()
         };
         let err = locate(&s).unwrap_err();
-        assert!(err.contains("PATH") && err.contains("pg_config") && err.contains("none/*/bin"), "{err}");
+        assert!(
+            err.contains("PATH") && err.contains("pg_config") && err.contains("none/*/bin"),
+            "{err}"
+        );
     }
 
     #[test]

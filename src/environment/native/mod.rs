@@ -63,7 +63,8 @@ impl Backend for NativeBackend {
         // Check every prerequisite before starting anything.
         let bindir = locate(&PgSearch::from_env())
             .map_err(|searched| EnvError::PostgresNotFound { searched })?;
-        let redis_bin = locate_redis(std::env::var_os("PATH").as_deref()).ok_or(EnvError::RedisNotFound)?;
+        let redis_bin =
+            locate_redis(std::env::var_os("PATH").as_deref()).ok_or(EnvError::RedisNotFound)?;
         let owner = run_as()?;
         let timeout = config.startup_timeout;
 
@@ -78,7 +79,15 @@ impl Backend for NativeBackend {
         initdb
             .arg("-D")
             .arg(&data)
-            .args(["-U", DB_USER, "--auth=trust", "-E", "UTF8", "--no-sync", "--no-instructions"])
+            .args([
+                "-U",
+                DB_USER,
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-sync",
+                "--no-instructions",
+            ])
             .stdin(std::process::Stdio::null())
             .kill_on_drop(true);
         as_user(&mut initdb, owner);
@@ -139,7 +148,12 @@ impl Backend for NativeBackend {
 
         let pg_addr = SocketAddr::from(([127, 0, 0, 1], pg_port));
         let admin_url = format!("postgres://{DB_USER}@{pg_addr}/postgres");
-        let pg_ready = probe::retry_until(timeout, || postgres.alive(), || probe::postgres_select_1(&admin_url)).await;
+        let pg_ready = probe::retry_until(
+            timeout,
+            || postgres.alive(),
+            || probe::postgres_select_1(&admin_url),
+        )
+        .await;
         if let Err(reason) = pg_ready {
             return Err(EnvError::NotReady {
                 service: "postgres",
@@ -152,7 +166,8 @@ impl Backend for NativeBackend {
 
         let redis_addr = SocketAddr::from(([127, 0, 0, 1], redis_port));
         let redis_url = format!("redis://{redis_addr}");
-        let redis_ready = probe::retry_until(timeout, || redis.alive(), || probe::redis_ping(&redis_url)).await;
+        let redis_ready =
+            probe::retry_until(timeout, || redis.alive(), || probe::redis_ping(&redis_url)).await;
         if let Err(reason) = redis_ready {
             return Err(EnvError::NotReady {
                 service: "redis",

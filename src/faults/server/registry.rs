@@ -102,19 +102,23 @@ impl Entry {
             enabled: true,
             rand_seed: None,
         };
-        let (listener, info) =
-            ProxyRunner::initialize_proxy::<noxious::socket::TcpListener>(config, expand_all(&self.toxics))
-                .await
-                .map_err(|e| {
-                    ApiError::conflict(format!(
-                        "proxy {}: cannot listen on {}: {e}",
-                        self.spec.name, self.spec.listen
-                    ))
-                })?;
+        let (listener, info) = ProxyRunner::initialize_proxy::<noxious::socket::TcpListener>(
+            config,
+            expand_all(&self.toxics),
+        )
+        .await
+        .map_err(|e| {
+            ApiError::conflict(format!(
+                "proxy {}: cannot listen on {}: {e}",
+                self.spec.name, self.spec.listen
+            ))
+        })?;
         let (events, receiver) = bmrng::channel(16);
         let (stop, stopper) = Stop::new();
         let (close, closer) = Close::new();
-        let task = tokio::spawn(ProxyRunner::run_proxy(listener, info, receiver, stop, closer));
+        let task = tokio::spawn(ProxyRunner::run_proxy(
+            listener, info, receiver, stop, closer,
+        ));
         self.running = Some(Running {
             stopper,
             close,
@@ -161,7 +165,10 @@ impl Entry {
             ]
         };
         let events: Vec<ToxicEventKind> = match kind {
-            ToxicEventKind::AddToxic(t) => expand(&t).into_iter().map(ToxicEventKind::AddToxic).collect(),
+            ToxicEventKind::AddToxic(t) => expand(&t)
+                .into_iter()
+                .map(ToxicEventKind::AddToxic)
+                .collect(),
             ToxicEventKind::UpdateToxic(t) => {
                 let mut v = removals(&t);
                 v.extend(expand(&t).into_iter().map(ToxicEventKind::AddToxic));
@@ -223,7 +230,10 @@ impl Registry {
         spec.validate()?;
         let mut p = self.proxies.lock().await;
         if p.contains_key(&spec.name) {
-            return Err(ApiError::conflict(format!("proxy {} already exists", spec.name)));
+            return Err(ApiError::conflict(format!(
+                "proxy {} already exists",
+                spec.name
+            )));
         }
         let entry = new_entry(spec).await?;
         let json = entry.json();
@@ -324,7 +334,9 @@ impl Registry {
     pub async fn toxic(&self, proxy: &str, name: &str) -> Result<Toxic, ApiError> {
         let p = self.proxies.lock().await;
         let e = p.get(proxy).ok_or_else(|| not_found(proxy))?;
-        e.find(name).cloned().ok_or_else(|| toxic_not_found(proxy, name))
+        e.find(name)
+            .cloned()
+            .ok_or_else(|| toxic_not_found(proxy, name))
     }
 
     /// Replaces a toxic by name with `merge(existing)`.
@@ -338,7 +350,8 @@ impl Registry {
         let e = p.get_mut(proxy).ok_or_else(|| not_found(proxy))?;
         let existing = e.find(name).ok_or_else(|| toxic_not_found(proxy, name))?;
         let updated = merge(existing)?;
-        e.apply(ToxicEventKind::UpdateToxic(updated.clone())).await?;
+        e.apply(ToxicEventKind::UpdateToxic(updated.clone()))
+            .await?;
         Ok(updated)
     }
 

@@ -130,7 +130,9 @@ async fn update_toxic(
 ) -> ApiResult<Json<ToxicJson>> {
     let patch = body(b)?;
     let t = r
-        .update_toxic(&proxy, &toxic, |existing| wire::merge_toxic(existing, patch))
+        .update_toxic(&proxy, &toxic, |existing| {
+            wire::merge_toxic(existing, patch)
+        })
         .await?;
     Ok(Json(wire::toxic_to_json(&t)))
 }

@@ -92,8 +92,8 @@ pub fn check_addr(field: &str, value: &str) -> Result<(), ApiError> {
 
 /// Parses a toxic from an API body, filling in the default name.
 pub fn toxic_from_json(body: Value) -> Result<Toxic, ApiError> {
-    let mut toxic: Toxic = serde_json::from_value(body)
-        .map_err(|e| ApiError::bad_request(format!("toxic: {e}")))?;
+    let mut toxic: Toxic =
+        serde_json::from_value(body).map_err(|e| ApiError::bad_request(format!("toxic: {e}")))?;
     if !(0.0..=1.0).contains(&toxic.toxicity) {
         return Err(ApiError::bad_request(format!(
             "toxic: toxicity {} is outside [0, 1]",
@@ -127,7 +127,9 @@ pub fn merge_toxic(existing: &Toxic, patch: Value) -> Result<Toxic, ApiError> {
     let mut current = serde_json::to_value(toxic_to_json(existing))
         .map_err(|e| ApiError::internal(e.to_string()))?;
     let Value::Object(patch) = patch else {
-        return Err(ApiError::bad_request("toxic: update body must be an object"));
+        return Err(ApiError::bad_request(
+            "toxic: update body must be an object",
+        ));
     };
     for (k, v) in patch {
         match (k.as_str(), current.get_mut(&k)) {
@@ -164,7 +166,8 @@ mod tests {
 
     #[test]
     fn update_merges_attributes() {
-        let t = toxic_from_json(json!({"type":"latency","attributes":{"latency":300}})).expect("ok");
+        let t =
+            toxic_from_json(json!({"type":"latency","attributes":{"latency":300}})).expect("ok");
         let m = merge_toxic(&t, json!({"attributes":{"latency":50}})).expect("merge");
         assert_eq!(toxic_to_json(&m).attributes["latency"], 50);
         assert_eq!(m.name, t.name);
@@ -173,7 +176,10 @@ mod tests {
     #[test]
     fn bad_toxics_and_addresses_are_rejected() {
         assert!(toxic_from_json(json!({"type":"nope"})).is_err());
-        assert!(toxic_from_json(json!({"type":"latency","toxicity":2.0,"attributes":{"latency":1}})).is_err());
+        assert!(toxic_from_json(
+            json!({"type":"latency","toxicity":2.0,"attributes":{"latency":1}})
+        )
+        .is_err());
         assert!(check_addr("listen", "localhost").is_err());
         assert!(check_addr("listen", "127.0.0.1:99999").is_err());
         assert!(check_addr("listen", "127.0.0.1:8474").is_ok());
