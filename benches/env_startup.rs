@@ -25,9 +25,14 @@ fn main() -> anyhow::Result<()> {
         .skip(1)
         .find_map(|a| a.parse().ok())
         .unwrap_or(5);
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     rt.block_on(async {
-        for (name, backend) in [("native", BackendChoice::Native), ("docker", BackendChoice::Docker)] {
+        for (name, backend) in [
+            ("native", BackendChoice::Native),
+            ("docker", BackendChoice::Docker),
+        ] {
             let mut times = Vec::new();
             for _ in 0..n {
                 let t = Instant::now();

@@ -23,7 +23,7 @@ fn rss_kib() -> u64 {
 
 async fn measure(n: u64, rotate: bool) -> anyhow::Result<()> {
     let fake = LlmFake::start(LlmFakeConfig {
-        rotate_after: if rotate { 5_000 } else { u64::MAX },
+        rotate_after: if rotate { 10_000 } else { u64::MAX },
         ..LlmFakeConfig::default()
     })
     .await?;
@@ -32,7 +32,10 @@ async fn measure(n: u64, rotate: bool) -> anyhow::Result<()> {
         "messages":[{"role":"user","content":"What is the payment status of Delta Industries' last three invoices? ".repeat(4)}]});
     let before = rss_kib();
     let t = Instant::now();
-    let workers = 16u64;
+    let workers: u64 = std::env::var("WORKERS")
+        .ok()
+        .and_then(|w| w.parse().ok())
+        .unwrap_or(16);
     let mut tasks = Vec::new();
     for w in 0..workers {
         let (c, uri, body) = (client.clone(), fake.uri(), body.clone());
@@ -50,7 +53,18 @@ async fn measure(n: u64, rotate: bool) -> anyhow::Result<()> {
                     Ok(r) if r.status() == 200 => {
                         let _ = r.bytes().await;
                     }
-                    _ => non_200 += 1,
+                    Ok(r) => {
+                        non_200 += 1;
+                        if non_200 <= 2 {
+                            eprintln!("non-200: {}", r.status());
+                        }
+                    }
+                    Err(e) => {
+                        non_200 += 1;
+                        if non_200 <= 2 {
+                            eprintln!("error: {e}");
+                        }
+                    }
                 }
             }
             non_200
@@ -77,9 +91,15 @@ async fn measure(n: u64, rotate: bool) -> anyhow::Result<()> {
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
-    let n: u64 = args.iter().skip(1).find_map(|a| a.parse().ok()).unwrap_or(100_000);
+    let n: u64 = args
+        .iter()
+        .skip(1)
+        .find_map(|a| a.parse().ok())
+        .unwrap_or(100_000);
     if let Some(mode) = args.iter().find_map(|a| a.strip_prefix("--mode=")) {
-        let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?;
         return rt.block_on(measure(n, mode == "rotate"));
     }
     for mode in ["rotate", "keep"] {

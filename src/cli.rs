@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 use crate::environment::Environment;
-use crate::exit;
+use crate::exit::{self, ReadyInfo};
 use crate::faults::ToxiproxyServer;
 use crate::plan::{EnvOptions, UpPlan};
 use crate::shutdown;
@@ -166,21 +166,7 @@ async fn up(args: UpArgs) -> anyhow::Result<u8> {
     if plan.json {
         writeln!(out, "{}", serde_json::to_string(&info)?)?;
     } else {
-        writeln!(
-            out,
-            "environment ready ({} backend, session {})",
-            info.backend, info.session
-        )?;
-        writeln!(out, "  postgres   {}", info.postgres_url)?;
-        writeln!(out, "  redis      {}", info.redis_url)?;
-        writeln!(out, "  llm        {}", info.llm_url)?;
-        writeln!(out, "  toxiproxy  {}", info.toxiproxy_url)?;
-        writeln!(
-            out,
-            "  direct     postgres {}  redis {}  llm {}",
-            info.direct.postgres_url, info.direct.redis_url, info.direct.llm_url
-        )?;
-        writeln!(out, "press Ctrl-C to stop")?;
+        write!(out, "{}", ready_text(&info))?;
     }
     out.flush()?;
     drop(out);
@@ -188,6 +174,31 @@ async fn up(args: UpArgs) -> anyhow::Result<u8> {
     eprintln!("harness up: {s}; tearing down");
     env.shutdown().await?;
     Ok(exit::SUCCESS)
+}
+
+/// What `harness up` prints for people once the environment is ready.
+fn ready_text(info: &ReadyInfo) -> String {
+    format!(
+        "environment ready ({} backend, session {})\n\
+         \x20 postgres   {}\n\
+         \x20 redis      {}\n\
+         \x20 llm        {}\n\
+         \x20 toxiproxy  {}\n\
+         direct (no faults):\n\
+         \x20 postgres   {}\n\
+         \x20 redis      {}\n\
+         \x20 llm        {}\n\
+         press Ctrl-C to stop\n",
+        info.backend,
+        info.session,
+        info.postgres_url,
+        info.redis_url,
+        info.llm_url,
+        info.toxiproxy_url,
+        info.direct.postgres_url,
+        info.direct.redis_url,
+        info.direct.llm_url,
+    )
 }
 
 async fn toxiproxy_server(args: ToxiproxyArgs) -> anyhow::Result<u8> {
@@ -201,4 +212,28 @@ async fn toxiproxy_server(args: ToxiproxyArgs) -> anyhow::Result<u8> {
     eprintln!("toxiproxy: {s}; stopping");
     server.shutdown().await;
     Ok(exit::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exit::DirectUrls;
+
+    #[test]
+    fn ready_text_snapshot() {
+        let info = ReadyInfo {
+            backend: "native".into(),
+            session: "h1a2b3c".into(),
+            postgres_url: "postgres://harness:harness@127.0.0.1:41001/harness".into(),
+            redis_url: "redis://127.0.0.1:41002".into(),
+            llm_url: "http://127.0.0.1:41003".into(),
+            toxiproxy_url: "http://127.0.0.1:41004".into(),
+            direct: DirectUrls {
+                postgres_url: "postgres://harness:harness@127.0.0.1:5432/harness".into(),
+                redis_url: "redis://127.0.0.1:6379".into(),
+                llm_url: "http://127.0.0.1:41005".into(),
+            },
+        };
+        insta::assert_snapshot!(ready_text(&info));
+    }
 }

@@ -4,9 +4,11 @@
 //! wiremock keeps a clone of every matched request, even with recording disabled, so a
 //! long run would grow without bound. The fake therefore rotates: once `rotate_after`
 //! requests have been retained it resets the server and mounts the mock again, which
-//! frees them. It prefers a quiet moment (no call for 2 ms) and forces the rotation at
-//! twice the threshold. A request that lands in the microseconds between reset and
-//! remount gets wiremock's 404; `rotations()` says how often that window opened.
+//! frees them. wiremock has no atomic reset-and-remount, so a request handled between the
+//! two would get a 404. The two are therefore queued on wiremock's FIFO lock back to back
+//! in one poll, and the rotation waits for a quiet moment (no call for 1 ms), forced only
+//! at four times the threshold, which bounds memory. `rotations()` counts rotations;
+//! `benches/llm_fake_memory.rs` measures memory and any lost answers.
 
 mod api;
 mod failure;
@@ -47,7 +49,7 @@ impl Default for LlmFakeConfig {
             profile: LatencyProfile::instant(),
             seed: 0x5eed,
             history: 256,
-            rotate_after: 5_000,
+            rotate_after: 10_000,
         }
     }
 }
@@ -145,20 +147,23 @@ async fn rotate(
     rotations: Arc<std::sync::atomic::AtomicU64>,
     threshold: u64,
 ) {
-    let mut tick = tokio::time::interval(Duration::from_millis(10));
     loop {
-        tick.tick().await;
         let retained = shared.retained.load(Ordering::Relaxed);
         if retained < threshold {
+            tokio::time::sleep(Duration::from_millis(10)).await;
             continue;
         }
         let now_us = shared.started.elapsed().as_micros() as u64;
-        let quiet = now_us.saturating_sub(shared.last_call_us.load(Ordering::Relaxed)) > 2_000;
-        if quiet || retained >= threshold * 2 {
-            server.reset().await;
-            server.register(messages_mock(&shared)).await;
+        let quiet = now_us.saturating_sub(shared.last_call_us.load(Ordering::Relaxed)) > 1_000;
+        if quiet || retained >= threshold.saturating_mul(4) {
+            // Polled together, the reset and the remount queue for wiremock's (FIFO) lock
+            // back to back, so requests already waiting are served before the reset and
+            // requests arriving later after the remount.
+            tokio::join!(server.reset(), server.register(messages_mock(&shared)));
             shared.retained.store(0, Ordering::Relaxed);
             rotations.fetch_add(1, Ordering::Relaxed);
+        } else {
+            tokio::time::sleep(Duration::from_millis(1)).await;
         }
     }
 }
