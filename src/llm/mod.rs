@@ -5,13 +5,15 @@
 //! long run would grow without bound. The fake therefore rotates: once `rotate_after`
 //! requests have been retained it resets the server and mounts the mock again, which
 //! frees them. wiremock has no atomic reset-and-remount, so a request handled between the
-//! two would get a 404. The two are therefore queued on wiremock's FIFO lock back to back
-//! in one poll, and the rotation waits for a quiet moment (no call for 1 ms), forced only
-//! at four times the threshold, which bounds memory. `rotations()` counts rotations;
-//! `benches/llm_fake_memory.rs` measures memory and any lost answers.
+//! two gets a 404. Callers never see it: they talk to a thin front (`front.rs`) that
+//! forwards to wiremock and replays a request that hit a rotation window. The rotation
+//! waits for a quiet moment (no call for 1 ms) and is forced at four times the
+//! threshold, which bounds memory. `benches/llm_fake_memory.rs` measures memory and
+//! lost answers with and without rotation.
 
 mod api;
 mod failure;
+mod front;
 mod profile;
 mod responder;
 
@@ -28,6 +30,7 @@ pub use api::{validate, ValidRequest};
 pub use failure::{FailStatus, FailureMode};
 pub use profile::{find_profile, load_profiles, LatencyProfile};
 
+use front::Rotation;
 use responder::{Responder, Shared};
 
 /// How to start the fake.
@@ -68,9 +71,12 @@ pub enum LlmFakeError {
 /// A running LLM fake. Dropping it stops the server.
 #[derive(Debug)]
 pub struct LlmFake {
-    server: Arc<MockServer>,
+    address: SocketAddr,
     control: LlmControl,
     rotator: tokio::task::JoinHandle<()>,
+    front: tokio::task::JoinHandle<()>,
+    // Kept alive for the front; dropping it stops wiremock.
+    _server: Arc<MockServer>,
 }
 
 impl LlmFake {
@@ -96,31 +102,39 @@ impl LlmFake {
         );
         let shared = Arc::new(Shared::new(config.profile, config.seed, config.history));
         server.register(messages_mock(&shared)).await;
+        let rotation = Arc::new(Rotation::default());
+        let front_listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+            .await
+            .map_err(LlmFakeError::Bind)?;
+        let address = front_listener.local_addr().map_err(LlmFakeError::Bind)?;
+        let front = front::spawn(front_listener, server.uri(), rotation.clone());
         let control = LlmControl {
             shared: shared.clone(),
-            rotations: Arc::default(),
+            rotation: rotation.clone(),
         };
         let rotator = tokio::spawn(rotate(
             server.clone(),
             shared,
-            control.rotations.clone(),
+            rotation,
             config.rotate_after.max(1),
         ));
         Ok(LlmFake {
-            server,
+            address,
             control,
             rotator,
+            front,
+            _server: server,
         })
     }
 
     /// Base URL, e.g. `http://127.0.0.1:41234`.
     pub fn uri(&self) -> String {
-        self.server.uri()
+        format!("http://{}", self.address)
     }
 
     /// The socket address the fake listens on.
     pub fn address(&self) -> SocketAddr {
-        *self.server.address()
+        self.address
     }
 
     /// A cheap, cloneable handle to switch failures and read counters while it runs.
@@ -132,6 +146,7 @@ impl LlmFake {
 impl Drop for LlmFake {
     fn drop(&mut self) {
         self.rotator.abort();
+        self.front.abort();
     }
 }
 
@@ -144,7 +159,7 @@ fn messages_mock(shared: &Arc<Shared>) -> Mock {
 async fn rotate(
     server: Arc<MockServer>,
     shared: Arc<Shared>,
-    rotations: Arc<std::sync::atomic::AtomicU64>,
+    rotation: Arc<Rotation>,
     threshold: u64,
 ) {
     loop {
@@ -156,12 +171,12 @@ async fn rotate(
         let now_us = shared.started.elapsed().as_micros() as u64;
         let quiet = now_us.saturating_sub(shared.last_call_us.load(Ordering::Relaxed)) > 1_000;
         if quiet || retained >= threshold.saturating_mul(4) {
-            // Polled together, the reset and the remount queue for wiremock's (FIFO) lock
-            // back to back, so requests already waiting are served before the reset and
-            // requests arriving later after the remount.
-            tokio::join!(server.reset(), server.register(messages_mock(&shared)));
+            rotation.active.store(true, Ordering::Release);
+            server.reset().await;
+            server.register(messages_mock(&shared)).await;
             shared.retained.store(0, Ordering::Relaxed);
-            rotations.fetch_add(1, Ordering::Relaxed);
+            rotation.count.fetch_add(1, Ordering::Release);
+            rotation.active.store(false, Ordering::Release);
         } else {
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
@@ -172,7 +187,7 @@ async fn rotate(
 #[derive(Debug, Clone)]
 pub struct LlmControl {
     shared: Arc<Shared>,
-    rotations: Arc<std::sync::atomic::AtomicU64>,
+    rotation: Arc<Rotation>,
 }
 
 impl LlmControl {
@@ -227,6 +242,6 @@ impl LlmControl {
 
     /// How many times wiremock's retained requests were freed.
     pub fn rotations(&self) -> u64 {
-        self.rotations.load(Ordering::Relaxed)
+        self.rotation.count.load(Ordering::Relaxed)
     }
 }
