@@ -1,6 +1,6 @@
 //! The LLM fake suite: API shape, failure injection, latency model, history, rotation.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use harness::llm::{FailStatus, FailureMode, LatencyProfile, LlmFake, LlmFakeConfig};
 use serde_json::{json, Value};
