@@ -1,7 +1,85 @@
-//! The reference system under test. A placeholder until the SUT issue lands: the
-//! workspace member exists so that `cargo build -p sut` already works.
+//! `sut`: serve the reference service, or `sut seed FILE` to migrate and load seed data.
 
-fn main() {
-    eprintln!("sut: not implemented yet");
-    std::process::exit(2);
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SUT_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let config = match sut::Config::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("sut: configuration: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("sut: runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match runtime.block_on(run(config, args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("sut: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn run(config: sut::Config, args: Vec<String>) -> anyhow::Result<()> {
+    let listen = config.listen;
+    let state = sut::AppState::new(config)?;
+    match args.first().map(String::as_str) {
+        Some("seed") => {
+            let file = args
+                .get(1)
+                .ok_or_else(|| anyhow::anyhow!("usage: sut seed FILE"))?;
+            let json = std::fs::read_to_string(file).map_err(|e| anyhow::anyhow!("{file}: {e}"))?;
+            sut::MIGRATOR.run(&state.db).await?;
+            let n = sut::seed::load(&state.db, &json)
+                .await
+                .map_err(|e| anyhow::anyhow!("{file}: {e}"))?;
+            eprintln!("sut: seed data loaded ({n} new rows)");
+            Ok(())
+        }
+        Some(other) => {
+            anyhow::bail!("unknown command '{other}' (expected no command, or 'seed FILE')")
+        }
+        None => {
+            let listener = tokio::net::TcpListener::bind(listen)
+                .await
+                .map_err(|e| anyhow::anyhow!("SUT_LISTEN_ADDR={listen}: {e}"))?;
+            tracing::info!(addr = %listener.local_addr()?, "sut listening");
+            sut::serve(state, listener, async {
+                use tokio::signal::unix::{signal, SignalKind};
+                let mut term = signal(SignalKind::terminate()).ok();
+                let term = async {
+                    match term.as_mut() {
+                        Some(s) => {
+                            s.recv().await;
+                        }
+                        None => std::future::pending().await,
+                    }
+                };
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {},
+                    _ = term => {},
+                }
+                tracing::info!("shutting down: finishing requests in flight");
+            })
+            .await?;
+            Ok(())
+        }
+    }
 }

@@ -1,0 +1,259 @@
+//! `POST /api/chat`: the seed 002 §3.1 request flow.
+
+pub mod entities;
+pub mod patterns;
+pub mod retrieval;
+pub mod synthesis;
+
+use std::time::{Duration, Instant};
+
+use axum::extract::State;
+use axum::{Extension, Json};
+use serde::{Deserialize, Serialize};
+
+use crate::auth::{Caller, Permission};
+use crate::error::AppError;
+use crate::extract::JsonBody;
+use crate::llm::Fallback;
+use crate::state::AppState;
+use crate::timing::Timings;
+use entities::Entity;
+use patterns::PatternInsight;
+use synthesis::Intent;
+
+/// The request body.
+#[derive(Debug, Deserialize)]
+pub struct ChatRequest {
+    /// The question.
+    pub query: String,
+    /// Conversation id.
+    #[serde(default)]
+    pub session_id: Option<String>,
+}
+
+/// The response body (contract CHAT-2).
+#[derive(Debug, Serialize)]
+pub struct ChatResponse {
+    /// The answer.
+    pub text: String,
+    /// 0–1.
+    pub confidence: f64,
+    /// Seed 002 §1.3 quality gate score.
+    pub quality_score: f64,
+    /// Where the facts came from: database, memory, cache.
+    pub sources: Vec<String>,
+    /// True when any part of the flow fell back or timed out.
+    pub degraded: bool,
+    /// none, fallback_model or template.
+    pub fallback: Fallback,
+    /// Resolved entities.
+    pub entities: Vec<Entity>,
+}
+
+const ENTITY_TIMEOUT: Duration = Duration::from_secs(1);
+const MAX_QUERY_CHARS: usize = 4000;
+
+/// Handles one chat request.
+pub async fn chat(
+    State(state): State<AppState>,
+    Extension(timings): Extension<Timings>,
+    caller: Caller,
+    JsonBody(req): JsonBody<ChatRequest>,
+) -> Result<Json<ChatResponse>, AppError> {
+    caller.require(Permission::ViewResults)?;
+    let query = req.query.trim();
+    if query.is_empty() {
+        return Err(AppError::BadRequest("query: must not be empty".into()));
+    }
+    if query.chars().count() > MAX_QUERY_CHARS {
+        return Err(AppError::BadRequest(format!(
+            "query: longer than {MAX_QUERY_CHARS} characters"
+        )));
+    }
+    state.limiter.check(&caller.user_id).await?;
+    let limits = &state.config.limits;
+    let mut degraded = false;
+    let mut sources: Vec<String> = Vec::new();
+    let mut notes = Vec::new();
+
+    // Phase 1: entity resolution.
+    let (entities, from_directory) = timings
+        .measure(
+            "entity_resolver.resolve",
+            entities::resolve(&state.db, &state.directory, query, ENTITY_TIMEOUT),
+        )
+        .await;
+    if from_directory {
+        degraded = true;
+        sources.push("cache".into());
+    }
+
+    // Phase 2: memory, patterns and facts in parallel, under one deadline; whatever
+    // finished by then is used.
+    let deadline = tokio::time::Instant::now() + limits.retrieval_timeout;
+    let pattern_budget =
+        tokio::time::Instant::now() + limits.pattern_timeout.min(limits.retrieval_timeout);
+    let patterns_started = Instant::now();
+    let (memories, patterns, facts) = tokio::join!(
+        tokio::time::timeout_at(
+            deadline,
+            retrieval::memories(&state.db, &caller.user_id, &entities)
+        ),
+        tokio::time::timeout_at(pattern_budget, async {
+            let mut all: Vec<PatternInsight> = Vec::new();
+            let mut all_cached = true;
+            for e in &entities {
+                let (p, tier) = state.patterns.get(&e.id).await;
+                all_cached &= tier.is_cache();
+                all.extend(p);
+            }
+            (all, all_cached)
+        }),
+        tokio::time::timeout_at(deadline, retrieval::facts(&state.db, &entities)),
+    );
+    let memories = match memories {
+        Ok(Ok(m)) => m,
+        _ => {
+            degraded = true;
+            notes.push("earlier conversations unavailable".to_owned());
+            Vec::new()
+        }
+    };
+    let patterns = match patterns {
+        Ok((p, cached)) => {
+            let op = if cached {
+                "pattern_analyzer.get_cached_patterns"
+            } else {
+                "pattern_analyzer.analyze_entity"
+            };
+            timings.record(op, patterns_started.elapsed());
+            if cached && !entities.is_empty() && !sources.iter().any(|s| s == "cache") {
+                sources.push("cache".into());
+            }
+            p
+        }
+        Err(_) => {
+            timings.record(
+                "pattern_analyzer.analyze_entity",
+                patterns_started.elapsed(),
+            );
+            degraded = true;
+            notes.push("pattern analysis timed out".to_owned());
+            Vec::new()
+        }
+    };
+    let facts = match facts {
+        Ok(Ok(f)) => {
+            if !f.is_empty() {
+                sources.push("database".into());
+            }
+            f
+        }
+        _ => {
+            degraded = true;
+            notes.push("account data unavailable".to_owned());
+            Vec::new()
+        }
+    };
+    if !memories.is_empty() {
+        sources.push("memory".into());
+    }
+
+    // Phase 3: synthesis.
+    let t = Instant::now();
+    let synthesized = synthesis::synthesize(query, &facts, &memories, &patterns, notes);
+    timings.record("context_synthesizer.synthesize", t.elapsed());
+
+    // Phase 4: decision support.
+    let decision = if synthesized.intent == Intent::DecisionSupport {
+        let t = Instant::now();
+        let d = synthesis::analyze_decision(&facts, &patterns);
+        timings.record("decision_support.analyze_decision", t.elapsed());
+        Some(d)
+    } else {
+        None
+    };
+
+    // Phase 5: generation.
+    let mut prompt = format!(
+        "Question: {query}\n\nAccount context:\n{}",
+        synthesized.primary_context
+    );
+    if let Some(d) = &decision {
+        prompt.push_str(&format!(
+            "\nDecision analysis: {} (risk {:.2}); {}\n",
+            d.recommendation,
+            d.risk_score,
+            d.factors.join("; ")
+        ));
+    }
+    let max_tokens = match synthesized.intent {
+        Intent::Simple => 300,
+        Intent::Patterns => 600,
+        Intent::DecisionSupport => 900,
+    };
+    let generation = timings
+        .measure(
+            "response_generator.generate",
+            state.llm.generate(
+                "You are an account assistant. Answer from the context only.",
+                &prompt,
+                max_tokens,
+            ),
+        )
+        .await;
+    let mut text = match &generation.text {
+        Some(t) => t.clone(),
+        None => template_text(&synthesized),
+    };
+    if let Some(d) = &decision {
+        text.push_str(&format!(
+            "\n\nDecision Support: {} (risk score {:.2}).",
+            d.recommendation, d.risk_score
+        ));
+    }
+    if !patterns.is_empty() {
+        text.push_str("\n\nPattern Analysis:");
+        for p in &patterns {
+            text.push_str(&format!("\n- {}", p.insight));
+        }
+    }
+    degraded |= generation.fallback != Fallback::None;
+
+    // Phase 6: memory storage in the background.
+    let (db, user, session, ents) = (
+        state.db.clone(),
+        caller.user_id.clone(),
+        req.session_id.clone().unwrap_or_default(),
+        entities.clone(),
+    );
+    let memory = format!("asked: {query}");
+    tokio::spawn(async move {
+        let store = retrieval::store_memory(&db, &user, &session, &memory, &ents);
+        if let Ok(Err(e)) = tokio::time::timeout(Duration::from_secs(5), store).await {
+            tracing::warn!(error = %e, "memory storage failed");
+        }
+    });
+
+    Ok(Json(ChatResponse {
+        text,
+        confidence: generation.confidence,
+        quality_score: generation.quality_score,
+        sources,
+        degraded,
+        fallback: generation.fallback,
+        entities,
+    }))
+}
+
+/// Seed 002 §1.3 emergency template.
+fn template_text(s: &synthesis::Synthesized) -> String {
+    let mut text = format!(
+        "Based on the available information:\n\n{}\nI apologize, but I'm experiencing technical difficulties with generating a detailed response. The information above represents the key facts I have available.",
+        s.primary_context
+    );
+    if !s.confidence_notes.is_empty() {
+        text.push_str(&format!("\n\nNote: {}", s.confidence_notes.join("; ")));
+    }
+    text
+}

@@ -1,0 +1,230 @@
+//! Configuration, from the environment only (the contract's clause CFG-1). Every
+//! timeout and limit defaults to the seeds' value and can be overridden, so tests can
+//! shorten the breaker's 60 s without changing behaviour.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// A missing or malformed variable, named.
+#[derive(Debug, thiserror::Error)]
+#[error("{var}: {message}")]
+pub struct ConfigError {
+    /// The environment variable.
+    pub var: &'static str,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+/// Everything the service needs to run.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `SUT_LISTEN_ADDR`, default `127.0.0.1:8080`.
+    pub listen: SocketAddr,
+    /// `DATABASE_URL`.
+    pub database_url: String,
+    /// `REDIS_URL`.
+    pub redis_url: String,
+    /// `LLM_BASE_URL`, e.g. `https://api.anthropic.com`.
+    pub llm_base_url: String,
+    /// `LLM_API_KEY`.
+    pub llm_api_key: String,
+    /// `LLM_MODEL`: the primary model.
+    pub llm_model: String,
+    /// `LLM_FALLBACK_MODEL`: the faster fallback model.
+    pub llm_fallback_model: String,
+    /// `JWT_SECRET`: HS256 key for bearer tokens.
+    pub jwt_secret: String,
+    /// Limits and timeouts.
+    pub limits: Limits,
+}
+
+/// Timeouts and limits, with the seeds' defaults.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Seed 002 §3.1: total budget for parallel retrieval (5 s).
+    pub retrieval_timeout: Duration,
+    /// Seed 002 §1.2: per pattern detection (5 s).
+    pub pattern_timeout: Duration,
+    /// Seed 002 §1.2: pattern cache read in Postgres (1 s).
+    pub cache_read_timeout: Duration,
+    /// Seed 002 §1.3: primary LLM timeout (30 s).
+    pub llm_timeout: Duration,
+    /// Seed 002 §1.3: fallback LLM timeout (15 s).
+    pub llm_fallback_timeout: Duration,
+    /// Seed 002 §1.3: attempts on the primary model (3).
+    pub llm_attempts: u32,
+    /// Seed 002 §1.3: first retry delay (1 s), doubled each attempt.
+    pub llm_initial_backoff: Duration,
+    /// Seed 002 §3.2: LLM calls per minute (60), token bucket.
+    pub llm_requests_per_minute: u32,
+    /// Seed 002 §3.2: failures that open the breaker (5).
+    pub breaker_threshold: u32,
+    /// Seed 002 §3.2: how long the breaker stays open (60 s). `SUT_BREAKER_TIMEOUT`.
+    pub breaker_timeout: Duration,
+    /// Per-key API rate limit per minute, shared through Redis. `SUT_RATE_LIMIT_PER_MINUTE`.
+    pub api_rate_per_minute: u32,
+    /// Largest accepted body (1 MiB). `SUT_MAX_BODY_BYTES`.
+    pub max_body_bytes: usize,
+    /// Document workers (seed 000: 5 concurrent jobs).
+    pub workers: usize,
+    /// Seed 000: attempts per job (3).
+    pub job_max_retries: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            retrieval_timeout: Duration::from_secs(5),
+            pattern_timeout: Duration::from_secs(5),
+            cache_read_timeout: Duration::from_secs(1),
+            llm_timeout: Duration::from_secs(30),
+            llm_fallback_timeout: Duration::from_secs(15),
+            llm_attempts: 3,
+            llm_initial_backoff: Duration::from_secs(1),
+            llm_requests_per_minute: 60,
+            breaker_threshold: 5,
+            breaker_timeout: Duration::from_secs(60),
+            api_rate_per_minute: 600,
+            max_body_bytes: 1024 * 1024,
+            workers: 5,
+            job_max_retries: 3,
+        }
+    }
+}
+
+fn required(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+) -> Result<String, ConfigError> {
+    match get(var) {
+        Some(v) if !v.trim().is_empty() => Ok(v),
+        _ => Err(ConfigError {
+            var,
+            message: "required but not set".into(),
+        }),
+    }
+}
+
+fn parsed<T: std::str::FromStr>(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    default: T,
+) -> Result<T, ConfigError>
+where
+    T::Err: std::fmt::Display,
+{
+    match get(var) {
+        None => Ok(default),
+        Some(v) => v.trim().parse().map_err(|e| ConfigError {
+            var,
+            message: format!("'{v}': {e}"),
+        }),
+    }
+}
+
+fn millis(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    default: Duration,
+) -> Result<Duration, ConfigError> {
+    parsed(get, var, default.as_millis() as u64).map(Duration::from_millis)
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Reads configuration through `get`, so tests need not touch the process env.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let d = Limits::default();
+        let limits = Limits {
+            retrieval_timeout: millis(&get, "SUT_RETRIEVAL_TIMEOUT_MS", d.retrieval_timeout)?,
+            pattern_timeout: millis(&get, "SUT_PATTERN_TIMEOUT_MS", d.pattern_timeout)?,
+            cache_read_timeout: millis(&get, "SUT_CACHE_READ_TIMEOUT_MS", d.cache_read_timeout)?,
+            llm_timeout: millis(&get, "SUT_LLM_TIMEOUT_MS", d.llm_timeout)?,
+            llm_fallback_timeout: millis(
+                &get,
+                "SUT_LLM_FALLBACK_TIMEOUT_MS",
+                d.llm_fallback_timeout,
+            )?,
+            llm_attempts: parsed(&get, "SUT_LLM_ATTEMPTS", d.llm_attempts)?.max(1),
+            llm_initial_backoff: millis(&get, "SUT_LLM_BACKOFF_MS", d.llm_initial_backoff)?,
+            llm_requests_per_minute: parsed(
+                &get,
+                "SUT_LLM_REQUESTS_PER_MINUTE",
+                d.llm_requests_per_minute,
+            )?
+            .max(1),
+            breaker_threshold: parsed(&get, "SUT_BREAKER_THRESHOLD", d.breaker_threshold)?.max(1),
+            breaker_timeout: millis(&get, "SUT_BREAKER_TIMEOUT_MS", d.breaker_timeout)?,
+            api_rate_per_minute: parsed(&get, "SUT_RATE_LIMIT_PER_MINUTE", d.api_rate_per_minute)?
+                .max(1),
+            max_body_bytes: parsed(&get, "SUT_MAX_BODY_BYTES", d.max_body_bytes)?,
+            workers: parsed(&get, "SUT_WORKERS", d.workers)?,
+            job_max_retries: parsed(&get, "SUT_JOB_MAX_RETRIES", d.job_max_retries)?.max(1),
+        };
+        Ok(Config {
+            listen: parsed(
+                &get,
+                "SUT_LISTEN_ADDR",
+                SocketAddr::from(([127, 0, 0, 1], 8080)),
+            )?,
+            database_url: required(&get, "DATABASE_URL")?,
+            redis_url: required(&get, "REDIS_URL")?,
+            llm_base_url: required(&get, "LLM_BASE_URL")?
+                .trim_end_matches('/')
+                .to_owned(),
+            llm_api_key: required(&get, "LLM_API_KEY")?,
+            llm_model: get("LLM_MODEL").unwrap_or_else(|| "claude-sonnet-4-5".into()),
+            llm_fallback_model: get("LLM_FALLBACK_MODEL")
+                .unwrap_or_else(|| "claude-haiku-4-5".into()),
+            jwt_secret: required(&get, "JWT_SECRET")?,
+            limits,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let m: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k| m.get(k).cloned()
+    }
+
+    const BASE: [(&str, &str); 5] = [
+        ("DATABASE_URL", "postgres://x"),
+        ("REDIS_URL", "redis://x"),
+        ("LLM_BASE_URL", "http://llm/"),
+        ("LLM_API_KEY", "k"),
+        ("JWT_SECRET", "s"),
+    ];
+
+    #[test]
+    fn defaults_are_the_seeds_values() {
+        let c = Config::from_lookup(env(&BASE)).expect("valid");
+        assert_eq!(c.limits.breaker_threshold, 5);
+        assert_eq!(c.limits.breaker_timeout, Duration::from_secs(60));
+        assert_eq!(c.limits.retrieval_timeout, Duration::from_secs(5));
+        assert_eq!(c.llm_base_url, "http://llm");
+    }
+
+    #[test]
+    fn missing_and_malformed_variables_are_named() {
+        let err = Config::from_lookup(env(&BASE[1..])).unwrap_err();
+        assert_eq!(err.var, "DATABASE_URL");
+        let mut bad = BASE.to_vec();
+        bad.push(("SUT_BREAKER_TIMEOUT_MS", "soon"));
+        assert_eq!(
+            Config::from_lookup(env(&bad)).unwrap_err().var,
+            "SUT_BREAKER_TIMEOUT_MS"
+        );
+    }
+}

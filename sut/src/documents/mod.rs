@@ -1,0 +1,173 @@
+//! Seed 000 document processing: `POST /api/v1/documents/process` and
+//! `GET /api/v1/jobs/{id}`, a result cache, and a three-priority job queue in Redis.
+//!
+//! Postgres holds every job (the source of truth); Redis lists carry job ids to the
+//! workers. A job whose push to Redis failed, or that Redis lost, is pushed again by
+//! the outbox, so no job is dropped silently: each ends `completed` or `failed`.
+
+pub mod audit;
+pub mod pii;
+mod worker;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+pub use worker::spawn_workers;
+
+use crate::auth::{Caller, Permission};
+use crate::error::AppError;
+use crate::extract::JsonBody;
+use crate::state::AppState;
+
+/// The Redis list for a priority (1 high, 3 low).
+pub fn queue_key(priority: i16) -> String {
+    format!("jobs:p{}", priority.clamp(1, 3))
+}
+
+fn result_key(document_id: &str, processing_type: &str) -> String {
+    format!("docresult:{document_id}:{processing_type}")
+}
+
+/// The request body.
+#[derive(Debug, Deserialize)]
+pub struct ProcessRequest {
+    /// Caller's document id.
+    pub document_id: String,
+    /// The text.
+    pub content: String,
+    /// summarize, extract or classify.
+    pub processing_type: String,
+    /// 1 (high) to 3 (low); default 2.
+    #[serde(default)]
+    pub priority: Option<i16>,
+}
+
+const TYPES: [&str; 3] = ["summarize", "extract", "classify"];
+
+/// Submits a document: a cached result at once, or a queued job (202).
+pub async fn process(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(req): JsonBody<ProcessRequest>,
+) -> Result<(StatusCode, Json<Value>), AppError> {
+    caller.require(Permission::ProcessDocument)?;
+    if req.document_id.trim().is_empty() || req.document_id.len() > 200 {
+        return Err(AppError::BadRequest(
+            "document_id: 1 to 200 characters".into(),
+        ));
+    }
+    if req.content.trim().is_empty() {
+        return Err(AppError::BadRequest("content: must not be empty".into()));
+    }
+    if !TYPES.contains(&req.processing_type.as_str()) {
+        return Err(AppError::BadRequest(format!(
+            "processing_type: '{}' is not one of {}",
+            req.processing_type,
+            TYPES.join(", ")
+        )));
+    }
+    let priority = req.priority.unwrap_or(2);
+    if !(1..=3).contains(&priority) {
+        return Err(AppError::BadRequest("priority: must be 1, 2 or 3".into()));
+    }
+    state.limiter.check(&caller.user_id).await?;
+
+    let cached: Option<String> = state
+        .kv
+        .query(redis::cmd("GET").arg(result_key(&req.document_id, &req.processing_type)))
+        .await
+        .unwrap_or(None);
+    if let Some(result) = cached.and_then(|s| serde_json::from_str::<Value>(&s).ok()) {
+        audit::record(
+            &state.db,
+            &caller.user_id,
+            &req.document_id,
+            "process_cache_hit",
+            json!({}),
+        )
+        .await;
+        return Ok((
+            StatusCode::OK,
+            Json(
+                json!({"status": "completed", "document_id": req.document_id, "cached": true, "result": result}),
+            ),
+        ));
+    }
+
+    let job_id = uuid::Uuid::new_v4().to_string();
+    sqlx::query(
+        "INSERT INTO app.jobs (id, document_id, user_id, priority, processing_type, content, status) \
+         VALUES ($1, $2, $3, $4, $5, $6, 'queued')",
+    )
+    .bind(&job_id)
+    .bind(&req.document_id)
+    .bind(&caller.user_id)
+    .bind(priority)
+    .bind(&req.processing_type)
+    .bind(&req.content)
+    .execute(&state.db)
+    .await?;
+    // If Redis is down or slow the job stays un-enqueued in Postgres; the outbox
+    // pushes it once Redis answers.
+    let pushed = state
+        .kv
+        .query::<i64>(redis::cmd("LPUSH").arg(queue_key(priority)).arg(&job_id))
+        .await;
+    if pushed.is_ok() {
+        let _ = sqlx::query("UPDATE app.jobs SET enqueued = true WHERE id = $1")
+            .bind(&job_id)
+            .execute(&state.db)
+            .await;
+    } else {
+        tracing::warn!(job_id, "queue unavailable; job kept for the outbox");
+    }
+    audit::record(
+        &state.db,
+        &caller.user_id,
+        &req.document_id,
+        "process_submitted",
+        json!({"job_id": job_id, "priority": priority, "processing_type": req.processing_type}),
+    )
+    .await;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({"job_id": job_id, "status": "queued", "document_id": req.document_id})),
+    ))
+}
+
+/// A job's status.
+pub async fn job_status(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, AppError> {
+    caller.require(Permission::ViewResults)?;
+    let row: Option<(String, String, i32, Option<Value>, Option<String>, i16)> = sqlx::query_as(
+        "SELECT document_id, status, attempts, result, error, priority FROM app.jobs WHERE id = $1",
+    )
+    .bind(&id)
+    .fetch_optional(&state.db)
+    .await?;
+    let (document_id, status, attempts, result, error, priority) =
+        row.ok_or_else(|| AppError::NotFound(format!("job {id}")))?;
+    audit::record(
+        &state.db,
+        &caller.user_id,
+        &document_id,
+        "view",
+        json!({"job_id": id}),
+    )
+    .await;
+    Ok(Json(json!({
+        "job_id": id,
+        "document_id": document_id,
+        "status": status,
+        "attempts": attempts,
+        "priority": priority,
+        "result": result,
+        "error": error,
+    })))
+}

@@ -1,0 +1,164 @@
+//! Document workers and the outbox.
+
+use std::time::Duration;
+
+use serde_json::json;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use super::{audit, pii, queue_key, result_key};
+use crate::state::AppState;
+
+/// Starts the configured number of workers and one outbox task; they stop taking new
+/// work when `stop` turns true.
+pub fn spawn_workers(state: AppState, stop: watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
+    let mut handles: Vec<JoinHandle<()>> = (0..state.config.limits.workers)
+        .map(|i| tokio::spawn(work(state.clone(), stop.clone(), i)))
+        .collect();
+    handles.push(tokio::spawn(outbox(state, stop)));
+    handles
+}
+
+async fn pop(state: &AppState) -> Result<Option<String>, String> {
+    let mut conn = state.kv.dedicated().await.map_err(|e| e.to_string())?;
+    // BRPOP checks the lists in the order given: high priority first.
+    let cmd = redis::cmd("BRPOP")
+        .arg(queue_key(1))
+        .arg(queue_key(2))
+        .arg(queue_key(3))
+        .arg(1)
+        .clone();
+    let r: Result<Option<(String, String)>, _> =
+        tokio::time::timeout(Duration::from_secs(3), cmd.query_async(&mut conn))
+            .await
+            .map_err(|_| "BRPOP timed out".to_string())?;
+    r.map(|o| o.map(|(_, id)| id)).map_err(|e| e.to_string())
+}
+
+async fn work(state: AppState, stop: watch::Receiver<bool>, n: usize) {
+    while !*stop.borrow() {
+        match pop(&state).await {
+            Ok(Some(id)) => process_job(&state, &id).await,
+            Ok(None) => {}
+            Err(e) => {
+                tracing::debug!(worker = n, error = %e, "queue unavailable");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        }
+    }
+}
+
+async fn process_job(state: &AppState, id: &str) {
+    // Claiming is atomic, so a job pushed twice runs once.
+    let claimed: Result<Option<(String, String, String, i32, String)>, _> = sqlx::query_as(
+        "UPDATE app.jobs SET status = 'processing', attempts = attempts + 1, updated_at = now() \
+          WHERE id = $1 AND status = 'queued' \
+          RETURNING document_id, processing_type, content, attempts, user_id",
+    )
+    .bind(id)
+    .fetch_optional(&state.db)
+    .await;
+    let Ok(Some((document_id, processing_type, content, attempts, user_id))) = claimed else {
+        return;
+    };
+    let (redacted, removed) = pii::redact(&content);
+    let prompt = format!("Task: {processing_type} the following document.\n\n{redacted}");
+    let generation = state
+        .llm
+        .generate("You process business documents.", &prompt, 800)
+        .await;
+    let max = state.config.limits.job_max_retries as i32;
+    match generation.text {
+        Some(text) => {
+            let result =
+                json!({"output": text, "pii_removed": removed, "fallback": generation.fallback});
+            let _ = sqlx::query("UPDATE app.jobs SET status = 'completed', result = $2, updated_at = now() WHERE id = $1")
+                .bind(id)
+                .bind(&result)
+                .execute(&state.db)
+                .await;
+            let _ = state
+                .kv
+                .query::<()>(
+                    redis::cmd("SETEX")
+                        .arg(result_key(&document_id, &processing_type))
+                        .arg(3600)
+                        .arg(result.to_string()),
+                )
+                .await;
+            state.metrics.jobs.with_label_values(&["completed"]).inc();
+            audit::record(
+                &state.db,
+                &user_id,
+                &document_id,
+                "process_completed",
+                json!({"job_id": id, "attempts": attempts}),
+            )
+            .await;
+        }
+        None if attempts < max => {
+            let _ = sqlx::query("UPDATE app.jobs SET status = 'queued', enqueued = false, updated_at = now() WHERE id = $1")
+                .bind(id)
+                .execute(&state.db)
+                .await;
+        }
+        None => {
+            let _ = sqlx::query(
+                "UPDATE app.jobs SET status = 'failed', error = 'LLM unavailable after retries', updated_at = now() WHERE id = $1",
+            )
+            .bind(id)
+            .execute(&state.db)
+            .await;
+            state.metrics.jobs.with_label_values(&["failed"]).inc();
+            audit::record(
+                &state.db,
+                &user_id,
+                &document_id,
+                "process_failed",
+                json!({"job_id": id, "attempts": attempts}),
+            )
+            .await;
+        }
+    }
+}
+
+/// Pushes jobs that are in Postgres but not (or no longer) in Redis, and requeues jobs
+/// whose worker died mid-way.
+async fn outbox(state: AppState, stop: watch::Receiver<bool>) {
+    while !*stop.borrow() {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let _ = sqlx::query(
+            "UPDATE app.jobs SET status = 'queued', enqueued = false \
+              WHERE status = 'processing' AND updated_at < now() - interval '5 minutes'",
+        )
+        .execute(&state.db)
+        .await;
+        let due: Vec<(String, i16)> = match sqlx::query_as(
+            "SELECT id, priority FROM app.jobs WHERE status = 'queued' \
+               AND (NOT enqueued OR updated_at < now() - interval '60 seconds') \
+             ORDER BY submitted_at LIMIT 100",
+        )
+        .fetch_all(&state.db)
+        .await
+        {
+            Ok(d) => d,
+            Err(_) => continue,
+        };
+        for (id, priority) in due {
+            if state
+                .kv
+                .query::<i64>(redis::cmd("LPUSH").arg(queue_key(priority)).arg(&id))
+                .await
+                .is_err()
+            {
+                break;
+            }
+            let _ = sqlx::query(
+                "UPDATE app.jobs SET enqueued = true, updated_at = now() WHERE id = $1",
+            )
+            .bind(&id)
+            .execute(&state.db)
+            .await;
+        }
+    }
+}

@@ -1,0 +1,78 @@
+//! `AppError`: every failure a handler can return, rendered as a JSON error body with the
+//! right status. Bad input maps to 4xx; a 500 means a bug or an outage of a critical
+//! dependency, never a malformed request.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+/// A handler failure.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// 400: the request is malformed.
+    #[error("{0}")]
+    BadRequest(String),
+    /// 401: no token, or a bad one.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// 403: the token lacks a permission.
+    #[error("permission {0} required")]
+    Forbidden(&'static str),
+    /// 404.
+    #[error("{0} not found")]
+    NotFound(String),
+    /// 413: body over the limit.
+    #[error("request body exceeds {0} bytes")]
+    TooLarge(usize),
+    /// 429: rate limited; retry after this many seconds.
+    #[error("rate limit exceeded")]
+    RateLimited(u64),
+    /// 503: a critical dependency is unavailable.
+    #[error("{0} unavailable")]
+    Unavailable(String),
+    /// 500.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl AppError {
+    fn parts(&self) -> (StatusCode, &'static str) {
+        match self {
+            AppError::BadRequest(_) => (StatusCode::BAD_REQUEST, "invalid_request"),
+            AppError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            AppError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            AppError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            AppError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            AppError::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            AppError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let (status, kind) = self.parts();
+        if status.is_server_error() {
+            tracing::error!(error = %self, "request failed");
+        }
+        let mut resp = (
+            status,
+            Json(json!({"error": {"type": kind, "message": self.to_string()}})),
+        )
+            .into_response();
+        if let AppError::RateLimited(secs) = self {
+            if let Ok(v) = HeaderValue::from_str(&secs.max(1).to_string()) {
+                resp.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
+        resp
+    }
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(e: sqlx::Error) -> Self {
+        AppError::Unavailable(format!("database: {e}"))
+    }
+}

@@ -1,0 +1,160 @@
+//! The reference system under test: the seeds' LLM-backed account assistant and
+//! document-processing service, in axum, sqlx and redis. `sut/CONTRACT.md` is what it
+//! promises; the harness knows it only through that contract.
+
+pub mod auth;
+pub mod cache;
+pub mod chat;
+pub mod config;
+pub mod documents;
+pub mod error;
+pub mod extract;
+pub mod health;
+pub mod kv;
+pub mod llm;
+pub mod metrics;
+pub mod ratelimit;
+pub mod seed;
+pub mod state;
+pub mod timing;
+
+use std::future::Future;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{HeaderName, HeaderValue};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+
+pub use config::Config;
+pub use state::AppState;
+
+use error::AppError;
+use timing::Timings;
+
+/// The migrations, embedded at build time.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// The router with every route and middleware, for `serve` and for `oneshot` tests.
+pub fn app(state: AppState) -> Router {
+    let request_id = HeaderName::from_static("x-request-id");
+    let limit = state.config.limits.max_body_bytes;
+    Router::new()
+        .route("/api/chat", post(chat::chat))
+        .route("/api/v1/documents/process", post(documents::process))
+        .route("/api/v1/jobs/{id}", get(documents::job_status))
+        .route("/health", get(health::health))
+        .route("/ready", get(health::ready))
+        .route("/metrics", get(health::metrics))
+        .fallback(|| async { AppError::NotFound("route".into()) })
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(middleware::from_fn_with_state(state.clone(), observe))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .with_state(state)
+}
+
+/// Times every request: per-route metrics, the operation histogram, and `Server-Timing`.
+async fn observe(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".into());
+    let method = req.method().to_string();
+    let timings = Timings::default();
+    req.extensions_mut().insert(timings.clone());
+    let started = Instant::now();
+    let mut resp = next.run(req).await;
+    let total = started.elapsed();
+    timings.record("request_handler.handle_request", total);
+    let entries = timings.entries();
+    for (op, d) in &entries {
+        state
+            .metrics
+            .operation_duration
+            .with_label_values(&[op])
+            .observe(d.as_secs_f64());
+    }
+    state
+        .metrics
+        .requests
+        .with_label_values(&[&route, &method, resp.status().as_str()])
+        .inc();
+    state
+        .metrics
+        .request_duration
+        .with_label_values(&[&route])
+        .observe(total.as_secs_f64());
+    if let Ok(v) = HeaderValue::from_str(&timing::header_value(&entries)) {
+        resp.headers_mut().insert("server-timing", v);
+    }
+    resp
+}
+
+/// Runs migrations until they succeed (the database may come up after the service).
+pub async fn migrate_until_done(state: &AppState) {
+    let mut delay = Duration::from_millis(200);
+    loop {
+        match MIGRATOR.run(&state.db).await {
+            Ok(()) => {
+                state.migrated.store(true, Ordering::Release);
+                tracing::info!("migrations applied");
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "migrations failed; retrying");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(5));
+            }
+        }
+    }
+}
+
+async fn refresh_directory(state: AppState) {
+    loop {
+        if state.migrated.load(Ordering::Acquire) {
+            if let Err(e) = state.directory.refresh(&state.db).await {
+                tracing::warn!(error = %e, "entity directory refresh failed");
+            }
+        }
+        tokio::time::sleep(Duration::from_secs(10)).await;
+    }
+}
+
+/// Serves on `listener` until `shutdown` resolves, then stops accepting, finishes the
+/// requests in flight, and lets document workers finish their current job. Queued jobs
+/// stay in Redis.
+pub async fn serve(
+    state: AppState,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let migrations = tokio::spawn({
+        let s = state.clone();
+        async move { migrate_until_done(&s).await }
+    });
+    let directory = tokio::spawn(refresh_directory(state.clone()));
+    let workers = documents::spawn_workers(state.clone(), stop_rx);
+    let result = axum::serve(listener, app(state).into_make_service())
+        .with_graceful_shutdown(shutdown)
+        .await;
+    let _ = stop_tx.send(true);
+    for w in workers {
+        let _ = tokio::time::timeout(Duration::from_secs(30), w).await;
+    }
+    migrations.abort();
+    directory.abort();
+    result
+}
+
+impl IntoResponse for state::StateError {
+    fn into_response(self) -> Response {
+        AppError::Internal(self.to_string()).into_response()
+    }
+}

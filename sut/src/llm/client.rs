@@ -1,0 +1,112 @@
+//! A minimal Anthropic Messages API client.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+/// Why one LLM call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum LlmCallError {
+    /// 429; wait this long before retrying.
+    #[error("rate limited (retry after {0:?})")]
+    RateLimited(Duration),
+    /// No answer within the timeout.
+    #[error("timed out after {0:?}")]
+    Timeout(Duration),
+    /// Any other status.
+    #[error("status {status}: {message}")]
+    Status {
+        /// HTTP status.
+        status: u16,
+        /// The API's error message.
+        message: String,
+    },
+    /// Connection or decoding failure.
+    #[error("transport: {0}")]
+    Transport(String),
+}
+
+/// Calls `POST {base}/v1/messages`.
+pub struct LlmClient {
+    http: reqwest::Client,
+    base: String,
+    api_key: String,
+}
+
+impl LlmClient {
+    /// A client for `base` with `api_key`.
+    pub fn new(base: &str, api_key: &str) -> Self {
+        LlmClient {
+            http: reqwest::Client::builder()
+                .pool_max_idle_per_host(64)
+                .build()
+                .unwrap_or_default(),
+            base: base.trim_end_matches('/').to_owned(),
+            api_key: api_key.to_owned(),
+        }
+    }
+
+    /// Sends one prompt to `model` and returns the text of the answer.
+    pub async fn complete(
+        &self,
+        model: &str,
+        system: &str,
+        prompt: &str,
+        max_tokens: u32,
+        timeout: Duration,
+    ) -> Result<String, LlmCallError> {
+        let body = json!({
+            "model": model,
+            "max_tokens": max_tokens,
+            "temperature": 0.3,
+            "system": system,
+            "messages": [{"role": "user", "content": prompt}],
+        });
+        let send = self
+            .http
+            .post(format!("{}/v1/messages", self.base))
+            .header("x-api-key", &self.api_key)
+            .header("anthropic-version", "2023-06-01")
+            .json(&body)
+            .send();
+        let resp = tokio::time::timeout(timeout, async {
+            let resp = send
+                .await
+                .map_err(|e| LlmCallError::Transport(e.to_string()))?;
+            let status = resp.status().as_u16();
+            let retry_after = resp
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<u64>().ok());
+            let value: Value = resp
+                .json()
+                .await
+                .map_err(|e| LlmCallError::Transport(e.to_string()))?;
+            Ok::<_, LlmCallError>((status, retry_after, value))
+        })
+        .await
+        .map_err(|_| LlmCallError::Timeout(timeout))??;
+        let (status, retry_after, value) = resp;
+        match status {
+            200 => value["content"]
+                .as_array()
+                .map(|blocks| {
+                    blocks
+                        .iter()
+                        .filter_map(|b| b["text"].as_str())
+                        .collect::<Vec<_>>()
+                        .join("")
+                })
+                .filter(|t| !t.is_empty())
+                .ok_or_else(|| LlmCallError::Transport("response has no text content".into())),
+            429 => Err(LlmCallError::RateLimited(Duration::from_secs(
+                retry_after.unwrap_or(1),
+            ))),
+            s => Err(LlmCallError::Status {
+                status: s,
+                message: value["error"]["message"].as_str().unwrap_or("").to_owned(),
+            }),
+        }
+    }
+}

@@ -1,0 +1,220 @@
+//! Response generation under the seed 002 §1.3 policy: the primary model with up to
+//! `llm_attempts` tries and exponential backoff with jitter, then the fallback model,
+//! then a template answer. The §3.2 token bucket and circuit breaker sit in front of
+//! every call; while the breaker is open no call leaves the service.
+
+mod breaker;
+mod bucket;
+mod client;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rand::Rng;
+use serde::Serialize;
+
+pub use breaker::{BreakerState, CircuitBreaker};
+pub use bucket::TokenBucket;
+pub use client::{LlmCallError, LlmClient};
+
+use crate::config::Config;
+use crate::metrics::Metrics;
+
+/// Where an answer came from (the response's `fallback` field).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fallback {
+    /// The primary model answered.
+    None,
+    /// The fallback model answered.
+    FallbackModel,
+    /// No model answered; the caller must build a template answer.
+    Template,
+}
+
+/// The outcome of generation.
+#[derive(Debug, Clone)]
+pub struct Generation {
+    /// The model's text; `None` when the caller must use its template.
+    pub text: Option<String>,
+    /// Which path produced it.
+    pub fallback: Fallback,
+    /// Seed 002 §1.3 quality gate score.
+    pub quality_score: f64,
+    /// Confidence in the answer.
+    pub confidence: f64,
+}
+
+impl Generation {
+    /// The template outcome: confidence and quality 0.6, as the seed specifies.
+    pub fn template() -> Self {
+        Generation {
+            text: None,
+            fallback: Fallback::Template,
+            quality_score: 0.6,
+            confidence: 0.6,
+        }
+    }
+}
+
+/// A model answer's quality: substantive answers pass, fragments do not.
+pub fn quality_score(text: &str) -> f64 {
+    let words = text.split_whitespace().count();
+    match words {
+        0..=4 => 0.4,
+        5..=19 => 0.75,
+        _ => 0.85,
+    }
+}
+
+/// The LLM with its limiter, breaker and retry policy.
+pub struct LlmService {
+    client: LlmClient,
+    primary: String,
+    fallback: String,
+    /// Shared with `/health` and `/metrics`.
+    pub breaker: CircuitBreaker,
+    bucket: TokenBucket,
+    attempts: u32,
+    backoff: Duration,
+    timeout: Duration,
+    fallback_timeout: Duration,
+    metrics: Arc<Metrics>,
+}
+
+impl LlmService {
+    /// Builds the service from configuration.
+    pub fn new(config: &Config, metrics: Arc<Metrics>) -> Self {
+        let l = &config.limits;
+        LlmService {
+            client: LlmClient::new(&config.llm_base_url, &config.llm_api_key),
+            primary: config.llm_model.clone(),
+            fallback: config.llm_fallback_model.clone(),
+            breaker: CircuitBreaker::new(l.breaker_threshold, l.breaker_timeout),
+            bucket: TokenBucket::new(l.llm_requests_per_minute),
+            attempts: l.llm_attempts,
+            backoff: l.llm_initial_backoff,
+            timeout: l.llm_timeout,
+            fallback_timeout: l.llm_fallback_timeout,
+            metrics,
+        }
+    }
+
+    fn backoff_for(&self, attempt: u32) -> Duration {
+        let base = self.backoff.as_secs_f64() * 2f64.powi(attempt as i32);
+        Duration::from_secs_f64(base * rand::thread_rng().gen_range(0.5..1.5))
+    }
+
+    async fn call(
+        &self,
+        model: &str,
+        system: &str,
+        prompt: &str,
+        max_tokens: u32,
+        timeout: Duration,
+    ) -> Option<Result<String, LlmCallError>> {
+        if !self.breaker.try_acquire() {
+            self.metrics.breaker_state.set(self.breaker.state().gauge());
+            return None;
+        }
+        let r = self
+            .client
+            .complete(model, system, prompt, max_tokens, timeout)
+            .await;
+        match &r {
+            Ok(_) => self.breaker.on_success(),
+            Err(_) => self.breaker.on_failure(),
+        }
+        self.metrics.breaker_state.set(self.breaker.state().gauge());
+        let outcome = match &r {
+            Ok(_) => "ok",
+            Err(LlmCallError::RateLimited(_)) => "rate_limited",
+            Err(LlmCallError::Timeout(_)) => "timeout",
+            Err(_) => "error",
+        };
+        self.metrics
+            .llm_calls
+            .with_label_values(&[model, outcome])
+            .inc();
+        Some(r)
+    }
+
+    /// Generates an answer, degrading step by step; never fails.
+    pub async fn generate(&self, system: &str, prompt: &str, max_tokens: u32) -> Generation {
+        if !self.bucket.acquire(self.timeout).await {
+            tracing::warn!("LLM token bucket empty; answering from template");
+            return self.template();
+        }
+        for attempt in 0..self.attempts {
+            let last = attempt + 1 == self.attempts;
+            match self
+                .call(&self.primary, system, prompt, max_tokens, self.timeout)
+                .await
+            {
+                None => return self.template(),
+                Some(Ok(text)) => {
+                    let q = quality_score(&text);
+                    if q > 0.5 {
+                        return Generation {
+                            text: Some(text),
+                            fallback: Fallback::None,
+                            quality_score: q,
+                            confidence: 0.85,
+                        };
+                    }
+                }
+                Some(Err(LlmCallError::Timeout(_))) => {
+                    // Seed 002 §1.3: a timeout goes straight to the next attempt.
+                }
+                Some(Err(LlmCallError::RateLimited(after))) => {
+                    if !last {
+                        tokio::time::sleep(after.min(self.backoff_for(attempt))).await;
+                    }
+                }
+                Some(Err(e)) => {
+                    tracing::warn!(error = %e, attempt, "primary LLM call failed");
+                    if !last {
+                        tokio::time::sleep(self.backoff_for(attempt)).await;
+                    }
+                }
+            }
+        }
+        match self
+            .call(
+                &self.fallback,
+                system,
+                prompt,
+                max_tokens,
+                self.fallback_timeout,
+            )
+            .await
+        {
+            Some(Ok(text)) => {
+                self.metrics
+                    .llm_fallbacks
+                    .with_label_values(&["fallback_model"])
+                    .inc();
+                Generation {
+                    quality_score: quality_score(&text),
+                    text: Some(text),
+                    fallback: Fallback::FallbackModel,
+                    confidence: 0.75,
+                }
+            }
+            _ => self.template(),
+        }
+    }
+
+    fn template(&self) -> Generation {
+        self.metrics
+            .llm_fallbacks
+            .with_label_values(&["template"])
+            .inc();
+        Generation::template()
+    }
+
+    /// True when the LLM is considered down: the breaker is not closed.
+    pub fn is_down(&self) -> bool {
+        self.breaker.state() != BreakerState::Closed
+    }
+}

@@ -1,0 +1,88 @@
+//! Shared application state, built once at start-up.
+
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::postgres::PgPoolOptions;
+use sqlx::PgPool;
+
+use crate::cache::PatternCache;
+use crate::chat::entities::EntityDirectory;
+use crate::config::Config;
+use crate::kv::Kv;
+use crate::llm::LlmService;
+use crate::metrics::Metrics;
+use crate::ratelimit::ApiLimiter;
+
+/// Everything handlers share.
+#[derive(Clone)]
+pub struct AppState {
+    /// Configuration.
+    pub config: Arc<Config>,
+    /// Postgres pool (lazy: the service starts even if the database is down).
+    pub db: PgPool,
+    /// Redis.
+    pub kv: Arc<Kv>,
+    /// The LLM with its breaker.
+    pub llm: Arc<LlmService>,
+    /// The pattern cache.
+    pub patterns: Arc<PatternCache>,
+    /// Entity names for fallback resolution.
+    pub directory: Arc<EntityDirectory>,
+    /// Metrics.
+    pub metrics: Arc<Metrics>,
+    /// Per-key rate limiter.
+    pub limiter: Arc<ApiLimiter>,
+    /// Set once migrations have run.
+    pub migrated: Arc<AtomicBool>,
+}
+
+/// Start-up failures (bad URLs; never an unavailable dependency).
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    /// DATABASE_URL does not parse.
+    #[error("DATABASE_URL: {0}")]
+    Database(#[from] sqlx::Error),
+    /// REDIS_URL does not parse.
+    #[error("REDIS_URL: {0}")]
+    Redis(#[from] redis::RedisError),
+    /// Metrics registration failed.
+    #[error("metrics: {0}")]
+    Metrics(#[from] prometheus::Error),
+}
+
+impl AppState {
+    /// Builds the state without contacting any dependency.
+    pub fn new(config: Config) -> Result<Self, StateError> {
+        let db = PgPoolOptions::new()
+            .max_connections(32)
+            .acquire_timeout(Duration::from_secs(3))
+            .connect_lazy(&config.database_url)?;
+        let kv = Arc::new(Kv::new(&config.redis_url, Duration::from_millis(500))?);
+        let metrics = Arc::new(Metrics::new()?);
+        let llm = Arc::new(LlmService::new(&config, metrics.clone()));
+        let patterns = Arc::new(PatternCache::new(
+            kv.clone(),
+            db.clone(),
+            metrics.clone(),
+            config.limits.cache_read_timeout,
+            config.limits.pattern_timeout,
+        ));
+        let limiter = Arc::new(ApiLimiter::new(
+            kv.clone(),
+            config.limits.api_rate_per_minute,
+        ));
+        Ok(AppState {
+            config: Arc::new(config),
+            db,
+            kv,
+            llm,
+            patterns,
+            directory: Arc::new(EntityDirectory::default()),
+            metrics,
+            limiter,
+            migrated: Arc::new(AtomicBool::new(false)),
+        })
+    }
+}
