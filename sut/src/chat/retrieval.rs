@@ -6,7 +6,7 @@ use sqlx::PgPool;
 use super::entities::Entity;
 
 /// Account facts for one customer.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Facts {
     /// Customer name.
     pub name: String,
@@ -29,47 +29,23 @@ pub struct Facts {
 /// Facts for every entity, in one query.
 pub async fn facts(db: &PgPool, entities: &[Entity]) -> Result<Vec<Facts>, sqlx::Error> {
     let ids: Vec<String> = entities.iter().map(|e| e.id.clone()).collect();
-    let rows: Vec<(String, String, i64, f64, i64, i64, i64, Option<chrono::DateTime<chrono::Utc>>)> = sqlx::query_as(
+    sqlx::query_as::<_, Facts>(
         "WITH unpaid AS ( \
            SELECT i.* FROM domain.invoices i \
             WHERE i.customer_id = ANY($1) \
               AND NOT EXISTS (SELECT 1 FROM domain.payments p WHERE p.invoice_id = i.id)) \
          SELECT c.name, c.status, \
-           (SELECT count(*) FROM unpaid u WHERE u.customer_id = c.id), \
-           (SELECT coalesce(sum(u.amount), 0)::float8 FROM unpaid u WHERE u.customer_id = c.id), \
-           (SELECT count(*) FROM unpaid u WHERE u.customer_id = c.id AND u.due_date < current_date), \
-           (SELECT count(*) FROM domain.sales_orders o WHERE o.customer_id = c.id AND o.created_at > now() - interval '90 days'), \
-           (SELECT count(*) FROM domain.sales_orders o WHERE o.customer_id = c.id AND o.priority = 'rush' AND o.created_at > now() - interval '90 days'), \
-           (SELECT max(p.paid_at) FROM domain.payments p JOIN domain.invoices i ON i.id = p.invoice_id WHERE i.customer_id = c.id) \
+           (SELECT count(*) FROM unpaid u WHERE u.customer_id = c.id) AS open_invoices, \
+           (SELECT coalesce(sum(u.amount), 0)::float8 FROM unpaid u WHERE u.customer_id = c.id) AS open_amount, \
+           (SELECT count(*) FROM unpaid u WHERE u.customer_id = c.id AND u.due_date < current_date) AS overdue_invoices, \
+           (SELECT count(*) FROM domain.sales_orders o WHERE o.customer_id = c.id AND o.created_at > now() - interval '90 days') AS recent_orders, \
+           (SELECT count(*) FROM domain.sales_orders o WHERE o.customer_id = c.id AND o.priority = 'rush' AND o.created_at > now() - interval '90 days') AS recent_rush_orders, \
+           (SELECT max(p.paid_at) FROM domain.payments p JOIN domain.invoices i ON i.id = p.invoice_id WHERE i.customer_id = c.id) AS last_payment \
          FROM domain.customers c WHERE c.id = ANY($1) ORDER BY c.name",
     )
     .bind(&ids)
     .fetch_all(db)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(
-                name,
-                status,
-                open_invoices,
-                open_amount,
-                overdue_invoices,
-                recent_orders,
-                recent_rush_orders,
-                last_payment,
-            )| Facts {
-                name,
-                status,
-                open_invoices,
-                open_amount,
-                overdue_invoices,
-                recent_orders,
-                recent_rush_orders,
-                last_payment,
-            },
-        )
-        .collect())
+    .await
 }
 
 /// The user's recent memories about these entities.

@@ -138,6 +138,16 @@ pub async fn process(
     ))
 }
 
+#[derive(sqlx::FromRow)]
+struct JobRow {
+    document_id: String,
+    status: String,
+    attempts: i32,
+    result: Option<Value>,
+    error: Option<String>,
+    priority: i16,
+}
+
 /// A job's status.
 pub async fn job_status(
     State(state): State<AppState>,
@@ -145,14 +155,20 @@ pub async fn job_status(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, AppError> {
     caller.require(Permission::ViewResults)?;
-    let row: Option<(String, String, i32, Option<Value>, Option<String>, i16)> = sqlx::query_as(
+    let row: Option<JobRow> = sqlx::query_as(
         "SELECT document_id, status, attempts, result, error, priority FROM app.jobs WHERE id = $1",
     )
     .bind(&id)
     .fetch_optional(&state.db)
     .await?;
-    let (document_id, status, attempts, result, error, priority) =
-        row.ok_or_else(|| AppError::NotFound(format!("job {id}")))?;
+    let JobRow {
+        document_id,
+        status,
+        attempts,
+        result,
+        error,
+        priority,
+    } = row.ok_or_else(|| AppError::NotFound(format!("job {id}")))?;
     audit::record(
         &state.db,
         &caller.user_id,

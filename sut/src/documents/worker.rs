@@ -48,9 +48,18 @@ async fn work(state: AppState, stop: watch::Receiver<bool>, n: usize) {
     }
 }
 
+#[derive(sqlx::FromRow)]
+struct Claimed {
+    document_id: String,
+    processing_type: String,
+    content: String,
+    attempts: i32,
+    user_id: String,
+}
+
 async fn process_job(state: &AppState, id: &str) {
     // Claiming is atomic, so a job pushed twice runs once.
-    let claimed: Result<Option<(String, String, String, i32, String)>, _> = sqlx::query_as(
+    let claimed: Result<Option<Claimed>, _> = sqlx::query_as(
         "UPDATE app.jobs SET status = 'processing', attempts = attempts + 1, updated_at = now() \
           WHERE id = $1 AND status = 'queued' \
           RETURNING document_id, processing_type, content, attempts, user_id",
@@ -58,7 +67,14 @@ async fn process_job(state: &AppState, id: &str) {
     .bind(id)
     .fetch_optional(&state.db)
     .await;
-    let Ok(Some((document_id, processing_type, content, attempts, user_id))) = claimed else {
+    let Ok(Some(Claimed {
+        document_id,
+        processing_type,
+        content,
+        attempts,
+        user_id,
+    })) = claimed
+    else {
         return;
     };
     let (redacted, removed) = pii::redact(&content);

@@ -1,0 +1,492 @@
+//! The reference SUT against real Postgres, Redis and the LLM fake, through the fault
+//! layer. Nothing here is mocked.
+
+mod helpers;
+
+use std::time::{Duration, Instant};
+
+use harness::environment::proxy;
+use harness::faults::{Stream, Toxic};
+use harness::llm::{FailStatus, FailureMode};
+use helpers::{spawn_app, spawn_app_with};
+use serde_json::{json, Value};
+
+const OPERATIONS: [&str; 4] = [
+    "entity_resolver.resolve",
+    "context_synthesizer.synthesize",
+    "response_generator.generate",
+    "request_handler.handle_request",
+];
+
+fn sources(body: &Value) -> Vec<&str> {
+    body["sources"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chat_answers_with_the_contract_fields_and_headers() {
+    let app = spawn_app().await;
+    let (s, body, headers) = app
+        .chat("Should we extend payment terms to Delta Industries?")
+        .await;
+    assert_eq!(s, 200, "{body}");
+    for f in [
+        "text",
+        "confidence",
+        "quality_score",
+        "sources",
+        "degraded",
+        "fallback",
+        "entities",
+    ] {
+        assert!(body.get(f).is_some(), "missing {f}: {body}");
+    }
+    assert_eq!(body["fallback"], "none");
+    assert_eq!(body["entities"][0]["name"], "Delta Industries");
+    assert!(sources(&body).contains(&"database"), "{body}");
+    let text = body["text"].as_str().unwrap_or("");
+    assert!(text.contains("Pattern Analysis"), "{text}");
+    assert!(text.contains("Decision Support"), "{text}");
+    assert!(headers.contains_key("x-request-id"));
+    let timing = headers
+        .get("server-timing")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    for op in OPERATIONS
+        .iter()
+        .chain(&["decision_support.analyze_decision"])
+    {
+        assert!(
+            timing.contains(op),
+            "{op} missing from Server-Timing: {timing}"
+        );
+    }
+    assert!(timing.contains("pattern_analyzer."), "{timing}");
+    // The question reached the LLM.
+    let seen = app.env.llm().recent_requests();
+    assert!(seen
+        .iter()
+        .any(|r| r.to_string().contains("Delta Industries")));
+    app.stop().await;
+}
+
+/// Seed 002 §5.2 test_database_timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn database_latency_10s_still_answers_from_cache() {
+    let app = spawn_app().await;
+    let (s, _, _) = app.chat("What is Delta's status?").await;
+    assert_eq!(s, 200);
+    app.env
+        .faults()
+        .add(
+            proxy::POSTGRES,
+            Stream::Downstream,
+            Toxic::Latency {
+                ms: 10_000,
+                jitter_ms: 0,
+            },
+            1.0,
+        )
+        .await
+        .expect("toxic");
+    let t = Instant::now();
+    let (s, body, _) = app.chat("What is Delta's status?").await;
+    let took = t.elapsed();
+    assert_eq!(s, 200, "{body}");
+    assert!(sources(&body).contains(&"cache"), "{body}");
+    assert_eq!(body["degraded"], true);
+    // Entity resolution (1 s) plus the retrieval deadline (5 s) plus slack.
+    assert!(took < Duration::from_secs(8), "took {took:?}");
+    app.env
+        .faults()
+        .clear(proxy::POSTGRES)
+        .await
+        .expect("clear");
+    app.stop().await;
+}
+
+/// Seed 002 §5.2 test_llm_failure.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn llm_failure_rate_1_gives_the_template() {
+    let app = spawn_app().await;
+    app.env
+        .llm()
+        .set_failure(FailureMode::new(1.0, FailStatus::ApiError).expect("mode"));
+    let (s, body, _) = app.chat("Should we extend terms?").await;
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(body["fallback"], "template");
+    assert!(
+        body["quality_score"].as_f64().unwrap_or(1.0) < 0.7,
+        "{body}"
+    );
+    assert_eq!(body["degraded"], true);
+    app.stop().await;
+}
+
+/// Seed 002 §5.2 test_partial_retrieval_failure: pattern retrieval is made slower than
+/// its budget through the fault layer (Redis, the L2 tier, answers after 300 ms).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pattern_timeout_answers_without_pattern_analysis() {
+    let app = spawn_app_with(&[("SUT_PATTERN_TIMEOUT_MS", "100")]).await;
+    app.env
+        .faults()
+        .add(
+            proxy::REDIS,
+            Stream::Downstream,
+            Toxic::Latency {
+                ms: 300,
+                jitter_ms: 0,
+            },
+            1.0,
+        )
+        .await
+        .expect("toxic");
+    let (s, body, _) = app.chat("What's going on with Delta?").await;
+    assert_eq!(s, 200, "{body}");
+    let text = body["text"].as_str().unwrap_or("");
+    assert!(!text.contains("Pattern Analysis"), "{text}");
+    assert!(sources(&body).contains(&"database"), "{body}");
+    app.env.faults().clear(proxy::REDIS).await.expect("clear");
+    app.stop().await;
+}
+
+async fn breaker_state(app: &helpers::TestApp) -> String {
+    let (_, h) = app.get_json("/health", "").await;
+    h["components"]["llm"]["circuit_breaker"]
+        .as_str()
+        .unwrap_or("")
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn breaker_opens_after_5_failures_and_closes_after_its_timeout() {
+    let app = spawn_app_with(&[("SUT_BREAKER_TIMEOUT_MS", "1500")]).await;
+    let llm = app.env.llm();
+    llm.set_failure(FailureMode::new(1.0, FailStatus::Overloaded).expect("mode"));
+    // Each request tries the primary 3 times and the fallback once: the second opens it.
+    for _ in 0..2 {
+        assert_eq!(
+            app.chat("What is the status of Delta Industries?").await.1["fallback"],
+            "template"
+        );
+    }
+    assert_eq!(breaker_state(&app).await, "open");
+    let calls_when_open = llm.calls();
+    assert_eq!(calls_when_open, 5, "breaker should open on the 5th failure");
+    for _ in 0..5 {
+        let (s, body, _) = app.chat("What is the status of Delta Industries?").await;
+        assert_eq!((s, body["fallback"].as_str()), (200, Some("template")));
+    }
+    assert_eq!(
+        llm.calls(),
+        calls_when_open,
+        "calls reached the LLM while the breaker was open"
+    );
+    llm.set_failure(FailureMode::NONE);
+    tokio::time::sleep(Duration::from_millis(1600)).await;
+    let (_, body, _) = app.chat("What is the status of Delta Industries?").await;
+    assert_eq!(body["fallback"], "none", "{body}");
+    assert_eq!(llm.calls(), calls_when_open + 1, "one half-open probe");
+    assert_eq!(breaker_state(&app).await, "closed");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jwt_attacks_get_401_or_403() {
+    let app = spawn_app().await;
+    let good = app.token(&["viewer"]);
+    let parts: Vec<&str> = good.split('.').collect();
+    use base64_shim::encode;
+    let tampered_payload = {
+        let mut claims: Value =
+            serde_json::from_slice(&base64_shim::decode(parts[1])).expect("claims");
+        claims["roles"] = json!(["admin"]);
+        encode(claims.to_string().as_bytes())
+    };
+    let attacks: Vec<(&str, Option<String>)> = vec![
+        ("missing", None),
+        (
+            "expired",
+            Some(sut::auth::mint(helpers::SECRET, "u", &["admin"], -60).expect("mint")),
+        ),
+        (
+            "wrong signature",
+            Some(sut::auth::mint("another-secret", "u", &["admin"], 3600).expect("mint")),
+        ),
+        (
+            "alg none",
+            Some(format!(
+                "{}.{}.",
+                encode(br#"{"alg":"none","typ":"JWT"}"#),
+                parts[1]
+            )),
+        ),
+        (
+            "tampered role",
+            Some(format!("{}.{}.{}", parts[0], tampered_payload, parts[2])),
+        ),
+        ("garbage", Some("not-a-token".into())),
+    ];
+    for (name, token) in attacks {
+        let mut req = app
+            .http
+            .post(app.url("/api/chat"))
+            .json(&json!({"query": "status of Delta Industries"}));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let r = req.send().await.expect("send");
+        assert_eq!(r.status(), 401, "{name}");
+        let body: Value = r.json().await.unwrap_or(Value::Null);
+        assert_eq!(body["error"]["type"], "unauthorized", "{name}: {body}");
+    }
+    // A valid token without the permission.
+    let r = app
+        .http
+        .post(app.url("/api/v1/documents/process"))
+        .bearer_auth(app.token(&["viewer"]))
+        .json(&json!({"document_id": "d1", "content": "x", "processing_type": "summarize"}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), 403);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_limit_body_limit_and_malformed_json() {
+    let app = spawn_app_with(&[("SUT_RATE_LIMIT_PER_MINUTE", "3")]).await;
+    let token = app.token(&["viewer"]);
+    let mut limited = None;
+    for _ in 0..10 {
+        let r = app
+            .http
+            .post(app.url("/api/chat"))
+            .bearer_auth(&token)
+            .json(&json!({"query": "status of Acme"}))
+            .send()
+            .await
+            .expect("send");
+        if r.status() == 429 {
+            limited = Some(r);
+            break;
+        }
+        assert_eq!(r.status(), 200);
+    }
+    let r = limited.expect("no 429 after 10 requests at 3/minute");
+    let retry: u64 = r
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .expect("Retry-After");
+    assert!((1..=60).contains(&retry));
+
+    let other = sut::auth::mint(helpers::SECRET, "user-2", &["viewer"], 3600).expect("mint");
+    let big = "x".repeat(2 * 1024 * 1024);
+    let r = app
+        .http
+        .post(app.url("/api/chat"))
+        .bearer_auth(&other)
+        .header("content-type", "application/json")
+        .body(format!(r#"{{"query":"{big}"}}"#))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), 413);
+
+    let r = app
+        .http
+        .post(app.url("/api/chat"))
+        .bearer_auth(&other)
+        .header("content-type", "application/json")
+        .body("{\"query\": ")
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), 400);
+    let body: Value = r.json().await.expect("JSON error body");
+    assert_eq!(body["error"]["type"], "invalid_request");
+    app.stop().await;
+}
+
+async fn submit(app: &helpers::TestApp, doc: &str, content: &str) -> String {
+    let r = app
+        .http
+        .post(app.url("/api/v1/documents/process"))
+        .bearer_auth(app.token(&["processor"]))
+        .json(&json!({"document_id": doc, "content": content, "processing_type": "summarize", "priority": 1}))
+        .send()
+        .await
+        .expect("submit");
+    assert_eq!(r.status(), 202);
+    let body: Value = r.json().await.expect("body");
+    body["job_id"].as_str().expect("job_id").to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jobs_survive_redis_down_and_slow() {
+    let app = spawn_app().await;
+    app.env.faults().disable(proxy::REDIS).await.expect("down");
+    let down = submit(&app, "doc-down", "Quarterly report for Delta Industries.").await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (_, status) = app
+        .get_json(&format!("/api/v1/jobs/{down}"), &app.token(&["viewer"]))
+        .await;
+    assert_eq!(status["status"], "queued", "{status}");
+    app.env.faults().enable(proxy::REDIS).await.expect("up");
+    assert_eq!(
+        app.wait_job(&down, Duration::from_secs(20)).await["status"],
+        "completed"
+    );
+
+    app.env
+        .faults()
+        .add(
+            proxy::REDIS,
+            Stream::Downstream,
+            Toxic::Latency {
+                ms: 2000,
+                jitter_ms: 0,
+            },
+            1.0,
+        )
+        .await
+        .expect("slow");
+    let slow = submit(&app, "doc-slow", "Invoice summary for Acme Corporation.").await;
+    app.env.faults().clear(proxy::REDIS).await.expect("clear");
+    assert_eq!(
+        app.wait_job(&slow, Duration::from_secs(20)).await["status"],
+        "completed"
+    );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pii_never_reaches_the_llm() {
+    let app = spawn_app().await;
+    let secrets = [
+        "123-45-6789",
+        "555-867-5309",
+        "jane.doe@example.com",
+        "4111 1111 1111 1111",
+        "42 Elm Street",
+    ];
+    let content = format!(
+        "Customer contact: SSN {}, phone {}, email {}, card {}, address {}.",
+        secrets[0], secrets[1], secrets[2], secrets[3], secrets[4]
+    );
+    let id = submit(&app, "doc-pii", &content).await;
+    let done = app.wait_job(&id, Duration::from_secs(20)).await;
+    assert_eq!(done["status"], "completed", "{done}");
+    let seen: String = app
+        .env
+        .llm()
+        .recent_requests()
+        .iter()
+        .map(Value::to_string)
+        .collect();
+    assert!(
+        seen.contains("[SSN_REDACTED]"),
+        "the document did not reach the LLM: {seen}"
+    );
+    for s in secrets {
+        assert!(!seen.contains(s), "{s} reached the LLM");
+    }
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_reflects_components() {
+    let app = spawn_app().await;
+    assert_eq!(app.chat("What is the status of Acme?").await.0, 200);
+    let (s, h) = app.get_json("/health", "").await;
+    assert_eq!((s, h["status"].as_str()), (200, Some("healthy")), "{h}");
+    app.env
+        .faults()
+        .disable(proxy::REDIS)
+        .await
+        .expect("redis down");
+    let (s, h) = app.get_json("/health", "").await;
+    assert_eq!((s, h["status"].as_str()), (200, Some("degraded")), "{h}");
+    assert_eq!(h["components"]["redis"]["status"], "down");
+    app.env
+        .faults()
+        .enable(proxy::REDIS)
+        .await
+        .expect("redis up");
+    app.env
+        .faults()
+        .disable(proxy::POSTGRES)
+        .await
+        .expect("db down");
+    let (s, h) = app.get_json("/health", "").await;
+    assert_eq!((s, h["status"].as_str()), (503, Some("unhealthy")), "{h}");
+    let (s, _) = app.get_json("/ready", "").await;
+    assert_eq!(s, 503);
+    app.env
+        .faults()
+        .enable(proxy::POSTGRES)
+        .await
+        .expect("db up");
+    let metrics = app
+        .http
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    for m in [
+        "http_requests_total{method=\"POST\",route=\"/api/chat\",status=\"200\"} 1",
+        "operation_duration_seconds_bucket{operation=\"entity_resolver.resolve\"",
+        "circuit_breaker_state 0",
+        "cache_misses_total",
+        "llm_calls_total",
+    ] {
+        assert!(metrics.contains(m), "{m} missing");
+    }
+    app.stop().await;
+}
+
+/// Minimal base64url without padding, for hand-made tokens.
+mod base64_shim {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+    pub fn encode(data: &[u8]) -> String {
+        let mut out = String::new();
+        for chunk in data.chunks(3) {
+            let b = [
+                chunk[0],
+                *chunk.get(1).unwrap_or(&0),
+                *chunk.get(2).unwrap_or(&0),
+            ];
+            let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+            for i in 0..=chunk.len() {
+                out.push(A[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            }
+        }
+        out
+    }
+
+    pub fn decode(s: &str) -> Vec<u8> {
+        let vals: Vec<u32> = s
+            .bytes()
+            .filter_map(|c| A.iter().position(|&a| a == c).map(|p| p as u32))
+            .collect();
+        let mut out = Vec::new();
+        for chunk in vals.chunks(4) {
+            let mut n = 0u32;
+            for (i, v) in chunk.iter().enumerate() {
+                n |= v << (18 - 6 * i);
+            }
+            for i in 0..chunk.len().saturating_sub(1) {
+                out.push((n >> (16 - 8 * i)) as u8);
+            }
+        }
+        out
+    }
+}
