@@ -44,7 +44,7 @@ pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
             "components": {
                 "database": {"status": word(db), "critical": true},
                 "redis": {"status": word(redis), "critical": false},
-                "llm": {"status": word(llm), "critical": false, "circuit_breaker": format!("{:?}", state.llm.breaker.state()).to_lowercase()},
+                "llm": {"status": word(llm), "critical": false, "circuit_breaker": state.llm.breaker.state().as_str()},
             }
         })),
     )

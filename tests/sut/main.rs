@@ -1,6 +1,7 @@
 //! The reference SUT against real Postgres, Redis and the LLM fake, through the fault
 //! layer. Nothing here is mocked.
 
+mod contract;
 mod helpers;
 
 use std::time::{Duration, Instant};
@@ -489,4 +490,136 @@ mod base64_shim {
         }
         out
     }
+}
+
+/// Real responses of every route and status the contract lists validate against
+/// openapi.yaml (CONTRACT.md API-1).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn responses_validate_against_openapi() {
+    let spec = contract::spec();
+    let app = spawn_app_with(&[("SUT_RATE_LIMIT_PER_MINUTE", "40")]).await;
+    let viewer = app.token(&["viewer"]);
+    let processor = app.token(&["processor"]);
+
+    let (s, b, _) = app
+        .chat("Should we extend payment terms to Delta Industries?")
+        .await;
+    contract::check(&spec, "post", "/api/chat", s, &b);
+    app.env
+        .llm()
+        .set_failure(FailureMode::new(1.0, FailStatus::ApiError).expect("mode"));
+    let (s, b, _) = app.chat("What is the status of Acme?").await;
+    assert_eq!(b["fallback"], "template");
+    contract::check(&spec, "post", "/api/chat", s, &b);
+    app.env.llm().set_failure(FailureMode::NONE);
+
+    let post = |path: &str, token: Option<&str>, body: String| {
+        let mut r = app
+            .http
+            .post(app.url(path))
+            .header("content-type", "application/json")
+            .body(body);
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        r.send()
+    };
+    let cases: Vec<(&str, Option<&str>, String, u16)> = vec![
+        ("/api/chat", Some(&viewer), "{".into(), 400),
+        ("/api/chat", Some(&viewer), r#"{"query": 5}"#.into(), 400),
+        (
+            "/api/chat",
+            Some(&viewer),
+            r#"{"query": "   "}"#.into(),
+            400,
+        ),
+        ("/api/chat", None, r#"{"query": "hi"}"#.into(), 401),
+        (
+            "/api/chat",
+            Some(&viewer),
+            format!(r#"{{"query":"{}"}}"#, "x".repeat(2 << 20)),
+            413,
+        ),
+        (
+            "/api/v1/documents/process",
+            Some(&viewer),
+            r#"{"document_id":"d","content":"c","processing_type":"summarize"}"#.into(),
+            403,
+        ),
+        (
+            "/api/v1/documents/process",
+            Some(&processor),
+            r#"{"document_id":"d","content":"c","processing_type":"dance"}"#.into(),
+            400,
+        ),
+        (
+            "/api/v1/documents/process",
+            Some(&processor),
+            r#"{"document_id":"d","content":"c","processing_type":"summarize","priority":9}"#
+                .into(),
+            400,
+        ),
+        (
+            "/api/v1/documents/process",
+            Some(&processor),
+            r#"{"document_id":"doc-c","content":"Hello Acme","processing_type":"summarize"}"#
+                .into(),
+            202,
+        ),
+    ];
+    let mut job = String::new();
+    for (path, token, body, want) in cases {
+        let r = post(path, token, body).await.expect("send");
+        let s = r.status().as_u16();
+        let b: Value = r.json().await.unwrap_or(Value::Null);
+        assert_eq!(s, want, "{path}: {b}");
+        assert_ne!(s, 500);
+        contract::check(&spec, "post", path, s, &b);
+        if s == 202 {
+            job = b["job_id"].as_str().unwrap_or("").to_owned();
+        }
+    }
+    let done = app.wait_job(&job, Duration::from_secs(20)).await;
+    contract::check(&spec, "get", "/api/v1/jobs/{id}", 200, &done);
+    let r = post(
+        "/api/v1/documents/process",
+        Some(&processor),
+        r#"{"document_id":"doc-c","content":"Hello Acme","processing_type":"summarize"}"#.into(),
+    )
+    .await
+    .expect("send");
+    assert_eq!(
+        r.status(),
+        200,
+        "second submission is served from the result cache"
+    );
+    contract::check(
+        &spec,
+        "post",
+        "/api/v1/documents/process",
+        200,
+        &r.json().await.expect("json"),
+    );
+    let (s, b) = app.get_json("/api/v1/jobs/nope", &viewer).await;
+    contract::check(&spec, "get", "/api/v1/jobs/{id}", s, &b);
+    for path in ["/health", "/ready"] {
+        let (s, b) = app.get_json(path, "").await;
+        contract::check(&spec, "get", path, s, &b);
+    }
+    app.env
+        .faults()
+        .disable(proxy::POSTGRES)
+        .await
+        .expect("db down");
+    for path in ["/health", "/ready"] {
+        let (s, b) = app.get_json(path, "").await;
+        assert_eq!(s, 503);
+        contract::check(&spec, "get", path, s, &b);
+    }
+    app.env
+        .faults()
+        .enable(proxy::POSTGRES)
+        .await
+        .expect("db up");
+    app.stop().await;
 }

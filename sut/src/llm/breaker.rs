@@ -17,6 +17,15 @@ pub enum BreakerState {
 }
 
 impl BreakerState {
+    /// `closed`, `open` or `half_open`, as `/health` shows it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BreakerState::Closed => "closed",
+            BreakerState::Open => "open",
+            BreakerState::HalfOpen => "half_open",
+        }
+    }
+
     /// 0 closed, 1 open, 2 half-open.
     pub fn gauge(self) -> i64 {
         match self {
