@@ -12,4 +12,6 @@ pub mod faults;
 pub mod llm;
 pub mod net;
 pub mod plan;
+pub mod process;
+pub mod service;
 pub mod shutdown;

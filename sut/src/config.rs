@@ -34,6 +34,9 @@ pub struct Config {
     pub llm_fallback_model: String,
     /// `JWT_SECRET`: HS256 key for bearer tokens.
     pub jwt_secret: String,
+    /// `SUT_SEED_FILE`: seed data to load idempotently after migrations, before
+    /// `/ready` says yes. Unset means no seeding.
+    pub seed_file: Option<std::path::PathBuf>,
     /// Limits and timeouts.
     pub limits: Limits,
 }
@@ -181,6 +184,9 @@ impl Config {
             llm_fallback_model: get("LLM_FALLBACK_MODEL")
                 .unwrap_or_else(|| "claude-haiku-4-5".into()),
             jwt_secret: required(&get, "JWT_SECRET")?,
+            seed_file: get("SUT_SEED_FILE")
+                .filter(|v| !v.trim().is_empty())
+                .map(Into::into),
             limits,
         })
     }

@@ -96,23 +96,49 @@ async fn observe(State(state): State<AppState>, mut req: Request, next: Next) ->
     resp
 }
 
-/// Runs migrations until they succeed (the database may come up after the service).
-pub async fn migrate_until_done(state: &AppState) {
+/// Runs migrations, then loads `seed` if given, retrying until both succeed (the
+/// database may come up after the service). `/ready` stays 503 until then.
+pub async fn migrate_until_done(state: &AppState, seed: Option<&seed::Seed>) {
     let mut delay = Duration::from_millis(200);
     loop {
-        match MIGRATOR.run(&state.db).await {
-            Ok(()) => {
+        let step = async {
+            MIGRATOR.run(&state.db).await.map_err(|e| e.to_string())?;
+            match seed {
+                Some(seed) => seed::insert(&state.db, seed)
+                    .await
+                    .map(Some)
+                    .map_err(|e| e.to_string()),
+                None => Ok(None),
+            }
+        };
+        match step.await {
+            Ok(rows) => {
                 state.migrated.store(true, Ordering::Release);
-                tracing::info!("migrations applied");
+                tracing::info!(seed_rows = rows, "migrations applied");
                 return;
             }
             Err(e) => {
-                tracing::warn!(error = %e, "migrations failed; retrying");
+                tracing::warn!(error = %e, "migrations or seeding failed; retrying");
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(Duration::from_secs(5));
             }
         }
     }
+}
+
+/// Reads and parses `SUT_SEED_FILE`, if set, so a bad file stops start-up at once.
+pub fn read_seed(config: &Config) -> std::io::Result<Option<seed::Seed>> {
+    let Some(path) = &config.seed_file else {
+        return Ok(None);
+    };
+    let bad = |e: String| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("SUT_SEED_FILE={}: {e}", path.display()),
+        )
+    };
+    let json = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
+    seed::parse(&json).map(Some).map_err(|e| bad(e.to_string()))
 }
 
 async fn refresh_directory(state: AppState) {
@@ -134,10 +160,11 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let seed = read_seed(&state.config)?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let migrations = tokio::spawn({
         let s = state.clone();
-        async move { migrate_until_done(&s).await }
+        async move { migrate_until_done(&s, seed.as_ref()).await }
     });
     let directory = tokio::spawn(refresh_directory(state.clone()));
     let workers = documents::spawn_workers(state.clone(), stop_rx);

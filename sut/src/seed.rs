@@ -3,15 +3,16 @@
 use serde::Deserialize;
 use sqlx::PgPool;
 
-#[derive(Deserialize)]
-struct Seed {
+/// Parsed seed data, ready to insert.
+#[derive(Debug, Deserialize)]
+pub struct Seed {
     customers: Vec<Customer>,
     orders: Vec<Order>,
     invoices: Vec<Invoice>,
     payments: Vec<Payment>,
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 struct Customer {
     id: String,
     name: String,
@@ -20,7 +21,7 @@ struct Customer {
     aliases: Vec<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 struct Order {
     id: String,
     customer_id: String,
@@ -29,7 +30,7 @@ struct Order {
     days_ago: i32,
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 struct Invoice {
     id: String,
     customer_id: String,
@@ -38,7 +39,7 @@ struct Invoice {
     days_ago: i32,
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 struct Payment {
     id: String,
     invoice_id: String,
@@ -57,10 +58,19 @@ pub enum SeedError {
     Db(#[from] sqlx::Error),
 }
 
+/// Parses and inserts seed data; see [`insert`].
+pub async fn load(db: &PgPool, json: &str) -> Result<u64, SeedError> {
+    insert(db, &parse(json)?).await
+}
+
+/// Parses seed JSON, so a bad file fails before anything is written.
+pub fn parse(json: &str) -> Result<Seed, SeedError> {
+    Ok(serde_json::from_str(json)?)
+}
+
 /// Inserts the seed rows that are missing, in one transaction. Dates are relative to
 /// today so patterns stay current. Returns the number of rows inserted.
-pub async fn load(db: &PgPool, json: &str) -> Result<u64, SeedError> {
-    let seed: Seed = serde_json::from_str(json)?;
+pub async fn insert(db: &PgPool, seed: &Seed) -> Result<u64, SeedError> {
     let mut tx = db.begin().await?;
     let mut n = 0;
     for c in &seed.customers {

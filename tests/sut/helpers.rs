@@ -165,3 +165,50 @@ impl TestApp {
         self.env.shutdown().await.expect("env shutdown");
     }
 }
+
+/// The real `sut` binary, built once per test run.
+pub async fn sut_binary() -> std::path::PathBuf {
+    static BINARY: tokio::sync::OnceCell<std::path::PathBuf> = tokio::sync::OnceCell::const_new();
+    BINARY
+        .get_or_init(|| async {
+            harness::service::build_reference(harness::service::BuildProfile::Debug)
+                .await
+                .expect("cargo build -p sut")
+        })
+        .await
+        .clone()
+}
+
+/// An environment for tests that run the SUT as a process.
+pub async fn start_env() -> Environment {
+    Environment::start(EnvConfig {
+        backend: BackendChoice::Native,
+        llm: LlmFakeConfig::default(),
+        ..EnvConfig::default()
+    })
+    .await
+    .expect("environment")
+}
+
+/// Spawns the real `sut` binary against `env`, with the seed file and `extra` settings.
+/// It is not yet ready when this returns.
+pub async fn spawn_binary(
+    env: &Environment,
+    extra: &[(&str, &str)],
+    log_dir: &std::path::Path,
+) -> harness::service::RunningSut {
+    use harness::service::{contract_env, RunningSut, SutCommand, SutSettings};
+    let settings = SutSettings {
+        jwt_secret: SECRET.into(),
+        seed_file: Some(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seed.json").into()),
+        extra: extra
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+    };
+    let port = harness::net::free_port().expect("port");
+    let listen = SocketAddr::from(([127, 0, 0, 1], port));
+    let vars = contract_env(env.endpoints(), listen, &settings);
+    let command = SutCommand::Binary(sut_binary().await);
+    RunningSut::spawn(&command, listen, &vars, &log_dir.join("sut.log")).expect("spawn sut")
+}

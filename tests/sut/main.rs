@@ -3,6 +3,7 @@
 
 mod contract;
 mod helpers;
+mod lifecycle;
 
 use std::time::{Duration, Instant};
 

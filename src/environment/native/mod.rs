@@ -2,7 +2,6 @@
 //! free loopback ports in one temporary directory, and the Toxiproxy server in-process.
 
 mod binaries;
-mod child;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -13,8 +12,8 @@ use nix::sys::signal::Signal;
 use nix::unistd::{Gid, Uid, User};
 use tokio::process::Command;
 
+use crate::process::ServiceProcess;
 pub use binaries::{locate, locate_redis, PgSearch};
-use child::ServiceProcess;
 
 use super::{probe, Backend, EnvConfig, EnvError, Running, Services, DB_NAME, DB_USER};
 use crate::faults::ToxiproxyServer;
@@ -129,7 +128,8 @@ impl Backend for NativeBackend {
             dir.path().join("postgres.log"),
             Signal::SIGINT,
             Signal::SIGQUIT,
-        )?;
+        )
+        .map_err(|e| EnvError::io("postgres", e))?;
 
         let redis_port = crate::net::free_port().map_err(|e| EnvError::io("pick a port", e))?;
         let mut redis_cmd = Command::new(&redis_bin);
@@ -144,7 +144,8 @@ impl Backend for NativeBackend {
             dir.path().join("redis.log"),
             Signal::SIGTERM,
             Signal::SIGTERM,
-        )?;
+        )
+        .map_err(|e| EnvError::io("redis-server", e))?;
 
         let pg_addr = SocketAddr::from(([127, 0, 0, 1], pg_port));
         let admin_url = format!("postgres://{DB_USER}@{pg_addr}/postgres");
@@ -234,6 +235,7 @@ impl Running for NativeRunning {
         this.dir
             .close()
             .map_err(|e| EnvError::io(format!("remove {}", dir.display()), e))?;
-        pg.and(rd)
+        pg.map_err(|e| EnvError::io("stop postgres", e))?;
+        rd.map_err(|e| EnvError::io("stop redis-server", e))
     }
 }

@@ -1,14 +1,14 @@
-//! A service process the native backend owns: started with its log in a file, stopped
-//! gracefully with a signal, and killed on drop if nobody stopped it.
+//! A child process the harness owns (Postgres, Redis, the SUT): started with its log in
+//! a file, stopped gracefully with a signal, killed on drop if nobody stopped it, and
+//! killed by the kernel if the harness itself dies.
 
-use std::path::PathBuf;
+use std::io;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use tokio::process::{Child, Command};
-
-use crate::environment::EnvError;
 
 /// A running service process.
 pub struct ServiceProcess {
@@ -17,6 +17,8 @@ pub struct ServiceProcess {
     log: PathBuf,
     /// The signal that asks this service for a clean, fast shutdown.
     stop_signal: Signal,
+    /// Signals go to the whole process group (for `sh -c` commands and their children).
+    group: bool,
 }
 
 impl ServiceProcess {
@@ -24,16 +26,40 @@ impl ServiceProcess {
     /// the harness dies without cleaning up (even on SIGKILL).
     pub fn spawn(
         name: &'static str,
+        cmd: Command,
+        log: PathBuf,
+        stop_signal: Signal,
+        death_signal: Signal,
+    ) -> io::Result<Self> {
+        Self::spawn_with(name, cmd, log, stop_signal, death_signal, false)
+    }
+
+    /// Like [`spawn`](Self::spawn), but the child leads a new process group and every
+    /// signal goes to the group, so a shell and whatever it started stop together.
+    pub fn spawn_group(
+        name: &'static str,
         mut cmd: Command,
         log: PathBuf,
         stop_signal: Signal,
         death_signal: Signal,
-    ) -> Result<Self, EnvError> {
+    ) -> io::Result<Self> {
+        cmd.process_group(0);
+        Self::spawn_with(name, cmd, log, stop_signal, death_signal, true)
+    }
+
+    fn spawn_with(
+        name: &'static str,
+        mut cmd: Command,
+        log: PathBuf,
+        stop_signal: Signal,
+        death_signal: Signal,
+        group: bool,
+    ) -> io::Result<Self> {
         let out = std::fs::File::create(&log)
-            .map_err(|e| EnvError::io(format!("{name}: create log {}", log.display()), e))?;
+            .map_err(|e| context(e, format!("{name}: create log {}", log.display())))?;
         let err = out
             .try_clone()
-            .map_err(|e| EnvError::io(format!("{name}: log"), e))?;
+            .map_err(|e| context(e, format!("{name}: log")))?;
         cmd.stdin(std::process::Stdio::null())
             .stdout(out)
             .stderr(err)
@@ -47,12 +73,13 @@ impl ServiceProcess {
         }
         let child = cmd
             .spawn()
-            .map_err(|e| EnvError::io(format!("{name}: spawn"), e))?;
+            .map_err(|e| context(e, format!("{name}: spawn")))?;
         Ok(ServiceProcess {
             name,
             child,
             log,
             stop_signal,
+            group,
         })
     }
 
@@ -78,18 +105,49 @@ impl ServiceProcess {
     }
 
     /// Asks the process to stop, waits up to `grace`, then kills it.
-    pub async fn stop(mut self, grace: Duration) -> Result<(), EnvError> {
-        if let Some(pid) = self.child.id() {
-            let _ = kill(Pid::from_raw(pid as i32), self.stop_signal);
+    pub async fn stop(mut self, grace: Duration) -> io::Result<()> {
+        if self.child.id().is_some() {
+            let _ = self.signal(self.stop_signal);
             if tokio::time::timeout(grace, self.child.wait()).await.is_ok() {
                 return Ok(());
             }
             tracing::warn!(service = self.name, "did not stop in time; killing");
+            if self.group {
+                let _ = self.signal(Signal::SIGKILL);
+            }
         }
         self.child
             .kill()
             .await
-            .map_err(|e| EnvError::io(format!("{}: kill", self.name), e))
+            .map_err(|e| context(e, format!("{}: kill", self.name)))
+    }
+
+    /// Sends `signal` without waiting.
+    pub fn signal(&self, signal: Signal) -> io::Result<()> {
+        match self.child.id() {
+            Some(pid) => {
+                let pid = if self.group {
+                    -(pid as i32)
+                } else {
+                    pid as i32
+                };
+                kill(Pid::from_raw(pid), signal).map_err(io::Error::from)
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// Waits up to `timeout` for the process to exit; `None` if it is still running.
+    pub async fn wait_exit(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        match tokio::time::timeout(timeout, self.child.wait()).await {
+            Ok(Ok(status)) => Some(status),
+            _ => None,
+        }
+    }
+
+    /// Where stdout and stderr go.
+    pub fn log_path(&self) -> &Path {
+        &self.log
     }
 }
 
@@ -97,14 +155,21 @@ impl Drop for ServiceProcess {
     fn drop(&mut self) {
         // Not stopped through `stop` (a panic or an early return): ask politely, give
         // it a moment so Postgres can release shared memory, then kill_on_drop acts.
-        if let (Ok(None), Some(pid)) = (self.child.try_wait(), self.child.id()) {
-            let _ = kill(Pid::from_raw(pid as i32), self.stop_signal);
+        if let (Ok(None), Some(_)) = (self.child.try_wait(), self.child.id()) {
+            let _ = self.signal(self.stop_signal);
             for _ in 0..50 {
                 if !matches!(self.child.try_wait(), Ok(None)) {
                     return;
                 }
                 std::thread::sleep(Duration::from_millis(20));
             }
+            if self.group {
+                let _ = self.signal(Signal::SIGKILL);
+            }
         }
     }
+}
+
+fn context(e: io::Error, what: String) -> io::Error {
+    io::Error::new(e.kind(), format!("{what}: {e}"))
 }
