@@ -54,6 +54,23 @@ async fn ready_is_503_until_migrations_and_seed_loads_idempotently() {
         .await
         .expect("count");
     assert!(customers >= 3, "seeded customers: {customers}");
+    // Seed 002 §2.1: the indexes, with pg_trgm for fuzzy names.
+    let indexes: Vec<String> = sqlx::query_scalar("SELECT indexdef FROM pg_indexes")
+        .fetch_all(&direct)
+        .await
+        .expect("indexes");
+    for want in [
+        "idx_customers_name_trgm",
+        "gin_trgm_ops",
+        "idx_sales_orders_customer_priority_created",
+        "idx_invoices_customer_due",
+        "idx_payments_customer_paid",
+    ] {
+        assert!(
+            indexes.iter().any(|d| d.contains(want)),
+            "{want} missing from the schema"
+        );
+    }
     let seed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seed.json"))
         .expect("seed file");
     let again = sut::seed::load(&direct, &seed).await.expect("reload");
