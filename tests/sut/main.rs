@@ -402,7 +402,14 @@ async fn pii_never_reaches_the_llm() {
     let direct = sqlx::PgPool::connect(&app.env.endpoints().postgres_direct_url)
         .await
         .expect("direct pool");
-    type Row = (chrono::DateTime<chrono::Utc>, String, String, String, Value, String);
+    type Row = (
+        chrono::DateTime<chrono::Utc>,
+        String,
+        String,
+        String,
+        Value,
+        String,
+    );
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT at, user_id, document_id, action, detail, integrity_hash \
          FROM app.audit_log WHERE document_id = 'doc-pii' ORDER BY id",
