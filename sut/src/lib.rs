@@ -172,8 +172,14 @@ pub async fn serve(
         .with_graceful_shutdown(shutdown)
         .await;
     let _ = stop_tx.send(true);
-    for w in workers {
-        let _ = tokio::time::timeout(Duration::from_secs(30), w).await;
+    // One deadline for all workers: a worker stuck on an unreachable Redis must not
+    // multiply the shutdown time.
+    let drain = futures::future::join_all(workers);
+    if tokio::time::timeout(Duration::from_secs(30), drain)
+        .await
+        .is_err()
+    {
+        tracing::warn!("document workers did not finish within 30 s; their jobs stay queued");
     }
     migrations.abort();
     directory.abort();
