@@ -1,0 +1,243 @@
+//! Recording: load workers send one [`Sample`] per transaction over a channel to a
+//! single collector, which owns every histogram. No lock is shared across users, and
+//! the run's recording ends when the last sender is dropped.
+
+pub mod histogram;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use tokio::sync::mpsc::UnboundedReceiver;
+
+pub use histogram::{HistogramSummary, Latency};
+
+/// One finished transaction, as a worker saw it.
+#[derive(Debug, Clone)]
+pub struct Sample {
+    /// The scenario's transaction name.
+    pub transaction: String,
+    /// When it started, from the start of the load phase.
+    pub at: Duration,
+    /// End to end, including any polling.
+    pub latency: Duration,
+    /// The HTTP status of the first response; `None` for a transport error.
+    pub status: Option<u16>,
+    /// `Server-Timing` entries of the first response: operation and duration.
+    pub operations: Vec<(String, Duration)>,
+    /// The body's `fallback` field, when it has one.
+    pub fallback: Option<String>,
+    /// The body's `degraded` field, when it has one.
+    pub degraded: Option<bool>,
+}
+
+impl Sample {
+    /// 2xx and 3xx are successes; any other status or a transport error is an error.
+    pub fn is_error(&self) -> bool {
+        !matches!(self.status, Some(200..=399))
+    }
+
+    /// The status as a label: the code, or `transport` for a connection failure.
+    pub fn status_label(&self) -> String {
+        self.status
+            .map_or_else(|| "transport".to_owned(), |s| s.to_string())
+    }
+}
+
+/// Counters and a latency histogram for one second of the run.
+#[derive(Debug, Clone, Default)]
+pub struct Second {
+    /// End-to-end latency of transactions that started in this second.
+    pub latency: Latency,
+    /// Transactions started.
+    pub requests: u64,
+    /// Of those, errors.
+    pub errors: u64,
+    /// Of those, answers with `fallback` other than `none`.
+    pub fallbacks: u64,
+    /// Of those, answers with `degraded: true`.
+    pub degraded: u64,
+    /// Status mix.
+    pub statuses: BTreeMap<String, u64>,
+}
+
+/// Everything the collector built.
+#[derive(Debug, Clone, Default)]
+pub struct Recorded {
+    /// Per transaction, end to end (coordinated-omission corrected when enabled).
+    pub transactions: BTreeMap<String, Latency>,
+    /// All transactions together, corrected when enabled.
+    pub overall: Latency,
+    /// All transactions together, as measured (no correction).
+    pub overall_raw: Latency,
+    /// Per `Server-Timing` operation, as the service reported it.
+    pub operations: BTreeMap<String, Latency>,
+    /// Per second of the load phase.
+    pub seconds: Vec<Second>,
+    /// Status mix over the run.
+    pub statuses: BTreeMap<String, u64>,
+    /// `fallback` values over the run.
+    pub fallbacks: BTreeMap<String, u64>,
+    /// Transactions after the warm-up.
+    pub requests: u64,
+    /// Errors after the warm-up.
+    pub errors: u64,
+    /// Samples that start before this are kept in `seconds` only, not scored.
+    pub warmup: Duration,
+}
+
+/// Receives samples until every sender is gone. With `co_interval`, each end-to-end
+/// sample is also corrected for coordinated omission against that expected interval.
+pub async fn collect(
+    mut rx: UnboundedReceiver<Sample>,
+    co_interval: Option<Duration>,
+    warmup: Duration,
+) -> Recorded {
+    let mut r = Recorded {
+        warmup,
+        ..Recorded::default()
+    };
+    while let Some(s) = rx.recv().await {
+        r.add(&s, co_interval);
+    }
+    r
+}
+
+impl Recorded {
+    /// Adds one sample.
+    pub fn add(&mut self, s: &Sample, co_interval: Option<Duration>) {
+        let us = s.latency.as_micros() as u64;
+        let label = s.status_label();
+        let error = s.is_error();
+        let fell_back = s.fallback.as_deref().is_some_and(|f| f != "none");
+        let idx = s.at.as_secs() as usize;
+        if self.seconds.len() <= idx {
+            self.seconds.resize_with(idx + 1, Second::default);
+        }
+        let sec = &mut self.seconds[idx];
+        sec.latency.record(us);
+        sec.requests += 1;
+        sec.errors += u64::from(error);
+        sec.fallbacks += u64::from(fell_back);
+        sec.degraded += u64::from(s.degraded == Some(true));
+        *sec.statuses.entry(label.clone()).or_default() += 1;
+        if s.at < self.warmup {
+            return;
+        }
+
+        let tx = self.transactions.entry(s.transaction.clone()).or_default();
+        match co_interval {
+            Some(i) if !i.is_zero() => {
+                let expected = i.as_micros() as u64;
+                tx.record_corrected(us, expected);
+                self.overall.record_corrected(us, expected);
+            }
+            _ => {
+                tx.record(us);
+                self.overall.record(us);
+            }
+        }
+        self.overall_raw.record(us);
+        for (op, d) in &s.operations {
+            self.operations
+                .entry(op.clone())
+                .or_default()
+                .record(d.as_micros() as u64);
+        }
+        *self.statuses.entry(label).or_default() += 1;
+        if let Some(f) = &s.fallback {
+            *self.fallbacks.entry(f.clone()).or_default() += 1;
+        }
+        self.requests += 1;
+        self.errors += u64::from(error);
+    }
+
+    /// Errors over transactions; 0 when nothing ran.
+    pub fn error_rate(&self) -> f64 {
+        if self.requests == 0 {
+            0.0
+        } else {
+            self.errors as f64 / self.requests as f64
+        }
+    }
+
+    /// End-to-end latency of the transactions that started within `[from, to)` seconds.
+    pub fn window(&self, from: usize, to: usize) -> (Latency, u64, u64) {
+        let mut h = Latency::new();
+        let (mut n, mut e) = (0, 0);
+        for s in self.seconds.iter().take(to).skip(from) {
+            h.merge(&s.latency);
+            n += s.requests;
+            e += s.errors;
+        }
+        (h, n, e)
+    }
+}
+
+/// Parses a `Server-Timing` header: `name;dur=12.5, other;desc="x";dur=3`.
+pub fn parse_server_timing(header: &str) -> Vec<(String, Duration)> {
+    header
+        .split(',')
+        .filter_map(|entry| {
+            let mut parts = entry.split(';').map(str::trim);
+            let name = parts.next().filter(|n| !n.is_empty())?;
+            let ms = parts
+                .filter_map(|p| p.strip_prefix("dur="))
+                .find_map(|v| v.parse::<f64>().ok())?;
+            (ms.is_finite() && ms >= 0.0)
+                .then(|| (name.to_owned(), Duration::from_secs_f64(ms / 1000.0)))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_server_timing_and_skips_junk() {
+        let ops = parse_server_timing(
+            "entity_resolver.resolve;dur=2.5, cache;desc=\"hit\", x;dur=-1, request_handler.handle_request;desc=\"t\";dur=31",
+        );
+        assert_eq!(
+            ops,
+            vec![
+                (
+                    "entity_resolver.resolve".into(),
+                    Duration::from_micros(2500)
+                ),
+                (
+                    "request_handler.handle_request".into(),
+                    Duration::from_millis(31)
+                ),
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn collector_ends_when_senders_are_gone() {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let worker = tx.clone();
+        drop(tx);
+        for (i, status) in [Some(200), Some(503), None].into_iter().enumerate() {
+            worker
+                .send(Sample {
+                    transaction: "chat".into(),
+                    at: Duration::from_millis(600 * i as u64),
+                    latency: Duration::from_millis(10),
+                    status,
+                    operations: vec![("op.a".into(), Duration::from_millis(4))],
+                    fallback: Some(if i == 0 { "none" } else { "template" }.into()),
+                    degraded: None,
+                })
+                .expect("send");
+        }
+        drop(worker);
+        let r = collect(rx, None, Duration::ZERO).await;
+        assert_eq!((r.requests, r.errors), (3, 2));
+        assert_eq!(r.seconds.len(), 2);
+        assert_eq!(r.seconds[0].requests, 3 - 1);
+        assert_eq!(r.seconds[0].fallbacks, 1);
+        assert_eq!(r.statuses.get("transport"), Some(&1));
+        assert_eq!(r.operations["op.a"].count(), 3);
+    }
+}

@@ -1,0 +1,286 @@
+//! Scenarios as data (`scenarios/*.toml`): users, spawn rate, duration or iterations,
+//! think time, a weighted transaction mix, the LLM latency profile, SUT settings,
+//! budget overrides, and load profiles. Parsing reports the file and line; validation
+//! names the field.
+
+mod profile;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+pub use profile::{Profile, Stage};
+
+/// A scenario file, as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Short name, e.g. `seed-mix`.
+    pub name: String,
+    /// What it models and where that comes from.
+    #[serde(default)]
+    pub description: String,
+    /// Think time between a user's transactions.
+    #[serde(default)]
+    pub think_time: ThinkTime,
+    /// Roles in the users' tokens.
+    #[serde(default = "default_roles")]
+    pub roles: Vec<String>,
+    /// LLM fake latency profile (fixtures/llm_profiles.toml), or `instant`.
+    #[serde(default = "default_llm_profile")]
+    pub llm_profile: String,
+    /// How long one request may take before it counts as a transport error.
+    #[serde(default = "default_request_timeout", with = "humantime_serde_compat")]
+    pub request_timeout: Duration,
+    /// Extra environment for the SUT (`SUT_*` overrides).
+    #[serde(default)]
+    pub sut_env: BTreeMap<String, String>,
+    /// Budget limit overrides, by budget name, e.g. `"load.error_rate" = "2%"`.
+    #[serde(default)]
+    pub budgets: BTreeMap<String, String>,
+    /// The weighted transaction mix.
+    pub transactions: Vec<TransactionSpec>,
+    /// Load profiles by name: smoke, ci, full, soak.
+    pub profiles: BTreeMap<String, Profile>,
+}
+
+/// Minimum and maximum think time; each wait is uniform in between.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThinkTime {
+    /// Shortest wait.
+    #[serde(with = "humantime_serde_compat")]
+    pub min: Duration,
+    /// Longest wait.
+    #[serde(with = "humantime_serde_compat")]
+    pub max: Duration,
+}
+
+/// One transaction of the mix: an HTTP request, optionally followed by polling.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransactionSpec {
+    /// Name in results, e.g. `simple_query`.
+    pub name: String,
+    /// Relative frequency (> 0).
+    pub weight: u32,
+    /// GET or POST.
+    #[serde(default = "default_method")]
+    pub method: String,
+    /// Path on the SUT, e.g. `/api/chat`.
+    pub path: String,
+    /// JSON body. String values may use `{user}` (the user's number) and `{n}` (this
+    /// user's iteration).
+    #[serde(default)]
+    pub body: Option<toml::Value>,
+    /// Poll a job until it finishes; the transaction's time includes the polling.
+    #[serde(default)]
+    pub poll: Option<PollSpec>,
+}
+
+/// Polling after a submission: `GET path` (with `{job_id}` from the first response)
+/// until `field` takes one of `until`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PollSpec {
+    /// e.g. `/api/v1/jobs/{job_id}`.
+    pub path: String,
+    /// The field of the first response that fills `{job_id}`.
+    #[serde(default = "default_id_field")]
+    pub id_field: String,
+    /// The field to watch, e.g. `status`.
+    pub field: String,
+    /// Values that end polling, e.g. `["completed", "failed"]`.
+    pub until: Vec<String>,
+    /// Of those, values that count as a failed transaction.
+    #[serde(default)]
+    pub failed: Vec<String>,
+    /// Time between polls.
+    #[serde(default = "default_poll_every", with = "humantime_serde_compat")]
+    pub every: Duration,
+    /// Give up after this long (the transaction then counts as an error).
+    #[serde(default = "default_poll_timeout", with = "humantime_serde_compat")]
+    pub timeout: Duration,
+}
+
+fn default_roles() -> Vec<String> {
+    vec!["processor".into()]
+}
+fn default_llm_profile() -> String {
+    "fast".into()
+}
+fn default_request_timeout() -> Duration {
+    Duration::from_secs(60)
+}
+fn default_method() -> String {
+    "POST".into()
+}
+fn default_id_field() -> String {
+    "job_id".into()
+}
+fn default_poll_every() -> Duration {
+    Duration::from_millis(500)
+}
+fn default_poll_timeout() -> Duration {
+    Duration::from_secs(60)
+}
+
+/// Durations written as `"1s"`, `"250ms"`, `"2m"`.
+mod humantime_serde_compat {
+    use serde::{Deserialize, Deserializer};
+    use std::time::Duration;
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        let s = String::deserialize(d)?;
+        humantime::parse_duration(&s).map_err(|e| {
+            serde::de::Error::custom(format!("'{s}': {e} (write e.g. \"500ms\", \"2s\")"))
+        })
+    }
+}
+
+/// A scenario file that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    /// Not found or unreadable.
+    #[error("{path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// Not valid TOML, or a field of the wrong type; the message has the line.
+    #[error("{path}: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// toml's message, which names the line and column.
+        message: String,
+    },
+    /// Well-formed but inconsistent.
+    #[error("{path}: {field}: {message}")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// The field.
+        field: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// `--scenario NAME` matches no file.
+    #[error("--scenario {name}: no {dir}/{name}.toml (available: {available})")]
+    Unknown {
+        /// The name given.
+        name: String,
+        /// Where we looked.
+        dir: String,
+        /// What exists.
+        available: String,
+    },
+}
+
+impl Scenario {
+    /// Resolves `--scenario` (a name in `dir` or a path to a file) and loads it.
+    pub fn find(name_or_path: &str, dir: &Path) -> Result<(Self, PathBuf), ScenarioError> {
+        let as_path = Path::new(name_or_path);
+        let path = if name_or_path.ends_with(".toml") || as_path.components().count() > 1 {
+            as_path.to_owned()
+        } else {
+            let p = dir.join(format!("{name_or_path}.toml"));
+            if !p.exists() {
+                let mut available: Vec<String> = std::fs::read_dir(dir)
+                    .into_iter()
+                    .flatten()
+                    .flatten()
+                    .filter_map(|e| {
+                        let n = e.file_name().to_string_lossy().into_owned();
+                        n.strip_suffix(".toml").map(str::to_owned)
+                    })
+                    .collect();
+                available.sort();
+                return Err(ScenarioError::Unknown {
+                    name: name_or_path.into(),
+                    dir: dir.display().to_string(),
+                    available: available.join(", "),
+                });
+            }
+            p
+        };
+        Ok((Self::load(&path)?, path))
+    }
+
+    /// Reads, parses and validates one file.
+    pub fn load(path: &Path) -> Result<Self, ScenarioError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::parse(&text, path)
+    }
+
+    /// Parses and validates `text`; `path` is only for messages.
+    pub fn parse(text: &str, path: &Path) -> Result<Self, ScenarioError> {
+        let s: Scenario = toml::from_str(text).map_err(|e| ScenarioError::Parse {
+            path: path.to_owned(),
+            message: e.to_string().trim_end().replace('\n', "\n  "),
+        })?;
+        s.validate(path)?;
+        Ok(s)
+    }
+
+    fn validate(&self, path: &Path) -> Result<(), ScenarioError> {
+        let invalid = |field: String, message: &str| ScenarioError::Invalid {
+            path: path.to_owned(),
+            field,
+            message: message.to_owned(),
+        };
+        if self.think_time.min > self.think_time.max {
+            return Err(invalid("think_time".into(), "min is larger than max"));
+        }
+        if self.transactions.is_empty() {
+            return Err(invalid("transactions".into(), "at least one is needed"));
+        }
+        for (i, t) in self.transactions.iter().enumerate() {
+            let f = |name: &str| format!("transactions[{i}] ({}).{name}", t.name);
+            if t.weight == 0 {
+                return Err(invalid(f("weight"), "must be at least 1"));
+            }
+            if !matches!(t.method.as_str(), "GET" | "POST") {
+                return Err(invalid(f("method"), "must be GET or POST"));
+            }
+            if !t.path.starts_with('/') {
+                return Err(invalid(f("path"), "must start with /"));
+            }
+            if let Some(p) = &t.poll {
+                if p.until.is_empty() {
+                    return Err(invalid(f("poll.until"), "at least one value is needed"));
+                }
+            }
+        }
+        if self.profiles.is_empty() {
+            return Err(invalid("profiles".into(), "at least one is needed"));
+        }
+        for (name, p) in &self.profiles {
+            p.validate()
+                .map_err(|(field, m)| invalid(format!("profiles.{name}.{field}"), &m))?;
+        }
+        Ok(())
+    }
+
+    /// The named profile, or an error listing the ones this scenario has.
+    pub fn profile(&self, name: &str) -> Result<&Profile, String> {
+        self.profiles.get(name).ok_or_else(|| {
+            let have: Vec<&str> = self.profiles.keys().map(String::as_str).collect();
+            format!(
+                "--profile {name}: scenario '{}' has no such profile (it has: {})",
+                self.name,
+                have.join(", ")
+            )
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;

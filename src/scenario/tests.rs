@@ -1,0 +1,75 @@
+use std::path::Path;
+use std::time::Duration;
+
+use super::*;
+
+fn dir() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios")
+}
+
+#[test]
+fn shipped_scenarios_parse_with_all_four_profiles() {
+    for name in ["seed-mix", "documents", "smoke"] {
+        let (s, _) = Scenario::find(name, &dir()).expect(name);
+        for p in ["smoke", "ci", "full", "soak"] {
+            let profile = s.profile(p).expect(p);
+            assert!(profile.peak_users() > 0, "{name}/{p}");
+        }
+        assert_eq!(s.profile("ci").expect("ci").peak_users(), 100, "{name}");
+        assert!(s.profile("ci").expect("ci").planned() <= Some(Duration::from_secs(120)));
+        let full = s.profile("full").expect("full");
+        let users: Vec<u32> = full.stages().iter().map(|st| st.users).collect();
+        assert_eq!(users, vec![100, 500], "{name}");
+    }
+    let (smoke, _) = Scenario::find("smoke", &dir()).expect("smoke");
+    for p in smoke.profiles.values() {
+        assert!(p.planned().is_some_and(|d| d <= Duration::from_secs(30)));
+    }
+    let (mix, _) = Scenario::find("seed-mix", &dir()).expect("seed-mix");
+    let weights: Vec<u32> = mix.transactions.iter().map(|t| t.weight).collect();
+    assert_eq!(weights, vec![60, 20, 20]);
+    assert_eq!(mix.think_time.min, Duration::from_secs(1));
+    assert_eq!(mix.think_time.max, Duration::from_secs(3));
+}
+
+#[test]
+fn malformed_files_name_the_file_and_line() {
+    let text = "name = \"x\"\n[[transactions]]\nname = \"t\"\nweight = \"heavy\"\npath = \"/\"\n";
+    let e = Scenario::parse(text, Path::new("scenarios/bad.toml"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("scenarios/bad.toml") && e.contains("line 4"),
+        "{e}"
+    );
+
+    let text = "name = \"x\"\nthink_time = { min = \"3s\", max = \"1s\" }\n\
+                [[transactions]]\nname = \"t\"\nweight = 1\npath = \"/\"\n\
+                [profiles.smoke]\nusers = 1\nduration = \"5s\"\n";
+    let e = Scenario::parse(text, Path::new("b.toml"))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("think_time"), "{e}");
+
+    let text = "name = \"x\"\n[[transactions]]\nname = \"t\"\nweight = 1\npath = \"/\"\n\
+                [profiles.smoke]\nusers = 1\n";
+    let e = Scenario::parse(text, Path::new("b.toml"))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("profiles.smoke.duration"), "{e}");
+
+    let e = Scenario::find("nope", &dir()).unwrap_err().to_string();
+    assert!(
+        e.contains("seed-mix") && e.contains("--scenario nope"),
+        "{e}"
+    );
+}
+
+#[test]
+fn goose_test_plans_ramp_then_hold() {
+    let (s, _) = Scenario::find("seed-mix", &dir()).expect("seed-mix");
+    let plan = crate::load::test_plan(s.profile("full").expect("full"));
+    assert_eq!(plan.as_deref(), Some("100,20;100,280;500,40;500,260;0,0"));
+    let plan = crate::load::test_plan(s.profile("smoke").expect("smoke"));
+    assert_eq!(plan.as_deref(), Some("10,1;10,19;0,0"));
+}

@@ -1,0 +1,183 @@
+//! Scoring: every budget against what was recorded, as PASS, FAIL or not applicable.
+
+pub mod budgets;
+
+use std::time::Duration;
+
+pub use budgets::{Budget, BudgetError, Kind, Limit};
+
+use crate::exit;
+use crate::record::{Latency, Recorded};
+use crate::results::{BudgetOutcome, StageInfo, Status, Verdict};
+
+/// Scores `budgets`. `stages` locate the load budgets' windows; `peak_users` stands in
+/// for a run without stages (an iterations profile).
+pub fn score(
+    budgets: &[Budget],
+    rec: &Recorded,
+    stages: &[StageInfo],
+    peak_users: u32,
+) -> Vec<BudgetOutcome> {
+    budgets
+        .iter()
+        .map(|b| score_one(b, rec, stages, peak_users))
+        .collect()
+}
+
+fn ms(us: f64) -> f64 {
+    us / 1000.0
+}
+
+fn score_one(b: &Budget, rec: &Recorded, stages: &[StageInfo], peak: u32) -> BudgetOutcome {
+    let (unit, limit) = match b.limit {
+        Limit::Latency(d) => ("ms", d.as_secs_f64() * 1000.0),
+        Limit::Ratio(r) => ("ratio", r),
+    };
+    let q = b.percentile().unwrap_or(95.0);
+    let measured: Result<(f64, String), String> = match b.kind {
+        Kind::Operation => match rec.operations.get(b.operation()) {
+            Some(h) if h.count() > 0 => Ok((
+                ms(h.percentile_us(q) as f64),
+                format!("{} samples", h.count()),
+            )),
+            _ => Err(format!("{} not seen in Server-Timing", b.operation())),
+        },
+        Kind::Load => load(b, rec, stages, peak, q),
+        Kind::ErrorRate if rec.requests > 0 => Ok((
+            rec.error_rate(),
+            format!("{} of {}", rec.errors, rec.requests),
+        )),
+        Kind::Mean if rec.overall.count() > 0 => Ok((
+            ms(rec.overall.mean_us()),
+            format!("{} samples", rec.overall.count()),
+        )),
+        Kind::Overall if rec.overall.count() > 0 => Ok((
+            ms(rec.overall.percentile_us(q) as f64),
+            format!("{} samples", rec.overall.count()),
+        )),
+        _ => Err("no transactions".into()),
+    };
+    match measured {
+        Ok((m, detail)) => {
+            let status = if m <= limit {
+                Status::Pass
+            } else {
+                Status::Fail
+            };
+            let margin = if limit > 0.0 {
+                (limit - m) / limit
+            } else if m <= 0.0 {
+                0.0
+            } else {
+                -1.0
+            };
+            let detail = match &b.overridden_by {
+                Some(o) => format!("{detail}; limit from {o}"),
+                None => detail,
+            };
+            BudgetOutcome {
+                name: b.name.clone(),
+                seed: b.seed.clone(),
+                unit: unit.into(),
+                measured: Some(m),
+                limit,
+                margin: Some(margin),
+                status,
+                detail,
+            }
+        }
+        Err(why) => BudgetOutcome {
+            name: b.name.clone(),
+            seed: b.seed.clone(),
+            unit: unit.into(),
+            measured: None,
+            limit,
+            margin: None,
+            status: Status::NotApplicable,
+            detail: why,
+        },
+    }
+}
+
+/// The worst stage in the budget's user range, over each stage's hold window.
+fn load(
+    b: &Budget,
+    rec: &Recorded,
+    stages: &[StageInfo],
+    peak: u32,
+    q: f64,
+) -> Result<(f64, String), String> {
+    let (lo, hi) = b.users.unwrap_or((0, u32::MAX));
+    if stages.is_empty() {
+        if !(lo..=hi).contains(&peak) || rec.overall.count() == 0 {
+            return Err(format!("no stage with {lo}–{hi} users"));
+        }
+        return Ok((
+            ms(rec.overall.percentile_us(q) as f64),
+            format!("{peak} users, whole run"),
+        ));
+    }
+    let mut worst: Option<(f64, String)> = None;
+    for s in stages.iter().filter(|s| (lo..=hi).contains(&s.users)) {
+        let from = (s.start_s + s.ramp_s).ceil() as usize;
+        let to = (s.start_s + s.ramp_s + s.hold_s).floor() as usize;
+        let from = from.max(rec.warmup.as_secs() as usize);
+        let (h, n, _) = rec.window(from, to);
+        if n == 0 {
+            continue;
+        }
+        let v = ms(h.percentile_us(q) as f64);
+        if worst.as_ref().is_none_or(|(w, _)| v > *w) {
+            worst = Some((
+                v,
+                format!("{} users, {n} samples in {from}–{to} s", s.users),
+            ));
+        }
+    }
+    worst.ok_or_else(|| format!("no stage with {lo}–{hi} users"))
+}
+
+/// PASS when nothing failed; names what did.
+pub fn verdict(outcomes: &[BudgetOutcome], extra_failures: &[String]) -> Verdict {
+    let mut failed: Vec<String> = outcomes
+        .iter()
+        .filter(|o| o.status == Status::Fail)
+        .map(|o| o.name.clone())
+        .collect();
+    failed.extend(extra_failures.iter().cloned());
+    Verdict {
+        passed: failed.is_empty(),
+        exit_code: if failed.is_empty() {
+            exit::SUCCESS
+        } else {
+            exit::BUDGET_FAILED
+        },
+        failed,
+    }
+}
+
+/// Stages with their start offsets.
+pub fn stage_infos(stages: &[crate::scenario::Stage]) -> Vec<StageInfo> {
+    let mut t = Duration::ZERO;
+    stages
+        .iter()
+        .map(|s| {
+            let info = StageInfo {
+                users: s.users,
+                start_s: t.as_secs_f64(),
+                ramp_s: s.ramp.as_secs_f64(),
+                hold_s: s.hold.as_secs_f64(),
+            };
+            t += s.ramp + s.hold;
+            info
+        })
+        .collect()
+}
+
+/// Convenience for tests and reports: a histogram's percentile in ms.
+pub fn percentile_ms(h: &Latency, q: f64) -> f64 {
+    ms(h.percentile_us(q) as f64)
+}
+
+#[cfg(test)]
+mod tests;
