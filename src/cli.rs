@@ -12,6 +12,7 @@ use crate::environment::Environment;
 use crate::exit::{self, ReadyInfo};
 use crate::faults::ToxiproxyServer;
 use crate::plan::{EnvOptions, UpPlan};
+use crate::run::{Progress, RunOptions};
 use crate::shutdown;
 
 /// Load, chaos and conformance testing for LLM-backed HTTP services.
@@ -29,6 +30,53 @@ enum Command {
     Up(UpArgs),
     /// Serve the Toxiproxy REST API (a drop-in for toxiproxy-server).
     ToxiproxyServer(ToxiproxyArgs),
+    /// Build and start the SUT, load it with a scenario, score it against the budgets,
+    /// and exit 0 (all met), 1 (a budget failed) or 2 (could not run).
+    Run(RunArgs),
+}
+
+#[derive(Debug, Args)]
+struct RunArgs {
+    /// Scenario: a name in --scenarios (seed-mix, documents, smoke) or a .toml path.
+    #[arg(long, default_value = "smoke")]
+    scenario: String,
+    /// Load profile of the scenario: smoke, ci, full or soak.
+    #[arg(long, default_value = "smoke")]
+    profile: String,
+    /// Override a budget's limit, e.g. request_handler.handle_request.p95=2s (repeatable).
+    #[arg(long = "budget", value_name = "NAME=VALUE")]
+    budgets: Vec<String>,
+    /// Start this command instead of the reference SUT; it gets the contract's
+    /// environment variables (sut/CONTRACT.md, CFG-1).
+    #[arg(long, value_name = "CMD")]
+    sut_cmd: Option<String>,
+    /// Measure an implementation that is already running; no environment is started and
+    /// faults are not available.
+    #[arg(long, value_name = "URL")]
+    sut_url: Option<String>,
+    /// The JWT secret the SUT verifies tokens with (needed with --sut-url).
+    #[arg(long, env = "HARNESS_JWT_SECRET")]
+    jwt_secret: Option<String>,
+    /// Build the reference SUT as debug or release.
+    #[arg(long, default_value = "release")]
+    sut_build: String,
+    /// How long the SUT may take to answer /ready.
+    #[arg(long, default_value = "60s")]
+    ready_timeout: String,
+    /// Where reports/<run-id>/ go.
+    #[arg(long, default_value = "reports")]
+    reports: PathBuf,
+    /// Where scenario names are looked up.
+    #[arg(long, default_value = "scenarios")]
+    scenarios: PathBuf,
+    /// No progress bars; only the verdict.
+    #[arg(long, short)]
+    quiet: bool,
+    /// Print results.json to stdout instead of the table.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    env: EnvArgs,
 }
 
 /// Options shared by every command that starts an environment.
@@ -46,9 +94,10 @@ struct EnvArgs {
     /// Toxiproxy image for the docker backend [env: HARNESS_IMAGE_TOXIPROXY].
     #[arg(long)]
     image_toxiproxy: Option<String>,
-    /// LLM fake latency profile from fixtures/llm_profiles.toml, or `instant`.
-    #[arg(long, default_value = "fast")]
-    llm_profile: String,
+    /// LLM fake latency profile from fixtures/llm_profiles.toml, or `instant`
+    /// [default: fast for `up`, the scenario's for `run`].
+    #[arg(long)]
+    llm_profile: Option<String>,
     /// Seed for the LLM fake's latency and failure draws.
     #[arg(long, default_value_t = 0x5eed)]
     llm_seed: u64,
@@ -67,7 +116,7 @@ impl From<EnvArgs> for EnvOptions {
             image_postgres: a.image_postgres,
             image_redis: a.image_redis,
             image_toxiproxy: a.image_toxiproxy,
-            llm_profile: a.llm_profile,
+            llm_profile: a.llm_profile.unwrap_or_else(|| "fast".into()),
             llm_seed: a.llm_seed,
             startup_timeout: a.startup_timeout,
             fixtures: a.fixtures,
@@ -133,6 +182,7 @@ pub fn main() -> ExitCode {
         match cli.command {
             Command::Up(args) => up(args).await,
             Command::ToxiproxyServer(args) => toxiproxy_server(args).await,
+            Command::Run(args) => run(args).await,
         }
     });
     match outcome {
@@ -174,6 +224,68 @@ async fn up(args: UpArgs) -> anyhow::Result<u8> {
     eprintln!("harness up: {s}; tearing down");
     env.shutdown().await?;
     Ok(exit::SUCCESS)
+}
+
+async fn run(args: RunArgs) -> anyhow::Result<u8> {
+    let (quiet, json) = (args.quiet, args.json);
+    let llm_profile = args.env.llm_profile.clone();
+    let options = RunOptions {
+        scenario: args.scenario,
+        profile: args.profile,
+        budgets: args.budgets,
+        sut_cmd: args.sut_cmd,
+        sut_url: args.sut_url,
+        sut_build: args.sut_build,
+        reports: args.reports,
+        scenarios_dir: scenarios_dir(&args.scenarios),
+        ready_timeout: args.ready_timeout,
+        jwt_secret: args.jwt_secret,
+        llm_profile,
+        env: EnvOptions::from(args.env),
+        command_line: std::env::args().collect(),
+    };
+    let plan = options.into_plan()?;
+    if let crate::run::TargetPlan::Url(url) = &plan.target {
+        eprintln!(
+            "harness run: measuring {url} as it runs; no environment is started, so faults \
+             are not available and the SUT's own data is used"
+        );
+    }
+    let progress = Progress::new(quiet || json);
+    let outcome = match crate::run::execute(plan, &progress).await {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("harness run: {e}");
+            return Ok(exit::HARNESS_ERROR);
+        }
+    };
+    let r = &outcome.results;
+    if json {
+        println!("{}", serde_json::to_string_pretty(r)?);
+    } else if quiet {
+        let line = crate::report::table::render(r);
+        print!(
+            "{}",
+            line.lines()
+                .last()
+                .map(|l| format!("{l}\n"))
+                .unwrap_or_default()
+        );
+    } else {
+        print!("{}", crate::report::table::render(r));
+        println!("results: {}", outcome.dir.join("results.json").display());
+    }
+    Ok(r.verdict.exit_code)
+}
+
+/// `scenarios/` as given if it exists, else the one in this source tree.
+fn scenarios_dir(given: &std::path::Path) -> PathBuf {
+    let built_in = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    if !given.is_dir() && given == std::path::Path::new("scenarios") && built_in.is_dir() {
+        built_in
+    } else {
+        given.to_path_buf()
+    }
 }
 
 /// What `harness up` prints for people once the environment is ready.

@@ -37,7 +37,7 @@ pub enum LoadError {
 
 impl From<goose::GooseError> for LoadError {
     fn from(e: goose::GooseError) -> Self {
-        LoadError::Goose(e.to_string())
+        LoadError::Goose(format!("{e:?}"))
     }
 }
 
@@ -124,9 +124,7 @@ pub async fn run(plan: LoadPlan) -> Result<LoadOutcome, LoadError> {
         .set_default(GooseDefault::Quiet, 1)?;
     match tp {
         Some(tp) => {
-            attack = attack
-                .set_default(GooseDefault::TestPlan, tp.as_str())?
-                .set_default(GooseDefault::NoResetMetrics, true)?;
+            attack = attack.set_default(GooseDefault::TestPlan, tp.as_str())?;
         }
         None => {
             let users = plan.profile.users.unwrap_or(1) as usize;
@@ -138,7 +136,10 @@ pub async fn run(plan: LoadPlan) -> Result<LoadOutcome, LoadError> {
     }
 
     let started = Instant::now();
-    let metrics = attack.execute().await?;
+    let metrics = {
+        let _quiet = StdoutToStderr::redirect();
+        attack.execute().await?
+    };
     let elapsed = started.elapsed();
     let interrupted = goose::is_killswitch_triggered();
     let goose_requests = metrics
@@ -171,4 +172,41 @@ pub async fn run(plan: LoadPlan) -> Result<LoadOutcome, LoadError> {
         coordinated_omission,
         interrupted,
     })
+}
+
+/// Points the process's stdout at stderr while it lives. Goose prints "N users hatched."
+/// to stdout whatever its configuration says, and stdout belongs to `--json`.
+struct StdoutToStderr {
+    saved: Option<std::os::fd::OwnedFd>,
+}
+
+impl StdoutToStderr {
+    fn redirect() -> Self {
+        use std::io::Write;
+        use std::os::fd::{AsFd, AsRawFd};
+        let _ = std::io::stdout().flush();
+        let stdout = std::io::stdout();
+        let Ok(saved) = nix::unistd::dup(stdout.as_fd().as_raw_fd()) else {
+            return StdoutToStderr { saved: None };
+        };
+        let stderr = std::io::stderr();
+        if nix::unistd::dup2(stderr.as_fd().as_raw_fd(), stdout.as_fd().as_raw_fd()).is_err() {
+            let _ = nix::unistd::close(saved);
+            return StdoutToStderr { saved: None };
+        }
+        // SAFETY: `saved` is a fresh descriptor from dup, owned by nobody else.
+        let saved = unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(saved) };
+        StdoutToStderr { saved: Some(saved) }
+    }
+}
+
+impl Drop for StdoutToStderr {
+    fn drop(&mut self) {
+        use std::io::Write;
+        use std::os::fd::{AsFd, AsRawFd};
+        if let Some(saved) = self.saved.take() {
+            let _ = std::io::stdout().flush();
+            let _ = nix::unistd::dup2(saved.as_raw_fd(), std::io::stdout().as_fd().as_raw_fd());
+        }
+    }
 }

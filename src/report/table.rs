@@ -1,0 +1,94 @@
+//! The terminal verdict: every budget with its measured value, limit, margin and
+//! PASS/FAIL, then totals and the outcome.
+
+use std::fmt::Write;
+
+use crate::results::{BudgetOutcome, Results, Status};
+
+fn value(unit: &str, v: f64) -> String {
+    match unit {
+        "ratio" => format!("{:.2}%", v * 100.0),
+        _ if v >= 1000.0 => format!("{:.2} s", v / 1000.0),
+        _ => format!("{v:.1} ms"),
+    }
+}
+
+fn row(b: &BudgetOutcome) -> [String; 5] {
+    let status = match b.status {
+        Status::Pass => "PASS",
+        Status::Fail => "FAIL",
+        Status::NotApplicable => "n/a",
+    };
+    [
+        b.name.clone(),
+        b.measured.map_or_else(|| "-".into(), |m| value(&b.unit, m)),
+        value(&b.unit, b.limit),
+        b.margin
+            .map_or_else(|| "-".into(), |m| format!("{:+.0}%", m * 100.0)),
+        status.into(),
+    ]
+}
+
+/// The verdict table as text.
+pub fn render(r: &Results) -> String {
+    let header = ["budget", "measured", "limit", "margin", "result"];
+    let rows: Vec<[String; 5]> = r.budgets.iter().map(row).collect();
+    let mut widths = header.map(str::len);
+    for row in &rows {
+        for (w, c) in widths.iter_mut().zip(row) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} / {} — {} users, {:.0} s, {} transactions, {:.1}/s, errors {:.2}%",
+        r.scenario.name,
+        r.scenario.profile,
+        r.scenario.users,
+        r.duration_s,
+        r.totals.requests,
+        r.totals.throughput_rps,
+        r.totals.error_rate * 100.0
+    );
+    let line = |out: &mut String, cells: &[String]| {
+        let _ = writeln!(
+            out,
+            "  {:<w0$}  {:>w1$}  {:>w2$}  {:>w3$}  {:<w4$}",
+            cells[0],
+            cells[1],
+            cells[2],
+            cells[3],
+            cells[4],
+            w0 = widths[0],
+            w1 = widths[1],
+            w2 = widths[2],
+            w3 = widths[3],
+            w4 = widths[4]
+        );
+    };
+    line(&mut out, &header.map(String::from));
+    for row in &rows {
+        line(&mut out, row);
+    }
+    for row in rows.iter().filter(|r| r[4] == "n/a") {
+        let detail = r
+            .budgets
+            .iter()
+            .find(|b| b.name == row[0])
+            .map_or("", |b| b.detail.as_str());
+        let _ = writeln!(out, "  n/a {}: {detail}", row[0]);
+    }
+    let _ = writeln!(out, "coordinated omission: {}", r.coordinated_omission);
+    if r.verdict.passed {
+        let _ = writeln!(out, "PASS: every applicable budget met");
+    } else {
+        let _ = writeln!(
+            out,
+            "FAIL: {} budget(s) over the limit: {}",
+            r.verdict.failed.len(),
+            r.verdict.failed.join(", ")
+        );
+    }
+    out
+}

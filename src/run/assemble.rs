@@ -1,0 +1,204 @@
+//! Turning a finished load phase into [`Results`]: identifiers, tokens, the machine,
+//! summaries, the timeline and the verdict.
+
+use std::path::Path;
+use std::time::SystemTime;
+
+use serde::Serialize;
+
+use super::{RunPlan, TargetPlan};
+use crate::load::LoadOutcome;
+use crate::results::{
+    MachineInfo, Results, ScenarioInfo, SecondPoint, TargetInfo, Totals, SCHEMA_VERSION,
+};
+use crate::scoring;
+
+/// Now, RFC 3339 UTC to the second.
+pub fn now_rfc3339() -> String {
+    humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
+}
+
+/// `20261123T093000Z-smoke-smoke`: sortable, unique per second, says what ran.
+pub fn run_id(scenario: &str, profile: &str) -> String {
+    let t = now_rfc3339().replace([':', '-'], "");
+    format!("{t}-{scenario}-{profile}")
+}
+
+#[derive(Serialize)]
+struct Claims<'a> {
+    user_id: String,
+    roles: &'a [String],
+    exp: u64,
+    iat: u64,
+}
+
+/// An HS256 token for load user `i` (contract AUTH-1), valid for a day.
+pub fn mint(secret: &str, i: usize, roles: &[String]) -> String {
+    let now = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let claims = Claims {
+        user_id: format!("load-user-{i}"),
+        roles,
+        exp: now + 86_400,
+        iat: now,
+    };
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .unwrap_or_default()
+}
+
+/// Cores, memory, OS and the checkout's commit.
+pub fn machine_info() -> MachineInfo {
+    let memory_bytes = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines()
+                .find(|l| l.starts_with("MemTotal:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb * 1024);
+    let read = |p: &str| std::fs::read_to_string(p).map(|s| s.trim().to_owned()).ok();
+    let os = match (
+        read("/proc/sys/kernel/ostype"),
+        read("/proc/sys/kernel/osrelease"),
+    ) {
+        (Some(t), Some(r)) => format!("{t} {r}"),
+        _ => std::env::consts::OS.to_owned(),
+    };
+    let git_sha = std::process::Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .current_dir(crate::service::workspace_dir())
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
+    MachineInfo {
+        cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        memory_bytes,
+        os,
+        git_sha,
+    }
+}
+
+/// Points `reports/latest` at `dir` (best effort: a report is not lost without it).
+pub fn point_latest(reports: &Path, dir: &Path) {
+    let latest = reports.join("latest");
+    let _ = std::fs::remove_file(&latest);
+    if let Some(name) = dir.file_name() {
+        if let Err(e) = std::os::unix::fs::symlink(name, &latest) {
+            tracing::warn!(error = %e, "could not point reports/latest");
+        }
+    }
+}
+
+/// What [`results`] needs.
+pub struct Inputs<'a> {
+    pub plan: &'a RunPlan,
+    pub run_id: String,
+    pub started_at: String,
+    pub base_url: String,
+    pub backend: Option<String>,
+    pub outcome: LoadOutcome,
+}
+
+/// Scores the run and assembles its results.
+pub fn results(i: Inputs<'_>) -> Results {
+    let plan = i.plan;
+    let rec = &i.outcome.recorded;
+    let stages = scoring::stage_infos(&plan.profile.stages());
+    let budgets = scoring::score(&plan.budgets, rec, &stages, plan.profile.peak_users());
+    let verdict = scoring::verdict(&budgets, &[]);
+    let scored_s = (i.outcome.elapsed.saturating_sub(rec.warmup))
+        .as_secs_f64()
+        .max(1e-3);
+    let (kind, command) = match &plan.target {
+        TargetPlan::Reference(_) => (
+            "reference",
+            Some("sut (built from this workspace)".to_owned()),
+        ),
+        TargetPlan::Command(c) => ("command", Some(c.clone())),
+        TargetPlan::Url(_) => ("url", None),
+    };
+    Results {
+        schema_version: SCHEMA_VERSION,
+        harness_version: env!("CARGO_PKG_VERSION").to_owned(),
+        run_id: i.run_id,
+        command: plan.command_line.clone(),
+        started_at: i.started_at,
+        scenario: ScenarioInfo {
+            name: plan.scenario.name.clone(),
+            file: plan.scenario_file.display().to_string(),
+            profile: plan.profile_name.clone(),
+            users: plan.profile.peak_users(),
+            stages,
+            think_time_ms: (
+                plan.scenario.think_time.min.as_millis() as u64,
+                plan.scenario.think_time.max.as_millis() as u64,
+            ),
+            llm_profile: plan.scenario.llm_profile.clone(),
+            mix: plan
+                .scenario
+                .transactions
+                .iter()
+                .map(|t| (t.name.clone(), t.weight))
+                .collect(),
+        },
+        target: TargetInfo {
+            kind: kind.into(),
+            url: i.base_url,
+            command,
+            faults_available: i.backend.is_some(),
+            backend: i.backend,
+        },
+        machine: machine_info(),
+        coordinated_omission: i.outcome.coordinated_omission.clone(),
+        duration_s: i.outcome.elapsed.as_secs_f64(),
+        warmup_s: rec.warmup.as_secs_f64(),
+        totals: Totals {
+            requests: rec.requests,
+            errors: rec.errors,
+            error_rate: rec.error_rate(),
+            throughput_rps: rec.requests as f64 / scored_s,
+            statuses: rec.statuses.clone(),
+            fallbacks: rec.fallbacks.clone(),
+        },
+        overall: rec.overall.summary(),
+        overall_raw: rec.overall_raw.summary(),
+        transactions: rec
+            .transactions
+            .iter()
+            .map(|(k, h)| (k.clone(), h.summary()))
+            .collect(),
+        operations: rec
+            .operations
+            .iter()
+            .map(|(k, h)| (k.clone(), h.summary()))
+            .collect(),
+        timeline: rec
+            .seconds
+            .iter()
+            .enumerate()
+            .map(|(t, s)| SecondPoint {
+                t: t as u64,
+                requests: s.requests,
+                errors: s.errors,
+                fallbacks: s.fallbacks,
+                degraded: s.degraded,
+                p50_us: s.latency.percentile_us(50.0),
+                p95_us: s.latency.percentile_us(95.0),
+                p99_us: s.latency.percentile_us(99.0),
+                statuses: s.statuses.clone(),
+                hdr: s.latency.encode(),
+            })
+            .collect(),
+        phases: Vec::new(),
+        budgets,
+        verdict,
+    }
+}
