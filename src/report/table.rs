@@ -92,3 +92,21 @@ pub fn render(r: &Results) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verdict_table_snapshot() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/results/smoke.json");
+        let text = std::fs::read_to_string(path).expect("fixture");
+        let mut r: Results = serde_json::from_str(&text).expect("fixture parses");
+        insta::assert_snapshot!("pass", render(&r));
+        r.budgets[20].status = Status::Fail;
+        r.budgets[20].margin = Some(-0.25);
+        r.verdict.passed = false;
+        r.verdict.failed = vec![r.budgets[20].name.clone()];
+        insta::assert_snapshot!("fail", render(&r));
+    }
+}

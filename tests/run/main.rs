@@ -1,0 +1,204 @@
+//! `harness run` end to end: the exit codes 0, 1 and 2 with what each must say, results
+//! on disk, clean-up when the SUT cannot start, and agreement with the SUT's /metrics.
+
+mod helpers;
+
+use helpers::{count_processes, harness_run, results, text, ONE_AT_A_TIME};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn smoke_passes_on_the_docker_backend() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let reports = tempfile::tempdir().expect("tempdir");
+    let out = helpers::harness_run_on("docker", &["--scenario", "smoke"], reports.path()).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let r = results(reports.path());
+    assert_eq!(r["target"]["backend"], "docker");
+    assert!(
+        r["totals"]["requests"].as_u64().unwrap_or(0) > 20,
+        "{}",
+        r["totals"]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn smoke_passes_and_writes_results() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let reports = tempfile::tempdir().expect("tempdir");
+    let out = harness_run(&["--scenario", "smoke"], reports.path()).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("PASS"), "{}", text(&out));
+    let r = results(reports.path());
+    assert_eq!(r["schema_version"], 1);
+    assert_eq!(r["verdict"]["exit_code"], 0);
+    assert!(
+        r["totals"]["requests"].as_u64().unwrap_or(0) > 20,
+        "{}",
+        r["totals"]
+    );
+    assert_eq!(r["target"]["backend"], "native");
+    for op in [
+        "entity_resolver.resolve",
+        "response_generator.generate",
+        "request_handler.handle_request",
+    ] {
+        let h = &r["operations"][op];
+        assert!(h["count"].as_u64().unwrap_or(0) > 0, "{op}: {h}");
+        assert!(!h["hdr"].as_str().unwrap_or("").is_empty());
+    }
+    assert!(!r["timeline"].as_array().map_or(true, Vec::is_empty));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unmeetable_budget_exits_1_and_is_named() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let reports = tempfile::tempdir().expect("tempdir");
+    let out = harness_run(
+        &[
+            "--scenario",
+            "smoke",
+            "--budget",
+            "request_handler.handle_request.p95=1ms",
+        ],
+        reports.path(),
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("FAIL") && text(&out).contains("request_handler.handle_request.p95"),
+        "{}",
+        text(&out)
+    );
+    let r = results(reports.path());
+    assert_eq!(
+        r["verdict"]["failed"][0],
+        "request_handler.handle_request.p95"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_exits_2_naming_file_line_or_flag() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bad = dir.path().join("broken.toml");
+    std::fs::write(
+        &bad,
+        "name = \"broken\"\n\n[[transactions]]\nweight = = 3\n",
+    )
+    .expect("write");
+    let out = harness_run(&["--scenario", bad.to_str().expect("utf-8")], dir.path()).await;
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("broken.toml") && text(&out).contains("line 4"),
+        "{}",
+        text(&out)
+    );
+
+    let out = harness_run(&["--budget", "no.such.budget=1ms"], dir.path()).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out).contains("--budget") && text(&out).contains("no.such.budget"),
+        "{}",
+        text(&out)
+    );
+
+    let out = harness_run(&["--budget", "load.error_rate=fast"], dir.path()).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).contains("not a rate"), "{}", text(&out));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sut_that_fails_to_start_exits_2_with_its_log_and_leaves_nothing() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let reports = tempfile::tempdir().expect("tempdir");
+    let before = (
+        count_processes("redis-server"),
+        count_processes("postgres -D"),
+    );
+    let out = harness_run(
+        &[
+            "--sut-cmd",
+            "echo 'fatal: cannot open the frobnicator' >&2; exit 3",
+        ],
+        reports.path(),
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let t = text(&out);
+    assert!(
+        t.contains("exited before it was ready") && t.contains("frobnicator"),
+        "{t}"
+    );
+    let after = (
+        count_processes("redis-server"),
+        count_processes("postgres -D"),
+    );
+    assert_eq!(before, after, "processes left behind");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operation_percentiles_agree_with_the_suts_own_metrics() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (env, sut, secret) = helpers::running_reference_sut(dir.path()).await;
+    // The smoke mix with no warm-up, so both sides see the same requests.
+    let smoke =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/smoke.toml"))
+            .expect("smoke.toml");
+    let scenario = dir.path().join("agree.toml");
+    std::fs::write(&scenario, smoke.replace("warmup = \"1s\"\n", "")).expect("write");
+    let out = harness_run(
+        &[
+            "--scenario",
+            scenario.to_str().expect("utf-8"),
+            "--sut-url",
+            sut.base_url(),
+            "--jwt-secret",
+            &secret,
+        ],
+        dir.path(),
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        text(&out).contains("faults are not available"),
+        "{}",
+        text(&out)
+    );
+    let r = results(dir.path());
+    let metrics = reqwest::get(format!("{}/metrics", sut.base_url()))
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    for op in [
+        "entity_resolver.resolve",
+        "context_synthesizer.synthesize",
+        "response_generator.generate",
+    ] {
+        let buckets = helpers::prometheus_buckets(&metrics, op);
+        let total = buckets.last().map_or(0, |b| b.1);
+        let ours = &r["operations"][op];
+        assert_eq!(
+            ours["count"].as_u64(),
+            Some(total),
+            "{op}: sample counts differ"
+        );
+        for (q, key) in [(0.50, "p50_us"), (0.95, "p95_us"), (0.99, "p99_us")] {
+            let rank = (q * total as f64).ceil() as u64;
+            let i = buckets.iter().position(|b| b.1 >= rank).expect("bucket");
+            let lower = if i == 0 { 0.0 } else { buckets[i - 1].0 };
+            let upper = buckets[i].0;
+            let v = ours[key].as_f64().unwrap_or(-1.0) / 1e6;
+            // HDR keeps 3 significant digits: allow its 0.1% on the bucket edges.
+            assert!(
+                v >= lower * 0.999 && v <= upper * 1.001,
+                "{op} {key}: harness {v:.6}s, /metrics bucket ({lower}, {upper}]"
+            );
+        }
+    }
+    sut.stop(std::time::Duration::from_secs(30))
+        .await
+        .expect("stop sut");
+    env.shutdown().await.expect("env shutdown");
+}
