@@ -32,7 +32,7 @@ enum Command {
     ToxiproxyServer(ToxiproxyArgs),
     /// Build and start the SUT, load it with a scenario, score it against the budgets,
     /// and exit 0 (all met), 1 (a budget failed) or 2 (could not run).
-    Run(RunArgs),
+    Run(Box<RunArgs>),
 }
 
 #[derive(Debug, Args)]
@@ -182,7 +182,7 @@ pub fn main() -> ExitCode {
         match cli.command {
             Command::Up(args) => up(args).await,
             Command::ToxiproxyServer(args) => toxiproxy_server(args).await,
-            Command::Run(args) => run(args).await,
+            Command::Run(args) => run(*args).await,
         }
     });
     match outcome {
