@@ -45,7 +45,7 @@ async fn smoke_passes_and_writes_results() {
         assert!(h["count"].as_u64().unwrap_or(0) > 0, "{op}: {h}");
         assert!(!h["hdr"].as_str().unwrap_or("").is_empty());
     }
-    assert!(!r["timeline"].as_array().map_or(true, Vec::is_empty));
+    assert!(r["timeline"].as_array().is_some_and(|t| !t.is_empty()));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
