@@ -136,10 +136,18 @@ pub async fn run(plan: LoadPlan) -> Result<LoadOutcome, LoadError> {
     }
 
     let started = Instant::now();
+    // Goose catches SIGINT itself; SIGTERM (and SIGINT, should Goose's handler not be
+    // installed) ends the attack through the same kill switch, so the run still cleans up.
+    let watcher = tokio::spawn(async {
+        let s = crate::shutdown::signalled().await;
+        goose::trigger_killswitch(&s.to_string());
+    });
     let metrics = {
         let _quiet = StdoutToStderr::redirect();
-        attack.execute().await?
+        attack.execute().await
     };
+    watcher.abort();
+    let metrics = metrics?;
     let elapsed = started.elapsed();
     let interrupted = goose::is_killswitch_triggered();
     let goose_requests = metrics

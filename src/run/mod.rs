@@ -164,7 +164,7 @@ pub async fn execute(plan: RunPlan, progress: &Progress) -> Result<RunOutcome, R
         .await?;
         bar.finish(&format!("{} transactions", outcome.recorded.requests));
         if outcome.interrupted {
-            return Err(RunError::Interrupted("Ctrl-C".into()));
+            return Err(RunError::Interrupted("a signal during the load".into()));
         }
         Ok((base_url, outcome))
     }
