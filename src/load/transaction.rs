@@ -146,6 +146,18 @@ async fn run(spec: &TransactionSpec, shared: &Shared, user: &mut GooseUser) -> T
     Ok(())
 }
 
+/// 200 or 500 when `body`'s watched field holds a final value (500 for a failed one).
+fn final_status(poll: &crate::scenario::PollSpec, body: &Value) -> Option<u16> {
+    let v = body.get(&poll.field).and_then(Value::as_str)?;
+    poll.until.iter().any(|u| u == v).then(|| {
+        if poll.failed.iter().any(|f| f == v) {
+            500
+        } else {
+            200
+        }
+    })
+}
+
 /// Polls until the watched field reaches a final value. Returns the status to record:
 /// 200 when the job ended well, 500 for a failed job, 502 when the first answer has no
 /// id, 504 on timeout, `None` (transport) when polling broke.
@@ -156,14 +168,8 @@ async fn poll_job(
     user: &mut GooseUser,
 ) -> Option<u16> {
     // Already final in the first response (a cached result).
-    if let Some(v) = first.get(&poll.field).and_then(Value::as_str) {
-        if poll.until.iter().any(|u| u == v) {
-            return Some(if poll.failed.iter().any(|f| f == v) {
-                500
-            } else {
-                200
-            });
-        }
+    if let Some(status) = final_status(poll, first) {
+        return Some(status);
     }
     let id = match first.get(&poll.id_field) {
         Some(Value::String(s)) => s.clone(),
@@ -188,14 +194,8 @@ async fn poll_job(
             .build();
         let resp = user.request(req).await.ok()?.response.ok()?;
         let body: Value = resp.json().await.unwrap_or(Value::Null);
-        if let Some(v) = body.get(&poll.field).and_then(Value::as_str) {
-            if poll.until.iter().any(|u| u == v) {
-                return Some(if poll.failed.iter().any(|f| f == v) {
-                    500
-                } else {
-                    200
-                });
-            }
+        if let Some(status) = final_status(poll, &body) {
+            return Some(status);
         }
         if Instant::now() >= deadline {
             return Some(504);
