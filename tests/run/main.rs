@@ -202,3 +202,27 @@ async fn operation_percentiles_agree_with_the_suts_own_metrics() {
         .expect("stop sut");
     env.shutdown().await.expect("env shutdown");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sut_cmd_runs_an_implementation_with_the_contract_environment() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let reports = tempfile::tempdir().expect("tempdir");
+    // The reference binary, started as a vendor's would be: a shell command that only
+    // knows the contract's environment variables.
+    let binary = harness::service::build_reference(harness::service::BuildProfile::Debug)
+        .await
+        .expect("build sut");
+    let cmd = format!(
+        "test -n \"$DATABASE_URL\" && test -n \"$SUT_SEED_FILE\" && exec '{}'",
+        binary.display()
+    );
+    let out = harness_run(&["--scenario", "smoke", "--sut-cmd", &cmd], reports.path()).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let r = results(reports.path());
+    assert_eq!(r["target"]["kind"], "command");
+    assert!(
+        r["totals"]["requests"].as_u64().unwrap_or(0) > 20,
+        "{}",
+        r["totals"]
+    );
+}
