@@ -5,6 +5,7 @@
 //! LLM fake) → load and chaos → scoring → reports. The engine knows nothing of clap; the
 //! command line lives in [`cli`] and only builds plans.
 
+pub mod chaos;
 pub mod cli;
 pub mod environment;
 pub mod exit;
