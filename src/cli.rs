@@ -12,6 +12,8 @@ use crate::environment::Environment;
 use crate::exit::{self, ReadyInfo};
 use crate::faults::ToxiproxyServer;
 use crate::plan::{EnvOptions, UpPlan};
+use crate::results::MatrixRow;
+use crate::chaos::ChaosOptions;
 use crate::run::{Progress, RunOptions};
 use crate::shutdown;
 
@@ -33,13 +35,18 @@ enum Command {
     /// Build and start the SUT, load it with a scenario, score it against the budgets,
     /// and exit 0 (all met), 1 (a budget failed) or 2 (could not run).
     Run(Box<RunArgs>),
+    /// Load the SUT while faults go in and come out (baseline, fault, recovery), score
+    /// each phase against the seeds' degradation rules and the time to recover, and exit
+    /// 0, 1 or 2 as `run` does.
+    Chaos(Box<ChaosArgs>),
 }
 
 #[derive(Debug, Args)]
 struct RunArgs {
-    /// Scenario: a name in --scenarios (seed-mix, documents, smoke) or a .toml path.
-    #[arg(long, default_value = "smoke")]
-    scenario: String,
+    /// Scenario: a name in --scenarios (seed-mix, documents, smoke, chaos, chaos-fast) or
+    /// a .toml path [default: smoke for run, chaos for chaos].
+    #[arg(long)]
+    scenario: Option<String>,
     /// Load profile of the scenario: smoke, ci, full or soak.
     #[arg(long, default_value = "smoke")]
     profile: String,
@@ -77,6 +84,60 @@ struct RunArgs {
     json: bool,
     #[command(flatten)]
     env: EnvArgs,
+}
+
+#[derive(Debug, Args)]
+struct ChaosArgs {
+    #[command(flatten)]
+    run: RunArgs,
+    /// Make this fraction of LLM calls fail (0 to 1).
+    #[arg(long, value_name = "RATE")]
+    llm_fail: Option<String>,
+    /// The status failed LLM calls get: 429, 500 or 529 [default: 500].
+    #[arg(long, value_name = "STATUS")]
+    llm_error: Option<String>,
+    /// Make every LLM call take this long, e.g. 30s.
+    #[arg(long, value_name = "DURATION")]
+    llm_latency: Option<String>,
+    /// Make LLM calls hang until the SUT gives up.
+    #[arg(long)]
+    llm_timeout: bool,
+    /// Delay everything from Postgres by this much, e.g. 10s.
+    #[arg(long, value_name = "DURATION")]
+    db_latency: Option<String>,
+    /// Cut Postgres off.
+    #[arg(long)]
+    db_down: bool,
+    /// Delay everything from Redis by this much.
+    #[arg(long, value_name = "DURATION")]
+    redis_latency: Option<String>,
+    /// Cut Redis off.
+    #[arg(long)]
+    redis_down: bool,
+    /// Cap the bandwidth from a dependency (KB/s); needs --on.
+    #[arg(long, value_name = "KBPS")]
+    bandwidth: Option<String>,
+    /// Deliver a dependency's data in small delayed slices; needs --on.
+    #[arg(long)]
+    slicer: bool,
+    /// The dependency for --bandwidth or --slicer: db, redis or llm.
+    #[arg(long, value_name = "TARGET")]
+    on: Option<String>,
+    /// Length of the baseline phase [default: the scenario's [chaos], else 30s].
+    #[arg(long, value_name = "DURATION")]
+    baseline: Option<String>,
+    /// Length of the fault phase [default: the scenario's [chaos], else 60s].
+    #[arg(long, value_name = "DURATION")]
+    fault_for: Option<String>,
+    /// Length of the recovery phase [default: the scenario's [chaos], else 90s].
+    #[arg(long, value_name = "DURATION")]
+    recovery: Option<String>,
+    /// Run each fault of the matrix alone, in turn, and summarise.
+    #[arg(long)]
+    matrix: bool,
+    /// Degradation expectations [default: degradation.toml in --fixtures].
+    #[arg(long, value_name = "FILE")]
+    degradation: Option<PathBuf>,
 }
 
 /// Options shared by every command that starts an environment.
@@ -183,6 +244,7 @@ pub fn main() -> ExitCode {
             Command::Up(args) => up(args).await,
             Command::ToxiproxyServer(args) => toxiproxy_server(args).await,
             Command::Run(args) => run(*args).await,
+            Command::Chaos(args) => chaos(*args).await,
         }
     });
     match outcome {
@@ -226,11 +288,11 @@ async fn up(args: UpArgs) -> anyhow::Result<u8> {
     Ok(exit::SUCCESS)
 }
 
-async fn run(args: RunArgs) -> anyhow::Result<u8> {
-    let (quiet, json) = (args.quiet, args.json);
+/// `RunArgs` as engine options; `scenario` unless `--scenario` says otherwise.
+fn run_options(args: RunArgs, scenario: &str) -> RunOptions {
     let llm_profile = args.env.llm_profile.clone();
-    let options = RunOptions {
-        scenario: args.scenario,
+    RunOptions {
+        scenario: args.scenario.unwrap_or_else(|| scenario.to_owned()),
         profile: args.profile,
         budgets: args.budgets,
         sut_cmd: args.sut_cmd,
@@ -243,8 +305,12 @@ async fn run(args: RunArgs) -> anyhow::Result<u8> {
         llm_profile,
         env: EnvOptions::from(args.env),
         command_line: std::env::args().collect(),
-    };
-    let plan = options.into_plan()?;
+    }
+}
+
+async fn run(args: RunArgs) -> anyhow::Result<u8> {
+    let (quiet, json) = (args.quiet, args.json);
+    let plan = run_options(args, "smoke").into_plan()?;
     if let crate::run::TargetPlan::Url(url) = &plan.target {
         eprintln!(
             "harness run: measuring {url} as it runs; no environment is started, so faults \
@@ -259,6 +325,12 @@ async fn run(args: RunArgs) -> anyhow::Result<u8> {
             return Ok(exit::HARNESS_ERROR);
         }
     };
+    print_outcome(&outcome, quiet, json)?;
+    Ok(outcome.results.verdict.exit_code)
+}
+
+/// The verdict on stdout: the results as JSON, the last line only, or the tables.
+fn print_outcome(outcome: &crate::run::RunOutcome, quiet: bool, json: bool) -> anyhow::Result<()> {
     let r = &outcome.results;
     if json {
         println!("{}", serde_json::to_string_pretty(r)?);
@@ -272,10 +344,80 @@ async fn run(args: RunArgs) -> anyhow::Result<u8> {
                 .unwrap_or_default()
         );
     } else {
+        if !r.phases.is_empty() {
+            print!("{}", crate::report::phases::render(r));
+        }
         print!("{}", crate::report::table::render(r));
         println!("results: {}", outcome.dir.join("results.json").display());
     }
-    Ok(r.verdict.exit_code)
+    Ok(())
+}
+
+async fn chaos(args: ChaosArgs) -> anyhow::Result<u8> {
+    let (quiet, json) = (args.run.quiet, args.run.json);
+    let options = ChaosOptions {
+        run: run_options(args.run, "chaos"),
+        llm_fail: args.llm_fail,
+        llm_error: args.llm_error,
+        llm_latency: args.llm_latency,
+        llm_timeout: args.llm_timeout,
+        db_latency: args.db_latency,
+        db_down: args.db_down,
+        redis_latency: args.redis_latency,
+        redis_down: args.redis_down,
+        bandwidth: args.bandwidth,
+        slicer: args.slicer,
+        on: args.on,
+        baseline: args.baseline,
+        fault_for: args.fault_for,
+        recovery: args.recovery,
+        matrix: args.matrix,
+        degradation: args.degradation,
+    };
+    let matrix = options.matrix;
+    let plans = options.into_plans()?;
+    let progress = Progress::new(quiet || json);
+    if !matrix {
+        let Some((_, plan)) = plans.into_iter().next() else {
+            return Ok(exit::HARNESS_ERROR);
+        };
+        return match crate::run::execute(plan, &progress).await {
+            Ok(o) => {
+                print_outcome(&o, quiet, json)?;
+                Ok(o.results.verdict.exit_code)
+            }
+            Err(e) => {
+                eprintln!("harness chaos: {e}");
+                Ok(exit::HARNESS_ERROR)
+            }
+        };
+    }
+    let reports = plans
+        .first()
+        .map(|(_, p)| p.reports_dir.clone())
+        .unwrap_or_else(|| PathBuf::from("reports"));
+    let mut rows = Vec::new();
+    for (label, plan) in plans {
+        if !quiet && !json {
+            eprintln!("harness chaos --matrix: {label}");
+        }
+        let row = match crate::run::execute(plan, &progress).await {
+            Ok(o) => MatrixRow::from_outcome(&label, &o),
+            Err(e @ crate::run::RunError::Interrupted(_)) => {
+                eprintln!("harness chaos: {e}");
+                return Ok(exit::HARNESS_ERROR);
+            }
+            Err(e) => MatrixRow::error(&label, &e.to_string()),
+        };
+        rows.push(row);
+    }
+    let summary = crate::chaos::matrix::write(&reports, rows)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        print!("{}", crate::report::matrix::render(&summary));
+    }
+    Ok(summary.exit_code)
 }
 
 /// `scenarios/` as given if it exists, else the one in this source tree.

@@ -1,9 +1,19 @@
-//! `harness chaos`: faults under load, scored per phase. So far: faults as validated
-//! values that apply to and remove from a running environment, and the time-to-recover
-//! measure over a run's per-second timeline.
+//! `harness chaos`: faults under load, scored per phase. A run goes through baseline,
+//! fault and recovery; the faults go in and come out at the phase boundaries; every
+//! figure is kept per phase and per second; the seeds' degradation rules
+//! (`fixtures/degradation.toml`) and the time to recover are scored beside the budgets.
 
+pub mod driver;
+pub mod expect;
 pub mod fault;
+pub mod matrix;
+pub mod options;
 pub mod recovery;
+pub mod score;
+pub mod spec;
 
+pub use expect::Expectation;
 pub use fault::{ApplyError, Fault, Target};
+pub use options::ChaosOptions;
 pub use recovery::{Band, Level};
+pub use spec::{ChaosSpec, Phases, SutLimits, MATRIX};

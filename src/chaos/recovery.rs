@@ -1,9 +1,11 @@
 //! Time to recover: from the removal of a fault until the rolling p95 and error rate
-//! stay inside the baseline band for N consecutive windows.
+//! stay inside the baseline band for N consecutive windows. The band also bounds the
+//! share of fallback answers: a service that answers fast and without errors, but
+//! from its template because the breaker is still open, has not recovered.
 
 use std::time::Duration;
 
-use crate::record::{Latency, Recorded};
+use crate::record::{ratio, Recorded};
 
 /// What "back to baseline" means.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -18,6 +20,8 @@ pub struct Band {
     pub p95_slack: Duration,
     /// Error rate may exceed the baseline's by this much (absolute).
     pub error_margin: f64,
+    /// The share of fallback answers may exceed the baseline's by this much (absolute).
+    pub fallback_margin: f64,
 }
 
 impl Default for Band {
@@ -28,6 +32,7 @@ impl Default for Band {
             p95_factor: 1.5,
             p95_slack: Duration::from_millis(50),
             error_margin: 0.01,
+            fallback_margin: 0.05,
         }
     }
 }
@@ -39,17 +44,20 @@ pub struct Level {
     pub p95_us: u64,
     /// Errors / transactions.
     pub error_rate: f64,
+    /// Answers with a fallback other than `none` / transactions.
+    pub fallback_rate: f64,
     /// Transactions.
     pub requests: u64,
 }
 
 /// The level of seconds `[from, to)`.
 pub fn level(rec: &Recorded, from: usize, to: usize) -> Level {
-    let (h, n, e): (Latency, u64, u64) = rec.window(from, to);
+    let w = rec.window(from, to);
     Level {
-        p95_us: h.percentile_us(95.0),
-        error_rate: if n == 0 { 0.0 } else { e as f64 / n as f64 },
-        requests: n,
+        p95_us: w.latency.percentile_us(95.0),
+        error_rate: w.error_rate(),
+        fallback_rate: ratio(w.fallbacks, w.requests),
+        requests: w.requests,
     }
 }
 
@@ -61,6 +69,7 @@ impl Band {
         l.requests > 0
             && (l.p95_us as f64) <= limit
             && l.error_rate <= baseline.error_rate + self.error_margin
+            && l.fallback_rate <= baseline.fallback_rate + self.fallback_margin
     }
 
     /// Seconds from `removed_s` until the first of `consecutive` windows in a row that
@@ -108,9 +117,7 @@ mod tests {
                         at: Duration::from_secs(t as u64),
                         latency: Duration::from_millis(ms),
                         status,
-                        operations: Vec::new(),
-                        fallback: None,
-                        degraded: None,
+                        ..Sample::default()
                     },
                     None,
                 );
@@ -149,6 +156,7 @@ mod tests {
         let base = Level {
             p95_us: 1000,
             error_rate: 0.0,
+            fallback_rate: 0.0,
             requests: 5,
         };
         assert!(!band.contains(
@@ -156,6 +164,7 @@ mod tests {
             Level {
                 p95_us: 0,
                 error_rate: 0.0,
+                fallback_rate: 0.0,
                 requests: 0
             }
         ));
@@ -164,6 +173,7 @@ mod tests {
             Level {
                 p95_us: 1500,
                 error_rate: 0.005,
+                fallback_rate: 0.04,
                 requests: 3
             }
         ));
@@ -172,6 +182,17 @@ mod tests {
             Level {
                 p95_us: 1000,
                 error_rate: 0.02,
+                fallback_rate: 0.0,
+                requests: 3
+            }
+        ));
+        // Fast and error-free, but from the template: not recovered.
+        assert!(!band.contains(
+            base,
+            Level {
+                p95_us: 900,
+                error_rate: 0.0,
+                fallback_rate: 0.5,
                 requests: 3
             }
         ));

@@ -25,6 +25,11 @@ pub struct LoadPlan {
     pub base_url: String,
     /// Mints a bearer token for user `i`.
     pub mint: Box<dyn Fn(usize) -> String + Send + Sync>,
+    /// The start of the load phase, which sample times count from (shared with
+    /// whatever else watches the run, such as the chaos driver).
+    pub epoch: Instant,
+    /// Score only samples that start before this (see [`Recorded::until`]).
+    pub scored_until: Option<Duration>,
 }
 
 /// Load that could not run.
@@ -84,10 +89,10 @@ pub async fn run(plan: LoadPlan) -> Result<LoadOutcome, LoadError> {
     let co = co_interval(&plan.scenario);
     let warmup = plan.profile.warmup.unwrap_or_default();
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    let collector = tokio::spawn(record::collect(rx, co, warmup));
+    let collector = tokio::spawn(record::collect(rx, co, warmup, plan.scored_until));
     let shared = Arc::new(transaction::Shared {
         samples: tx,
-        started: Instant::now(),
+        started: plan.epoch,
         mint: plan.mint,
     });
 

@@ -3,7 +3,7 @@
 //! poll if asked, and send one [`Sample`] to the collector.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use goose::goose::{GooseMethod, GooseRequest, GooseUser, Transaction, TransactionResult};
 use serde_json::Value;
@@ -109,11 +109,7 @@ async fn run(spec: &TransactionSpec, shared: &Shared, user: &mut GooseUser) -> T
     let mut sample = Sample {
         transaction: spec.name.clone(),
         at,
-        latency: Duration::ZERO,
-        status: None,
-        operations: Vec::new(),
-        fallback: None,
-        degraded: None,
+        ..Sample::default()
     };
     let mut body = Value::Null;
     if let Ok(goose_response) = response {
@@ -137,6 +133,14 @@ async fn run(spec: &TransactionSpec, shared: &Shared, user: &mut GooseUser) -> T
         .and_then(Value::as_str)
         .map(str::to_owned);
     sample.degraded = body.get("degraded").and_then(Value::as_bool);
+    sample.quality_score = body.get("quality_score").and_then(Value::as_f64);
+    if let Some(Value::Array(sources)) = body.get("sources") {
+        sample.sources = sources
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect();
+    }
     if let (Some(poll), false) = (&spec.poll, sample.is_error()) {
         sample.status = poll_job(poll, &body, &token, user).await;
     }

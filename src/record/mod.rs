@@ -11,8 +11,11 @@ use tokio::sync::mpsc::UnboundedReceiver;
 
 pub use histogram::{HistogramSummary, Latency};
 
+/// Seed 002 §5.2: a template answer scores below this quality.
+pub const QUALITY_GATE: f64 = 0.7;
+
 /// One finished transaction, as a worker saw it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Sample {
     /// The scenario's transaction name.
     pub transaction: String,
@@ -28,12 +31,28 @@ pub struct Sample {
     pub fallback: Option<String>,
     /// The body's `degraded` field, when it has one.
     pub degraded: Option<bool>,
+    /// The body's `quality_score`, when it has one.
+    pub quality_score: Option<f64>,
+    /// The body's `sources`, when it has them.
+    pub sources: Vec<String>,
 }
 
 impl Sample {
     /// 2xx and 3xx are successes; any other status or a transport error is an error.
     pub fn is_error(&self) -> bool {
         !matches!(self.status, Some(200..=399))
+    }
+
+    /// A 2xx answered from the template: the graceful outcome when the LLM is gone.
+    pub fn is_template_answer(&self) -> bool {
+        !self.is_error()
+            && self.fallback.as_deref() == Some("template")
+            && self.quality_score.is_some_and(|q| q < QUALITY_GATE)
+    }
+
+    /// A 2xx that names `cache` among its sources.
+    pub fn is_cache_sourced(&self) -> bool {
+        !self.is_error() && self.sources.iter().any(|s| s == "cache")
     }
 
     /// The status as a label: the code, or `transport` for a connection failure.
@@ -56,8 +75,47 @@ pub struct Second {
     pub fallbacks: u64,
     /// Of those, answers with `degraded: true`.
     pub degraded: u64,
+    /// Of those, template answers (see [`Sample::is_template_answer`]).
+    pub templated: u64,
+    /// Of those, answers with `cache` among their sources.
+    pub cache_sourced: u64,
     /// Status mix.
     pub statuses: BTreeMap<String, u64>,
+    /// `fallback` values.
+    pub fallback_kinds: BTreeMap<String, u64>,
+}
+
+impl Second {
+    /// Adds `other`'s counts and latencies to this one.
+    pub fn merge(&mut self, other: &Second) {
+        self.latency.merge(&other.latency);
+        self.requests += other.requests;
+        self.errors += other.errors;
+        self.fallbacks += other.fallbacks;
+        self.degraded += other.degraded;
+        self.templated += other.templated;
+        self.cache_sourced += other.cache_sourced;
+        for (k, v) in &other.statuses {
+            *self.statuses.entry(k.clone()).or_default() += v;
+        }
+        for (k, v) in &other.fallback_kinds {
+            *self.fallback_kinds.entry(k.clone()).or_default() += v;
+        }
+    }
+
+    /// errors / requests; 0 when empty.
+    pub fn error_rate(&self) -> f64 {
+        ratio(self.errors, self.requests)
+    }
+}
+
+/// `n / d`, or 0 when `d` is 0.
+pub fn ratio(n: u64, d: u64) -> f64 {
+    if d == 0 {
+        0.0
+    } else {
+        n as f64 / d as f64
+    }
 }
 
 /// Everything the collector built.
@@ -83,17 +141,23 @@ pub struct Recorded {
     pub errors: u64,
     /// Samples that start before this are kept in `seconds` only, not scored.
     pub warmup: Duration,
+    /// Samples that start at or after this are kept in `seconds` only (a chaos run
+    /// scores its budgets over the baseline phase).
+    pub until: Option<Duration>,
 }
 
 /// Receives samples until every sender is gone. With `co_interval`, each end-to-end
 /// sample is also corrected for coordinated omission against that expected interval.
+/// Only samples that start in `[warmup, until)` are scored; all are in the timeline.
 pub async fn collect(
     mut rx: UnboundedReceiver<Sample>,
     co_interval: Option<Duration>,
     warmup: Duration,
+    until: Option<Duration>,
 ) -> Recorded {
     let mut r = Recorded {
         warmup,
+        until,
         ..Recorded::default()
     };
     while let Some(s) = rx.recv().await {
@@ -119,8 +183,13 @@ impl Recorded {
         sec.errors += u64::from(error);
         sec.fallbacks += u64::from(fell_back);
         sec.degraded += u64::from(s.degraded == Some(true));
+        sec.templated += u64::from(s.is_template_answer());
+        sec.cache_sourced += u64::from(s.is_cache_sourced());
         *sec.statuses.entry(label.clone()).or_default() += 1;
-        if s.at < self.warmup {
+        if let Some(f) = &s.fallback {
+            *sec.fallback_kinds.entry(f.clone()).or_default() += 1;
+        }
+        if s.at < self.warmup || self.until.is_some_and(|u| s.at >= u) {
             return;
         }
 
@@ -153,23 +222,16 @@ impl Recorded {
 
     /// Errors over transactions; 0 when nothing ran.
     pub fn error_rate(&self) -> f64 {
-        if self.requests == 0 {
-            0.0
-        } else {
-            self.errors as f64 / self.requests as f64
-        }
+        ratio(self.errors, self.requests)
     }
 
-    /// End-to-end latency of the transactions that started within `[from, to)` seconds.
-    pub fn window(&self, from: usize, to: usize) -> (Latency, u64, u64) {
-        let mut h = Latency::new();
-        let (mut n, mut e) = (0, 0);
+    /// Everything about the transactions that started within `[from, to)` seconds.
+    pub fn window(&self, from: usize, to: usize) -> Second {
+        let mut w = Second::default();
         for s in self.seconds.iter().take(to).skip(from) {
-            h.merge(&s.latency);
-            n += s.requests;
-            e += s.errors;
+            w.merge(s);
         }
-        (h, n, e)
+        w
     }
 }
 
@@ -227,12 +289,12 @@ mod tests {
                     status,
                     operations: vec![("op.a".into(), Duration::from_millis(4))],
                     fallback: Some(if i == 0 { "none" } else { "template" }.into()),
-                    degraded: None,
+                    ..Sample::default()
                 })
                 .expect("send");
         }
         drop(worker);
-        let r = collect(rx, None, Duration::ZERO).await;
+        let r = collect(rx, None, Duration::ZERO, None).await;
         assert_eq!((r.requests, r.errors), (3, 2));
         assert_eq!(r.seconds.len(), 2);
         assert_eq!(r.seconds[0].requests, 3 - 1);

@@ -8,6 +8,8 @@ use crate::results::{BudgetOutcome, Results, Status};
 fn value(unit: &str, v: f64) -> String {
     match unit {
         "ratio" => format!("{:.2}%", v * 100.0),
+        "count" => format!("{v:.0}"),
+        "s" => format!("{v:.1} s"),
         _ if v >= 1000.0 => format!("{:.2} s", v / 1000.0),
         _ => format!("{v:.1} ms"),
     }
@@ -79,13 +81,16 @@ pub fn render(r: &Results) -> String {
             .map_or("", |b| b.detail.as_str());
         let _ = writeln!(out, "  n/a {}: {detail}", row[0]);
     }
+    for b in r.budgets.iter().filter(|b| b.status == Status::Fail) {
+        let _ = writeln!(out, "  FAIL {}: {} [seed {}]", b.name, b.detail, b.seed);
+    }
     let _ = writeln!(out, "coordinated omission: {}", r.coordinated_omission);
     if r.verdict.passed {
         let _ = writeln!(out, "PASS: every applicable budget met");
     } else {
         let _ = writeln!(
             out,
-            "FAIL: {} budget(s) over the limit: {}",
+            "FAIL: {} budget(s) or expectation(s) not met: {}",
             r.verdict.failed.len(),
             r.verdict.failed.join(", ")
         );

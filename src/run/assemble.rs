@@ -7,6 +7,7 @@ use std::time::SystemTime;
 use serde::Serialize;
 
 use super::{RunPlan, TargetPlan};
+use crate::chaos::{self, driver::Observed};
 use crate::load::LoadOutcome;
 use crate::results::{
     MachineInfo, Results, ScenarioInfo, SecondPoint, TargetInfo, Totals, SCHEMA_VERSION,
@@ -105,16 +106,36 @@ pub struct Inputs<'a> {
     pub base_url: String,
     pub backend: Option<String>,
     pub outcome: LoadOutcome,
+    /// What the chaos driver saw (chaos runs).
+    pub observed: Option<Observed>,
 }
 
 /// Scores the run and assembles its results.
 pub fn results(i: Inputs<'_>) -> Results {
     let plan = i.plan;
     let rec = &i.outcome.recorded;
-    let stages = scoring::stage_infos(&plan.profile.stages());
-    let budgets = scoring::score(&plan.budgets, rec, &stages, plan.profile.peak_users());
+    let mut stages = scoring::stage_infos(&plan.profile.stages());
+    if let Some(until) = rec.until {
+        // Budgets of a chaos run look at the baseline only.
+        for s in &mut stages {
+            s.hold_s = s.hold_s.min((until.as_secs_f64() - s.start_s - s.ramp_s).max(0.0));
+        }
+    }
+    let mut budgets = scoring::score(&plan.budgets, rec, &stages, plan.profile.peak_users());
+    let chaos = match (&plan.chaos, &i.observed) {
+        (Some(spec), Some(seen)) => Some(chaos::score::score(spec, rec, seen, &plan.budgets)),
+        _ => None,
+    };
+    let (phases, chaos) = match chaos {
+        Some(c) => {
+            budgets.extend(c.outcomes);
+            (c.phases, Some(c.info))
+        }
+        None => (Vec::new(), None),
+    };
     let verdict = scoring::verdict(&budgets, &[]);
-    let scored_s = (i.outcome.elapsed.saturating_sub(rec.warmup))
+    let scored_end = rec.until.map_or(i.outcome.elapsed, |u| u.min(i.outcome.elapsed));
+    let scored_s = (scored_end.saturating_sub(rec.warmup))
         .as_secs_f64()
         .max(1e-3);
     let (kind, command) = match &plan.target {
@@ -197,7 +218,8 @@ pub fn results(i: Inputs<'_>) -> Results {
                 hdr: s.latency.encode(),
             })
             .collect(),
-        phases: Vec::new(),
+        phases,
+        chaos,
         budgets,
         verdict,
     }

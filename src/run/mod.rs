@@ -9,10 +9,12 @@ mod progress;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-pub use assemble::machine_info;
+pub use assemble::{machine_info, run_id};
 pub use options::RunOptions;
 pub use progress::Progress;
 
+use crate::chaos::driver::{self, Observed};
+use crate::chaos::ChaosSpec;
 use crate::environment::{EnvConfig, EnvError, Environment};
 use crate::load::{self, LoadError, LoadPlan};
 use crate::results::Results;
@@ -35,6 +37,7 @@ pub enum TargetPlan {
 }
 
 /// A validated run, ready to execute.
+#[derive(Clone)]
 pub struct RunPlan {
     /// The scenario.
     pub scenario: Scenario,
@@ -60,6 +63,8 @@ pub struct RunPlan {
     pub jwt_secret: String,
     /// The command line, for the report.
     pub command_line: Vec<String>,
+    /// `harness chaos`: the faults, phases and expectations.
+    pub chaos: Option<ChaosSpec>,
 }
 
 /// Why a run could not produce a verdict (exit code 2).
@@ -85,6 +90,9 @@ pub enum RunError {
     /// Ctrl-C or SIGTERM.
     #[error("interrupted by {0}; everything started has been stopped")]
     Interrupted(String),
+    /// A fault could not be applied or removed, so the run does not show its effect.
+    #[error("fault layer: {0}")]
+    Fault(String),
     /// Nothing completed, so nothing can be scored.
     #[error("no transaction completed during the load phase; see the SUT log")]
     NoData,
@@ -102,7 +110,11 @@ pub struct RunOutcome {
 pub async fn execute(plan: RunPlan, progress: &Progress) -> Result<RunOutcome, RunError> {
     let started_at = Instant::now();
     let wall = assemble::now_rfc3339();
-    let run_id = assemble::run_id(&plan.scenario.name, &plan.profile_name);
+    let mut run_id = assemble::run_id(&plan.scenario.name, &plan.profile_name);
+    if let Some(c) = &plan.chaos {
+        let kinds: Vec<&str> = c.faults.iter().map(|f| f.kind()).collect();
+        run_id = format!("{run_id}-{}", kinds.join("+"));
+    }
     let dir = plan.reports_dir.join(&run_id);
     std::fs::create_dir_all(&dir).map_err(|source| RunError::Write {
         path: dir.clone(),
@@ -155,18 +167,44 @@ pub async fn execute(plan: RunPlan, progress: &Progress) -> Result<RunOutcome, R
         let bar = progress.load_phase(planned, plan.profile.peak_users());
         let secret = plan.jwt_secret.clone();
         let roles = plan.scenario.roles.clone();
-        let outcome = load::run(LoadPlan {
+        let epoch = Instant::now();
+        let load_plan = LoadPlan {
             scenario: plan.scenario.clone(),
             profile: plan.profile.clone(),
             base_url: base_url.clone(),
             mint: Box::new(move |i| assemble::mint(&secret, i, &roles)),
-        })
-        .await?;
+            epoch,
+            // A chaos run scores its budgets over the baseline only.
+            scored_until: plan.chaos.as_ref().map(|c| c.phases.fault_start()),
+        };
+        let (outcome, observed) = match (&plan.chaos, env.as_ref()) {
+            (Some(spec), Some(e)) => {
+                let (done_tx, done_rx) = tokio::sync::watch::channel(false);
+                let load = async {
+                    let r = load::run(load_plan).await;
+                    let _ = done_tx.send(true);
+                    r
+                };
+                let profile = &plan.env.llm.profile;
+                let drive = driver::drive(spec, e, &base_url, epoch, profile, done_rx);
+                let (r, seen) = tokio::join!(load, drive);
+                (r?, Some(seen))
+            }
+            _ => (load::run(load_plan).await?, None),
+        };
         bar.finish(&format!("{} transactions", outcome.recorded.requests));
         if outcome.interrupted {
             return Err(RunError::Interrupted("a signal during the load".into()));
         }
-        Ok((base_url, outcome))
+        if let Some(e) = observed.as_ref().and_then(Observed::first_error) {
+            return Err(RunError::Fault(format!(
+                "could not {} {}: {}",
+                e.action,
+                e.fault,
+                e.error.as_deref().unwrap_or("")
+            )));
+        }
+        Ok((base_url, outcome, observed))
     }
     .await;
 
@@ -182,7 +220,7 @@ pub async fn execute(plan: RunPlan, progress: &Progress) -> Result<RunOutcome, R
             tracing::warn!(error = %err, "environment shutdown");
         }
     }
-    let (base_url, outcome) = result?;
+    let (base_url, outcome, observed) = result?;
     if outcome.recorded.requests == 0 {
         return Err(RunError::NoData);
     }
@@ -195,6 +233,7 @@ pub async fn execute(plan: RunPlan, progress: &Progress) -> Result<RunOutcome, R
         base_url,
         backend,
         outcome,
+        observed,
     });
     let path = dir.join("results.json");
     let json = serde_json::to_vec_pretty(&results).map_err(|e| RunError::Write {

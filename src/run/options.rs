@@ -120,6 +120,7 @@ impl RunOptions {
                 .jwt_secret
                 .unwrap_or_else(|| format!("harness-{:016x}", rand::random::<u64>())),
             command_line: self.command_line,
+            chaos: None,
         })
     }
 }

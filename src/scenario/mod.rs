@@ -44,6 +44,28 @@ pub struct Scenario {
     pub transactions: Vec<TransactionSpec>,
     /// Load profiles by name: smoke, ci, full, soak.
     pub profiles: BTreeMap<String, Profile>,
+    /// A fault timeline for `harness chaos`.
+    #[serde(default)]
+    pub chaos: Option<ChaosSection>,
+}
+
+/// `[chaos]`: phase lengths and the faults of the fault phase, written as the flags
+/// are, without dashes (`"llm-fail 1.0"`, `"bandwidth 8 on db"`). Flags override it.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChaosSection {
+    /// Before the faults.
+    #[serde(default, deserialize_with = "profile::opt_duration")]
+    pub baseline: Option<Duration>,
+    /// While the faults are in place.
+    #[serde(default, deserialize_with = "profile::opt_duration")]
+    pub fault: Option<Duration>,
+    /// After the faults are removed.
+    #[serde(default, deserialize_with = "profile::opt_duration")]
+    pub recovery: Option<Duration>,
+    /// The faults.
+    #[serde(default)]
+    pub faults: Vec<String>,
 }
 
 /// Minimum and maximum think time; each wait is uniform in between.
@@ -261,6 +283,17 @@ impl Scenario {
         }
         if self.profiles.is_empty() {
             return Err(invalid("profiles".into(), "at least one is needed"));
+        }
+        if let Some(c) = &self.chaos {
+            for (i, f) in c.faults.iter().enumerate() {
+                crate::chaos::Fault::parse_spec("", f).map_err(
+                    |m| ScenarioError::Invalid {
+                        path: path.to_owned(),
+                        field: format!("chaos.faults[{i}]"),
+                        message: m,
+                    },
+                )?;
+            }
         }
         for (name, p) in &self.profiles {
             p.validate()

@@ -51,7 +51,7 @@ fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
         .map_err(|e| serde::de::Error::custom(format!("'{s}': {e} (write e.g. \"30s\", \"5m\")")))
 }
 
-fn opt_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+pub(super) fn opt_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
     duration(d).map(Some)
 }
 
@@ -130,6 +130,32 @@ impl Profile {
             .max()
             .or(self.users)
             .unwrap_or(0)
+    }
+
+    /// This profile's peak users, arriving at its spawn rate and held until `total`
+    /// (ramp included): the shape of a chaos run, whose phases set the length.
+    pub fn held_for(&self, total: Duration) -> Profile {
+        let spawn_rate = self.spawn_rate.or_else(|| {
+            self.stages
+                .first()
+                .map(|s| f64::from(s.users) / s.ramp.as_secs_f64().max(1.0))
+        });
+        Profile {
+            users: Some(self.peak_users().max(1)),
+            spawn_rate,
+            duration: Some(total),
+            iterations: None,
+            stages: Vec::new(),
+            warmup: self.warmup,
+        }
+    }
+
+    /// How long the users take to arrive.
+    pub fn ramp_time(&self) -> Duration {
+        match self.stages.first() {
+            Some(s) => s.ramp,
+            None => self.ramp(),
+        }
     }
 
     /// Planned length, if time-bound.

@@ -122,11 +122,12 @@ fn load(
         let from = (s.start_s + s.ramp_s).ceil() as usize;
         let to = (s.start_s + s.ramp_s + s.hold_s).floor() as usize;
         let from = from.max(rec.warmup.as_secs() as usize);
-        let (h, n, _) = rec.window(from, to);
+        let w = rec.window(from, to);
+        let n = w.requests;
         if n == 0 {
             continue;
         }
-        let v = ms(h.percentile_us(q) as f64);
+        let v = ms(w.latency.percentile_us(q) as f64);
         if worst.as_ref().is_none_or(|(w, _)| v > *w) {
             worst = Some((
                 v,

@@ -24,8 +24,7 @@ fn recorded(latencies_ms: &[(u64, u64, Option<u16>)]) -> Recorded {
                 latency: Duration::from_millis(ms),
                 status,
                 operations: vec![("op.x".into(), Duration::from_millis(ms / 2))],
-                fallback: None,
-                degraded: None,
+                ..Sample::default()
             },
             None,
         );

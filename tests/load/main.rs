@@ -16,6 +16,8 @@ async fn measure(addr: std::net::SocketAddr, users: u32, iterations: u32) -> ([f
         profile,
         base_url: format!("http://{addr}"),
         mint: Box::new(|_| String::new()),
+        epoch: std::time::Instant::now(),
+        scored_until: None,
     })
     .await
     .expect("load");

@@ -1,0 +1,108 @@
+//! A chaos run's phases for the terminal: the fault timeline, one row of figures per
+//! phase, and the time to recover.
+
+use std::fmt::Write;
+
+use crate::results::Results;
+
+fn ms(us: u64) -> String {
+    let v = us as f64 / 1000.0;
+    if v >= 1000.0 {
+        format!("{:.2} s", v / 1000.0)
+    } else {
+        format!("{v:.1} ms")
+    }
+}
+
+fn pct(v: f64) -> String {
+    format!("{:.1}%", v * 100.0)
+}
+
+/// The phases as text.
+pub fn render(r: &Results) -> String {
+    let mut out = String::new();
+    if let Some(c) = &r.chaos {
+        let _ = writeln!(out, "faults: {}", c.faults.join(", "));
+        for e in &c.events {
+            let _ = writeln!(
+                out,
+                "  {:>6.1} s  {:<6} {}{}",
+                e.t_s,
+                e.action,
+                e.fault,
+                e.error
+                    .as_deref()
+                    .map(|m| format!(" (failed: {m})"))
+                    .unwrap_or_default()
+            );
+        }
+    }
+    let header = [
+        "phase", "seconds", "tx", "tx/s", "p50", "p95", "p99", "errors", "fallback",
+        "template", "cache", "llm calls", "health",
+    ];
+    let rows: Vec<Vec<String>> = r
+        .phases
+        .iter()
+        .map(|p| {
+            let health = p
+                .health
+                .iter()
+                .map(|(k, v)| format!("{k} {v}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            vec![
+                p.name.clone(),
+                format!("{:.0}–{:.0}", p.start_s, p.end_s),
+                p.requests.to_string(),
+                format!("{:.1}", p.throughput_rps),
+                ms(p.latency.p50_us),
+                ms(p.latency.p95_us),
+                ms(p.latency.p99_us),
+                pct(p.error_rate),
+                pct(p.fallback_rate),
+                pct(p.template_share),
+                pct(p.cache_share),
+                p.llm_calls.to_string(),
+                health,
+            ]
+        })
+        .collect();
+    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
+    for row in &rows {
+        for (w, c) in widths.iter_mut().zip(row) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let line = |out: &mut String, cells: &[String]| {
+        let mut l = String::from(" ");
+        for (i, (c, w)) in cells.iter().zip(&widths).enumerate() {
+            // Names and health read left to right; figures line up on the right.
+            if i == 0 || i + 1 == cells.len() {
+                let _ = write!(l, " {c:<w$}");
+            } else {
+                let _ = write!(l, " {c:>w$}");
+            }
+        }
+        let _ = writeln!(out, "{}", l.trim_end());
+    };
+    line(&mut out, &header.map(String::from));
+    for row in &rows {
+        line(&mut out, row);
+    }
+    if let Some(c) = &r.chaos {
+        match c.time_to_recover_s {
+            Some(t) => {
+                let _ = writeln!(out, "time to recover: {t:.0} s ({})", c.recovery_rule);
+            }
+            None => {
+                let _ = writeln!(
+                    out,
+                    "time to recover: not recovered within the recovery phase ({})",
+                    c.recovery_rule
+                );
+            }
+        }
+    }
+    out
+}
