@@ -297,7 +297,10 @@ fn outcome(e: &Expectation, measured: Option<f64>, cx: &Context<'_>, detail: Str
         limit,
         margin,
         status: if passed { Status::Pass } else { Status::Fail },
-        detail: format!("{} {detail}", if at_least { "≥" } else { "≤" }),
+        detail: format!(
+            "{} the limit; {detail}",
+            if at_least { "at least" } else { "at most" }
+        ),
     }
 }
 

@@ -1,49 +1,19 @@
-//! Faults applied to and removed from a real environment, checked from the outside.
+//! `harness chaos` and its faults, against real environments: each fault takes effect
+//! and goes away; the reference SUT degrades as the seeds promise and recovers; an
+//! implementation without a fallback is caught; the matrix covers every fault.
+
+mod helpers;
+mod runs;
 
 use std::time::{Duration, Instant};
 
 use harness::chaos::{Fault, Target};
-use harness::environment::{BackendChoice, EnvConfig, Environment};
 use harness::llm::{FailStatus, LatencyProfile};
-
-async fn env() -> Environment {
-    Environment::start(EnvConfig {
-        backend: BackendChoice::Native,
-        ..EnvConfig::default()
-    })
-    .await
-    .expect("environment")
-}
-
-async fn redis_ping(url: &str) -> bool {
-    let Ok(client) = redis::Client::open(url) else {
-        return false;
-    };
-    let attempt = async {
-        let mut c = client.get_multiplexed_async_connection().await.ok()?;
-        redis::cmd("PING").query_async::<String>(&mut c).await.ok()
-    };
-    matches!(
-        tokio::time::timeout(Duration::from_secs(2), attempt).await,
-        Ok(Some(_))
-    )
-}
-
-async fn llm_status(url: &str) -> u16 {
-    reqwest::Client::new()
-        .post(format!("{url}/v1/messages"))
-        .header("x-api-key", "k")
-        .header("anthropic-version", "2023-06-01")
-        .json(&serde_json::json!({"model": "m", "max_tokens": 8,
-            "messages": [{"role": "user", "content": "hi"}]}))
-        .timeout(Duration::from_secs(5))
-        .send()
-        .await
-        .map_or(0, |r| r.status().as_u16())
-}
+use helpers::{env, llm_status, redis_ping};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn faults_take_effect_and_go_away() {
+    let _one = helpers::ONE_AT_A_TIME.lock().await;
     let env = env().await;
     let ep = env.endpoints().clone();
     let baseline = LatencyProfile::instant();

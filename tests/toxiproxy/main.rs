@@ -345,3 +345,76 @@ async fn toxics_act_on_real_connections_through_toxiproxy_rust() {
         "listener survived shutdown"
     );
 }
+
+/// The two fixes in vendor/noxious (PATCHES.md), on a live echo connection: latency
+/// counts from each chunk's arrival, so it does not pile up; and removing the toxic while
+/// chunks are held back flushes them, in order, instead of dropping them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn latency_does_not_pile_up_and_removal_loses_nothing() {
+    let server = ToxiproxyServer::start("127.0.0.1:0".parse().expect("addr"))
+        .await
+        .expect("server");
+    let faults = FaultClient::new(server.addr());
+    let listen = free_addr();
+    faults
+        .populate(vec![ProxyDef {
+            name: "echo".into(),
+            listen: listen.clone(),
+            upstream: echo().await.to_string(),
+        }])
+        .await
+        .expect("populate");
+    let latency = Toxic::Latency {
+        ms: 300,
+        jitter_ms: 0,
+    };
+    faults
+        .add("echo", Stream::Downstream, latency.clone(), 1.0)
+        .await
+        .expect("latency");
+
+    // Ten messages 50 ms apart on one connection: each comes back 300 ms after it was
+    // sent, so the last arrives ~750 ms in (upstream noxious: ten times 300 ms).
+    let s = tokio::net::TcpStream::connect(&listen).await.expect("connect");
+    s.set_nodelay(true).expect("nodelay");
+    let t = Instant::now();
+    let (mut r, mut w) = s.into_split();
+    let writer = tokio::spawn(async move {
+        for i in 0..10u8 {
+            w.write_all(&[i; 8]).await.expect("write");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        w
+    });
+    let mut got = vec![0u8; 80];
+    r.read_exact(&mut got).await.expect("read");
+    let all = t.elapsed();
+    let expected: Vec<u8> = (0..10u8).flat_map(|i| [i; 8]).collect();
+    assert_eq!(got, expected);
+    assert!(
+        all >= Duration::from_millis(750) && all < Duration::from_millis(1300),
+        "ten chunks took {all:?}"
+    );
+    let mut w = writer.await.expect("writer");
+
+    // Removal while four messages are held back: all of them arrive, in order, at once.
+    for i in 20..24u8 {
+        w.write_all(&[i; 8]).await.expect("write");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let t = Instant::now();
+    faults.clear("echo").await.expect("clear");
+    let mut held = vec![0u8; 32];
+    tokio::time::timeout(Duration::from_secs(2), r.read_exact(&mut held))
+        .await
+        .expect("the held-back bytes arrive")
+        .expect("read");
+    assert_eq!(held, (20..24u8).flat_map(|i| [i; 8]).collect::<Vec<u8>>());
+    assert!(t.elapsed() < Duration::from_millis(250), "{:?}", t.elapsed());
+    // And the connection goes on without latency.
+    w.write_all(b"after").await.expect("write");
+    let mut after = [0u8; 5];
+    r.read_exact(&mut after).await.expect("read");
+    assert_eq!(&after, b"after");
+    server.shutdown().await;
+}

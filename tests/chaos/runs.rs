@@ -1,0 +1,192 @@
+//! `harness chaos` end to end, as users run it.
+
+use crate::helpers::{
+    harness_chaos, no_fallback_sut, outcome, read_json, results, text, ONE_AT_A_TIME,
+};
+
+fn seconds_in(r: &serde_json::Value, phase: &str) -> (usize, usize) {
+    let p = r["phases"]
+        .as_array()
+        .and_then(|ps| ps.iter().find(|p| p["name"] == phase))
+        .expect("phase");
+    (
+        p["start_s"].as_f64().unwrap_or(0.0) as usize,
+        p["end_s"].as_f64().unwrap_or(0.0) as usize,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn llm_failure_gives_templates_opens_the_breaker_and_recovers() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let reports = tempfile::tempdir().expect("tempdir");
+    let out = harness_chaos(
+        "native",
+        &["--scenario", "chaos-fast", "--llm-fail", "1.0"],
+        reports.path(),
+    )
+    .await;
+    let shown = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{shown}");
+    assert!(shown.contains("time to recover:"), "{shown}");
+    let r = results(reports.path());
+    let fault = &r["phases"][1];
+    assert_eq!(fault["name"], "fault");
+    assert!(fault["template_share"].as_f64().unwrap_or(0.0) >= 0.99, "{fault}");
+    assert_eq!(
+        outcome(&r, "chaos.llm.breaker_stops_calls")["status"],
+        "pass"
+    );
+
+    // The breaker opening, as the per-second series shows it: LLM calls every second of
+    // the baseline, then, once /health says open, no more than the probes.
+    let secs = r["chaos"]["seconds"].as_array().expect("series");
+    let calls = |t: usize| secs[t]["llm_calls"].as_u64().unwrap_or(0);
+    let (b0, b1) = seconds_in(&r, "baseline");
+    assert!((b0..b1).all(|t| calls(t) > 0), "baseline calls: {secs:?}");
+    let (f0, f1) = seconds_in(&r, "fault");
+    let opened = (f0..f1)
+        .find(|&t| secs[t]["breaker"] == "open")
+        .expect("the breaker never showed open");
+    assert!(opened <= f0 + 3, "breaker opened only at {opened} s");
+    let after: u64 = (opened + 1..f1).map(calls).sum();
+    // chaos-fast: breaker timeout 5 s, so at most one probe per 5 s (each failing probe
+    // is a single call).
+    let probes = ((f1 - opened) as u64).div_ceil(5);
+    assert!(after <= probes, "{after} calls while open, probes {probes}");
+
+    // Recovery: back in the band, and the LLM is called again.
+    let ttr = r["chaos"]["time_to_recover_s"].as_f64().expect("recovered");
+    let (r0, r1) = seconds_in(&r, "recovery");
+    assert!(ttr <= (r1 - r0) as f64, "{ttr}");
+    assert!((r1 - 3..r1).all(|t| calls(t) > 0), "no calls at the end");
+    assert_eq!(r["phases"][2]["health"]["healthy"].as_u64().map(|n| n > 0), Some(true));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_implementation_without_a_fallback_fails_and_is_named() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let reports = tempfile::tempdir().expect("tempdir");
+    let cmd = no_fallback_sut().display().to_string();
+    let out = harness_chaos(
+        "native",
+        &[
+            "--scenario",
+            "chaos-fast",
+            "--llm-fail",
+            "1.0",
+            "--sut-cmd",
+            &cmd,
+        ],
+        reports.path(),
+    )
+    .await;
+    let shown = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{shown}");
+    let verdict = String::from_utf8_lossy(&out.stdout);
+    let last = verdict.lines().last().unwrap_or("");
+    assert!(
+        last.starts_with("FAIL") && last.contains("chaos.llm.template_fallback"),
+        "{verdict}"
+    );
+    let r = results(reports.path());
+    assert!(r["phases"][1]["statuses"]["502"].as_u64().unwrap_or(0) > 0);
+    assert_eq!(outcome(&r, "chaos.llm.template_fallback")["status"], "fail");
+    assert_eq!(outcome(&r, "chaos.llm.template_fallback")["measured"], 0.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_matrix_runs_every_fault_and_each_degrades_as_documented() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let reports = tempfile::tempdir().expect("tempdir");
+    let out = harness_chaos(
+        "auto",
+        &["--scenario", "chaos-fast", "--matrix", "--quiet"],
+        reports.path(),
+    )
+    .await;
+    let shown = text(&out);
+    let summary = std::fs::read_dir(reports.path())
+        .expect("reports")
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.to_string_lossy().ends_with("-chaos-matrix.json"))
+        .unwrap_or_else(|| panic!("no matrix summary: {shown}"));
+    let m = read_json(&summary);
+    let rows = m["rows"].as_array().expect("rows");
+    let faults: Vec<&str> = rows.iter().filter_map(|r| r["fault"].as_str()).collect();
+    assert_eq!(
+        faults,
+        [
+            "llm-fail",
+            "llm-latency",
+            "llm-timeout",
+            "db-latency",
+            "db-down",
+            "redis-down",
+            "redis-latency",
+            "bandwidth",
+            "slicer"
+        ]
+    );
+    assert_eq!(out.status.code(), Some(0), "{shown}");
+    for row in rows {
+        assert_eq!(row["outcome"], "pass", "{row}");
+        assert!(row["time_to_recover_s"].is_number(), "{row}");
+    }
+    // The documented verdicts, line by line, for the database and Redis faults.
+    let expected = [
+        (
+            "db-latency",
+            &[
+                "chaos.db.answers_anyway",
+                "chaos.db.latency_answers_from_cache",
+                "chaos.db.latency_bounded",
+                "chaos.db.health_reports_database_down",
+            ][..],
+        ),
+        (
+            "db-down",
+            &[
+                "chaos.db.answers_anyway",
+                "chaos.db.health_reports_database_down",
+                "chaos.db.health_unhealthy",
+            ][..],
+        ),
+        (
+            "redis-down",
+            &[
+                "chaos.redis.error_rate",
+                "chaos.redis.health_reports_redis_down",
+                "chaos.redis.health_degraded",
+            ][..],
+        ),
+    ];
+    for (fault, names) in expected {
+        let row = rows.iter().find(|r| r["fault"] == fault).expect("row");
+        let r = read_json(std::path::Path::new(row["results"].as_str().expect("path")));
+        for name in names {
+            assert_eq!(outcome(&r, name)["status"], "pass", "{fault}: {name}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn bad_values_name_their_flag_before_anything_starts() {
+    let reports = tempfile::tempdir().expect("tempdir");
+    let cases: &[(&[&str], &str)] = &[
+        (&["--llm-fail", "1.5"], "--llm-fail"),
+        (&["--llm-fail", "1", "--llm-error", "503"], "--llm-error"),
+        (&["--db-latency", "10"], "--db-latency"),
+        (&["--bandwidth", "8"], "--on"),
+        (&["--slicer", "--on", "kafka"], "--on"),
+        (&["--redis-down", "--baseline", "1s"], "--baseline"),
+        (&["--redis-down", "--matrix"], "--matrix"),
+        (&[], "no fault"),
+    ];
+    for (args, named) in cases {
+        let out = harness_chaos("native", args, reports.path()).await;
+        let shown = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {shown}");
+        assert!(shown.contains(named), "{args:?} should name {named}: {shown}");
+    }
+}
