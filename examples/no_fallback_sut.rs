@@ -48,9 +48,11 @@ async fn chat(State(llm): State<Llm>, Json(body): Json<Value>) -> (StatusCode, J
     match text {
         Some(text) => (
             StatusCode::OK,
-            Json(json!({"text": text, "confidence": 0.85, "quality_score": 0.85,
+            Json(
+                json!({"text": text, "confidence": 0.85, "quality_score": 0.85,
                         "sources": ["llm"], "degraded": false, "fallback": "none",
-                        "entities": []})),
+                        "entities": []}),
+            ),
         ),
         None => (
             StatusCode::BAD_GATEWAY,

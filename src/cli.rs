@@ -8,12 +8,12 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::chaos::ChaosOptions;
 use crate::environment::Environment;
 use crate::exit::{self, ReadyInfo};
 use crate::faults::ToxiproxyServer;
 use crate::plan::{EnvOptions, UpPlan};
 use crate::results::MatrixRow;
-use crate::chaos::ChaosOptions;
 use crate::run::{Progress, RunOptions};
 use crate::shutdown;
 

@@ -94,7 +94,11 @@ pub async fn drive(
         }
         tokio::time::sleep_until((epoch + spec.phases.fault_end()).into()).await;
         for f in &spec.faults {
-            let error = f.remove(env, baseline_llm).await.err().map(|e| e.to_string());
+            let error = f
+                .remove(env, baseline_llm)
+                .await
+                .err()
+                .map(|e| e.to_string());
             seen.borrow_mut().events.push(Event {
                 t_s: since(Instant::now()),
                 action: "remove".into(),
@@ -118,7 +122,10 @@ pub async fn drive(
             let (http, body) = match client.get(&url).send().await {
                 Ok(r) => {
                     let code = r.status().as_u16();
-                    (Some(code), r.json().await.unwrap_or(serde_json::Value::Null))
+                    (
+                        Some(code),
+                        r.json().await.unwrap_or(serde_json::Value::Null),
+                    )
                 }
                 Err(_) => (None, serde_json::Value::Null),
             };

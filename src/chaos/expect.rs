@@ -243,7 +243,10 @@ pub fn load(
     for e in &file.expect {
         let at = |m: String| err(format!("expectation {}: {m}", e.name));
         if let Some(k) = e.faults.iter().find(|k| !KINDS.contains(&k.as_str())) {
-            return Err(at(format!("faults: '{k}' is not a fault kind ({})", KINDS.join(", "))));
+            return Err(at(format!(
+                "faults: '{k}' is not a fault kind ({})",
+                KINDS.join(", ")
+            )));
         }
         let bound = match (&e.at_least, &e.at_most) {
             (Some(b), None) | (None, Some(b)) => b,
@@ -282,13 +285,20 @@ mod tests {
         let e = |s: &str, unit: &str| Bound::Expr(s.into()).resolve(unit, &cx);
         assert_eq!(e("breaker_timeout + 20s", "s"), Ok(80.0));
         assert_eq!(
-            e("retrieval_timeout + budget:request_handler.handle_request.p50", "ms"),
+            e(
+                "retrieval_timeout + budget:request_handler.handle_request.p50",
+                "ms"
+            ),
             Ok(8000.0)
         );
         // Open for 90 s with a 60 s timeout: two probes on top of the threshold.
         assert_eq!(e("breaker_allowance", "count"), Ok(7.0));
-        assert!(e("budget:nope", "ms").unwrap_err().contains("no budget named nope"));
-        assert!(e("5s", "ratio").unwrap_err().contains("cannot bound a ratio"));
+        assert!(e("budget:nope", "ms")
+            .unwrap_err()
+            .contains("no budget named nope"));
+        assert!(e("5s", "ratio")
+            .unwrap_err()
+            .contains("cannot bound a ratio"));
         assert!(e("soon", "s").unwrap_err().contains("'soon'"));
     }
 

@@ -81,7 +81,10 @@ impl ChaosOptions {
             faults.push(Fault::LlmTimeout);
         }
         if let Some(d) = &self.db_latency {
-            faults.push(Fault::Latency(Target::Db, parse_duration("--db-latency", d)?));
+            faults.push(Fault::Latency(
+                Target::Db,
+                parse_duration("--db-latency", d)?,
+            ));
         }
         if self.db_down {
             faults.push(Fault::Down(Target::Db));
@@ -104,9 +107,16 @@ impl ChaosOptions {
         if let Some(k) = &self.bandwidth {
             let kbps = match k.trim().parse::<u32>() {
                 Ok(v) if v > 0 => v,
-                _ => return Err(format!("--bandwidth: '{k}' is not a positive number of KB/s")),
+                _ => {
+                    return Err(format!(
+                        "--bandwidth: '{k}' is not a positive number of KB/s"
+                    ))
+                }
             };
-            faults.push(Fault::Bandwidth(on().map_err(|e| format!("--bandwidth: {e}"))?, kbps));
+            faults.push(Fault::Bandwidth(
+                on().map_err(|e| format!("--bandwidth: {e}"))?,
+                kbps,
+            ));
         }
         if self.slicer {
             faults.push(Fault::Slicer(on().map_err(|e| format!("--slicer: {e}"))?));
@@ -140,16 +150,30 @@ impl ChaosOptions {
             ));
         }
         let section = base.scenario.chaos.clone().unwrap_or_default();
-        let pick = |flag: &str, given: &Option<String>, scenario: Option<Duration>, default| {
-            match given {
+        let pick =
+            |flag: &str, given: &Option<String>, scenario: Option<Duration>, default| match given {
                 Some(v) => parse_duration(flag, v).map_err(PlanError),
                 None => Ok(scenario.unwrap_or(default)),
-            }
-        };
+            };
         let phases = Phases {
-            baseline: pick("--baseline", &baseline, section.baseline, DEFAULT_PHASES.baseline)?,
-            fault: pick("--fault-for", &fault_for, section.fault, DEFAULT_PHASES.fault)?,
-            recovery: pick("--recovery", &recovery, section.recovery, DEFAULT_PHASES.recovery)?,
+            baseline: pick(
+                "--baseline",
+                &baseline,
+                section.baseline,
+                DEFAULT_PHASES.baseline,
+            )?,
+            fault: pick(
+                "--fault-for",
+                &fault_for,
+                section.fault,
+                DEFAULT_PHASES.fault,
+            )?,
+            recovery: pick(
+                "--recovery",
+                &recovery,
+                section.recovery,
+                DEFAULT_PHASES.recovery,
+            )?,
         };
         let settle = base.profile.ramp_time() + base.profile.warmup.unwrap_or_default();
         if phases.baseline < settle + Duration::from_secs(2) {

@@ -158,8 +158,13 @@ pub fn score(spec: &ChaosSpec, rec: &Recorded, seen: &Observed, budgets: &[Budge
             match e.metric {
                 Metric::LlmCallsWhileOpen => {
                     detail = match opened {
-                        Some(t) => format!("breaker seen open from {t:.1} s for {:.1} s", open_span.as_secs_f64()),
-                        None => "breaker never seen open; every call of the fault phase counts".into(),
+                        Some(t) => format!(
+                            "breaker seen open from {t:.1} s for {:.1} s",
+                            open_span.as_secs_f64()
+                        ),
+                        None => {
+                            "breaker never seen open; every call of the fault phase counts".into()
+                        }
                     }
                 }
                 Metric::HealthHolds | Metric::HealthAtEnd => {
@@ -264,7 +269,12 @@ fn health_at_end(seen: &Observed, span: Span, e: &Expectation) -> f64 {
     f64::from(u8::from(last.is_some_and(|h| h.state_of(c) == Some(s))))
 }
 
-fn outcome(e: &Expectation, measured: Option<f64>, cx: &Context<'_>, detail: String) -> BudgetOutcome {
+fn outcome(
+    e: &Expectation,
+    measured: Option<f64>,
+    cx: &Context<'_>,
+    detail: String,
+) -> BudgetOutcome {
     let unit = e.metric.unit();
     let (bound, at_least): (&Bound, bool) = match (&e.at_least, &e.at_most) {
         (Some(b), _) => (b, true),
@@ -275,13 +285,7 @@ fn outcome(e: &Expectation, measured: Option<f64>, cx: &Context<'_>, detail: Str
         Ok(l) => (l, detail),
         Err(m) => (0.0, format!("{detail}; bound: {m}")),
     };
-    let passed = measured.is_some_and(|m| {
-        if at_least {
-            m >= limit
-        } else {
-            m <= limit
-        }
-    });
+    let passed = measured.is_some_and(|m| if at_least { m >= limit } else { m <= limit });
     let margin = measured.filter(|_| limit.abs() > f64::EPSILON).map(|m| {
         if at_least {
             (m - limit) / limit

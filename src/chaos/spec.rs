@@ -137,9 +137,10 @@ impl Fault {
             ),
             Some("db-down") => Fault::Down(Target::Db),
             Some("redis-down") => Fault::Down(Target::Redis),
-            Some("bandwidth") => {
-                Fault::Bandwidth(on(2, "bandwidth")?, parse_kbps(&flag("bandwidth"), value(1, "bandwidth")?)?)
-            }
+            Some("bandwidth") => Fault::Bandwidth(
+                on(2, "bandwidth")?,
+                parse_kbps(&flag("bandwidth"), value(1, "bandwidth")?)?,
+            ),
             Some("slicer") => Fault::Slicer(on(1, "slicer")?),
             other => {
                 return Err(format!(

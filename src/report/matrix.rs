@@ -6,7 +6,9 @@ use crate::results::MatrixSummary;
 
 /// The summary as text.
 pub fn render(s: &MatrixSummary) -> String {
-    let header = ["fault", "outcome", "recover", "p95", "errors", "fallback", "failed"];
+    let header = [
+        "fault", "outcome", "recover", "p95", "errors", "fallback", "failed",
+    ];
     let rows: Vec<[String; 7]> = s
         .rows
         .iter()
@@ -34,8 +36,7 @@ pub fn render(s: &MatrixSummary) -> String {
     }
     let mut out = String::new();
     let line = |out: &mut String, cells: &[String]| {
-        let _ = writeln!(
-            out,
+        let l = format!(
             "  {:<w0$}  {:<w1$}  {:>w2$}  {:>w3$}  {:>w4$}  {:>w5$}  {}",
             cells[0],
             cells[1],
@@ -51,6 +52,7 @@ pub fn render(s: &MatrixSummary) -> String {
             w4 = widths[4],
             w5 = widths[5],
         );
+        let _ = writeln!(out, "{}", l.trim_end());
     };
     line(&mut out, &header.map(String::from));
     for row in &rows {
@@ -65,4 +67,44 @@ pub fn render(s: &MatrixSummary) -> String {
         s.rows.len()
     );
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::MatrixRow;
+
+    #[test]
+    fn matrix_snapshot() {
+        let row = |fault: &str, outcome: &str, ttr: Option<f64>, failed: &[&str]| MatrixRow {
+            fault: fault.into(),
+            outcome: outcome.into(),
+            time_to_recover_s: ttr,
+            fault_p95_ms: ttr.map(|t| 100.0 + t * 10.0),
+            fault_error_rate: Some(0.0),
+            fault_fallback_rate: Some(if fault.starts_with("llm") { 1.0 } else { 0.0 }),
+            failed: failed.iter().map(|s| s.to_string()).collect(),
+            results: Some(format!("reports/x-{fault}/results.json")),
+            error: None,
+        };
+        let mut rows = vec![
+            row("llm-fail", "pass", Some(4.0), &[]),
+            row("db-down", "pass", Some(0.0), &[]),
+            row(
+                "redis-latency",
+                "fail",
+                None,
+                &[
+                    "chaos.recovery.health_healthy",
+                    "chaos.redis.time_to_recover",
+                ],
+            ),
+        ];
+        rows.push(MatrixRow::error(
+            "slicer",
+            "fault layer: could not apply slicer on db",
+        ));
+        let s = crate::chaos::matrix::summarise(rows);
+        insta::assert_snapshot!(render(&s));
+    }
 }

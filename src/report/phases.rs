@@ -38,8 +38,19 @@ pub fn render(r: &Results) -> String {
         }
     }
     let header = [
-        "phase", "seconds", "tx", "tx/s", "p50", "p95", "p99", "errors", "fallback",
-        "template", "cache", "llm calls", "health",
+        "phase",
+        "seconds",
+        "tx",
+        "tx/s",
+        "p50",
+        "p95",
+        "p99",
+        "errors",
+        "fallback",
+        "template",
+        "cache",
+        "llm calls",
+        "health",
     ];
     let rows: Vec<Vec<String>> = r
         .phases
@@ -105,4 +116,22 @@ pub fn render(r: &Results) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phases_snapshot() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/results/chaos.json");
+        let text = std::fs::read_to_string(path).expect("fixture");
+        let mut r: Results = serde_json::from_str(&text).expect("fixture parses");
+        insta::assert_snapshot!("recovered", render(&r));
+        if let Some(c) = r.chaos.as_mut() {
+            c.time_to_recover_s = None;
+            c.events[1].error = Some("connection refused".into());
+        }
+        insta::assert_snapshot!("not_recovered", render(&r));
+    }
 }

@@ -118,7 +118,9 @@ pub fn results(i: Inputs<'_>) -> Results {
     if let Some(until) = rec.until {
         // Budgets of a chaos run look at the baseline only.
         for s in &mut stages {
-            s.hold_s = s.hold_s.min((until.as_secs_f64() - s.start_s - s.ramp_s).max(0.0));
+            s.hold_s = s
+                .hold_s
+                .min((until.as_secs_f64() - s.start_s - s.ramp_s).max(0.0));
         }
     }
     let mut budgets = scoring::score(&plan.budgets, rec, &stages, plan.profile.peak_users());
@@ -134,7 +136,9 @@ pub fn results(i: Inputs<'_>) -> Results {
         None => (Vec::new(), None),
     };
     let verdict = scoring::verdict(&budgets, &[]);
-    let scored_end = rec.until.map_or(i.outcome.elapsed, |u| u.min(i.outcome.elapsed));
+    let scored_end = rec
+        .until
+        .map_or(i.outcome.elapsed, |u| u.min(i.outcome.elapsed));
     let scored_s = (scored_end.saturating_sub(rec.warmup))
         .as_secs_f64()
         .max(1e-3);

@@ -286,13 +286,11 @@ impl Scenario {
         }
         if let Some(c) = &self.chaos {
             for (i, f) in c.faults.iter().enumerate() {
-                crate::chaos::Fault::parse_spec("", f).map_err(
-                    |m| ScenarioError::Invalid {
-                        path: path.to_owned(),
-                        field: format!("chaos.faults[{i}]"),
-                        message: m,
-                    },
-                )?;
+                crate::chaos::Fault::parse_spec("", f).map_err(|m| ScenarioError::Invalid {
+                    path: path.to_owned(),
+                    field: format!("chaos.faults[{i}]"),
+                    message: m,
+                })?;
             }
         }
         for (name, p) in &self.profiles {

@@ -48,7 +48,6 @@ pub async fn llm_status(url: &str) -> u16 {
         .map_or(0, |r| r.status().as_u16())
 }
 
-
 /// `harness chaos ARGS` (debug SUT, reports in `reports`); returns its output.
 pub async fn harness_chaos(backend: &str, args: &[&str], reports: &Path) -> Output {
     let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_harness"));
@@ -72,8 +71,7 @@ pub fn results(reports: &Path) -> serde_json::Value {
 
 /// A JSON file.
 pub fn read_json(path: &Path) -> serde_json::Value {
-    let text = std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).expect("valid JSON")
 }
 

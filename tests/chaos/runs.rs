@@ -31,7 +31,10 @@ async fn llm_failure_gives_templates_opens_the_breaker_and_recovers() {
     let r = results(reports.path());
     let fault = &r["phases"][1];
     assert_eq!(fault["name"], "fault");
-    assert!(fault["template_share"].as_f64().unwrap_or(0.0) >= 0.99, "{fault}");
+    assert!(
+        fault["template_share"].as_f64().unwrap_or(0.0) >= 0.99,
+        "{fault}"
+    );
     assert_eq!(
         outcome(&r, "chaos.llm.breaker_stops_calls")["status"],
         "pass"
@@ -59,7 +62,10 @@ async fn llm_failure_gives_templates_opens_the_breaker_and_recovers() {
     let (r0, r1) = seconds_in(&r, "recovery");
     assert!(ttr <= (r1 - r0) as f64, "{ttr}");
     assert!((r1 - 3..r1).all(|t| calls(t) > 0), "no calls at the end");
-    assert_eq!(r["phases"][2]["health"]["healthy"].as_u64().map(|n| n > 0), Some(true));
+    assert_eq!(
+        r["phases"][2]["health"]["healthy"].as_u64().map(|n| n > 0),
+        Some(true)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -187,6 +193,9 @@ async fn bad_values_name_their_flag_before_anything_starts() {
         let out = harness_chaos("native", args, reports.path()).await;
         let shown = text(&out);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {shown}");
-        assert!(shown.contains(named), "{args:?} should name {named}: {shown}");
+        assert!(
+            shown.contains(named),
+            "{args:?} should name {named}: {shown}"
+        );
     }
 }

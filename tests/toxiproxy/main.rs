@@ -369,13 +369,15 @@ async fn latency_does_not_pile_up_and_removal_loses_nothing() {
         jitter_ms: 0,
     };
     faults
-        .add("echo", Stream::Downstream, latency.clone(), 1.0)
+        .add("echo", Stream::Downstream, latency, 1.0)
         .await
         .expect("latency");
 
     // Ten messages 50 ms apart on one connection: each comes back 300 ms after it was
     // sent, so the last arrives ~750 ms in (upstream noxious: ten times 300 ms).
-    let s = tokio::net::TcpStream::connect(&listen).await.expect("connect");
+    let s = tokio::net::TcpStream::connect(&listen)
+        .await
+        .expect("connect");
     s.set_nodelay(true).expect("nodelay");
     let t = Instant::now();
     let (mut r, mut w) = s.into_split();
@@ -410,7 +412,11 @@ async fn latency_does_not_pile_up_and_removal_loses_nothing() {
         .expect("the held-back bytes arrive")
         .expect("read");
     assert_eq!(held, (20..24u8).flat_map(|i| [i; 8]).collect::<Vec<u8>>());
-    assert!(t.elapsed() < Duration::from_millis(250), "{:?}", t.elapsed());
+    assert!(
+        t.elapsed() < Duration::from_millis(250),
+        "{:?}",
+        t.elapsed()
+    );
     // And the connection goes on without latency.
     w.write_all(b"after").await.expect("write");
     let mut after = [0u8; 5];

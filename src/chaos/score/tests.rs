@@ -111,7 +111,12 @@ fn a_graceful_run_passes_with_per_phase_figures() {
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/budgets.toml"),
     )
     .expect("budgets");
-    let s = score(&spec, &recorded((Some(200), "template")), &observed(Some(10.5)), &budgets);
+    let s = score(
+        &spec,
+        &recorded((Some(200), "template")),
+        &observed(Some(10.5)),
+        &budgets,
+    );
     let names: Vec<&str> = s.phases.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(names, ["baseline", "fault", "recovery"]);
     let (base, fault) = (&s.phases[0], &s.phases[1]);
@@ -125,7 +130,10 @@ fn a_graceful_run_passes_with_per_phase_figures() {
     for o in &s.outcomes {
         assert_eq!(o.status, Status::Pass, "{o:?}");
     }
-    assert_eq!(status_of(&s, "chaos.llm.breaker_stops_calls").measured, Some(0.0));
+    assert_eq!(
+        status_of(&s, "chaos.llm.breaker_stops_calls").measured,
+        Some(0.0)
+    );
     // Template answers until 24 s, four seconds after the removal at 20 s.
     assert_eq!(s.info.time_to_recover_s, Some(4.0));
     assert_eq!(s.info.seconds[12].breaker.as_deref(), Some("open"));
@@ -140,7 +148,12 @@ fn no_fallback_and_no_breaker_fail_by_name() {
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/budgets.toml"),
     )
     .expect("budgets");
-    let s = score(&spec, &recorded((Some(502), "none")), &observed(None), &budgets);
+    let s = score(
+        &spec,
+        &recorded((Some(502), "none")),
+        &observed(None),
+        &budgets,
+    );
     let failed: Vec<&str> = s
         .outcomes
         .iter()
