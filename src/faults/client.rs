@@ -8,6 +8,8 @@ use std::panic::AssertUnwindSafe;
 use toxiproxy_rust::client::Client;
 use toxiproxy_rust::proxy::ProxyPack;
 
+/// How long one fault-layer call may take (restarting a proxy takes up to 10 s).
+const CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 /// Errors from the fault layer, naming the operation that failed.
 #[derive(Debug, thiserror::Error)]
 pub enum FaultError {
@@ -139,11 +141,17 @@ impl FaultClient {
         F: FnOnce(&Client) -> Result<T, String> + Send + 'static,
     {
         let addr = self.addr;
-        let result = tokio::task::spawn_blocking(move || {
+        let call = tokio::task::spawn_blocking(move || {
             // toxiproxy_rust panics on transport errors in some calls; keep that inside.
             std::panic::catch_unwind(AssertUnwindSafe(|| f(&Client::new(addr))))
-        })
-        .await;
+        });
+        let Ok(result) = tokio::time::timeout(CALL_TIMEOUT, call).await else {
+            return Err(FaultError::Api {
+                addr,
+                op,
+                message: format!("no answer within {CALL_TIMEOUT:?}"),
+            });
+        };
         let message = match result {
             Ok(Ok(Ok(v))) => return Ok(v),
             Ok(Ok(Err(e))) => e,

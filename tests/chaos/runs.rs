@@ -89,11 +89,11 @@ async fn an_implementation_without_a_fallback_fails_and_is_named() {
     let shown = text(&out);
     assert_eq!(out.status.code(), Some(1), "{shown}");
     let verdict = String::from_utf8_lossy(&out.stdout);
-    let last = verdict.lines().last().unwrap_or("");
-    assert!(
-        last.starts_with("FAIL") && last.contains("chaos.llm.template_fallback"),
-        "{verdict}"
-    );
+    let line = verdict
+        .lines()
+        .find(|l| l.starts_with("FAIL:"))
+        .unwrap_or_else(|| panic!("no verdict line: {verdict}"));
+    assert!(line.contains("chaos.llm.template_fallback"), "{line}");
     let r = results(reports.path());
     assert!(r["phases"][1]["statuses"]["502"].as_u64().unwrap_or(0) > 0);
     assert_eq!(outcome(&r, "chaos.llm.template_fallback")["status"], "fail");

@@ -140,6 +140,7 @@ impl Entry {
 
     /// Applies a toxic change to the stored list and, if running, to live connections.
     async fn apply(&mut self, kind: ToxicEventKind) -> Result<(), ApiError> {
+        let takes_away = !matches!(kind, ToxicEventKind::AddToxic(_));
         match &kind {
             ToxicEventKind::AddToxic(t) => list_mut(&mut self.toxics, t.direction).push(t.clone()),
             ToxicEventKind::UpdateToxic(t) => {
@@ -156,6 +157,15 @@ impl Entry {
         let Some(r) = &self.running else {
             return Ok(());
         };
+        if takes_away {
+            // noxious re-links live connections when a toxic goes, and drops the bytes its
+            // toxics still hold; on a multiplexed connection (Redis) every later reply
+            // then lands on the wrong request, for good. Toxiproxy flushes them instead.
+            // A clean reset is what we can offer: open connections are closed, clients
+            // reconnect, and new connections get the remaining toxics.
+            self.stop().await;
+            return self.start().await;
+        }
         // The runner only replaces toxics in place, so an update (which may move a toxic
         // between streams) is a removal plus an addition; each is expanded as above.
         let removals = |t: &Toxic| {

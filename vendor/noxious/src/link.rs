@@ -9,7 +9,7 @@ use crate::{
 };
 use bytes::Bytes;
 use futures::channel::mpsc as futures_mpsc;
-use futures::{SinkExt, StreamExt};
+use futures::StreamExt;
 use futures::{Sink, Stream};
 use rand::{distributions::Standard, rngs::StdRng, Rng, SeedableRng};
 use std::net::SocketAddr;
@@ -156,31 +156,25 @@ impl Link {
         // to the original Toxiproxy implementation.
         let (pipe_tx, pipe_rx) =
             futures_mpsc::channel::<Bytes>(runner.toxic_kind().chunk_buffer_capacity());
-        // Patched (vendor/noxious/PATCHES.md): paced toxics run stop-aware, and every
-        // runner passes on what is left of its input when stopped, so removing or
-        // changing a toxic on a live connection loses no bytes, as in Toxiproxy.
+        // Patched (vendor/noxious/PATCHES.md): latency, bandwidth and slicer pace each
+        // chunk from its arrival instead of sleeping the full delay per chunk in turn.
         if runner.is_active() && toxics::is_paced(runner.toxic_kind()) {
             let kind = runner.toxic_kind().clone();
-            tokio::spawn(toxics::run_paced(kind, prev_pipe_read_rx, pipe_tx, stop, rand_seed));
+            tokio::spawn(async move {
+                tokio::select! {
+                    _ = toxics::run_paced(kind, prev_pipe_read_rx, pipe_tx, rand_seed) => {}
+                    _ = stop.recv() => {}
+                }
+            });
             return pipe_rx;
         }
         tokio::spawn(async move {
-            let mut input = prev_pipe_read_rx;
-            let mut output = pipe_tx;
             let maybe_res = tokio::select! {
-                res = runner.run(&mut input, &mut output, toxic_state, rand_seed) => Some(res),
+                res = runner.run(prev_pipe_read_rx, pipe_tx, toxic_state, rand_seed) => Some(res),
                 _ = stop.recv() => None,
             };
-            match maybe_res {
-                Some(Err(err)) => debug!("Got error from toxic runner {:?}", err),
-                Some(Ok(())) => {}
-                None => {
-                    while let Some(chunk) = input.next().await {
-                        if output.send(chunk).await.is_err() {
-                            break;
-                        }
-                    }
-                }
+            if let Some(Err(err)) = maybe_res {
+                debug!("Got error from toxic runner {:?}", err);
             }
         });
         pipe_rx

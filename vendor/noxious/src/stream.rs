@@ -85,21 +85,11 @@ pub(crate) async fn forward_write(
         if let Some(chunk) = maybe_chunk {
             if writer.send(chunk).await.is_err() {
                 // writer channel closed
-                return Ok(writer);
+                break;
             }
         } else {
             break;
         }
     }
-    // Patched (vendor/noxious/PATCHES.md): on stop, write what the toxics still pass on
-    // before handing the writer back, so a toxic change never drops bytes mid-stream.
-    let flush = async {
-        while let Some(chunk) = reader.next().await {
-            if writer.send(chunk).await.is_err() {
-                break;
-            }
-        }
-    };
-    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), flush).await;
     Ok(writer)
 }

@@ -1,14 +1,10 @@
 //! Patched for the harness (see vendor/noxious/PATCHES.md): latency, bandwidth and slicer
-//! as one stop-aware runner that never loses data.
+//! as one runner that paces chunks from their arrival.
 //!
 //! Upstream noxious 1.0.4 sleeps the full latency for every chunk in turn, so latency
-//! piles up under load (Toxiproxy delays each chunk from its arrival), and it drops the
-//! chunk in hand, and everything queued, when a toxic is removed from a live connection
-//! (Toxiproxy flushes them: "don't drop any data on the floor"). Here every chunk is
-//! stamped on arrival, split into pieces each with a time it may leave, and on stop
-//! everything still queued leaves at once, in order, before the input is drained.
+//! piles up under load; Toxiproxy delays each chunk from its arrival. Here every chunk
+//! is stamped on arrival and split into pieces, each with a time it may leave.
 
-use crate::signal::Stop;
 use crate::toxic::ToxicKind;
 use bytes::Bytes;
 use futures::channel::mpsc;
@@ -74,13 +70,11 @@ fn pieces(
     }
 }
 
-/// Runs a paced toxic from `input` to `output` until the input ends or `stop` fires;
-/// on stop, flushes what is queued and then what is left in the input.
+/// Runs a paced toxic from `input` to `output` until the input ends.
 pub(crate) async fn run_paced(
     kind: ToxicKind,
     mut input: mpsc::Receiver<Bytes>,
     mut output: mpsc::Sender<Bytes>,
-    mut stop: Stop,
     seed: Option<u64>,
 ) {
     let mut rng = match seed {
@@ -101,7 +95,6 @@ pub(crate) async fn run_paced(
         });
         tokio::select! {
             biased;
-            _ = stop.recv() => break,
             chunk = input.next(), if open => match chunk {
                 Some(c) => queue.extend(pieces(&kind, c, Instant::now(), &mut rng, seed)),
                 None => open = false,
@@ -114,16 +107,6 @@ pub(crate) async fn run_paced(
                     last_sent = Instant::now();
                 }
             }
-        }
-    }
-    for (_, piece) in queue {
-        if output.send(piece).await.is_err() {
-            return;
-        }
-    }
-    while let Some(c) = input.next().await {
-        if output.send(c).await.is_err() {
-            return;
         }
     }
 }
