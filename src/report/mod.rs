@@ -2,6 +2,7 @@
 //! chaos matrix summary. (File exporters for HTML, JUnit and Markdown come with the
 //! reports work.)
 
+pub mod export;
 pub mod matrix;
 pub mod phases;
 pub mod table;

@@ -40,6 +40,11 @@ async fn exercise(env: Environment) {
         "latency toxic added {added:.1} ms (base {base:?}, with toxic {slow:?})"
     );
     env.faults().clear(proxy::POSTGRES).await.expect("clear");
+    // Removing a toxic resets the proxy's open connections (README, "The fault layer"):
+    // the old connection fails cleanly and a new one is as fast as before.
+    let old: Result<i32, _> = sqlx::query_scalar("SELECT 1").fetch_one(&mut conn).await;
+    assert!(old.is_err(), "the connection survived the toxic's removal");
+    let mut conn = helpers::connect(&ep.postgres_url).await;
     let restored = helpers::median_rtt(&mut conn, 21).await;
     assert!(
         restored < base + Duration::from_millis(10),

@@ -1,0 +1,102 @@
+//! JUnit XML: one testcase per budget or expectation; a failure gives the measured value
+//! and the limit; a budget nothing measured is skipped with the reason.
+
+use std::fmt::Write;
+
+use super::{value, Exporter};
+use crate::results::{Results, Status};
+
+/// The JUnit exporter.
+pub struct Junit;
+
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c if (c as u32) < 0x20 && !matches!(c, '\n' | '\t' | '\r') => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+impl Exporter for Junit {
+    fn file_name(&self) -> &'static str {
+        "junit.xml"
+    }
+
+    fn render(&self, r: &Results) -> Vec<u8> {
+        let failures = r
+            .budgets
+            .iter()
+            .filter(|b| b.status == Status::Fail)
+            .count();
+        let skipped = r
+            .budgets
+            .iter()
+            .filter(|b| b.status == Status::NotApplicable)
+            .count();
+        let suite = format!("harness.{}.{}", r.scenario.name, r.scenario.profile);
+        let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+        let _ = writeln!(
+            x,
+            "<testsuites name=\"harness\" tests=\"{}\" failures=\"{failures}\" skipped=\"{skipped}\">",
+            r.budgets.len()
+        );
+        let _ = writeln!(
+            x,
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" skipped=\"{skipped}\" timestamp=\"{}\" time=\"{:.3}\">",
+            escape(&suite),
+            r.budgets.len(),
+            escape(&r.started_at),
+            r.duration_s
+        );
+        for b in &r.budgets {
+            let class = if b.name.starts_with("chaos.") {
+                "expectations"
+            } else {
+                "budgets"
+            };
+            let _ = write!(
+                x,
+                "    <testcase classname=\"{}.{class}\" name=\"{}\"",
+                escape(&suite),
+                escape(&b.name)
+            );
+            let limit = value(&b.unit, b.limit);
+            match b.status {
+                Status::Pass => {
+                    let _ = writeln!(x, "/>");
+                }
+                Status::Fail => {
+                    let measured = b
+                        .measured
+                        .map_or_else(|| "nothing".into(), |m| value(&b.unit, m));
+                    let _ = writeln!(x, ">");
+                    let _ = writeln!(
+                        x,
+                        "      <failure message=\"measured {} against a limit of {}\" type=\"budget\">{} (seed {})</failure>",
+                        escape(&measured),
+                        escape(&limit),
+                        escape(&b.detail),
+                        escape(&b.seed)
+                    );
+                    let _ = writeln!(x, "    </testcase>");
+                }
+                Status::NotApplicable => {
+                    let _ = writeln!(x, ">");
+                    let _ = writeln!(x, "      <skipped message=\"{}\"/>", escape(&b.detail));
+                    let _ = writeln!(x, "    </testcase>");
+                }
+            }
+        }
+        let _ = writeln!(x, "  </testsuite>");
+        let _ = writeln!(x, "</testsuites>");
+        x.into_bytes()
+    }
+}
