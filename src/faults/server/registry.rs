@@ -159,8 +159,8 @@ impl Entry {
         };
         if takes_away {
             // noxious re-links live connections when a toxic goes, and drops the bytes its
-            // toxics still hold; on a multiplexed connection (Redis) every later reply
-            // then lands on the wrong request, for good. Toxiproxy flushes them instead.
+            // toxics still hold; a multiplexed connection (the SUT's Redis) never recovered
+            // from that in our chaos runs. Toxiproxy flushes them instead.
             // A clean reset is what we can offer: open connections are closed, clients
             // reconnect, and new connections get the remaining toxics.
             self.stop().await;
