@@ -3,15 +3,11 @@
 
 use std::fmt::Write;
 
+use super::export::value;
 use crate::results::Results;
 
 fn ms(us: u64) -> String {
-    let v = us as f64 / 1000.0;
-    if v >= 1000.0 {
-        format!("{:.2} s", v / 1000.0)
-    } else {
-        format!("{v:.1} ms")
-    }
+    value("ms", us as f64 / 1000.0)
 }
 
 fn pct(v: f64) -> String {

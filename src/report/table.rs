@@ -3,17 +3,8 @@
 
 use std::fmt::Write;
 
+use super::export::value;
 use crate::results::{BudgetOutcome, Results, Status};
-
-fn value(unit: &str, v: f64) -> String {
-    match unit {
-        "ratio" => format!("{:.2}%", v * 100.0),
-        "count" => format!("{v:.0}"),
-        "s" => format!("{v:.1} s"),
-        _ if v >= 1000.0 => format!("{:.2} s", v / 1000.0),
-        _ => format!("{v:.1} ms"),
-    }
-}
 
 fn row(b: &BudgetOutcome) -> [String; 5] {
     let status = match b.status {

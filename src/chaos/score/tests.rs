@@ -11,12 +11,17 @@ use crate::chaos::Fault;
 use crate::llm::FailStatus;
 use crate::record::Sample;
 
+fn budgets() -> Vec<crate::scoring::budgets::Budget> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    crate::scoring::budgets::load(&dir.join("budgets.toml")).expect("budgets")
+}
+
 fn spec() -> ChaosSpec {
     let mut env = BTreeMap::new();
     env.insert("SUT_BREAKER_TIMEOUT_MS".to_owned(), "5000".to_owned());
     let limits = SutLimits::from_env(&env).expect("limits");
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
-    let budgets = crate::scoring::budgets::load(&dir.join("budgets.toml")).expect("budgets");
+    let budgets = budgets();
     ChaosSpec {
         faults: vec![Fault::LlmFail {
             rate: 1.0,
@@ -107,10 +112,7 @@ fn status_of<'a>(s: &'a Scored, name: &str) -> &'a BudgetOutcome {
 #[test]
 fn a_graceful_run_passes_with_per_phase_figures() {
     let spec = spec();
-    let budgets = crate::scoring::budgets::load(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/budgets.toml"),
-    )
-    .expect("budgets");
+    let budgets = budgets();
     let s = score(
         &spec,
         &recorded((Some(200), "template")),
@@ -144,10 +146,7 @@ fn a_graceful_run_passes_with_per_phase_figures() {
 #[test]
 fn no_fallback_and_no_breaker_fail_by_name() {
     let spec = spec();
-    let budgets = crate::scoring::budgets::load(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/budgets.toml"),
-    )
-    .expect("budgets");
+    let budgets = budgets();
     let s = score(
         &spec,
         &recorded((Some(502), "none")),

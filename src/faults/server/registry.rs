@@ -140,7 +140,6 @@ impl Entry {
 
     /// Applies a toxic change to the stored list and, if running, to live connections.
     async fn apply(&mut self, kind: ToxicEventKind) -> Result<(), ApiError> {
-        let takes_away = !matches!(kind, ToxicEventKind::AddToxic(_));
         match &kind {
             ToxicEventKind::AddToxic(t) => list_mut(&mut self.toxics, t.direction).push(t.clone()),
             ToxicEventKind::UpdateToxic(t) => {
@@ -157,7 +156,7 @@ impl Entry {
         let Some(r) = &self.running else {
             return Ok(());
         };
-        if takes_away {
+        let ToxicEventKind::AddToxic(added) = kind else {
             // noxious re-links live connections when a toxic goes, and drops the bytes its
             // toxics still hold; a multiplexed connection (the SUT's Redis) never recovered
             // from that in our chaos runs. Toxiproxy flushes them instead.
@@ -165,37 +164,12 @@ impl Entry {
             // reconnect, and new connections get the remaining toxics.
             self.stop().await;
             return self.start().await;
-        }
-        // The runner only replaces toxics in place, so an update (which may move a toxic
-        // between streams) is a removal plus an addition; each is expanded as above.
-        let removals = |t: &Toxic| {
-            vec![
-                ToxicEventKind::RemoveToxic(t.name.clone()),
-                ToxicEventKind::RemoveToxic(format!("{}{CHUNKER_SUFFIX}", t.name)),
-            ]
         };
-        let events: Vec<ToxicEventKind> = match kind {
-            ToxicEventKind::AddToxic(t) => expand(&t)
-                .into_iter()
-                .map(ToxicEventKind::AddToxic)
-                .collect(),
-            ToxicEventKind::UpdateToxic(t) => {
-                let mut v = removals(&t);
-                v.extend(expand(&t).into_iter().map(ToxicEventKind::AddToxic));
-                v
-            }
-            ToxicEventKind::RemoveToxic(name) => {
-                vec![
-                    ToxicEventKind::RemoveToxic(format!("{name}{CHUNKER_SUFFIX}")),
-                    ToxicEventKind::RemoveToxic(name),
-                ]
-            }
-            ToxicEventKind::RemoveAllToxics => vec![ToxicEventKind::RemoveAllToxics],
-        };
+        // Adding goes to live connections; a bandwidth toxic brings its hidden chunker.
+        let events = expand(&added).into_iter().map(ToxicEventKind::AddToxic);
         for kind in events {
             let event = ToxicEvent::new(self.spec.name.clone(), kind);
             match r.events.send_receive(event).await {
-                // NotFound for a chunker that does not exist is expected.
                 Ok(Ok(())) | Ok(Err(_)) => {}
                 Err(e) => {
                     return Err(ApiError::internal(format!(
