@@ -270,6 +270,26 @@ impl Environment {
         }
     }
 
+    /// The versions of Postgres and Redis, asked directly (not through the faults), for
+    /// the report. A version that cannot be read is left out and logged.
+    pub async fn versions(&self) -> std::collections::BTreeMap<String, String> {
+        let e = &self.endpoints;
+        let (pg, redis) = tokio::join!(
+            probe::postgres_version(&e.postgres_direct_url),
+            probe::redis_version(&e.redis_direct_url)
+        );
+        let mut out = std::collections::BTreeMap::new();
+        for (name, v) in [("postgres", pg), ("redis", redis)] {
+            match v {
+                Ok(v) => {
+                    out.insert(name.to_owned(), v);
+                }
+                Err(error) => tracing::warn!(%error, "could not read the {name} version"),
+            }
+        }
+        out
+    }
+
     /// Stops every service and removes every container and temporary directory.
     pub async fn shutdown(mut self) -> Result<(), EnvError> {
         match self.running.take() {

@@ -120,7 +120,7 @@ impl Latency {
 }
 
 /// Percentiles of one histogram plus the histogram, as stored in results.json.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct HistogramSummary {
     /// Samples.
     pub count: u64,

@@ -1,8 +1,10 @@
-//! Human-facing output of a run: the verdict table, a chaos run's phases, and the
-//! chaos matrix summary. (File exporters for HTML, JUnit and Markdown come with the
-//! reports work.)
+//! Human-facing output: the verdict table, a chaos run's phases, the chaos matrix
+//! summary and the comparison of two runs on the terminal, and the file exporters
+//! (HTML, JUnit, Markdown, JSON) with the code that reads and writes report files.
 
+pub mod compare;
 pub mod export;
+pub mod files;
 pub mod matrix;
 pub mod phases;
 pub mod table;

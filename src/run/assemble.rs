@@ -1,6 +1,7 @@
 //! Turning a finished load phase into [`Results`]: identifiers, tokens, the machine,
 //! summaries, the timeline and the verdict.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::SystemTime;
 
@@ -79,12 +80,24 @@ pub fn machine_info() -> MachineInfo {
         .ok()
         .filter(|o| o.status.success())
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
+    let versions = BTreeMap::from([("harness".to_owned(), env!("CARGO_PKG_VERSION").to_owned())]);
     MachineInfo {
         cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
         memory_bytes,
         os,
         git_sha,
+        versions,
     }
+}
+
+/// `rustc --version` of the toolchain that built the reference SUT.
+fn rustc_version() -> Option<String> {
+    std::process::Command::new(std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into()))
+        .arg("--version")
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
 }
 
 /// Points `reports/latest` at `dir` (best effort: a report is not lost without it).
@@ -108,6 +121,8 @@ pub struct Inputs<'a> {
     pub outcome: LoadOutcome,
     /// What the chaos driver saw (chaos runs).
     pub observed: Option<Observed>,
+    /// Versions the environment reported (Postgres, Redis).
+    pub versions: BTreeMap<String, String>,
 }
 
 /// Scores the run and assembles its results.
@@ -181,7 +196,16 @@ pub fn results(i: Inputs<'_>) -> Results {
             faults_available: i.backend.is_some(),
             backend: i.backend,
         },
-        machine: machine_info(),
+        machine: {
+            let mut m = machine_info();
+            m.versions.extend(i.versions);
+            if matches!(plan.target, TargetPlan::Reference(_)) {
+                if let Some(v) = rustc_version() {
+                    m.versions.insert("rustc".into(), v);
+                }
+            }
+            m
+        },
         coordinated_omission: i.outcome.coordinated_omission.clone(),
         duration_s: i.outcome.elapsed.as_secs_f64(),
         warmup_s: rec.warmup.as_secs_f64(),

@@ -87,6 +87,9 @@ pub enum RunError {
         /// The OS error.
         source: std::io::Error,
     },
+    /// A report could not be written.
+    #[error("{0}")]
+    Report(#[from] crate::report::files::ReportError),
     /// Ctrl-C or SIGTERM.
     #[error("interrupted by {0}; everything started has been stopped")]
     Interrupted(String),
@@ -134,6 +137,7 @@ pub async fn execute(plan: RunPlan, progress: &Progress) -> Result<RunOutcome, R
 
     let mut env: Option<Environment> = None;
     let mut sut: Option<RunningSut> = None;
+    let mut versions = std::collections::BTreeMap::new();
     let result = async {
         let base_url = match (&plan.target, &command) {
             (TargetPlan::Url(url), _) => url.trim_end_matches('/').to_owned(),
@@ -141,6 +145,7 @@ pub async fn execute(plan: RunPlan, progress: &Progress) -> Result<RunOutcome, R
                 let bar = progress.phase("environment", "postgres, redis, fault layer, LLM fake");
                 let e = interruptible(Environment::start(plan.env.clone())).await??;
                 bar.finish(&format!("{} backend", e.backend()));
+                versions = e.versions().await;
                 let settings = SutSettings {
                     jwt_secret: plan.jwt_secret.clone(),
                     seed_file: Some(plan.seed_file.clone()),
@@ -234,16 +239,10 @@ pub async fn execute(plan: RunPlan, progress: &Progress) -> Result<RunOutcome, R
         backend,
         outcome,
         observed,
+        versions,
     });
-    let path = dir.join("results.json");
-    let json = serde_json::to_vec_pretty(&results).map_err(|e| RunError::Write {
-        path: path.clone(),
-        source: std::io::Error::other(e),
-    })?;
-    std::fs::write(&path, json).map_err(|source| RunError::Write {
-        path: path.clone(),
-        source,
-    })?;
+    // Every format, so CI, people and tools each find theirs in reports/<run-id>/.
+    crate::report::files::write(&results, &dir, &crate::report::export::FORMATS)?;
     assemble::point_latest(&plan.reports_dir, &dir);
     bar.finish(&format!(
         "{} in {:.1}s",

@@ -1,6 +1,7 @@
 //! Scoring: every budget against what was recorded, as PASS, FAIL or not applicable.
 
 pub mod budgets;
+pub mod compare;
 
 use std::time::Duration;
 

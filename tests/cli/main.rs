@@ -2,6 +2,7 @@
 //! SIGINT and SIGTERM.
 
 mod helpers;
+mod report;
 
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;

@@ -3,27 +3,11 @@
 
 use std::fmt::Write;
 
-use super::{value, Exporter};
+use super::{escape, value, Exporter};
 use crate::results::{Results, Status};
 
 /// The JUnit exporter.
 pub struct Junit;
-
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c if (c as u32) < 0x20 && !matches!(c, '\n' | '\t' | '\r') => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 impl Exporter for Junit {
     fn file_name(&self) -> &'static str {

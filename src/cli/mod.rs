@@ -8,6 +8,8 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
+mod report;
+
 use crate::chaos::ChaosOptions;
 use crate::environment::Environment;
 use crate::exit::{self, ReadyInfo};
@@ -39,6 +41,11 @@ enum Command {
     /// each phase against the seeds' degradation rules and the time to recover, and exit
     /// 0, 1 or 2 as `run` does.
     Chaos(Box<ChaosArgs>),
+    /// Re-render saved results into HTML, JUnit, Markdown or JSON.
+    Report(report::ReportArgs),
+    /// Compare two results files budget by budget; exit 1 when one regressed beyond
+    /// --max-regression.
+    Compare(report::CompareArgs),
 }
 
 #[derive(Debug, Args)]
@@ -245,6 +252,8 @@ pub fn main() -> ExitCode {
             Command::ToxiproxyServer(args) => toxiproxy_server(args).await,
             Command::Run(args) => run(*args).await,
             Command::Chaos(args) => chaos(*args).await,
+            Command::Report(args) => report::report(args),
+            Command::Compare(args) => report::compare_files(args),
         }
     });
     match outcome {
@@ -348,7 +357,11 @@ fn print_outcome(outcome: &crate::run::RunOutcome, quiet: bool, json: bool) -> a
             print!("{}", crate::report::phases::render(r));
         }
         print!("{}", crate::report::table::render(r));
-        println!("results: {}", outcome.dir.join("results.json").display());
+        println!(
+            "report:  {}\nresults: {}",
+            outcome.dir.join("report.html").display(),
+            outcome.dir.join("results.json").display()
+        );
     }
     Ok(())
 }

@@ -1,0 +1,141 @@
+//! `harness report` and `harness compare`: work on saved results files, start nothing.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::exit;
+use crate::report::files::{self, ReportError};
+use crate::scoring::compare::{compare, Thresholds};
+
+/// `harness report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A results.json written by `run` or `chaos`.
+    results: PathBuf,
+    /// Comma-separated formats: html, junit, md, json [default: all].
+    #[arg(long, default_value = "")]
+    format: String,
+    /// Where the reports go [default: beside the results file].
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+}
+
+/// `harness compare`.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The results to compare against, e.g. from the base branch.
+    base: PathBuf,
+    /// The results under review.
+    new: PathBuf,
+    /// The largest allowed growth, e.g. 10%: of the base value for latencies, of the
+    /// limit for ratios.
+    #[arg(long, default_value = "10%", value_name = "PERCENT")]
+    max_regression: String,
+    /// Latency changes smaller than this are noise, e.g. 1ms.
+    #[arg(long, default_value = "1ms", value_name = "DURATION")]
+    min_delta: String,
+    /// Also write compare.md and compare.json here.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Print the comparison as JSON instead of the table.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Renders saved results into the chosen formats; prints each file written.
+pub fn report(args: ReportArgs) -> anyhow::Result<u8> {
+    let formats = files::parse_formats(&args.format)?;
+    let out = match args.out {
+        Some(o) => o,
+        None => args
+            .results
+            .parent()
+            .map(|p| {
+                if p.as_os_str().is_empty() {
+                    PathBuf::from(".")
+                } else {
+                    p.to_owned()
+                }
+            })
+            .unwrap_or_else(|| PathBuf::from(".")),
+    };
+    files::check_dir(&out)?;
+    let results = files::load(&args.results)?;
+    for path in files::write(&results, &out, &formats)? {
+        println!("{}", path.display());
+    }
+    Ok(exit::SUCCESS)
+}
+
+/// `10%` as 0.10; anything else names the flag.
+fn percent(flag: &str, text: &str) -> Result<f64, anyhow::Error> {
+    let bad = || anyhow::anyhow!("{flag}: `{text}` is not a percentage; write e.g. 10%");
+    let n: f64 = text
+        .trim()
+        .strip_suffix('%')
+        .ok_or_else(bad)?
+        .trim()
+        .parse()
+        .map_err(|_| bad())?;
+    if !n.is_finite() || n < 0.0 {
+        return Err(bad());
+    }
+    Ok(n / 100.0)
+}
+
+/// Compares two results files; exit 1 on a regression.
+pub fn compare_files(args: CompareArgs) -> anyhow::Result<u8> {
+    let max_regression = percent("--max-regression", &args.max_regression)?;
+    let min_delta = humantime::parse_duration(args.min_delta.trim()).map_err(|e| {
+        anyhow::anyhow!(
+            "--min-delta: `{}` is not a duration ({e}); write e.g. 1ms",
+            args.min_delta
+        )
+    })?;
+    if let Some(out) = &args.out {
+        files::check_dir(out)?;
+    }
+    let base = files::load(&args.base)?;
+    let new = files::load(&args.new)?;
+    let c = compare(
+        (&args.base.display().to_string(), &base),
+        (&args.new.display().to_string(), &new),
+        Thresholds {
+            max_regression,
+            min_delta_ms: min_delta.as_secs_f64() * 1000.0,
+        },
+    );
+    if let Some(out) = &args.out {
+        let write = |name: &str, bytes: Vec<u8>| {
+            let path = out.join(name);
+            std::fs::write(&path, bytes).map_err(|source| ReportError::Write { path, source })
+        };
+        write(
+            "compare.md",
+            crate::report::compare::markdown(&c).into_bytes(),
+        )?;
+        write("compare.json", serde_json::to_vec_pretty(&c)?)?;
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&c)?);
+    } else {
+        print!("{}", crate::report::compare::render(&c));
+    }
+    Ok(c.exit_code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percent;
+
+    #[test]
+    fn percentages_need_their_sign() {
+        assert_eq!(percent("--max-regression", "10%").unwrap(), 0.10);
+        assert_eq!(percent("--max-regression", " 2.5 %").unwrap(), 0.025);
+        for bad in ["10", "ten%", "-5%", ""] {
+            let e = percent("--max-regression", bad).unwrap_err().to_string();
+            assert!(e.starts_with("--max-regression:"), "{e}");
+        }
+    }
+}

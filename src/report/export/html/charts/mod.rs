@@ -1,0 +1,121 @@
+//! The report's charts, each an SVG string drawn with plotters. A chart that cannot be
+//! drawn is an error message in its place, never a missing report.
+
+mod bars;
+mod distribution;
+mod time;
+
+use plotters::prelude::*;
+use plotters::style::RGBAColor;
+
+use crate::results::Results;
+
+/// One chart of the report.
+pub struct Chart {
+    /// The element id in the page, e.g. `latency-over-time`.
+    pub id: &'static str,
+    /// The caption under it.
+    pub title: &'static str,
+    /// The SVG, or why it could not be drawn.
+    pub svg: Result<String, String>,
+}
+
+/// Every chart of the report, in page order.
+pub fn all(r: &Results) -> Vec<Chart> {
+    vec![
+        Chart {
+            id: "latency-distribution",
+            title: "Latency by percentile (HDR, log scale)",
+            svg: distribution::percentiles(r),
+        },
+        Chart {
+            id: "latency-over-time",
+            title: "Latency percentiles per second",
+            svg: time::latency(r),
+        },
+        Chart {
+            id: "throughput-errors",
+            title: "Throughput and error rate per second",
+            svg: time::throughput(r),
+        },
+        Chart {
+            id: "fallback-rate",
+            title: "Fallback and degraded answers per second",
+            svg: time::fallbacks(r),
+        },
+        Chart {
+            id: "budgets",
+            title: "Budgets: measured against limit",
+            svg: bars::budgets(r),
+        },
+        Chart {
+            id: "status-mix",
+            title: "Status codes",
+            svg: bars::statuses(r),
+        },
+    ]
+}
+
+/// Chart width in pixels; the page scales them down on narrow screens.
+const WIDTH: u32 = 960;
+/// The series colours, readable on white and apart from the phase shading.
+const SERIES: [RGBColor; 5] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+];
+const FONT: &str = "sans-serif";
+
+/// A stretch of the time axis to shade: a fault phase, a recovery, a warm-up.
+pub struct Band {
+    /// Start, seconds from the start of load.
+    pub from: f64,
+    /// End, seconds from the start of load.
+    pub to: f64,
+    /// Shown at the top of the band.
+    pub label: String,
+    /// Fill.
+    pub color: RGBAColor,
+}
+
+/// The bands of `r`: a chaos run's fault (red) and recovery (green) phases, or the
+/// warm-up (grey) of a plain run.
+pub fn bands(r: &Results) -> Vec<Band> {
+    if r.phases.is_empty() {
+        return (r.warmup_s > 0.0)
+            .then(|| Band {
+                from: 0.0,
+                to: r.warmup_s,
+                label: "warm-up".into(),
+                color: RGBColor(120, 120, 120).mix(0.15),
+            })
+            .into_iter()
+            .collect();
+    }
+    r.phases
+        .iter()
+        .filter_map(|p| {
+            let (label, color) = match p.name.as_str() {
+                "fault" => (
+                    format!("fault: {}", p.faults.join(", ")),
+                    RGBColor(214, 39, 40).mix(0.18),
+                ),
+                "recovery" => ("recovery".to_owned(), RGBColor(44, 160, 44).mix(0.10)),
+                _ => return None,
+            };
+            Some(Band {
+                from: p.start_s,
+                to: p.end_s,
+                label,
+                color,
+            })
+        })
+        .collect()
+}
+
+/// plotters' error, as text.
+fn err<E: std::fmt::Debug>(e: E) -> String {
+    format!("{e:?}")
+}

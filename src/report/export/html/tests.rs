@@ -1,0 +1,144 @@
+//! The page's structure: every chart present as valid SVG that draws something, the
+//! fault window shaded, and nothing fetched from elsewhere.
+
+use super::*;
+use crate::report::export::tests::fixture;
+
+fn page(name: &str) -> String {
+    String::from_utf8(Html.render(&fixture(name))).expect("utf-8")
+}
+
+/// The `<svg>…</svg>` inside the figure with `id`.
+fn chart_svg<'a>(html: &'a str, id: &str) -> &'a str {
+    let open = format!("<figure class=\"chart\" id=\"{id}\">");
+    let start = html
+        .find(&open)
+        .unwrap_or_else(|| panic!("figure #{id} missing"));
+    let figure = &html[start..];
+    let end = figure.find("</figure>").expect("figure closes");
+    let figure = &figure[..end];
+    let svg_start = figure
+        .find("<svg")
+        .unwrap_or_else(|| panic!("#{id} has no SVG: {}", &figure[..figure.len().min(300)]));
+    let svg_end = figure.rfind("</svg>").expect("svg closes") + "</svg>".len();
+    &figure[svg_start..svg_end]
+}
+
+const IDS: [&str; 6] = [
+    "latency-distribution",
+    "latency-over-time",
+    "throughput-errors",
+    "fallback-rate",
+    "budgets",
+    "status-mix",
+];
+
+#[test]
+fn every_chart_is_present_and_valid_svg() {
+    for fixture_name in ["chaos", "smoke"] {
+        let html = page(fixture_name);
+        assert!(html.contains(&format!("data-charts=\"{}\"", IDS.len())));
+        for id in IDS {
+            let svg = chart_svg(&html, id);
+            let doc = roxmltree::Document::parse(svg)
+                .unwrap_or_else(|e| panic!("{fixture_name} #{id}: not valid SVG: {e}"));
+            let root = doc.root_element();
+            assert_eq!(root.tag_name().name(), "svg", "{fixture_name} #{id}");
+            assert_eq!(
+                root.tag_name().namespace(),
+                Some("http://www.w3.org/2000/svg")
+            );
+            assert!(
+                root.attribute("viewBox").is_some(),
+                "{fixture_name} #{id} scales"
+            );
+            let marks = doc
+                .descendants()
+                .filter(|n| matches!(n.tag_name().name(), "polyline" | "path" | "rect"))
+                .count();
+            let labels = doc
+                .descendants()
+                .filter(|n| n.tag_name().name() == "text")
+                .count();
+            assert!(marks > 5, "{fixture_name} #{id} draws {marks} marks");
+            assert!(labels > 3, "{fixture_name} #{id} has {labels} labels");
+        }
+    }
+}
+
+#[test]
+fn the_verdict_comes_first_and_every_section_is_there() {
+    let html = page("chaos");
+    let verdict = html.find("id=\"verdict\"").expect("verdict");
+    let charts = html.find("id=\"charts\"").expect("charts");
+    assert!(verdict < charts, "the verdict is above the charts");
+    for id in [
+        "phases",
+        "budgets-table",
+        "environment",
+        "scenario",
+        "command",
+    ] {
+        assert!(html.contains(&format!("id=\"{id}\"")), "section #{id}");
+    }
+    assert!(html.contains("harness chaos --scenario chaos-fast --llm-fail 1.0"));
+    assert!(html.contains("<dt>cores</dt><dd>2</dd>"));
+}
+
+#[test]
+fn the_fault_window_is_shaded_on_the_time_charts() {
+    let r = fixture("chaos");
+    let fault = r
+        .phases
+        .iter()
+        .find(|p| p.name == "fault")
+        .expect("fault phase");
+    let html = page("chaos");
+    for id in ["latency-over-time", "throughput-errors", "fallback-rate"] {
+        let svg = chart_svg(&html, id);
+        let doc = roxmltree::Document::parse(svg).expect("svg");
+        assert!(
+            doc.descendants()
+                .any(|n| n.text().map(str::trim) == Some("fault: llm-fail 1 (500)")),
+            "#{id} names the fault window"
+        );
+        // The band is a translucent red rectangle as wide as the fault phase.
+        let width = fault.end_s - fault.start_s;
+        let bands: Vec<_> = doc
+            .descendants()
+            .filter(|n| n.tag_name().name() == "rect" && n.attribute("fill") == Some("#D62728"))
+            .collect();
+        assert!(!bands.is_empty(), "#{id} has a fault band");
+        let x_span = r.timeline.len() as f64;
+        let band_px: f64 = bands[0]
+            .attribute("width")
+            .and_then(|w| w.parse().ok())
+            .expect("width");
+        let plot_px = 960.0 - 12.0 * 2.0 - 64.0;
+        let share = band_px / plot_px;
+        assert!(
+            (share - width / x_span).abs() < 0.12,
+            "#{id}: band is {share:.2} of the plot, the fault {:.2} of the run",
+            width / x_span
+        );
+    }
+}
+
+#[test]
+fn nothing_is_fetched_from_elsewhere() {
+    for name in ["chaos", "smoke"] {
+        let html = page(name);
+        for needle in ["<link", "src=", "@import", "url(", "href=\"http", "<iframe"] {
+            assert!(!html.contains(needle), "{name}: found {needle}");
+        }
+    }
+}
+
+#[test]
+fn text_from_the_results_is_escaped() {
+    let mut r = fixture("smoke");
+    r.scenario.name = "<script>alert(1)</script>".into();
+    let html = String::from_utf8(Html.render(&r)).expect("utf-8");
+    assert!(!html.contains("<script>alert(1)"));
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+}

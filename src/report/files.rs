@@ -1,0 +1,182 @@
+//! Reading a results file back and writing a run's reports: every format into
+//! `reports/<run-id>/`.
+
+use std::path::{Path, PathBuf};
+
+use super::export::{by_name, FORMATS};
+use crate::results::{Results, SCHEMA_VERSION};
+
+/// Why reports could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// The results file could not be read.
+    #[error("{path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The results file is not results JSON.
+    #[error("{path}: not a harness results file: {source}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// Where and why it failed.
+        source: serde_json::Error,
+    },
+    /// Written by a newer harness.
+    #[error("{path}: schema_version {found} is newer than this harness reads ({SCHEMA_VERSION}); use a newer harness")]
+    Newer {
+        /// The file.
+        path: PathBuf,
+        /// Its schema version.
+        found: u32,
+    },
+    /// A format nobody exports.
+    #[error(
+        "--format: unknown format `{0}`; expected a comma-separated list of html, junit, md, json"
+    )]
+    UnknownFormat(String),
+    /// A report could not be written.
+    #[error("{path}: {source}")]
+    Write {
+        /// The file or directory.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+}
+
+/// Reads and checks a `results.json`.
+pub fn load(path: &Path) -> Result<Results, ReportError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ReportError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    // Look at the version first, so a newer file says so instead of failing on a field.
+    #[derive(serde::Deserialize)]
+    struct Version {
+        schema_version: u32,
+    }
+    if let Ok(v) = serde_json::from_str::<Version>(&text) {
+        if v.schema_version > SCHEMA_VERSION {
+            return Err(ReportError::Newer {
+                path: path.to_owned(),
+                found: v.schema_version,
+            });
+        }
+    }
+    serde_json::from_str(&text).map_err(|source| ReportError::Parse {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+/// `html,junit` as format names, checked; empty means all of them.
+pub fn parse_formats(list: &str) -> Result<Vec<&'static str>, ReportError> {
+    let mut out = Vec::new();
+    for name in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let name = if name == "markdown" { "md" } else { name };
+        let known = FORMATS
+            .iter()
+            .find(|f| **f == name)
+            .ok_or_else(|| ReportError::UnknownFormat(name.to_owned()))?;
+        if !out.contains(known) {
+            out.push(*known);
+        }
+    }
+    if out.is_empty() {
+        out.extend(FORMATS);
+    }
+    Ok(out)
+}
+
+/// Checks that reports can be written into `dir` before any work starts: it is created
+/// if missing and must then be a writable directory.
+pub fn check_dir(dir: &Path) -> Result<(), ReportError> {
+    let write_err = |source| ReportError::Write {
+        path: dir.to_owned(),
+        source,
+    };
+    std::fs::create_dir_all(dir).map_err(write_err)?;
+    let probe = tempfile::Builder::new()
+        .prefix(".harness-write-check")
+        .tempfile_in(dir)
+        .map_err(write_err)?;
+    drop(probe);
+    Ok(())
+}
+
+/// Writes `formats` of `results` into `dir`; returns the files written.
+pub fn write(results: &Results, dir: &Path, formats: &[&str]) -> Result<Vec<PathBuf>, ReportError> {
+    let mut written = Vec::new();
+    for name in formats {
+        let exporter =
+            by_name(name).ok_or_else(|| ReportError::UnknownFormat((*name).to_owned()))?;
+        let path = dir.join(exporter.file_name());
+        // Write beside and rename, so a reader never sees half a report.
+        let tmp = dir.join(format!(".{}.tmp", exporter.file_name()));
+        std::fs::write(&tmp, exporter.render(results))
+            .and_then(|()| std::fs::rename(&tmp, &path))
+            .map_err(|source| ReportError::Write {
+                path: path.clone(),
+                source,
+            })?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_parse_and_unknown_ones_name_the_flag() {
+        assert_eq!(parse_formats("").unwrap(), FORMATS.to_vec());
+        assert_eq!(parse_formats("md, html,md").unwrap(), vec!["md", "html"]);
+        assert_eq!(parse_formats("markdown").unwrap(), vec!["md"]);
+        let e = parse_formats("html,pdf").unwrap_err().to_string();
+        assert!(e.starts_with("--format: unknown format `pdf`"), "{e}");
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("results.json");
+        std::fs::write(&path, r#"{"schema_version": 99}"#).unwrap();
+        let e = load(&path).unwrap_err().to_string();
+        assert!(e.contains("schema_version 99 is newer"), "{e}");
+        std::fs::write(&path, r#"{"schema_version": 1}"#).unwrap();
+        let e = load(&path).unwrap_err().to_string();
+        assert!(
+            e.contains("not a harness results file: missing field"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn every_format_is_written_and_a_bad_dir_fails_up_front() {
+        let results = load(Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/results/chaos.json"
+        )))
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let files = write(&results, dir.path(), &FORMATS).unwrap();
+        let names: Vec<_> = files
+            .iter()
+            .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            names,
+            ["report.html", "junit.xml", "summary.md", "results.json"]
+        );
+        let again = load(&dir.path().join("results.json")).unwrap();
+        assert_eq!(again, results);
+        let blocker = dir.path().join("file");
+        std::fs::write(&blocker, "").unwrap();
+        assert!(check_dir(&blocker.join("sub")).is_err());
+    }
+}

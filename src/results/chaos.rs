@@ -1,0 +1,164 @@
+//! What a chaos run adds to the results: phases, the fault timeline, `/health` samples,
+//! and the matrix summary.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::HistogramSummary;
+
+/// A phase of a chaos run, with its figures. Transactions belong to the phase they
+/// started in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Phase {
+    /// `baseline`, `fault` or `recovery`.
+    pub name: String,
+    /// Start, seconds from the start of load.
+    pub start_s: f64,
+    /// End, seconds from the start of load.
+    pub end_s: f64,
+    /// What was in place, e.g. `llm-fail 1 (500)`.
+    pub faults: Vec<String>,
+    /// Transactions.
+    pub requests: u64,
+    /// Errors among them.
+    pub errors: u64,
+    /// errors / requests.
+    pub error_rate: f64,
+    /// Transactions per second.
+    pub throughput_rps: f64,
+    /// End to end, as measured.
+    pub latency: HistogramSummary,
+    /// Status mix.
+    pub statuses: BTreeMap<String, u64>,
+    /// `fallback` values.
+    pub fallbacks: BTreeMap<String, u64>,
+    /// Answers with a fallback other than `none` / transactions.
+    pub fallback_rate: f64,
+    /// Answers with `degraded: true` / transactions.
+    pub degraded_rate: f64,
+    /// 2xx template answers with quality below 0.7 / transactions.
+    pub template_share: f64,
+    /// 2xx answers with `cache` among their sources / transactions.
+    pub cache_share: f64,
+    /// Calls that reached the LLM fake during the phase.
+    pub llm_calls: u64,
+    /// `/health` samples by overall word (`no_answer` when none came in time).
+    pub health: BTreeMap<String, u64>,
+}
+
+/// What a chaos run adds to the results.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ChaosInfo {
+    /// The faults, as applied.
+    pub faults: Vec<String>,
+    /// When each fault was applied and removed.
+    pub events: Vec<Event>,
+    /// Seconds from the removal of the faults until the service was back in the
+    /// baseline band; `None` when it did not come back within the recovery phase.
+    pub time_to_recover_s: Option<f64>,
+    /// How "back in the band" was decided.
+    pub recovery_rule: String,
+    /// One point per second: LLM calls and `/health`.
+    pub seconds: Vec<ChaosSecond>,
+    /// Every `/health` sample.
+    pub health: Vec<HealthSample>,
+}
+
+/// One second of a chaos run, beside [`SecondPoint`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ChaosSecond {
+    /// Seconds from the start of load.
+    pub t: u64,
+    /// Calls that reached the LLM fake in this second.
+    pub llm_calls: u64,
+    /// The overall `/health` word last seen in this second.
+    pub health: Option<String>,
+    /// The breaker state last seen in this second.
+    pub breaker: Option<String>,
+}
+
+/// A fault applied or removed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Event {
+    /// Seconds from the start of load.
+    pub t_s: f64,
+    /// `apply` or `remove`.
+    pub action: String,
+    /// The fault, e.g. `db-latency 10s`.
+    pub fault: String,
+    /// Why it could not be done, if it could not.
+    pub error: Option<String>,
+}
+
+/// One `/health` answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct HealthSample {
+    /// Seconds from the start of load.
+    pub t_s: f64,
+    /// The HTTP status; `None` when no answer came in time.
+    pub http: Option<u16>,
+    /// `status`: `healthy`, `degraded` or `unhealthy`.
+    pub status: Option<String>,
+    /// Each component's `status` (`up`/`down`).
+    pub components: BTreeMap<String, String>,
+    /// `components.llm.circuit_breaker`, when the SUT reports it.
+    pub breaker: Option<String>,
+}
+
+impl HealthSample {
+    /// The word this sample shows for `component` (`status` is the overall word).
+    pub fn state_of(&self, component: &str) -> Option<&str> {
+        if component == "status" {
+            self.status.as_deref()
+        } else {
+            self.components.get(component).map(String::as_str)
+        }
+    }
+
+    /// Whether the SUT says the LLM's breaker is open: the breaker field when it has
+    /// one, else the LLM component being down.
+    pub fn breaker_open(&self) -> bool {
+        match &self.breaker {
+            Some(b) => b != "closed",
+            None => self.state_of("llm") == Some("down"),
+        }
+    }
+}
+
+/// `harness chaos --matrix`: one line per fault, run alone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct MatrixSummary {
+    /// [`SCHEMA_VERSION`] when written.
+    pub schema_version: u32,
+    /// One row per fault, in the order run.
+    pub rows: Vec<MatrixRow>,
+    /// Every run completed and passed.
+    pub passed: bool,
+    /// The process exit code: 2 if a run could not complete, else 1 if one failed.
+    pub exit_code: u8,
+}
+
+/// One fault of the matrix.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct MatrixRow {
+    /// The fault kind, e.g. `db-down`.
+    pub fault: String,
+    /// `pass`, `fail` or `error`.
+    pub outcome: String,
+    /// Seconds until back in the baseline band.
+    pub time_to_recover_s: Option<f64>,
+    /// Fault phase: end-to-end p95, ms.
+    pub fault_p95_ms: Option<f64>,
+    /// Fault phase: error rate.
+    pub fault_error_rate: Option<f64>,
+    /// Fault phase: share of fallback answers.
+    pub fault_fallback_rate: Option<f64>,
+    /// Failed budgets and expectations.
+    pub failed: Vec<String>,
+    /// The run's results.json.
+    pub results: Option<String>,
+    /// Why the run could not complete.
+    pub error: Option<String>,
+}
