@@ -66,6 +66,19 @@ async fn llm_failure_gives_templates_opens_the_breaker_and_recovers() {
         r["phases"][2]["health"]["healthy"].as_u64().map(|n| n > 0),
         Some(true)
     );
+
+    // The run's own HTML report shades the fault window on the latency chart.
+    let html = std::fs::read_to_string(reports.path().join("latest").join("report.html"))
+        .expect("report.html");
+    let start = html
+        .find("id=\"latency-over-time\"")
+        .expect("latency chart");
+    let chart = &html[start..start + html[start..].find("</figure>").expect("figure")];
+    assert!(
+        chart.contains("fault: llm-fail 1 (500)"),
+        "fault band label"
+    );
+    assert!(chart.contains("fill=\"#D62728\""), "fault band");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -46,6 +46,29 @@ async fn smoke_passes_and_writes_results() {
         assert!(!h["hdr"].as_str().unwrap_or("").is_empty());
     }
     assert!(r["timeline"].as_array().is_some_and(|t| !t.is_empty()));
+    // Every format lands beside it, and the results match the committed schema.
+    let dir = reports.path().join("latest");
+    for f in ["report.html", "junit.xml", "summary.md"] {
+        let len = std::fs::metadata(dir.join(f)).map_or(0, |m| m.len());
+        assert!(len > 1000, "{f}: {len} bytes");
+    }
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/schema/results.schema.json"
+        ))
+        .expect("schema"),
+    )
+    .expect("schema is JSON");
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let errors: Vec<String> = validator.iter_errors(&r).map(|e| e.to_string()).collect();
+    assert!(
+        errors.is_empty(),
+        "results.json against its schema: {errors:?}"
+    );
+    for v in ["harness", "postgres", "redis", "rustc"] {
+        assert!(r["machine"]["versions"][v].is_string(), "version of {v}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -34,7 +34,9 @@ fn bars(r: &Results) -> Vec<(String, f64, String, bool)> {
 
 /// Horizontal bars in percent of each budget's limit, with the limit at 100%.
 pub fn budgets(r: &Results) -> Result<String, String> {
-    let rows = bars(r);
+    // Segment 0 is at the bottom; reversed, the list reads top-down in budget order.
+    let mut rows = bars(r);
+    rows.reverse();
     let n = rows.len().max(1);
     let height = 90 + ROW * n as u32;
     let widest = rows.iter().map(|r| r.1).fold(0.0, f64::max);
@@ -139,7 +141,8 @@ fn status_color(code: &str, shade: usize) -> RGBColor {
 
 /// 100%-stacked horizontal bars, one per group, each segment a status code.
 pub fn statuses(r: &Results) -> Result<String, String> {
-    let groups = groups(r);
+    let mut groups = groups(r);
+    groups.reverse();
     let codes: Vec<String> = {
         let mut c: Vec<String> = groups.iter().flat_map(|(_, m)| m.keys().cloned()).collect();
         c.sort();
@@ -190,7 +193,7 @@ pub fn statuses(r: &Results) -> Result<String, String> {
                     segments.push(bar((x0, x1), i, color.to_rgba()));
                 }
             }
-            let count: u64 = r.totals.statuses.get(code).copied().unwrap_or(0);
+            let count: u64 = groups.iter().filter_map(|(_, m)| m.get(code)).sum();
             chart
                 .draw_series(segments)
                 .map_err(err)?
