@@ -13,9 +13,9 @@ use crate::scoring::compare::{compare, Thresholds};
 pub struct ReportArgs {
     /// A results.json written by `run` or `chaos`.
     results: PathBuf,
-    /// Comma-separated formats: html, junit, md, json [default: all].
-    #[arg(long, default_value = "")]
-    format: String,
+    /// Comma-separated formats: html, junit, md, json [default: all of them].
+    #[arg(long, value_name = "FORMATS")]
+    format: Option<String>,
     /// Where the reports go [default: beside the results file].
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
@@ -45,7 +45,7 @@ pub struct CompareArgs {
 
 /// Renders saved results into the chosen formats; prints each file written.
 pub fn report(args: ReportArgs) -> anyhow::Result<u8> {
-    let formats = files::parse_formats(&args.format)?;
+    let formats = files::parse_formats(args.format.as_deref().unwrap_or(""))?;
     let out = match args.out {
         Some(o) => o,
         None => args

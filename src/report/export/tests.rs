@@ -96,6 +96,22 @@ mod schema {
     }
 
     #[test]
+    fn a_comparison_validates_against_its_schema() {
+        let text = std::fs::read_to_string(COMMITTED_COMPARE).expect("committed schema");
+        let schema: serde_json::Value = serde_json::from_str(&text).expect("schema is JSON");
+        let v = jsonschema::validator_for(&schema).expect("schema compiles");
+        let c = crate::scoring::compare::compare(
+            ("a", &fixture("smoke")),
+            ("b", &fixture("smoke-p95-plus-20")),
+            crate::scoring::compare::Thresholds::default(),
+        );
+        let value = serde_json::to_value(&c).expect("JSON");
+        let errors: Vec<String> = v.iter_errors(&value).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{errors:?}");
+        assert!(!c.regressions.is_empty());
+    }
+
+    #[test]
     fn the_schema_rejects_what_readers_would_misread() {
         let v = validator();
         let good: serde_json::Value =
