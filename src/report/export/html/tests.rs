@@ -125,6 +125,27 @@ fn the_fault_window_is_shaded_on_the_time_charts() {
 }
 
 #[test]
+fn a_chaos_runs_status_mix_shows_its_phases() {
+    let r = fixture("chaos");
+    let html = page("chaos");
+    let doc = roxmltree::Document::parse(chart_svg(&html, "status-mix")).expect("svg");
+    let labels: Vec<&str> = doc
+        .descendants()
+        .filter_map(|n| n.text().map(str::trim))
+        .collect();
+    for phase in ["baseline", "fault", "recovery"] {
+        assert!(labels.contains(&phase), "{phase}: {labels:?}");
+    }
+    // Totals cover the baseline only, so an "all" row would mislead.
+    assert!(!labels.contains(&"all"), "{labels:?}");
+    let ok: u64 = r.phases.iter().filter_map(|p| p.statuses.get("200")).sum();
+    assert!(
+        labels.contains(&format!("200 ({ok})").as_str()),
+        "{labels:?}"
+    );
+}
+
+#[test]
 fn nothing_is_fetched_from_elsewhere() {
     for name in ["chaos", "smoke"] {
         let html = page(name);

@@ -116,15 +116,16 @@ fn label(names: &[String], y: &SegmentValue<i32>) -> String {
     }
 }
 
-/// The status mix of the whole run, then of each phase of a chaos run.
+/// The status mix of the whole run, or of each phase of a chaos run (whose totals
+/// cover the baseline only).
 fn groups(r: &Results) -> Vec<(String, BTreeMap<String, u64>)> {
-    let mut out = vec![("all".to_owned(), r.totals.statuses.clone())];
-    out.extend(
-        r.phases
-            .iter()
-            .map(|p| (p.name.clone(), p.statuses.clone())),
-    );
-    out
+    if r.phases.is_empty() {
+        return vec![("all".to_owned(), r.totals.statuses.clone())];
+    }
+    r.phases
+        .iter()
+        .map(|p| (p.name.clone(), p.statuses.clone()))
+        .collect()
 }
 
 /// A status code's colour: green for 2xx, amber 4xx, red 5xx, grey for the rest.
