@@ -259,10 +259,27 @@ pub fn main() -> ExitCode {
     match outcome {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", one_line(&e));
             ExitCode::from(exit::HARNESS_ERROR)
         }
     }
+}
+
+/// The error and its causes on one line, each said once: many of our errors already
+/// name their source in their own message, and `{:#}` would repeat it.
+fn one_line(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
 }
 
 async fn up(args: UpArgs) -> anyhow::Result<u8> {
@@ -502,5 +519,17 @@ mod tests {
             },
         };
         insta::assert_snapshot!(ready_text(&info));
+    }
+
+    #[test]
+    fn an_error_names_each_cause_once() {
+        let missing = crate::report::files::load(std::path::Path::new("no/such.json"))
+            .expect_err("no such file");
+        let line = one_line(&anyhow::Error::from(missing));
+        assert_eq!(line.matches("No such file").count(), 1, "{line}");
+        assert!(line.starts_with("no/such.json: "), "{line}");
+        // A cause that adds something is kept.
+        let e = anyhow::anyhow!("disk full").context("writing reports/x/report.html");
+        assert_eq!(one_line(&e), "writing reports/x/report.html: disk full");
     }
 }

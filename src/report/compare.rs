@@ -6,17 +6,24 @@ use std::fmt::Write;
 use super::export::value;
 use crate::results::{Comparison, Delta, DeltaVerdict};
 
-fn word(v: DeltaVerdict) -> &'static str {
-    match v {
+fn word(d: &Delta, c: &Comparison) -> &'static str {
+    match d.verdict {
         DeltaVerdict::Regressed => "REGRESSED",
         DeltaVerdict::Improved => "improved",
-        DeltaVerdict::Unchanged => "same",
+        // Past the percentage but under --min-delta: say why it does not count, or a
+        // reader sees +20% beside a verdict that looks wrong.
+        DeltaVerdict::Unchanged
+            if d.unit == "ms" && d.change.is_some_and(|ch| ch > c.max_regression) =>
+        {
+            "noise"
+        }
+        DeltaVerdict::Unchanged => "within",
         DeltaVerdict::New => "new",
         DeltaVerdict::Gone => "gone",
     }
 }
 
-fn cells(d: &Delta) -> [String; 5] {
+fn cells(d: &Delta, c: &Comparison) -> [String; 5] {
     let show = |v: Option<f64>| v.map_or_else(|| "-".into(), |v| value(&d.unit, v));
     [
         d.name.clone(),
@@ -24,7 +31,7 @@ fn cells(d: &Delta) -> [String; 5] {
         show(d.new),
         d.change
             .map_or_else(|| "-".into(), |c| format!("{:+.1}%", c * 100.0)),
-        word(d.verdict).into(),
+        word(d, c).into(),
     ]
 }
 
@@ -54,7 +61,7 @@ fn headline(c: &Comparison) -> String {
 /// The comparison as a text table.
 pub fn render(c: &Comparison) -> String {
     let header = ["budget", "base", "new", "change", ""].map(String::from);
-    let rows: Vec<[String; 5]> = shown(c).map(cells).collect();
+    let rows: Vec<[String; 5]> = shown(c).map(|d| cells(d, c)).collect();
     let mut widths = header.clone().map(|h| h.chars().count());
     for r in &rows {
         for (w, cell) in widths.iter_mut().zip(r) {
@@ -83,6 +90,9 @@ pub fn render(c: &Comparison) -> String {
     if hidden > 0 {
         let _ = writeln!(out, "  ({hidden} more unchanged)");
     }
+    for w in &c.warnings {
+        let _ = writeln!(out, "warning: {w}");
+    }
     let _ = writeln!(out, "{}", headline(c));
     out.lines()
         .map(str::trim_end)
@@ -101,10 +111,13 @@ pub fn markdown(c: &Comparison) -> String {
     };
     let _ = writeln!(m, "## harness compare: {mark} {}\n", headline(c));
     let _ = writeln!(m, "Base `{}`, new `{}`.\n", c.base.run_id, c.new.run_id);
+    for w in &c.warnings {
+        let _ = writeln!(m, "> **Warning:** {w}\n");
+    }
     let _ = writeln!(m, "| budget | base | new | change | |");
     let _ = writeln!(m, "|---|---:|---:|---:|---|");
     for d in shown(c) {
-        let [name, base, new, change, verdict] = cells(d);
+        let [name, base, new, change, verdict] = cells(d, c);
         let verdict = if d.verdict == DeltaVerdict::Regressed {
             format!("**{verdict}**")
         } else {
@@ -137,5 +150,18 @@ mod tests {
     #[test]
     fn markdown_snapshot() {
         insta::assert_snapshot!(markdown(&regressed()));
+    }
+
+    /// A plain run against a chaos run: warned about, compared all the same.
+    #[test]
+    fn unlike_runs_snapshot() {
+        let c = compare(
+            ("smoke.json", &fixture("smoke")),
+            ("chaos.json", &fixture("chaos")),
+            Thresholds::default(),
+        );
+        assert_eq!(c.warnings.len(), 2, "{:?}", c.warnings);
+        insta::assert_snapshot!("unlike_terminal", render(&c));
+        insta::assert_snapshot!("unlike_markdown", markdown(&c));
     }
 }

@@ -23,6 +23,11 @@ pub struct Comparison {
     pub rows: Vec<Delta>,
     /// Names of the regressed rows.
     pub regressions: Vec<String>,
+    /// Ways the two runs differ that make their numbers less comparable (another
+    /// scenario, profile, user count, LLM profile, backend or machine size). They do not
+    /// change the exit code; a reader should know.
+    #[serde(default)]
+    pub warnings: Vec<String>,
     /// 0, or 1 when something regressed (see `exit`).
     pub exit_code: u8,
 }

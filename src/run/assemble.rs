@@ -102,12 +102,18 @@ fn rustc_version() -> Option<String> {
 
 /// Points `reports/latest` at `dir` (best effort: a report is not lost without it).
 pub fn point_latest(reports: &Path, dir: &Path) {
-    let latest = reports.join("latest");
-    let _ = std::fs::remove_file(&latest);
-    if let Some(name) = dir.file_name() {
-        if let Err(e) = std::os::unix::fs::symlink(name, &latest) {
-            tracing::warn!(error = %e, "could not point reports/latest");
-        }
+    let Some(name) = dir.file_name() else {
+        return;
+    };
+    // A new link renamed over the old one: a reader (a CI step, a browser) never finds
+    // `latest` missing while another run finishes.
+    let tmp = reports.join(format!(".latest.{}", std::process::id()));
+    let _ = std::fs::remove_file(&tmp);
+    let pointed = std::os::unix::fs::symlink(name, &tmp)
+        .and_then(|()| std::fs::rename(&tmp, reports.join("latest")));
+    if let Err(e) = pointed {
+        let _ = std::fs::remove_file(&tmp);
+        tracing::warn!(error = %e, "could not point reports/latest");
     }
 }
 
@@ -250,5 +256,33 @@ pub fn results(i: Inputs<'_>) -> Results {
         chaos,
         budgets,
         verdict,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::point_latest;
+
+    #[test]
+    fn latest_moves_to_the_newest_run_and_leaves_nothing_behind() {
+        let reports = tempfile::tempdir().expect("tempdir");
+        for run in ["20261125-080000-a", "20261125-080100-b"] {
+            let dir = reports.path().join(run);
+            std::fs::create_dir(&dir).expect("run dir");
+            std::fs::write(dir.join("results.json"), run).expect("results");
+            point_latest(reports.path(), &dir);
+            let through = std::fs::read_to_string(reports.path().join("latest/results.json"))
+                .expect("latest resolves");
+            assert_eq!(through, run);
+        }
+        let mut names: Vec<String> = std::fs::read_dir(reports.path())
+            .expect("dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["20261125-080000-a", "20261125-080100-b", "latest"]);
+        // Relative, so the reports folder can be moved or archived whole.
+        let target = std::fs::read_link(reports.path().join("latest")).expect("a link");
+        assert_eq!(target, std::path::Path::new("20261125-080100-b"));
     }
 }

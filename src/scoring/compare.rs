@@ -66,7 +66,31 @@ pub fn compare(
         },
         rows,
         regressions,
+        warnings: unlike(base.1, new.1),
     }
+}
+
+/// What differs between the runs beyond the code under test.
+fn unlike(base: &Results, new: &Results) -> Vec<String> {
+    let (b, n) = (&base.scenario, &new.scenario);
+    let mut out = Vec::new();
+    let mut differs = |what: &str, b: String, n: String| {
+        if b != n {
+            out.push(format!("different {what}: {b} in base, {n} in new"));
+        }
+    };
+    differs("scenario", b.name.clone(), n.name.clone());
+    differs("profile", b.profile.clone(), n.profile.clone());
+    differs("user count", b.users.to_string(), n.users.to_string());
+    differs("LLM profile", b.llm_profile.clone(), n.llm_profile.clone());
+    let backend = |r: &Results| r.target.backend.clone().unwrap_or_else(|| "none".into());
+    differs("backend", backend(base), backend(new));
+    differs(
+        "core count",
+        base.machine.cores.to_string(),
+        new.machine.cores.to_string(),
+    );
+    out
 }
 
 fn run_ref((file, r): (&str, &Results)) -> RunRef {
@@ -199,6 +223,29 @@ mod tests {
             verdict(&at(1.0, Status::Pass), &at(0.5, Status::Fail)),
             DeltaVerdict::Regressed
         );
+    }
+
+    #[test]
+    fn runs_that_are_not_like_for_like_are_flagged_not_failed() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/results/smoke.json");
+        let base: Results =
+            serde_json::from_str(&std::fs::read_to_string(path).expect("fixture")).expect("parses");
+        let same = compare(("a", &base), ("b", &base), Thresholds::default());
+        assert!(same.warnings.is_empty(), "{:?}", same.warnings);
+        let mut new = base.clone();
+        new.scenario.profile = "ci".into();
+        new.scenario.users = 100;
+        new.target.backend = Some("docker".into());
+        let c = compare(("a", &base), ("b", &new), Thresholds::default());
+        assert_eq!(
+            c.warnings,
+            [
+                "different profile: smoke in base, ci in new",
+                "different user count: 5 in base, 100 in new",
+                "different backend: native in base, docker in new",
+            ]
+        );
+        assert_eq!(c.exit_code, exit::SUCCESS);
     }
 
     #[test]

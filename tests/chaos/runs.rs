@@ -79,6 +79,14 @@ async fn llm_failure_gives_templates_opens_the_breaker_and_recovers() {
         "fault band label"
     );
     assert!(chart.contains("fill=\"#D62728\""), "fault band");
+    // Kept for ci/test, which opens this real run's report in a browser too.
+    let keep = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("chaos-llm-fail");
+    std::fs::create_dir_all(&keep).expect("keep dir");
+    std::fs::copy(
+        reports.path().join("latest").join("results.json"),
+        keep.join("results.json"),
+    )
+    .expect("keep results.json");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -66,6 +66,13 @@ fn one_line_exit_2(out: &std::process::Output, names: &str) {
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains(names), "{err} does not name {names}");
+    // Each cause said once, not once by the error and again by its source.
+    for part in err.split(": ") {
+        let part = part.trim();
+        if part.len() > 8 {
+            assert_eq!(err.matches(part).count(), 1, "{err} repeats {part}");
+        }
+    }
 }
 
 #[test]
@@ -133,6 +140,28 @@ fn compare_passes_within_the_threshold_and_on_itself() {
     let out = run(c);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
     assert!(stdout(&out).contains("no regression beyond 10%"));
+}
+
+#[test]
+fn compare_warns_when_the_runs_are_not_like_for_like() {
+    let mut c = harness();
+    c.args(["compare", SMOKE, "fixtures/results/chaos.json", "--json"]);
+    let out = run(c);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let warnings = json["warnings"].as_array().expect("warnings");
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w == "different scenario: smoke in base, chaos-fast in new"),
+        "{warnings:?}"
+    );
+    let mut c = harness();
+    c.args(["compare", SMOKE, "fixtures/results/chaos.json"]);
+    let text = stdout(&run(c));
+    assert!(
+        text.contains("warning: different scenario: smoke in base, chaos-fast in new"),
+        "{text}"
+    );
 }
 
 #[test]

@@ -2,6 +2,7 @@
 //! and the HTML page's structure.
 
 use super::*;
+use crate::results::Status;
 
 /// A committed results fixture: `fixtures/results/NAME.json`.
 pub(crate) fn fixture(name: &str) -> Results {
@@ -36,6 +37,57 @@ fn json_snapshot() {
     let back: Results = serde_json::from_str(&out).expect("round trip");
     assert_eq!(back, r);
     insta::assert_snapshot!(out);
+}
+
+/// The smoke fixture as if run with `--budget request_handler.handle_request.p95=100ms`:
+/// that limit tightened, the outcome and verdict rescored as a run would.
+fn failing_smoke() -> Results {
+    let mut r = fixture("smoke");
+    let b = r
+        .budgets
+        .iter_mut()
+        .find(|b| b.name == "request_handler.handle_request.p95")
+        .expect("the end-to-end p95 budget");
+    let measured = b.measured.expect("measured");
+    b.limit = 100.0;
+    b.margin = Some((b.limit - measured) / b.limit);
+    b.status = if measured > b.limit {
+        Status::Fail
+    } else {
+        Status::Pass
+    };
+    r.verdict = crate::scoring::verdict(&r.budgets, &[]);
+    r.command.extend([
+        "--budget".to_owned(),
+        "request_handler.handle_request.p95=100ms".to_owned(),
+    ]);
+    r
+}
+
+#[test]
+fn a_failed_budget_gives_measured_and_limit() {
+    let r = failing_smoke();
+    assert_eq!(r.verdict.failed, ["request_handler.handle_request.p95"]);
+    let xml = text(&junit::Junit, &r);
+    let doc = roxmltree::Document::parse(&xml).expect("JUnit is well-formed XML");
+    let failures: Vec<_> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("failure"))
+        .collect();
+    assert_eq!(failures.len(), 1);
+    let case = failures[0].parent().expect("testcase");
+    assert_eq!(
+        case.attribute("name"),
+        Some("request_handler.handle_request.p95")
+    );
+    assert_eq!(
+        failures[0].attribute("message"),
+        Some("measured 130.6 ms against a limit of 100.0 ms")
+    );
+    insta::assert_snapshot!("junit_failed", xml);
+    let md = text(&markdown::Markdown, &r);
+    assert!(md.starts_with("## harness: FAIL"), "{md}");
+    insta::assert_snapshot!("markdown_failed", md);
 }
 
 #[test]

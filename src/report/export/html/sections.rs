@@ -117,7 +117,7 @@ pub fn budgets(h: &mut String, r: &Results) {
             h,
             "<tr{row}><td>{badge}</td><td><code>{}</code></td><td class=\"num\">{}</td>\
              <td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>",
-            escape(&b.name),
+            breakable(&b.name),
             b.measured.map_or_else(|| "–".into(), |m| value(&b.unit, m)),
             value(&b.unit, b.limit),
             b.margin
@@ -127,6 +127,11 @@ pub fn budgets(h: &mut String, r: &Results) {
         );
     }
     let _ = writeln!(h, "</table>\n</section>");
+}
+
+/// A dotted budget name that may wrap after its dots, never inside a word.
+fn breakable(name: &str) -> String {
+    escape(name).replace('.', ".<wbr>")
 }
 
 fn item(h: &mut String, term: &str, desc: &str) {

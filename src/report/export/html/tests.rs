@@ -61,6 +61,16 @@ fn every_chart_is_present_and_valid_svg() {
                 .filter(|n| n.tag_name().name() == "text")
                 .count();
             assert!(marks > 5, "{fixture_name} #{id} draws {marks} marks");
+            // Browsers refuse negative sizes (a one-row chart once drew one).
+            for n in doc.descendants().filter(|n| n.has_tag_name("rect")) {
+                for attr in ["width", "height"] {
+                    let size: f64 = n
+                        .attribute(attr)
+                        .and_then(|v| v.parse().ok())
+                        .unwrap_or_else(|| panic!("{fixture_name} #{id}: rect without {attr}"));
+                    assert!(size >= 0.0, "{fixture_name} #{id}: rect {attr} {size}");
+                }
+            }
             assert!(labels > 3, "{fixture_name} #{id} has {labels} labels");
         }
     }
@@ -162,4 +172,35 @@ fn text_from_the_results_is_escaped() {
     let html = String::from_utf8(Html.render(&r)).expect("utf-8");
     assert!(!html.contains("<script>alert(1)"));
     assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+}
+
+#[test]
+fn an_hour_long_run_is_drawn_in_windows_with_its_fault_still_shaded() {
+    let r = charts::windows::stretch(&fixture("chaos"), 3600);
+    let html = String::from_utf8(Html.render(&r)).expect("utf-8");
+    for id in ["latency-over-time", "throughput-errors", "fallback-rate"] {
+        let doc = roxmltree::Document::parse(chart_svg(&html, id)).expect("svg");
+        let texts: Vec<&str> = doc.descendants().filter_map(|n| n.text()).collect();
+        assert!(
+            texts.iter().any(|t| t.contains("(6-s windows)")),
+            "#{id} says its windows"
+        );
+        assert!(
+            texts.iter().any(|t| t.trim() == "fault: llm-fail 1 (500)"),
+            "#{id} names the fault window"
+        );
+        // The longest line (the gap-free one) has one point per 6-s window.
+        let longest = doc
+            .descendants()
+            .filter(|n| n.has_tag_name("polyline"))
+            .map(|n| {
+                n.attribute("points")
+                    .unwrap_or("")
+                    .split_whitespace()
+                    .count()
+            })
+            .max()
+            .unwrap_or(0);
+        assert!((500..=600).contains(&longest), "#{id}: {longest} points");
+    }
 }

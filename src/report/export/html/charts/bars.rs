@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::RGBAColor;
@@ -11,6 +12,8 @@ use crate::report::export::value;
 use crate::results::{Results, Status};
 
 const ROW: u32 = 26;
+/// The right margin of the status mix that holds its key.
+const LEGEND: u32 = 150;
 const PASS: RGBColor = RGBColor(44, 160, 44);
 const FAIL: RGBColor = RGBColor(214, 39, 40);
 
@@ -51,17 +54,17 @@ pub fn budgets(r: &Results) -> Result<String, String> {
             .margin(12)
             .x_label_area_size(36)
             .y_label_area_size(300)
-            .build_cartesian_2d(0.0..x_max, (0..n as i32).into_segmented())
+            .build_cartesian_2d(0.0..x_max, 0.0..n as f64)
             .map_err(err)?;
         chart
             .configure_mesh()
             .disable_y_mesh()
             .x_desc("measured, % of the budget's limit")
-            .y_labels(n)
-            .y_label_formatter(&|y| label(&names, y))
+            .y_labels(0)
             .label_style((FONT, 14))
             .draw()
             .map_err(err)?;
+        row_names(&mut chart, &names)?;
         chart
             .draw_series(rows.iter().enumerate().map(|(i, (_, pct, _, failed))| {
                 let color = if *failed { FAIL } else { PASS };
@@ -73,15 +76,12 @@ pub fn budgets(r: &Results) -> Result<String, String> {
                 let x = (pct.min(x_max) + 1.0).min(x_max * 0.78);
                 let style =
                     TextStyle::from((FONT, 13).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
-                Text::new(text.clone(), (x, SegmentValue::CenterOf(i as i32)), style)
+                Text::new(text.clone(), (x, i as f64 + 0.5), style)
             }))
             .map_err(err)?;
         chart
             .draw_series(std::iter::once(PathElement::new(
-                vec![
-                    (100.0, SegmentValue::Exact(0)),
-                    (100.0, SegmentValue::Exact(n as i32)),
-                ],
+                vec![(100.0, 0.0), (100.0, n as f64)],
                 BLACK.stroke_width(2),
             )))
             .map_err(err)?;
@@ -91,29 +91,27 @@ pub fn budgets(r: &Results) -> Result<String, String> {
 }
 
 /// Row `i`'s bar from `x.0` to `x.1`, with room above and below.
-fn bar(x: (f64, f64), i: usize, color: RGBAColor) -> Rectangle<(f64, SegmentValue<i32>)> {
-    let i = i as i32;
-    let mut r = Rectangle::new(
-        [
-            (x.0, SegmentValue::Exact(i)),
-            (x.1, SegmentValue::Exact(i + 1)),
-        ],
-        color.filled(),
-    );
-    r.set_margin(4, 4, 0, 0);
-    r
+fn bar(x: (f64, f64), i: usize, color: RGBAColor) -> Rectangle<(f64, f64)> {
+    let y = i as f64;
+    Rectangle::new([(x.0, y + 0.12), (x.1, y + 0.88)], color.filled())
 }
 
-/// The name of the row a segment label stands for.
-fn label(names: &[String], y: &SegmentValue<i32>) -> String {
-    match y {
-        SegmentValue::CenterOf(i) => usize::try_from(*i)
-            .ok()
-            .and_then(|i| names.get(i))
-            .cloned()
-            .unwrap_or_default(),
-        _ => String::new(),
-    }
+/// Writes each row's name, right-aligned in the label area beside the row's middle.
+///
+/// Drawn by hand rather than as axis labels: plotters' segmented axes either leave an
+/// empty row on top or cannot hold a single row.
+fn row_names<DB: DrawingBackend>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    names: &[String],
+) -> Result<(), String> {
+    let style = TextStyle::from((FONT, 14).into_font()).pos(Pos::new(HPos::Right, VPos::Center));
+    chart
+        .draw_series(names.iter().enumerate().map(|(i, name)| {
+            EmptyElement::at((0.0, i as f64 + 0.5))
+                + Text::new(name.clone(), (-8, 0), style.clone())
+        }))
+        .map_err(err)?;
+    Ok(())
 }
 
 /// The status mix of the whole run, or of each phase of a chaos run (whose totals
@@ -151,7 +149,8 @@ pub fn statuses(r: &Results) -> Result<String, String> {
         c
     };
     let n = groups.len();
-    let height = 110 + 40 * n as u32;
+    // Tall enough for every bar and for every line of the key.
+    let height = (110 + 40 * n as u32).max(40 + 22 * codes.len() as u32);
     let mut out = String::new();
     {
         let root = SVGBackend::with_string(&mut out, (WIDTH, height)).into_drawing_area();
@@ -159,19 +158,20 @@ pub fn statuses(r: &Results) -> Result<String, String> {
         let names: Vec<String> = groups.iter().map(|g| g.0.clone()).collect();
         let mut chart = ChartBuilder::on(&root)
             .margin(12)
+            .margin_right(LEGEND)
             .x_label_area_size(36)
             .y_label_area_size(90)
-            .build_cartesian_2d(0.0..100.0, (0..n as i32).into_segmented())
+            .build_cartesian_2d(0.0..100.0, 0.0..n as f64)
             .map_err(err)?;
         chart
             .configure_mesh()
             .disable_y_mesh()
             .x_desc("share of transactions, %")
-            .y_labels(n)
-            .y_label_formatter(&|y| label(&names, y))
+            .y_labels(0)
             .label_style((FONT, 14))
             .draw()
             .map_err(err)?;
+        row_names(&mut chart, &names)?;
         for (k, code) in codes.iter().enumerate() {
             let shade = codes[..k]
                 .iter()
@@ -194,23 +194,22 @@ pub fn statuses(r: &Results) -> Result<String, String> {
                     segments.push(bar((x0, x1), i, color.to_rgba()));
                 }
             }
+            chart.draw_series(segments).map_err(err)?;
+            // The key sits in a margin of its own, so it never covers a bar.
             let count: u64 = groups.iter().filter_map(|(_, m)| m.get(code)).sum();
-            chart
-                .draw_series(segments)
-                .map_err(err)?
-                .label(format!("{code} ({count})"))
-                .legend(move |(x, y)| {
-                    Rectangle::new([(x, y - 5), (x + 14, y + 5)], color.filled())
-                });
-        }
-        chart
-            .configure_series_labels()
-            .label_font((FONT, 14))
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK.mix(0.3))
-            .position(SeriesLabelPosition::LowerRight)
-            .draw()
+            let (x, y) = ((WIDTH - LEGEND + 16) as i32, 20 + 22 * k as i32);
+            root.draw(&Rectangle::new(
+                [(x, y - 6), (x + 14, y + 6)],
+                color.filled(),
+            ))
             .map_err(err)?;
+            root.draw(&Text::new(
+                format!("{code} ({count})"),
+                (x + 22, y),
+                TextStyle::from((FONT, 14).into_font()).pos(Pos::new(HPos::Left, VPos::Center)),
+            ))
+            .map_err(err)?;
+        }
         root.present().map_err(err)?;
     }
     Ok(out)

@@ -4,6 +4,7 @@
 mod bars;
 mod distribution;
 mod time;
+pub mod windows;
 
 use plotters::prelude::*;
 use plotters::style::RGBAColor;
@@ -22,6 +23,8 @@ pub struct Chart {
 
 /// Every chart of the report, in page order.
 pub fn all(r: &Results) -> Vec<Chart> {
+    // Folded once: a long run's windows merge thousands of histograms.
+    let windows = windows::fold(&r.timeline, windows::MAX_POINTS);
     vec![
         Chart {
             id: "latency-distribution",
@@ -30,18 +33,18 @@ pub fn all(r: &Results) -> Vec<Chart> {
         },
         Chart {
             id: "latency-over-time",
-            title: "Latency percentiles per second",
-            svg: time::latency(r),
+            title: "Latency percentiles over time",
+            svg: time::latency(r, &windows),
         },
         Chart {
             id: "throughput-errors",
-            title: "Throughput and error rate per second",
-            svg: time::throughput(r),
+            title: "Throughput and error rate over time",
+            svg: time::throughput(r, &windows),
         },
         Chart {
             id: "fallback-rate",
-            title: "Fallback and degraded answers per second",
-            svg: time::fallbacks(r),
+            title: "Fallback and degraded answers over time",
+            svg: time::fallbacks(r, &windows),
         },
         Chart {
             id: "budgets",

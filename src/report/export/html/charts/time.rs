@@ -4,8 +4,9 @@ use plotters::coord::ranged1d::ValueFormatter;
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
+use super::windows::Window;
 use super::{bands, err, Band, FONT, SERIES, WIDTH};
-use crate::results::{Results, SecondPoint};
+use crate::results::Results;
 
 const HEIGHT: u32 = 360;
 
@@ -63,25 +64,23 @@ fn swatch(c: RGBColor) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
     move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2))
 }
 
-/// One line per series, skipping seconds where `value` is `None`.
+/// One line per series, skipping windows where `value` is `None`.
 fn line<'a, DB, Y>(
     chart: &mut ChartContext<'a, DB, Cartesian2d<RangedCoordf64, Y>>,
-    points: &[SecondPoint],
+    windows: &[Window],
     name: &str,
     color: RGBColor,
-    value: impl Fn(&SecondPoint) -> Option<f64>,
+    value: impl Fn(&Window) -> Option<f64>,
 ) -> Result<(), String>
 where
     DB: DrawingBackend + 'a,
     Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
 {
-    // A gap (a second without a value) splits the line, so it does not bridge holes.
+    // A gap (a window without a value) splits the line, so it does not bridge holes.
     let mut runs: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
-    for p in points {
-        match value(p) {
-            Some(v) => runs
-                .last_mut()
-                .map_or((), |r| r.push((p.t as f64 + 0.5, v))),
+    for w in windows {
+        match value(w) {
+            Some(v) => runs.last_mut().map_or((), |r| r.push((w.mid, v))),
             None => runs.push(Vec::new()),
         }
     }
@@ -98,21 +97,29 @@ where
     Ok(())
 }
 
-/// p50, p95 and p99 per second, in ms on a log axis.
-pub fn latency(r: &Results) -> Result<String, String> {
+/// The x axis' caption, with the window width when seconds were folded.
+fn x_desc(windows: &[Window]) -> String {
+    match windows.first().map_or(1, |w| w.seconds) {
+        1 => "seconds from the start of load".to_owned(),
+        n => format!("seconds from the start of load ({n}-s windows)"),
+    }
+}
+
+/// p50, p95 and p99 per second (or per window), in ms on a log axis.
+pub fn latency(r: &Results, windows: &[Window]) -> Result<String, String> {
     let ms = |us: u64| us as f64 / 1000.0;
-    let seen: Vec<f64> = r
-        .timeline
+    let seen: Vec<f64> = windows
         .iter()
-        .filter(|p| p.requests > 0)
-        .flat_map(|p| [ms(p.p50_us), ms(p.p99_us)])
+        .filter(|w| w.point.requests > 0)
+        .flat_map(|w| [ms(w.point.p50_us), ms(w.point.p99_us)])
         .collect();
     let lo = seen.iter().copied().fold(f64::INFINITY, f64::min);
     let hi = seen.iter().copied().fold(0.0, f64::max);
     let (lo, hi) = if seen.is_empty() {
         (0.1, 10.0)
     } else {
-        ((lo / 2.0).max(0.01), (hi * 2.0).max(lo * 10.0))
+        // Headroom on top keeps the key in the upper right clear of the lines.
+        ((lo / 2.0).max(0.01), (hi * 5.0).max(lo * 10.0))
     };
     let x = x_range(r);
     svg(|root| {
@@ -124,7 +131,7 @@ pub fn latency(r: &Results) -> Result<String, String> {
             .map_err(err)?;
         chart
             .configure_mesh()
-            .x_desc("seconds from the start of load")
+            .x_desc(x_desc(windows))
             .x_label_formatter(&|x| format!("{x:.0}"))
             .y_desc("latency, ms (log)")
             .y_label_formatter(&|v| short(*v))
@@ -132,29 +139,41 @@ pub fn latency(r: &Results) -> Result<String, String> {
             .draw()
             .map_err(err)?;
         shade(&mut chart, &bands(r), (lo, hi))?;
-        let has = |p: &SecondPoint| p.requests > 0;
-        line(&mut chart, &r.timeline, "p50", SERIES[0], |p| {
-            has(p).then(|| ms(p.p50_us))
-        })?;
-        line(&mut chart, &r.timeline, "p95", SERIES[1], |p| {
-            has(p).then(|| ms(p.p95_us))
-        })?;
-        line(&mut chart, &r.timeline, "p99", SERIES[3], |p| {
-            has(p).then(|| ms(p.p99_us))
-        })?;
+        let pick =
+            |f: fn(&Window) -> u64| move |w: &Window| (w.point.requests > 0).then(|| ms(f(w)));
+        line(
+            &mut chart,
+            windows,
+            "p50",
+            SERIES[0],
+            pick(|w| w.point.p50_us),
+        )?;
+        line(
+            &mut chart,
+            windows,
+            "p95",
+            SERIES[1],
+            pick(|w| w.point.p95_us),
+        )?;
+        line(
+            &mut chart,
+            windows,
+            "p99",
+            SERIES[3],
+            pick(|w| w.point.p99_us),
+        )?;
         legend(&mut chart)
     })
 }
 
 /// Transactions started per second (left axis) and the share of them that failed
 /// (right axis).
-pub fn throughput(r: &Results) -> Result<String, String> {
+pub fn throughput(r: &Results, windows: &[Window]) -> Result<String, String> {
     let x = x_range(r);
-    let top = r.timeline.iter().map(|p| p.requests).max().unwrap_or(0) as f64;
+    let top = windows.iter().map(Window::throughput).fold(0.0, f64::max);
     let top = (top * 1.15).max(1.0);
-    let rate =
-        |p: &SecondPoint| (p.requests > 0).then(|| 100.0 * p.errors as f64 / p.requests as f64);
-    let err_top = r.timeline.iter().filter_map(rate).fold(0.0, f64::max);
+    let rate = |w: &Window| w.share(w.point.errors);
+    let err_top = windows.iter().filter_map(rate).fold(0.0, f64::max);
     let err_top = (err_top * 1.15).clamp(5.0, 100.0);
     svg(|root| {
         let mut chart = ChartBuilder::on(&root)
@@ -167,7 +186,7 @@ pub fn throughput(r: &Results) -> Result<String, String> {
             .set_secondary_coord(x.clone(), 0.0..err_top);
         chart
             .configure_mesh()
-            .x_desc("seconds from the start of load")
+            .x_desc(x_desc(windows))
             .x_label_formatter(&|x| format!("{x:.0}"))
             .y_desc("transactions / s")
             .y_label_formatter(&|y| format!("{y:.0}"))
@@ -181,13 +200,12 @@ pub fn throughput(r: &Results) -> Result<String, String> {
             .draw()
             .map_err(err)?;
         shade(&mut chart, &bands(r), (0.0, top))?;
-        line(&mut chart, &r.timeline, "throughput", SERIES[0], |p| {
-            Some(p.requests as f64)
+        line(&mut chart, windows, "throughput", SERIES[0], |w| {
+            Some(w.throughput())
         })?;
-        let points: Vec<(f64, f64)> = r
-            .timeline
+        let points: Vec<(f64, f64)> = windows
             .iter()
-            .filter_map(|p| rate(p).map(|v| (p.t as f64 + 0.5, v)))
+            .filter_map(|w| rate(w).map(|v| (w.mid, v)))
             .collect();
         chart
             .draw_secondary_series(LineSeries::new(
@@ -209,8 +227,8 @@ pub fn throughput(r: &Results) -> Result<String, String> {
 }
 
 /// Answers with a fallback, and answers marked degraded, as a share of each second's
-/// transactions.
-pub fn fallbacks(r: &Results) -> Result<String, String> {
+/// (or window's) transactions.
+pub fn fallbacks(r: &Results, windows: &[Window]) -> Result<String, String> {
     let x = x_range(r);
     svg(|root| {
         let mut chart = ChartBuilder::on(&root)
@@ -221,21 +239,18 @@ pub fn fallbacks(r: &Results) -> Result<String, String> {
             .map_err(err)?;
         chart
             .configure_mesh()
-            .x_desc("seconds from the start of load")
+            .x_desc(x_desc(windows))
             .x_label_formatter(&|x| format!("{x:.0}"))
             .y_desc("share of transactions, %")
             .label_style((FONT, 14))
             .draw()
             .map_err(err)?;
         shade(&mut chart, &bands(r), (0.0, 105.0))?;
-        let share = |n: u64, p: &SecondPoint| {
-            (p.requests > 0).then(|| 100.0 * n as f64 / p.requests as f64)
-        };
-        line(&mut chart, &r.timeline, "fallback", SERIES[1], |p| {
-            share(p.fallbacks, p)
+        line(&mut chart, windows, "fallback", SERIES[1], |w| {
+            w.share(w.point.fallbacks)
         })?;
-        line(&mut chart, &r.timeline, "degraded", SERIES[3], |p| {
-            share(p.degraded, p)
+        line(&mut chart, windows, "degraded", SERIES[3], |w| {
+            w.share(w.point.degraded)
         })?;
         legend(&mut chart)
     })
