@@ -62,10 +62,20 @@ impl IntoResponse for AppError {
             Json(json!({"error": {"type": kind, "message": self.to_string()}})),
         )
             .into_response();
-        if let AppError::RateLimited(secs) = self {
-            if let Ok(v) = HeaderValue::from_str(&secs.max(1).to_string()) {
-                resp.headers_mut().insert(header::RETRY_AFTER, v);
+        match self {
+            AppError::RateLimited(secs) => {
+                if let Ok(v) = HeaderValue::from_str(&secs.max(1).to_string()) {
+                    resp.headers_mut().insert(header::RETRY_AFTER, v);
+                }
             }
+            // An oversized body is drained only within bounds, so the connection may
+            // still hold unread bytes. Saying we close it stops a client from pooling it
+            // and sending its next request into a dying socket (RFC 9112 §9.6).
+            AppError::TooLarge(_) => {
+                resp.headers_mut()
+                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            }
+            _ => {}
         }
         resp
     }
