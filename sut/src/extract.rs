@@ -8,7 +8,6 @@
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRef, FromRequest, Request};
 use axum::http::{header, StatusCode};
 use futures::StreamExt;
@@ -47,7 +46,6 @@ where
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(v)) => Ok(JsonBody(v)),
             Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(AppError::TooLarge(limit)),
-            Err(JsonRejection::BytesRejection(r)) => Err(AppError::BadRequest(r.body_text())),
             Err(e) => Err(AppError::BadRequest(e.body_text())),
         }
     }
