@@ -124,6 +124,24 @@ impl TestApp {
         (status, r.json().await.unwrap_or(Value::Null), headers)
     }
 
+    /// POSTs `body` as JSON text, as is, so a test can send what no serializer would.
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        body: impl Into<reqwest::Body>,
+    ) -> reqwest::Result<reqwest::Response> {
+        let mut r = self
+            .http
+            .post(self.url(path))
+            .header("content-type", "application/json")
+            .body(body);
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        r.send().await
+    }
+
     pub async fn get_json(&self, path: &str, token: &str) -> (u16, Value) {
         let r = self
             .http

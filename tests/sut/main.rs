@@ -294,12 +294,7 @@ async fn rate_limit_body_limit_and_malformed_json() {
     let mut last = None;
     for round in 0..20 {
         let r = app
-            .http
-            .post(app.url("/api/chat"))
-            .bearer_auth(&other)
-            .header("content-type", "application/json")
-            .body(big.clone())
-            .send()
+            .post_raw("/api/chat", Some(&other), big.clone())
             .await
             .unwrap_or_else(|e| panic!("round {round}, oversized body: {e:?}"));
         assert_eq!(r.status(), 413);
@@ -308,12 +303,7 @@ async fn rate_limit_body_limit_and_malformed_json() {
             Some(&b"close"[..])
         );
         let r = app
-            .http
-            .post(app.url("/api/chat"))
-            .bearer_auth(&other)
-            .header("content-type", "application/json")
-            .body("{\"query\": ")
-            .send()
+            .post_raw("/api/chat", Some(&other), "{\"query\": ")
             .await
             .unwrap_or_else(|e| panic!("round {round}, request after a 413: {e:?}"));
         assert_eq!(r.status(), 400);
@@ -552,17 +542,6 @@ async fn responses_validate_against_openapi() {
     contract::check(&spec, "post", "/api/chat", s, &b);
     app.env.llm().set_failure(FailureMode::NONE);
 
-    let post = |path: &str, token: Option<&str>, body: String| {
-        let mut r = app
-            .http
-            .post(app.url(path))
-            .header("content-type", "application/json")
-            .body(body);
-        if let Some(t) = token {
-            r = r.bearer_auth(t);
-        }
-        r.send()
-    };
     let cases: Vec<(&str, Option<&str>, String, u16)> = vec![
         ("/api/chat", Some(&viewer), "{".into(), 400),
         ("/api/chat", Some(&viewer), r#"{"query": 5}"#.into(), 400),
@@ -608,7 +587,7 @@ async fn responses_validate_against_openapi() {
     ];
     let mut job = String::new();
     for (path, token, body, want) in cases {
-        let r = post(path, token, body).await.expect("send");
+        let r = app.post_raw(path, token, body).await.expect("send");
         let s = r.status().as_u16();
         if s == 413 {
             assert_eq!(
@@ -627,13 +606,14 @@ async fn responses_validate_against_openapi() {
     }
     let done = app.wait_job(&job, Duration::from_secs(20)).await;
     contract::check(&spec, "get", "/api/v1/jobs/{id}", 200, &done);
-    let r = post(
-        "/api/v1/documents/process",
-        Some(&processor),
-        r#"{"document_id":"doc-c","content":"Hello Acme","processing_type":"summarize"}"#.into(),
-    )
-    .await
-    .expect("send");
+    let r = app
+        .post_raw(
+            "/api/v1/documents/process",
+            Some(&processor),
+            r#"{"document_id":"doc-c","content":"Hello Acme","processing_type":"summarize"}"#,
+        )
+        .await
+        .expect("send");
     assert_eq!(
         r.status(),
         200,
