@@ -11,7 +11,7 @@ use tokio::sync::watch;
 use super::spec::ChaosSpec;
 use crate::environment::Environment;
 use crate::llm::LatencyProfile;
-pub use crate::results::{Event, HealthSample};
+pub use crate::results::{Event, EventAction, HealthSample};
 
 /// How often `/health` is asked.
 pub const HEALTH_EVERY: Duration = Duration::from_millis(500);
@@ -87,7 +87,7 @@ pub async fn drive(
             let error = f.apply(env).await.err().map(|e| e.to_string());
             seen.borrow_mut().events.push(Event {
                 t_s: since(Instant::now()),
-                action: "apply".into(),
+                action: EventAction::Apply,
                 fault: f.to_string(),
                 error,
             });
@@ -101,7 +101,7 @@ pub async fn drive(
                 .map(|e| e.to_string());
             seen.borrow_mut().events.push(Event {
                 t_s: since(Instant::now()),
-                action: "remove".into(),
+                action: EventAction::Remove,
                 fault: f.to_string(),
                 error,
             });

@@ -4,36 +4,18 @@
 //! settings and the budgets (`retrieval_timeout + budget:request_handler.handle_request.p50`),
 //! so the file states the seeds' rules rather than numbers derived from them.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use serde::Deserialize;
 
 use super::spec::SutLimits;
+use crate::datafile::DataFileError;
+use crate::faults::{kind_names, KINDS};
+use crate::results::Unit;
 use crate::scoring::budgets::{Budget, Limit as BudgetLimit};
 
-/// A phase of a chaos run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PhaseName {
-    /// Before the fault.
-    Baseline,
-    /// While the fault is in place.
-    Fault,
-    /// After the fault is removed.
-    Recovery,
-}
-
-impl PhaseName {
-    /// `baseline`, `fault` or `recovery`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PhaseName::Baseline => "baseline",
-            PhaseName::Fault => "fault",
-            PhaseName::Recovery => "recovery",
-        }
-    }
-}
+pub use crate::results::PhaseName;
 
 /// The figure an expectation bounds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -66,17 +48,17 @@ pub enum Metric {
 
 impl Metric {
     /// The unit of the figure and of its bound.
-    pub fn unit(self) -> &'static str {
+    pub fn unit(self) -> Unit {
         match self {
             Metric::SuccessShare
             | Metric::TemplateShare
             | Metric::CacheShare
             | Metric::ErrorRate
             | Metric::HealthHolds
-            | Metric::HealthAtEnd => "ratio",
-            Metric::P95Ms | Metric::P99Ms => "ms",
-            Metric::LlmCallsWhileOpen => "count",
-            Metric::TimeToRecoverS => "s",
+            | Metric::HealthAtEnd => Unit::Ratio,
+            Metric::P95Ms | Metric::P99Ms => Unit::Ms,
+            Metric::LlmCallsWhileOpen => Unit::Count,
+            Metric::TimeToRecoverS => Unit::S,
         }
     }
 }
@@ -92,6 +74,38 @@ pub enum Bound {
     Expr(String),
 }
 
+/// A bound whose terms cannot be resolved.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum BoundError {
+    /// A duration term bounds a figure that is not a time.
+    #[error("'{expr}': a duration cannot bound a {unit}")]
+    NotATime {
+        /// The whole bound.
+        expr: String,
+        /// The figure's unit.
+        unit: Unit,
+    },
+    /// `budget:NAME` names no budget.
+    #[error("'{expr}': no budget named {name}")]
+    NoBudget {
+        /// The whole bound.
+        expr: String,
+        /// The name after `budget:`.
+        name: String,
+    },
+    /// A term is none of the known kinds.
+    #[error(
+        "'{expr}': '{term}' is not a number, a duration, budget:NAME, breaker_timeout, \
+         retrieval_timeout, llm_timeout or breaker_allowance"
+    )]
+    Term {
+        /// The whole bound.
+        expr: String,
+        /// The term.
+        term: String,
+    },
+}
+
 /// What a bound's terms are resolved against.
 pub struct Context<'a> {
     /// The SUT's settings.
@@ -104,15 +118,18 @@ pub struct Context<'a> {
 
 impl Bound {
     /// The bound's value in `unit`.
-    pub fn resolve(&self, unit: &str, cx: &Context<'_>) -> Result<f64, String> {
+    pub fn resolve(&self, unit: Unit, cx: &Context<'_>) -> Result<f64, BoundError> {
         let expr = match self {
             Bound::Number(n) => return Ok(*n),
             Bound::Expr(e) => e,
         };
         let as_unit = |d: Duration| match unit {
-            "ms" => Ok(d.as_secs_f64() * 1000.0),
-            "s" => Ok(d.as_secs_f64()),
-            other => Err(format!("'{expr}': a duration cannot bound a {other}")),
+            Unit::Ms => Ok(d.as_secs_f64() * 1000.0),
+            Unit::S => Ok(d.as_secs_f64()),
+            other => Err(BoundError::NotATime {
+                expr: expr.clone(),
+                unit: other,
+            }),
         };
         let mut total = 0.0;
         for term in expr.split('+').map(str::trim) {
@@ -133,7 +150,10 @@ impl Bound {
                         .budgets
                         .iter()
                         .find(|b| b.name == name)
-                        .ok_or_else(|| format!("'{expr}': no budget named {name}"))?;
+                        .ok_or_else(|| BoundError::NoBudget {
+                            expr: expr.clone(),
+                            name: name.to_owned(),
+                        })?;
                     match b.limit {
                         BudgetLimit::Latency(d) => as_unit(d)?,
                         BudgetLimit::Ratio(r) => r,
@@ -142,10 +162,10 @@ impl Bound {
                 t => match t.parse::<f64>() {
                     Ok(n) => n,
                     Err(_) => as_unit(humantime::parse_duration(t).map_err(|_| {
-                        format!(
-                            "'{expr}': '{t}' is not a number, a duration, budget:NAME, \
-                             breaker_timeout, retrieval_timeout, llm_timeout or breaker_allowance"
-                        )
+                        BoundError::Term {
+                            expr: expr.clone(),
+                            term: t.to_owned(),
+                        }
                     })?)?,
                 },
             };
@@ -164,7 +184,7 @@ pub struct Expectation {
     pub seed: String,
     /// Fault kinds it applies to (`llm-fail`, `db-down`, …), or `*` for all.
     pub faults: Vec<String>,
-    /// Only when the fault makes its dependency fail outright (see `Fault::is_failing`).
+    /// Only when the fault makes its dependency fail outright (see [`super::is_failing`]).
     #[serde(default)]
     pub failing_only: bool,
     /// The phase it looks at.
@@ -192,35 +212,12 @@ impl Expectation {
     }
 }
 
-/// A degradation file that cannot be used.
-#[derive(Debug, thiserror::Error)]
-#[error("{path}: {message}")]
-pub struct ExpectError {
-    /// The file.
-    pub path: PathBuf,
-    /// What is wrong, with the expectation's name or the line.
-    pub message: String,
-}
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct File {
     expect: Vec<Expectation>,
 }
 
-const KINDS: &[&str] = &[
-    "*",
-    "llm-fail",
-    "llm-latency",
-    "llm-timeout",
-    "db-latency",
-    "db-down",
-    "redis-latency",
-    "redis-down",
-    "llm-down",
-    "bandwidth",
-    "slicer",
-];
 
 /// Reads and checks `path`: every fault kind known, one bound each, health metrics with
 /// a component and state, and every bound resolvable against `limits` and `budgets`.
@@ -228,31 +225,30 @@ pub fn load(
     path: &Path,
     limits: &SutLimits,
     budgets: &[Budget],
-) -> Result<Vec<Expectation>, ExpectError> {
-    let err = |message: String| ExpectError {
-        path: path.to_owned(),
-        message,
-    };
-    let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
-    let file: File = toml::from_str(&text).map_err(|e| err(e.to_string().trim_end().into()))?;
+) -> Result<Vec<Expectation>, DataFileError> {
+    let text = std::fs::read_to_string(path).map_err(|e| DataFileError::read(path, e))?;
+    let file: File = toml::from_str(&text).map_err(|e| DataFileError::toml(path, &text, &e))?;
     let cx = Context {
         limits,
         budgets,
         open_span: Duration::ZERO,
     };
     for e in &file.expect {
-        let at = |m: String| err(format!("expectation {}: {m}", e.name));
-        if let Some(k) = e.faults.iter().find(|k| !KINDS.contains(&k.as_str())) {
+        let at = |m: String| DataFileError::invalid(path, format!("expectation {}", e.name), m);
+        let known = |k: &str| k == "*" || KINDS.iter().any(|row| row.name == k);
+        if let Some(k) = e.faults.iter().find(|k| !known(k)) {
             return Err(at(format!(
-                "faults: '{k}' is not a fault kind ({})",
-                KINDS.join(", ")
+                "faults: '{k}' is not a fault kind (*, {})",
+                kind_names()
             )));
         }
         let bound = match (&e.at_least, &e.at_most) {
             (Some(b), None) | (None, Some(b)) => b,
             _ => return Err(at("give exactly one of at_least and at_most".into())),
         };
-        bound.resolve(e.metric.unit(), &cx).map_err(at)?;
+        bound
+            .resolve(e.metric.unit(), &cx)
+            .map_err(|b| at(b.to_string()))?;
         let health = matches!(e.metric, Metric::HealthHolds | Metric::HealthAtEnd);
         if health && (e.component.is_none() || e.state.is_none()) {
             return Err(at("health metrics need component and state".into()));
@@ -282,24 +278,21 @@ mod tests {
             budgets: &budgets,
             open_span: Duration::from_secs(90),
         };
-        let e = |s: &str, unit: &str| Bound::Expr(s.into()).resolve(unit, &cx);
-        assert_eq!(e("breaker_timeout + 20s", "s"), Ok(80.0));
+        let e = |s: &str, unit: Unit| Bound::Expr(s.into()).resolve(unit, &cx);
+        let err = |s: &str, unit: Unit| e(s, unit).unwrap_err().to_string();
+        assert_eq!(e("breaker_timeout + 20s", Unit::S), Ok(80.0));
         assert_eq!(
             e(
                 "retrieval_timeout + budget:request_handler.handle_request.p50",
-                "ms"
+                Unit::Ms
             ),
             Ok(8000.0)
         );
         // Open for 90 s with a 60 s timeout: two probes on top of the threshold.
-        assert_eq!(e("breaker_allowance", "count"), Ok(7.0));
-        assert!(e("budget:nope", "ms")
-            .unwrap_err()
-            .contains("no budget named nope"));
-        assert!(e("5s", "ratio")
-            .unwrap_err()
-            .contains("cannot bound a ratio"));
-        assert!(e("soon", "s").unwrap_err().contains("'soon'"));
+        assert_eq!(e("breaker_allowance", Unit::Count), Ok(7.0));
+        assert!(err("budget:nope", Unit::Ms).contains("no budget named nope"));
+        assert!(err("5s", Unit::Ratio).contains("cannot bound a ratio"));
+        assert!(err("soon", Unit::S).contains("'soon'"));
     }
 
     #[test]
@@ -327,6 +320,6 @@ mod tests {
         assert!(e.contains("component and state"), "{e}");
         write("[[expect]]\nname = 1\n");
         let e = load(&bad, &limits(), &budgets).unwrap_err().to_string();
-        assert!(e.contains("line 2"), "{e}");
+        assert!(e.contains("degradation.toml:2: ") || e.contains(":2: "), "{e}");
     }
 }

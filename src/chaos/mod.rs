@@ -6,14 +6,11 @@
 pub mod driver;
 pub mod expect;
 pub mod fault;
-pub mod matrix;
-pub mod options;
 pub mod recovery;
 pub mod score;
 pub mod spec;
 
 pub use expect::Expectation;
 pub use fault::{ApplyError, Fault, Target};
-pub use options::ChaosOptions;
 pub use recovery::{Band, Level};
-pub use spec::{ChaosSpec, Phases, SutLimits, MATRIX};
+pub use spec::{is_failing, ChaosSpec, Phases, SettingError, SutLimits};

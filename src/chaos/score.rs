@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::driver::{HealthSample, Observed};
 use super::expect::{Bound, Context, Expectation, Metric, PhaseName};
 use super::recovery::level;
-use super::spec::ChaosSpec;
+use super::spec::{is_failing, ChaosSpec};
 use crate::record::{ratio, Recorded, Second};
 use crate::results::{BudgetOutcome, ChaosInfo, ChaosSecond, Phase, Status};
 use crate::scoring::budgets::Budget;
@@ -76,7 +76,7 @@ fn phase(spec: &ChaosSpec, span: Span, w: &Second, seen: &Observed) -> Phase {
         *health.entry(word).or_default() += 1;
     }
     Phase {
-        name: span.name.as_str().into(),
+        name: span.name,
         start_s: span.from as f64,
         end_s: span.to as f64,
         faults: if span.name == PhaseName::Fault {
@@ -238,7 +238,7 @@ pub fn applicable(spec: &ChaosSpec) -> Vec<&Expectation> {
         let applies = spec
             .faults
             .iter()
-            .any(|f| e.applies_to(f.kind()) && (!e.failing_only || f.is_failing(&spec.limits)));
+            .any(|f| e.applies_to(f.kind()) && (!e.failing_only || is_failing(f, &spec.limits)));
         if applies && !out.iter().any(|o| o.name == e.name) {
             out.push(e);
         }
@@ -296,7 +296,7 @@ fn outcome(
     BudgetOutcome {
         name: format!("chaos.{}", e.name),
         seed: e.seed.clone(),
-        unit: unit.into(),
+        unit,
         measured,
         limit,
         margin,

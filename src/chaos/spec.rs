@@ -5,9 +5,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::expect::Expectation;
-use super::fault::{parse_duration, parse_rate, parse_status, Fault, Target};
 use super::recovery::Band;
-use crate::llm::FailStatus;
+use crate::faults::{Fault, Target};
 
 /// Phase lengths: baseline, then the fault, then recovery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +36,16 @@ impl Phases {
     }
 }
 
+/// A scenario's `sut_env` setting that is not a whole number.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("sut_env.{var}: '{value}' is not a whole number")]
+pub struct SettingError {
+    /// The variable.
+    pub var: &'static str,
+    /// Its value.
+    pub value: String,
+}
+
 /// The SUT's resilience settings, as the contract's environment gives them (seed
 /// defaults unless the scenario's `sut_env` overrides them). Expectations such as "no
 /// more LLM calls than the breaker's threshold" are judged against these.
@@ -59,23 +68,25 @@ pub struct SutLimits {
 impl SutLimits {
     /// The seed defaults with `sut_env`'s overrides. A value that does not parse is an
     /// error naming the variable, as the SUT itself would refuse it.
-    pub fn from_env(sut_env: &BTreeMap<String, String>) -> Result<Self, String> {
-        let ms = |var: &str, default_ms: u64| -> Result<Duration, String> {
-            match sut_env.get(var) {
-                None => Ok(Duration::from_millis(default_ms)),
-                Some(v) => v
-                    .trim()
-                    .parse::<u64>()
-                    .map(Duration::from_millis)
-                    .map_err(|_| format!("sut_env.{var}: '{v}' is not a number of milliseconds")),
-            }
+    pub fn from_env(sut_env: &BTreeMap<String, String>) -> Result<Self, SettingError> {
+        let bad = |var: &'static str, v: &str| SettingError {
+            var,
+            value: v.to_owned(),
+        };
+        let ms = |var: &'static str, default_ms: u64| match sut_env.get(var) {
+            None => Ok(Duration::from_millis(default_ms)),
+            Some(v) => v
+                .trim()
+                .parse::<u64>()
+                .map(Duration::from_millis)
+                .map_err(|_| bad(var, v)),
         };
         let threshold = match sut_env.get("SUT_BREAKER_THRESHOLD") {
             None => 5,
             Some(v) => v
                 .trim()
                 .parse::<u32>()
-                .map_err(|_| format!("sut_env.SUT_BREAKER_THRESHOLD: '{v}' is not a count"))?,
+                .map_err(|_| bad("SUT_BREAKER_THRESHOLD", v))?,
         };
         Ok(SutLimits {
             breaker_threshold: threshold.max(1),
@@ -89,122 +100,19 @@ impl SutLimits {
     }
 }
 
-impl Fault {
-    /// Parses one fault as written in a scenario's `[chaos] faults` or the matrix:
-    /// the flag's name without dashes and its value, e.g. `llm-fail 1.0`,
-    /// `llm-fail 1.0 529`, `db-latency 10s`, `redis-down`, `bandwidth 8 on db`,
-    /// `slicer on redis`. Errors name `origin`.
-    pub fn parse_spec(origin: &str, spec: &str) -> Result<Fault, String> {
-        let words: Vec<&str> = spec.split_whitespace().collect();
-        let head = if origin.is_empty() {
-            format!("'{spec}'")
-        } else {
-            format!("{origin}: '{spec}'")
-        };
-        let flag = |name: &str| format!("{head}: --{name}");
-        let on = |i: usize, name: &str| -> Result<Target, String> {
-            match (words.get(i), words.get(i + 1)) {
-                (Some(&"on"), Some(t)) => Target::parse(&format!("{} --on", flag(name)), t),
-                _ => Err(format!("{head}: write '{name} … on db|redis|llm'")),
-            }
-        };
-        let value = |i: usize, name: &str| -> Result<&str, String> {
-            words
-                .get(i)
-                .copied()
-                .ok_or_else(|| format!("{}: a value is needed", flag(name)))
-        };
-        let fault = match words.first().copied() {
-            Some("llm-fail") => Fault::LlmFail {
-                rate: parse_rate(&flag("llm-fail"), value(1, "llm-fail")?)?,
-                status: match words.get(2) {
-                    Some(s) => parse_status(&flag("llm-error"), s)?,
-                    None => FailStatus::ApiError,
-                },
-            },
-            Some("llm-latency") => Fault::LlmLatency(parse_duration(
-                &flag("llm-latency"),
-                value(1, "llm-latency")?,
-            )?),
-            Some("llm-timeout") => Fault::LlmTimeout,
-            Some("db-latency") => Fault::Latency(
-                Target::Db,
-                parse_duration(&flag("db-latency"), value(1, "db-latency")?)?,
-            ),
-            Some("redis-latency") => Fault::Latency(
-                Target::Redis,
-                parse_duration(&flag("redis-latency"), value(1, "redis-latency")?)?,
-            ),
-            Some("db-down") => Fault::Down(Target::Db),
-            Some("redis-down") => Fault::Down(Target::Redis),
-            Some("bandwidth") => Fault::Bandwidth(
-                on(2, "bandwidth")?,
-                parse_kbps(&flag("bandwidth"), value(1, "bandwidth")?)?,
-            ),
-            Some("slicer") => Fault::Slicer(on(1, "slicer")?),
-            other => {
-                return Err(format!(
-                    "{head}: '{}' is not a fault (llm-fail, llm-latency, llm-timeout, \
-                     db-latency, db-down, redis-latency, redis-down, bandwidth, slicer)",
-                    other.unwrap_or("")
-                ))
-            }
-        };
-        Ok(fault)
-    }
-
-    /// The fault's kind, as `fixtures/degradation.toml` names it.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Fault::LlmFail { .. } => "llm-fail",
-            Fault::LlmLatency(_) => "llm-latency",
-            Fault::LlmTimeout => "llm-timeout",
-            Fault::Latency(Target::Db, _) => "db-latency",
-            Fault::Latency(Target::Redis, _) => "redis-latency",
-            Fault::Latency(Target::Llm, _) => "llm-latency",
-            Fault::Down(Target::Db) => "db-down",
-            Fault::Down(Target::Redis) => "redis-down",
-            Fault::Down(Target::Llm) => "llm-down",
-            Fault::Bandwidth(..) => "bandwidth",
-            Fault::Slicer(_) => "slicer",
-        }
-    }
-
-    /// Whether the fault makes its dependency fail outright for the SUT (rather than
-    /// merely slow it): every LLM call fails or outlasts the SUT's timeout, the database
-    /// misses the health check's deadline, Redis misses the SUT's command deadline.
-    pub fn is_failing(&self, limits: &SutLimits) -> bool {
-        match self {
-            Fault::LlmFail { rate, .. } => *rate >= 1.0,
-            Fault::LlmLatency(d) | Fault::Latency(Target::Llm, d) => *d >= limits.llm_timeout,
-            Fault::LlmTimeout | Fault::Down(_) => true,
-            Fault::Latency(Target::Db, d) => *d >= limits.health_timeout,
-            Fault::Latency(Target::Redis, d) => *d >= limits.redis_timeout,
-            Fault::Bandwidth(..) | Fault::Slicer(_) => false,
-        }
+/// Whether `fault` makes its dependency fail outright for a SUT with `limits` (rather
+/// than merely slow it): every LLM call fails or outlasts the SUT's timeout, the database
+/// misses the health check's deadline, Redis misses the SUT's command deadline.
+pub fn is_failing(fault: &Fault, limits: &SutLimits) -> bool {
+    match fault {
+        Fault::LlmFail { rate, .. } => *rate >= 1.0,
+        Fault::LlmLatency(d) | Fault::Latency(Target::Llm, d) => *d >= limits.llm_timeout,
+        Fault::LlmTimeout | Fault::Down(_) => true,
+        Fault::Latency(Target::Db, d) => *d >= limits.health_timeout,
+        Fault::Latency(Target::Redis, d) => *d >= limits.redis_timeout,
+        Fault::Bandwidth(..) | Fault::Slicer(_) => false,
     }
 }
-
-fn parse_kbps(flag: &str, v: &str) -> Result<u32, String> {
-    match v.trim().parse::<u32>() {
-        Ok(k) if k > 0 => Ok(k),
-        _ => Err(format!("{flag}: '{v}' is not a positive number of KB/s")),
-    }
-}
-
-/// The faults the matrix runs, one at a time: each fault of seed 002 §5.2 and the
-/// fault layer's other toxics.
-pub const MATRIX: &[&str] = &[
-    "llm-fail 1.0",
-    "llm-latency 30s",
-    "llm-timeout",
-    "db-latency 10s",
-    "db-down",
-    "redis-down",
-    "redis-latency 1s",
-    "bandwidth 4 on db",
-    "slicer on db",
-];
 
 /// A validated chaos run.
 #[derive(Debug, Clone)]
@@ -226,42 +134,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn specs_parse_like_flags_and_name_what_is_wrong() {
-        let p = |s: &str| Fault::parse_spec("x.toml [chaos] faults", s);
-        assert_eq!(
-            p("llm-fail 1.0 529"),
-            Ok(Fault::LlmFail {
-                rate: 1.0,
-                status: FailStatus::Overloaded
-            })
-        );
-        assert_eq!(
-            p("bandwidth 8 on redis"),
-            Ok(Fault::Bandwidth(Target::Redis, 8))
-        );
-        assert_eq!(p("slicer on llm"), Ok(Fault::Slicer(Target::Llm)));
-        assert!(p("llm-fail 2").unwrap_err().contains("--llm-fail"));
-        assert!(p("db-latency").unwrap_err().contains("a value is needed"));
-        assert!(p("bandwidth 8").unwrap_err().contains("on db|redis|llm"));
-        assert!(p("bandwidth 8 on kafka").unwrap_err().contains("--on"));
-        assert!(p("flood").unwrap_err().contains("not a fault"));
-        for spec in MATRIX {
-            assert!(p(spec).is_ok(), "{spec}");
-        }
-    }
-
-    #[test]
     fn severity_follows_the_sut_settings() {
         let mut env = BTreeMap::new();
         let seed = SutLimits::from_env(&env).expect("defaults");
-        assert!(!Fault::LlmLatency(Duration::from_secs(10)).is_failing(&seed));
-        assert!(Fault::LlmLatency(Duration::from_secs(30)).is_failing(&seed));
+        assert!(!is_failing(&Fault::LlmLatency(Duration::from_secs(10)), &seed));
+        assert!(is_failing(&Fault::LlmLatency(Duration::from_secs(30)), &seed));
         env.insert("SUT_LLM_TIMEOUT_MS".into(), "3000".into());
         let fast = SutLimits::from_env(&env).expect("fast");
-        assert!(Fault::LlmLatency(Duration::from_secs(10)).is_failing(&fast));
+        assert!(is_failing(&Fault::LlmLatency(Duration::from_secs(10)), &fast));
         env.insert("SUT_BREAKER_TIMEOUT_MS".into(), "soon".into());
         assert!(SutLimits::from_env(&env)
             .unwrap_err()
+            .to_string()
             .contains("SUT_BREAKER_TIMEOUT_MS"));
     }
 }

@@ -9,8 +9,8 @@ use crate::llm::LlmFakeError;
 /// Everything that can stop the environment from coming up or going down cleanly.
 #[derive(Debug, thiserror::Error)]
 pub enum EnvError {
-    /// `--backend docker` (or auto) found no daemon.
-    #[error("--backend docker: no Docker daemon answers at {endpoint}: {reason}")]
+    /// The docker backend (chosen, or auto) found no daemon.
+    #[error("docker backend: no Docker daemon answers at {endpoint}: {reason}")]
     DockerUnavailable {
         /// The socket or URL tried.
         endpoint: String,
@@ -18,16 +18,16 @@ pub enum EnvError {
         reason: String,
     },
     /// The native backend found no PostgreSQL server binaries.
-    #[error("--backend native: no initdb found (searched {searched}); install postgresql or set HARNESS_PG_BINDIR")]
+    #[error("native backend: no initdb found (searched {searched}); install postgresql or set HARNESS_PG_BINDIR")]
     PostgresNotFound {
         /// Every place looked in.
         searched: String,
     },
     /// The native backend found no `redis-server`.
-    #[error("--backend native: no redis-server on PATH; install redis-server")]
+    #[error("native backend: no redis-server on PATH; install redis-server")]
     RedisNotFound,
     /// Running as root with no unprivileged user to run Postgres as.
-    #[error("--backend native: running as root and there is no 'postgres' or 'nobody' user to run PostgreSQL as")]
+    #[error("native backend: running as root and there is no 'postgres' or 'nobody' user to run PostgreSQL as")]
     NoUnprivilegedUser,
     /// A container image or container failed.
     #[error("{service} container ({image}): {message}")]
@@ -40,7 +40,7 @@ pub enum EnvError {
         message: String,
     },
     /// A process or file operation failed.
-    #[error("{what}: {source}")]
+    #[error("{what}")]
     Io {
         /// What the harness was doing.
         what: String,
@@ -60,9 +60,6 @@ pub enum EnvError {
         /// The end of the service's log, if any.
         log_tail: Option<String>,
     },
-    /// A bad image reference or other bad setting.
-    #[error("{0}")]
-    Config(String),
     /// The fault layer failed.
     #[error(transparent)]
     Faults(#[from] FaultError),

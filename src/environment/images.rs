@@ -3,7 +3,6 @@
 
 use std::fmt;
 
-use super::EnvError;
 
 /// The official Postgres image; `ci/images/build` tags its local build with this name.
 pub const DEFAULT_POSTGRES: &str = "postgres:15";
@@ -11,6 +10,18 @@ pub const DEFAULT_POSTGRES: &str = "postgres:15";
 pub const DEFAULT_REDIS: &str = "redis:7";
 /// The official Toxiproxy image.
 pub const DEFAULT_TOXIPROXY: &str = "ghcr.io/shopify/toxiproxy:2.9.0";
+
+/// Text that is not an image reference.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("'{0}' is not an image reference (name[:tag])")]
+pub struct ImageError(pub String);
+
+impl std::str::FromStr for ImageRef {
+    type Err = ImageError;
+    fn from_str(s: &str) -> Result<Self, ImageError> {
+        ImageRef::parse(s)
+    }
+}
 
 /// An image reference split into repository and tag, as testcontainers wants it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,17 +35,17 @@ pub struct ImageRef {
 impl ImageRef {
     /// Parses `name[:tag]`, where `name` may hold a registry with a port
     /// (`host:5000/x:1`). Digests are not supported.
-    pub fn parse(s: &str) -> Result<Self, String> {
+    pub fn parse(s: &str) -> Result<Self, ImageError> {
         let s = s.trim();
         if s.is_empty() || s.contains(char::is_whitespace) || s.contains('@') {
-            return Err(format!("'{s}' is not an image reference (name[:tag])"));
+            return Err(ImageError(s.to_owned()));
         }
         let last_slash = s.rfind('/').map_or(0, |i| i + 1);
         match s[last_slash..].rfind(':') {
             Some(i) => {
                 let (name, tag) = (&s[..last_slash + i], &s[last_slash + i + 1..]);
                 if name.is_empty() || tag.is_empty() {
-                    return Err(format!("'{s}' is not an image reference (name[:tag])"));
+                    return Err(ImageError(s.to_owned()));
                 }
                 Ok(ImageRef {
                     name: name.into(),
@@ -66,41 +77,6 @@ pub struct Images {
     pub toxiproxy: ImageRef,
 }
 
-impl Images {
-    /// Resolves each image from an explicit value (a flag), else the environment
-    /// variable, else the default. Errors name the flag or variable.
-    pub fn resolve(
-        postgres: Option<&str>,
-        redis: Option<&str>,
-        toxiproxy: Option<&str>,
-        env: impl Fn(&str) -> Option<String>,
-    ) -> Result<Self, EnvError> {
-        let pick = |flag: Option<&str>, flag_name: &str, var: &str, default: &str| {
-            let (value, source) = match (flag, env(var)) {
-                (Some(f), _) => (f.to_owned(), flag_name.to_owned()),
-                (None, Some(v)) => (v, var.to_owned()),
-                (None, None) => (default.to_owned(), "default".to_owned()),
-            };
-            ImageRef::parse(&value).map_err(|e| EnvError::Config(format!("{source}: {e}")))
-        };
-        Ok(Images {
-            postgres: pick(
-                postgres,
-                "--image-postgres",
-                "HARNESS_IMAGE_POSTGRES",
-                DEFAULT_POSTGRES,
-            )?,
-            redis: pick(redis, "--image-redis", "HARNESS_IMAGE_REDIS", DEFAULT_REDIS)?,
-            toxiproxy: pick(
-                toxiproxy,
-                "--image-toxiproxy",
-                "HARNESS_IMAGE_TOXIPROXY",
-                DEFAULT_TOXIPROXY,
-            )?,
-        })
-    }
-}
-
 impl Default for Images {
     fn default() -> Self {
         let parse = |s: &str| ImageRef::parse(s).unwrap_or_else(|e| unreachable!("{e}"));
@@ -130,19 +106,5 @@ mod tests {
         );
         assert!(ImageRef::parse("").is_err());
         assert!(ImageRef::parse("pg:").is_err());
-    }
-
-    #[test]
-    fn flag_beats_env_beats_default_and_errors_name_the_source() {
-        let env = |v: &str| (v == "HARNESS_IMAGE_REDIS").then(|| "my/redis:6".to_owned());
-        let i = Images::resolve(Some("pg:16"), None, None, env).expect("ok");
-        assert_eq!(i.postgres.to_string(), "pg:16");
-        assert_eq!(i.redis.to_string(), "my/redis:6");
-        assert_eq!(i.toxiproxy.to_string(), DEFAULT_TOXIPROXY);
-        let bad = |v: &str| (v == "HARNESS_IMAGE_TOXIPROXY").then(|| "a b".to_owned());
-        let err = Images::resolve(None, None, None, bad)
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("HARNESS_IMAGE_TOXIPROXY"), "{err}");
     }
 }

@@ -23,7 +23,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 pub use error::EnvError;
-pub use images::{ImageRef, Images};
+pub use images::{ImageError, ImageRef, Images};
 
 use crate::exit::{DirectUrls, ReadyInfo};
 use crate::faults::{FaultClient, ProxyDef};
@@ -57,16 +57,19 @@ pub enum BackendChoice {
     Auto,
 }
 
+/// A backend name that is not docker, native or auto.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown backend '{0}' (expected docker, native or auto)")]
+pub struct BackendError(pub String);
+
 impl FromStr for BackendChoice {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = BackendError;
+    fn from_str(s: &str) -> Result<Self, BackendError> {
         match s {
             "docker" => Ok(BackendChoice::Docker),
             "native" => Ok(BackendChoice::Native),
             "auto" => Ok(BackendChoice::Auto),
-            other => Err(format!(
-                "unknown backend '{other}' (expected docker, native or auto)"
-            )),
+            other => Err(BackendError(other.to_owned())),
         }
     }
 }

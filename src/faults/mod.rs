@@ -1,8 +1,10 @@
-//! The fault layer: a Toxiproxy-compatible server and the client the harness drives it
-//! with.
+//! The fault layer: faults as values (with the one table of fault kinds), a
+//! Toxiproxy-compatible server, and the client the harness drives it with.
 
 mod client;
+mod fault;
 pub mod server;
 
 pub use client::{FaultClient, FaultError, ProxyDef, Stream, Toxic};
+pub use fault::{kind_names, matrix, Fault, FaultParseError, KindRow, Target, TargetError, KINDS};
 pub use server::ToxiproxyServer;

@@ -49,27 +49,27 @@ impl From<FailStatus> for u16 {
     }
 }
 
+/// A status the LLM fake cannot fail with.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("'{0}' is not 429, 500 or 529")]
+pub struct StatusError(pub String);
+
 impl TryFrom<u16> for FailStatus {
-    type Error = String;
-    fn try_from(code: u16) -> Result<Self, String> {
+    type Error = StatusError;
+    fn try_from(code: u16) -> Result<Self, StatusError> {
         match code {
             429 => Ok(FailStatus::RateLimited),
             500 => Ok(FailStatus::ApiError),
             529 => Ok(FailStatus::Overloaded),
-            other => Err(format!(
-                "unsupported LLM error status {other} (expected 429, 500 or 529)"
-            )),
+            other => Err(StatusError(other.to_string())),
         }
     }
 }
 
 impl FromStr for FailStatus {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        let code: u16 = s
-            .trim()
-            .parse()
-            .map_err(|_| format!("'{s}' is not a status code (expected 429, 500 or 529)"))?;
+    type Err = StatusError;
+    fn from_str(s: &str) -> Result<Self, StatusError> {
+        let code: u16 = s.trim().parse().map_err(|_| StatusError(s.to_owned()))?;
         FailStatus::try_from(code)
     }
 }
@@ -97,9 +97,9 @@ impl FailureMode {
     };
 
     /// Builds a mode, rejecting rates outside [0, 1] (and NaN).
-    pub fn new(rate: f64, status: FailStatus) -> Result<Self, String> {
+    pub fn new(rate: f64, status: FailStatus) -> Result<Self, crate::units::ValueError> {
         if !(0.0..=1.0).contains(&rate) {
-            return Err(format!("failure rate {rate} is outside [0, 1]"));
+            return Err(crate::units::ValueError::RateRange(rate.to_string()));
         }
         Ok(FailureMode { rate, status })
     }
@@ -115,7 +115,7 @@ mod tests {
             assert_eq!(s.parse::<FailStatus>().expect(s).to_string(), s);
         }
         let err = "503".parse::<FailStatus>().unwrap_err();
-        assert!(err.contains("503"), "{err}");
+        assert!(err.to_string().contains("503"), "{err}");
     }
 
     #[test]

@@ -27,8 +27,8 @@ use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer};
 
 pub use api::{validate, ValidRequest};
-pub use failure::{FailStatus, FailureMode};
-pub use profile::{find_profile, load_profiles, LatencyProfile};
+pub use failure::{FailStatus, FailureMode, StatusError};
+pub use profile::{find_profile, load_profiles, LatencyProfile, ProfileError};
 
 use front::Rotation;
 use responder::{Responder, Shared};
@@ -61,11 +61,11 @@ impl Default for LlmFakeConfig {
 #[derive(Debug, thiserror::Error)]
 pub enum LlmFakeError {
     /// The loopback listener could not be bound.
-    #[error("LLM fake: cannot bind a loopback port: {0}")]
+    #[error("LLM fake: cannot bind a loopback port")]
     Bind(#[source] std::io::Error),
     /// The configured profile is not usable.
-    #[error("LLM fake: invalid latency profile: {0}")]
-    Profile(String),
+    #[error("LLM fake: invalid latency profile")]
+    Profile(#[source] ProfileError),
 }
 
 /// A running LLM fake. Dropping it stops the server.

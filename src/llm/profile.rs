@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
+use crate::datafile::DataFileError;
 use serde::{Deserialize, Serialize};
 
 /// How long the fake takes to answer one request.
@@ -40,14 +41,14 @@ impl LatencyProfile {
     }
 
     /// Checks that every field is finite and non-negative.
-    pub fn validate(&self) -> Result<(), String> {
-        for (name, v) in [
+    pub fn validate(&self) -> Result<(), ProfileError> {
+        for (field, v) in [
             ("base_ms", self.base_ms),
             ("spread", self.spread),
             ("per_output_token_ms", self.per_output_token_ms),
         ] {
             if !v.is_finite() || v < 0.0 {
-                return Err(format!("{name} must be a finite number >= 0, got {v}"));
+                return Err(ProfileError { field, value: v });
             }
         }
         Ok(())
@@ -79,31 +80,40 @@ struct ProfileFile {
     profiles: BTreeMap<String, LatencyProfile>,
 }
 
+/// A latency profile field that is negative or not a number.
+#[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]
+#[error("{field} must be a finite number >= 0, got {value}")]
+pub struct ProfileError {
+    /// The field.
+    pub field: &'static str,
+    /// Its value.
+    pub value: f64,
+}
+
 /// Loads every profile in a profiles file, naming the file and profile on error.
-pub fn load_profiles(path: &Path) -> Result<BTreeMap<String, LatencyProfile>, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+pub fn load_profiles(path: &Path) -> Result<BTreeMap<String, LatencyProfile>, DataFileError> {
+    let text = std::fs::read_to_string(path).map_err(|e| DataFileError::read(path, e))?;
     let file: ProfileFile =
-        toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        toml::from_str(&text).map_err(|e| DataFileError::toml(path, &text, &e))?;
     for (name, p) in &file.profiles {
         p.validate()
-            .map_err(|e| format!("{}: profile '{name}': {e}", path.display()))?;
+            .map_err(|e| DataFileError::invalid(path, format!("profiles.{name}"), e))?;
     }
     Ok(file.profiles)
 }
 
 /// Finds one profile by name; `instant` is always available.
-pub fn find_profile(path: &Path, name: &str) -> Result<LatencyProfile, String> {
+pub fn find_profile(path: &Path, name: &str) -> Result<LatencyProfile, DataFileError> {
     if name == "instant" {
         return Ok(LatencyProfile::instant());
     }
     let all = load_profiles(path)?;
     let known: Vec<&str> = all.keys().map(String::as_str).collect();
     all.get(name).cloned().ok_or_else(|| {
-        format!(
-            "{}: no LLM latency profile '{name}' (known: instant, {})",
-            path.display(),
-            known.join(", ")
+        DataFileError::invalid(
+            path,
+            format!("profiles.{name}"),
+            format!("no such LLM latency profile (known: instant, {})", known.join(", ")),
         )
     })
 }
@@ -155,7 +165,7 @@ mod tests {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/llm_profiles.toml");
         let all = load_profiles(&path).expect("shipped profiles load");
         assert!(all.contains_key("realistic"), "{:?}", all.keys());
-        let err = find_profile(&path, "nope").unwrap_err();
+        let err = find_profile(&path, "nope").unwrap_err().to_string();
         assert!(
             err.contains("nope") && err.contains("llm_profiles.toml"),
             "{err}"
@@ -166,6 +176,9 @@ mod tests {
     fn negative_values_are_rejected_with_the_field_name() {
         let mut p = LatencyProfile::instant();
         p.per_output_token_ms = -1.0;
-        assert!(p.validate().unwrap_err().contains("per_output_token_ms"));
+        assert!(p.validate()
+            .unwrap_err()
+            .to_string()
+            .contains("per_output_token_ms"));
     }
 }

@@ -1,6 +1,7 @@
 //! The load phase: a Goose attack built in code from a scenario and profile (no Goose
 //! command line is parsed), whose users send samples to one collector.
 
+mod shape;
 mod transaction;
 
 use std::sync::Arc;
@@ -11,16 +12,17 @@ use goose::goose::Scenario as GooseScenario;
 use goose::GooseAttack;
 
 use crate::record::{self, Recorded};
-use crate::scenario::{Profile, Scenario};
+use crate::scenario::Scenario;
 
+pub use shape::LoadShape;
 pub use transaction::UserState;
 
 /// What the load phase needs.
 pub struct LoadPlan {
     /// The scenario.
     pub scenario: Scenario,
-    /// The chosen profile.
-    pub profile: Profile,
+    /// The settled profile.
+    pub shape: LoadShape,
     /// Base URL of the SUT.
     pub base_url: String,
     /// Mints a bearer token for user `i`.
@@ -28,8 +30,6 @@ pub struct LoadPlan {
     /// The start of the load phase, which sample times count from (shared with
     /// whatever else watches the run, such as the chaos driver).
     pub epoch: Instant,
-    /// Score only samples that start before this (see [`Recorded::until`]).
-    pub scored_until: Option<Duration>,
 }
 
 /// Load that could not run.
@@ -60,21 +60,6 @@ pub struct LoadOutcome {
     pub interrupted: bool,
 }
 
-/// The Goose test plan for a profile: `users,ramp;users,hold;…;0,0`.
-pub fn test_plan(profile: &Profile) -> Option<String> {
-    let stages = profile.stages();
-    if stages.is_empty() {
-        return None;
-    }
-    let mut steps: Vec<String> = Vec::new();
-    for s in stages {
-        steps.push(format!("{},{}", s.users, s.ramp.as_secs()));
-        steps.push(format!("{},{}", s.users, s.hold.as_secs().max(1)));
-    }
-    steps.push("0,0".into());
-    Some(steps.join(";"))
-}
-
 /// The expected interval for coordinated-omission correction: the shortest think time.
 /// A closed-model user that keeps its schedule sends at least that often, so a response
 /// slower than it hid requests the user would have sent.
@@ -87,9 +72,9 @@ pub fn co_interval(scenario: &Scenario) -> Option<Duration> {
 /// collector has drained.
 pub async fn run(plan: LoadPlan) -> Result<LoadOutcome, LoadError> {
     let co = co_interval(&plan.scenario);
-    let warmup = plan.profile.warmup.unwrap_or_default();
+    let warmup = plan.shape.warmup;
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    let collector = tokio::spawn(record::collect(rx, co, warmup, plan.scored_until));
+    let collector = tokio::spawn(record::collect(rx, co, warmup, plan.shape.scored_until));
     let shared = Arc::new(transaction::Shared {
         samples: tx,
         started: plan.epoch,
@@ -114,9 +99,9 @@ pub async fn run(plan: LoadPlan) -> Result<LoadOutcome, LoadError> {
     let mut config = GooseConfiguration::default();
     // Goose 0.18 never applies GooseDefault::Iterations (the configuration's 0 always
     // wins), so iterations go into the configuration itself.
-    let tp = test_plan(&plan.profile);
-    if tp.is_none() {
-        config.iterations = plan.profile.iterations.unwrap_or(1) as usize;
+    let tp = plan.shape.goose_test_plan();
+    if let Some(n) = plan.shape.iterations {
+        config.iterations = n as usize;
     }
     let mut attack = GooseAttack::initialize_with_config(config)?
         .register_scenario(scenario)
@@ -132,8 +117,8 @@ pub async fn run(plan: LoadPlan) -> Result<LoadOutcome, LoadError> {
             attack = attack.set_default(GooseDefault::TestPlan, tp.as_str())?;
         }
         None => {
-            let users = plan.profile.users.unwrap_or(1) as usize;
-            let rate = plan.profile.spawn_rate.unwrap_or(users as f64).to_string();
+            let users = plan.shape.peak_users.max(1) as usize;
+            let rate = plan.shape.spawn_rate.to_string();
             attack = attack
                 .set_default(GooseDefault::Users, users)?
                 .set_default(GooseDefault::HatchRate, rate.as_str())?;

@@ -4,10 +4,24 @@
 use base64::Engine;
 use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
 use hdrhistogram::Histogram;
-use serde::{Deserialize, Serialize};
+use crate::results::HistogramSummary;
 
 /// Highest trackable latency: one hour, in µs. Longer samples are clamped.
 const MAX_US: u64 = 3_600_000_000;
+
+/// A stored histogram that cannot be read back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum HistogramError {
+    /// The text is not base64.
+    #[error("histogram: not base64")]
+    Base64,
+    /// The bytes are not an HDR V2 (DEFLATE) histogram.
+    #[error("histogram: not an HDR V2 histogram")]
+    Hdr,
+    /// The histogram's values lie outside 1 µs to 1 h.
+    #[error("histogram: values outside 1 µs to 1 h")]
+    Bounds,
+}
 
 /// A latency histogram in microseconds.
 #[derive(Debug, Clone)]
@@ -101,46 +115,31 @@ impl Latency {
     }
 
     /// Parses [`encode`](Self::encode)'s output.
-    pub fn decode(text: &str) -> Result<Self, String> {
+    pub fn decode(text: &str) -> Result<Self, HistogramError> {
         if text.is_empty() {
             return Ok(Self::new());
         }
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(text)
-            .map_err(|e| format!("histogram base64: {e}"))?;
+            .map_err(|_| HistogramError::Base64)?;
         let h: Histogram<u64> = Deserializer::new()
             .deserialize(&mut bytes.as_slice())
-            .map_err(|e| format!("histogram: {e:?}"))?;
+            .map_err(|_| HistogramError::Hdr)?;
         let mut out = Self::new();
-        out.0
-            .add(&h)
-            .map_err(|e| format!("histogram bounds: {e:?}"))?;
+        out.0.add(&h).map_err(|_| HistogramError::Bounds)?;
         Ok(out)
     }
 }
 
-/// Percentiles of one histogram plus the histogram, as stored in results.json.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct HistogramSummary {
-    /// Samples.
-    pub count: u64,
-    /// Mean, µs.
-    pub mean_us: f64,
-    /// Median, µs.
-    pub p50_us: u64,
-    /// 95th percentile, µs.
-    pub p95_us: u64,
-    /// 99th percentile, µs.
-    pub p99_us: u64,
-    /// Largest sample, µs.
-    pub max_us: u64,
-    /// The full histogram: HDR V2 + DEFLATE, base64.
-    pub hdr: String,
+/// Decoding a stored histogram back into a [`Latency`]: the engine's layer on top of
+/// the serde-only [`HistogramSummary`].
+pub trait Decode {
+    /// The histogram back from its serialized form.
+    fn histogram(&self) -> Result<Latency, HistogramError>;
 }
 
-impl HistogramSummary {
-    /// The histogram back from its serialized form.
-    pub fn histogram(&self) -> Result<Latency, String> {
+impl Decode for HistogramSummary {
+    fn histogram(&self) -> Result<Latency, HistogramError> {
         Latency::decode(&self.hdr)
     }
 }

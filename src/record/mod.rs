@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use tokio::sync::mpsc::UnboundedReceiver;
 
-pub use histogram::{HistogramSummary, Latency};
+pub use histogram::{Decode, HistogramError, Latency};
 
 /// Seed 002 §5.2: a template answer scores below this quality.
 pub const QUALITY_GATE: f64 = 0.7;

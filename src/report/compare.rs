@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use super::export::value;
-use crate::results::{Comparison, Delta, DeltaVerdict};
+use crate::results::{Comparison, Delta, DeltaVerdict, Unit};
 
 fn word(d: &Delta, c: &Comparison) -> &'static str {
     match d.verdict {
@@ -13,7 +13,7 @@ fn word(d: &Delta, c: &Comparison) -> &'static str {
         // Past the percentage but under --min-delta: say why it does not count, or a
         // reader sees +20% beside a verdict that looks wrong.
         DeltaVerdict::Unchanged
-            if d.unit == "ms" && d.change.is_some_and(|ch| ch > c.max_regression) =>
+            if d.unit == Unit::Ms && d.change.is_some_and(|ch| ch > c.max_regression) =>
         {
             "noise"
         }
@@ -24,7 +24,7 @@ fn word(d: &Delta, c: &Comparison) -> &'static str {
 }
 
 fn cells(d: &Delta, c: &Comparison) -> [String; 5] {
-    let show = |v: Option<f64>| v.map_or_else(|| "-".into(), |v| value(&d.unit, v));
+    let show = |v: Option<f64>| v.map_or_else(|| "-".into(), |v| value(d.unit, v));
     [
         d.name.clone(),
         show(d.base),
@@ -39,7 +39,7 @@ fn cells(d: &Delta, c: &Comparison) -> [String; 5] {
 fn shown(c: &Comparison) -> impl Iterator<Item = &Delta> {
     c.rows
         .iter()
-        .filter(|d| d.verdict != DeltaVerdict::Unchanged || (d.unit == "ms" && d.base.is_some()))
+        .filter(|d| d.verdict != DeltaVerdict::Unchanged || (d.unit == Unit::Ms && d.base.is_some()))
 }
 
 fn headline(c: &Comparison) -> String {
@@ -47,7 +47,7 @@ fn headline(c: &Comparison) -> String {
         format!(
             "no regression beyond {:.0}% (latency changes under {} ignored)",
             c.max_regression * 100.0,
-            value("ms", c.min_delta_ms)
+            value(Unit::Ms, c.min_delta_ms)
         )
     } else {
         format!(

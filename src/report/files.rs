@@ -4,42 +4,20 @@
 use std::path::{Path, PathBuf};
 
 use super::export::{by_name, FORMATS};
+use crate::datafile::{DataErrorKind, DataFileError};
 use crate::results::{Results, SCHEMA_VERSION};
 
 /// Why reports could not be read or written.
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
-    /// The results file could not be read.
-    #[error("{path}: {source}")]
-    Read {
-        /// The file.
-        path: PathBuf,
-        /// The OS error.
-        source: std::io::Error,
-    },
-    /// The results file is not results JSON.
-    #[error("{path}: not a harness results file: {source}")]
-    Parse {
-        /// The file.
-        path: PathBuf,
-        /// Where and why it failed.
-        source: serde_json::Error,
-    },
-    /// Written by a newer harness.
-    #[error("{path}: schema_version {found} is newer than this harness reads ({SCHEMA_VERSION}); use a newer harness")]
-    Newer {
-        /// The file.
-        path: PathBuf,
-        /// Its schema version.
-        found: u32,
-    },
+    /// The results file cannot be read, is not results JSON, or is from a newer harness.
+    #[error(transparent)]
+    File(#[from] DataFileError),
     /// A format nobody exports.
-    #[error(
-        "--format: unknown format `{0}`; expected a comma-separated list of html, junit, md, json"
-    )]
+    #[error("unknown format `{0}`; expected a comma-separated list of html, junit, md, json")]
     UnknownFormat(String),
     /// A report could not be written.
-    #[error("{path}: {source}")]
+    #[error("{path}: cannot write")]
     Write {
         /// The file or directory.
         path: PathBuf,
@@ -50,10 +28,7 @@ pub enum ReportError {
 
 /// Reads and checks a `results.json`.
 pub fn load(path: &Path) -> Result<Results, ReportError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ReportError::Read {
-        path: path.to_owned(),
-        source,
-    })?;
+    let text = std::fs::read_to_string(path).map_err(|e| DataFileError::read(path, e))?;
     // Look at the version first, so a newer file says so instead of failing on a field.
     #[derive(serde::Deserialize)]
     struct Version {
@@ -61,15 +36,23 @@ pub fn load(path: &Path) -> Result<Results, ReportError> {
     }
     if let Ok(v) = serde_json::from_str::<Version>(&text) {
         if v.schema_version > SCHEMA_VERSION {
-            return Err(ReportError::Newer {
+            return Err(DataFileError {
                 path: path.to_owned(),
-                found: v.schema_version,
-            });
+                line: None,
+                kind: DataErrorKind::Newer {
+                    found: v.schema_version,
+                    reads: SCHEMA_VERSION,
+                },
+            }
+            .into());
         }
     }
-    serde_json::from_str(&text).map_err(|source| ReportError::Parse {
-        path: path.to_owned(),
-        source,
+    serde_json::from_str(&text).map_err(|e| {
+        let mut d = DataFileError::json(path, &e);
+        if let DataErrorKind::Syntax(m) = &mut d.kind {
+            *m = format!("not a harness results file: {m}");
+        }
+        ReportError::File(d)
     })
 }
 
@@ -138,7 +121,7 @@ mod tests {
         assert_eq!(parse_formats("md, html,md").unwrap(), vec!["md", "html"]);
         assert_eq!(parse_formats("markdown").unwrap(), vec!["md"]);
         let e = parse_formats("html,pdf").unwrap_err().to_string();
-        assert!(e.starts_with("--format: unknown format `pdf`"), "{e}");
+        assert!(e.starts_with("unknown format `pdf`"), "{e}");
     }
 
     #[test]

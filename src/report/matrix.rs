@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use crate::results::MatrixSummary;
+use crate::results::{MatrixOutcome, MatrixSummary};
 
 /// The summary as text.
 pub fn render(s: &MatrixSummary) -> String {
@@ -16,7 +16,7 @@ pub fn render(s: &MatrixSummary) -> String {
             let opt = |v: Option<f64>, f: &dyn Fn(f64) -> String| v.map_or_else(|| "-".into(), f);
             [
                 r.fault.clone(),
-                r.outcome.to_uppercase(),
+                r.outcome.shout().to_owned(),
                 opt(r.time_to_recover_s, &|t| format!("{t:.0} s")),
                 opt(r.fault_p95_ms, &|v| format!("{v:.0} ms")),
                 opt(r.fault_error_rate, &|v| format!("{:.1}%", v * 100.0)),
@@ -58,7 +58,7 @@ pub fn render(s: &MatrixSummary) -> String {
     for row in &rows {
         line(&mut out, row);
     }
-    let failing = s.rows.iter().filter(|r| r.outcome != "pass").count();
+    let failing = s.rows.iter().filter(|r| r.outcome != MatrixOutcome::Pass).count();
     let _ = writeln!(
         out,
         "{}: {} of {} faults passed",
@@ -76,9 +76,9 @@ mod tests {
 
     #[test]
     fn matrix_snapshot() {
-        let row = |fault: &str, outcome: &str, ttr: Option<f64>, failed: &[&str]| MatrixRow {
+        let row = |fault: &str, outcome: MatrixOutcome, ttr: Option<f64>, failed: &[&str]| MatrixRow {
             fault: fault.into(),
-            outcome: outcome.into(),
+            outcome,
             time_to_recover_s: ttr,
             fault_p95_ms: ttr.map(|t| 100.0 + t * 10.0),
             fault_error_rate: Some(0.0),
@@ -88,11 +88,11 @@ mod tests {
             error: None,
         };
         let mut rows = vec![
-            row("llm-fail", "pass", Some(4.0), &[]),
-            row("db-down", "pass", Some(0.0), &[]),
+            row("llm-fail", MatrixOutcome::Pass, Some(4.0), &[]),
+            row("db-down", MatrixOutcome::Pass, Some(0.0), &[]),
             row(
                 "redis-latency",
-                "fail",
+                MatrixOutcome::Fail,
                 None,
                 &[
                     "chaos.recovery.health_healthy",
@@ -100,11 +100,21 @@ mod tests {
                 ],
             ),
         ];
-        rows.push(MatrixRow::error(
-            "slicer",
-            "fault layer: could not apply slicer on db",
-        ));
-        let s = crate::chaos::matrix::summarise(rows);
+        rows.push(MatrixRow {
+            results: None,
+            time_to_recover_s: None,
+            fault_p95_ms: None,
+            fault_error_rate: None,
+            fault_fallback_rate: None,
+            error: Some("fault layer: could not apply slicer on db".into()),
+            ..row("slicer", MatrixOutcome::Error, None, &[])
+        });
+        let s = MatrixSummary {
+            schema_version: crate::results::SCHEMA_VERSION,
+            rows,
+            passed: false,
+            exit_code: crate::exit::HARNESS_ERROR,
+        };
         insta::assert_snapshot!(render(&s));
     }
 }

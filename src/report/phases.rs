@@ -4,10 +4,10 @@
 use std::fmt::Write;
 
 use super::export::value;
-use crate::results::Results;
+use crate::results::{Results, Unit};
 
 fn ms(us: u64) -> String {
-    value("ms", us as f64 / 1000.0)
+    value(Unit::Ms, us as f64 / 1000.0)
 }
 
 fn pct(v: f64) -> String {
@@ -59,7 +59,7 @@ pub fn render(r: &Results) -> String {
                 .collect::<Vec<_>>()
                 .join(", ");
             vec![
-                p.name.clone(),
+                p.name.to_string(),
                 format!("{:.0}–{:.0}", p.start_s, p.end_s),
                 p.requests.to_string(),
                 format!("{:.1}", p.throughput_rps),

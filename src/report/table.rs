@@ -14,8 +14,8 @@ fn row(b: &BudgetOutcome) -> [String; 5] {
     };
     [
         b.name.clone(),
-        b.measured.map_or_else(|| "-".into(), |m| value(&b.unit, m)),
-        value(&b.unit, b.limit),
+        b.measured.map_or_else(|| "-".into(), |m| value(b.unit, m)),
+        value(b.unit, b.limit),
         b.margin
             .map_or_else(|| "-".into(), |m| format!("{:+.0}%", m * 100.0)),
         status.into(),

@@ -11,6 +11,10 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::datafile::DataFileError;
+use crate::faults::Fault;
+use crate::units::serde_duration;
+
 pub use profile::{Profile, Stage};
 
 /// A scenario file, as written.
@@ -32,7 +36,7 @@ pub struct Scenario {
     #[serde(default = "default_llm_profile")]
     pub llm_profile: String,
     /// How long one request may take before it counts as a transport error.
-    #[serde(default = "default_request_timeout", with = "humantime_serde_compat")]
+    #[serde(default = "default_request_timeout", deserialize_with = "serde_duration::required")]
     pub request_timeout: Duration,
     /// Extra environment for the SUT (`SUT_*` overrides).
     #[serde(default)]
@@ -55,17 +59,17 @@ pub struct Scenario {
 #[serde(deny_unknown_fields)]
 pub struct ChaosSection {
     /// Before the faults.
-    #[serde(default, deserialize_with = "profile::opt_duration")]
+    #[serde(default, deserialize_with = "serde_duration::optional")]
     pub baseline: Option<Duration>,
     /// While the faults are in place.
-    #[serde(default, deserialize_with = "profile::opt_duration")]
+    #[serde(default, deserialize_with = "serde_duration::optional")]
     pub fault: Option<Duration>,
     /// After the faults are removed.
-    #[serde(default, deserialize_with = "profile::opt_duration")]
+    #[serde(default, deserialize_with = "serde_duration::optional")]
     pub recovery: Option<Duration>,
-    /// The faults.
-    #[serde(default)]
-    pub faults: Vec<String>,
+    /// The faults, parsed as the fault specs they are written as.
+    #[serde(default, deserialize_with = "faults_from_text")]
+    pub faults: Vec<Fault>,
 }
 
 /// Minimum and maximum think time; each wait is uniform in between.
@@ -73,10 +77,10 @@ pub struct ChaosSection {
 #[serde(deny_unknown_fields)]
 pub struct ThinkTime {
     /// Shortest wait.
-    #[serde(with = "humantime_serde_compat")]
+    #[serde(deserialize_with = "serde_duration::required")]
     pub min: Duration,
     /// Longest wait.
-    #[serde(with = "humantime_serde_compat")]
+    #[serde(deserialize_with = "serde_duration::required")]
     pub max: Duration,
 }
 
@@ -120,10 +124,10 @@ pub struct PollSpec {
     #[serde(default)]
     pub failed: Vec<String>,
     /// Time between polls.
-    #[serde(default = "default_poll_every", with = "humantime_serde_compat")]
+    #[serde(default = "default_poll_every", deserialize_with = "serde_duration::required")]
     pub every: Duration,
     /// Give up after this long (the transaction then counts as an error).
-    #[serde(default = "default_poll_timeout", with = "humantime_serde_compat")]
+    #[serde(default = "default_poll_timeout", deserialize_with = "serde_duration::required")]
     pub timeout: Duration,
 }
 
@@ -149,50 +153,14 @@ fn default_poll_timeout() -> Duration {
     Duration::from_secs(60)
 }
 
-/// Durations written as `"1s"`, `"250ms"`, `"2m"`.
-mod humantime_serde_compat {
-    use serde::{Deserialize, Deserializer};
-    use std::time::Duration;
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-        let s = String::deserialize(d)?;
-        humantime::parse_duration(&s).map_err(|e| {
-            serde::de::Error::custom(format!("'{s}': {e} (write e.g. \"500ms\", \"2s\")"))
-        })
-    }
-}
-
-/// A scenario file that cannot be used.
+/// A scenario that cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
-    /// Not found or unreadable.
-    #[error("{path}: {source}")]
-    Read {
-        /// The file.
-        path: PathBuf,
-        /// The OS error.
-        source: std::io::Error,
-    },
-    /// Not valid TOML, or a field of the wrong type; the message has the line.
-    #[error("{path}: {message}")]
-    Parse {
-        /// The file.
-        path: PathBuf,
-        /// toml's message, which names the line and column.
-        message: String,
-    },
-    /// Well-formed but inconsistent.
-    #[error("{path}: {field}: {message}")]
-    Invalid {
-        /// The file.
-        path: PathBuf,
-        /// The field.
-        field: String,
-        /// What is wrong.
-        message: String,
-    },
-    /// `--scenario NAME` matches no file.
-    #[error("--scenario {name}: no {dir}/{name}.toml (available: {available})")]
+    /// The file cannot be read, does not parse, or is inconsistent.
+    #[error(transparent)]
+    File(#[from] DataFileError),
+    /// A name that matches no file.
+    #[error("no {dir}/{name}.toml (available: {available})")]
     Unknown {
         /// The name given.
         name: String,
@@ -201,6 +169,23 @@ pub enum ScenarioError {
         /// What exists.
         available: String,
     },
+}
+
+/// A profile name the scenario does not have.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("scenario '{scenario}' has no such profile (it has: {have})")]
+pub struct NoProfile {
+    /// The scenario.
+    pub scenario: String,
+    /// The profiles it has.
+    pub have: String,
+}
+
+fn faults_from_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Fault>, D::Error> {
+    Vec::<String>::deserialize(d)?
+        .iter()
+        .map(|f| f.parse().map_err(|e| serde::de::Error::custom(format!("'{f}': {e}"))))
+        .collect()
 }
 
 impl Scenario {
@@ -235,29 +220,20 @@ impl Scenario {
 
     /// Reads, parses and validates one file.
     pub fn load(path: &Path) -> Result<Self, ScenarioError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
-            path: path.to_owned(),
-            source,
-        })?;
+        let text = std::fs::read_to_string(path).map_err(|e| DataFileError::read(path, e))?;
         Self::parse(&text, path)
     }
 
     /// Parses and validates `text`; `path` is only for messages.
     pub fn parse(text: &str, path: &Path) -> Result<Self, ScenarioError> {
-        let s: Scenario = toml::from_str(text).map_err(|e| ScenarioError::Parse {
-            path: path.to_owned(),
-            message: e.to_string().trim_end().replace('\n', "\n  "),
-        })?;
+        let s: Scenario =
+            toml::from_str(text).map_err(|e| DataFileError::toml(path, text, &e))?;
         s.validate(path)?;
         Ok(s)
     }
 
-    fn validate(&self, path: &Path) -> Result<(), ScenarioError> {
-        let invalid = |field: String, message: &str| ScenarioError::Invalid {
-            path: path.to_owned(),
-            field,
-            message: message.to_owned(),
-        };
+    fn validate(&self, path: &Path) -> Result<(), DataFileError> {
+        let invalid = |field: String, message: &str| DataFileError::invalid(path, field, message);
         if self.think_time.min > self.think_time.max {
             return Err(invalid("think_time".into(), "min is larger than max"));
         }
@@ -284,15 +260,6 @@ impl Scenario {
         if self.profiles.is_empty() {
             return Err(invalid("profiles".into(), "at least one is needed"));
         }
-        if let Some(c) = &self.chaos {
-            for (i, f) in c.faults.iter().enumerate() {
-                crate::chaos::Fault::parse_spec("", f).map_err(|m| ScenarioError::Invalid {
-                    path: path.to_owned(),
-                    field: format!("chaos.faults[{i}]"),
-                    message: m,
-                })?;
-            }
-        }
         for (name, p) in &self.profiles {
             p.validate()
                 .map_err(|(field, m)| invalid(format!("profiles.{name}.{field}"), &m))?;
@@ -301,14 +268,15 @@ impl Scenario {
     }
 
     /// The named profile, or an error listing the ones this scenario has.
-    pub fn profile(&self, name: &str) -> Result<&Profile, String> {
-        self.profiles.get(name).ok_or_else(|| {
-            let have: Vec<&str> = self.profiles.keys().map(String::as_str).collect();
-            format!(
-                "--profile {name}: scenario '{}' has no such profile (it has: {})",
-                self.name,
-                have.join(", ")
-            )
+    pub fn profile(&self, name: &str) -> Result<&Profile, NoProfile> {
+        self.profiles.get(name).ok_or_else(|| NoProfile {
+            scenario: self.name.clone(),
+            have: self
+                .profiles
+                .keys()
+                .map(String::as_str)
+                .collect::<Vec<_>>()
+                .join(", "),
         })
     }
 }

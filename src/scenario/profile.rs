@@ -4,7 +4,9 @@
 
 use std::time::Duration;
 
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
+
+use crate::units::serde_duration;
 
 /// A profile as written: either `users` + `spawn_rate` + (`duration` or `iterations`),
 /// or explicit `stages`.
@@ -18,7 +20,7 @@ pub struct Profile {
     #[serde(default)]
     pub spawn_rate: Option<f64>,
     /// Total length, ramp included.
-    #[serde(default, deserialize_with = "opt_duration")]
+    #[serde(default, deserialize_with = "serde_duration::optional")]
     pub duration: Option<Duration>,
     /// Instead of a duration: passes through the transaction mix per user.
     #[serde(default)]
@@ -27,7 +29,7 @@ pub struct Profile {
     #[serde(default)]
     pub stages: Vec<Stage>,
     /// Seconds at the start that are not scored (caches warm, pools fill).
-    #[serde(default, deserialize_with = "opt_duration")]
+    #[serde(default, deserialize_with = "serde_duration::optional")]
     pub warmup: Option<Duration>,
 }
 
@@ -38,21 +40,11 @@ pub struct Stage {
     /// Users at the end of the ramp.
     pub users: u32,
     /// Ramp length.
-    #[serde(deserialize_with = "duration")]
+    #[serde(deserialize_with = "serde_duration::required")]
     pub ramp: Duration,
     /// Hold length.
-    #[serde(deserialize_with = "duration")]
+    #[serde(deserialize_with = "serde_duration::required")]
     pub hold: Duration,
-}
-
-fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-    let s = String::deserialize(d)?;
-    humantime::parse_duration(&s)
-        .map_err(|e| serde::de::Error::custom(format!("'{s}': {e} (write e.g. \"30s\", \"5m\")")))
-}
-
-pub(super) fn opt_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
-    duration(d).map(Some)
 }
 
 impl Profile {
@@ -89,7 +81,7 @@ impl Profile {
             (Some(_), Some(_)) => err("duration", "give duration or iterations, not both"),
             (None, None) => err("duration", "give duration or iterations"),
             (None, Some(0)) => err("iterations", "must be at least 1"),
-            (Some(d), None) if d <= self.ramp() => err(
+            (Some(d), None) if d <= self.arrival() => err(
                 "duration",
                 "must be longer than the ramp (users / spawn_rate)",
             ),
@@ -97,70 +89,11 @@ impl Profile {
         }
     }
 
-    fn ramp(&self) -> Duration {
+    /// How long `users` take to arrive at `spawn_rate`, in whole seconds as Goose's
+    /// test plans count them.
+    pub fn arrival(&self) -> Duration {
         let users = self.users.unwrap_or(1) as f64;
         let rate = self.spawn_rate.unwrap_or(users);
-        // Goose's test plans count whole seconds.
         Duration::from_secs((users / rate).max(0.0).ceil() as u64)
-    }
-
-    /// The stages this profile runs; empty for an iterations profile.
-    pub fn stages(&self) -> Vec<Stage> {
-        if !self.stages.is_empty() {
-            return self.stages.clone();
-        }
-        match (self.users, self.duration) {
-            (Some(users), Some(d)) => {
-                let ramp = self.ramp();
-                vec![Stage {
-                    users,
-                    ramp,
-                    hold: d.saturating_sub(ramp),
-                }]
-            }
-            _ => Vec::new(),
-        }
-    }
-
-    /// The most users at any time.
-    pub fn peak_users(&self) -> u32 {
-        self.stages()
-            .iter()
-            .map(|s| s.users)
-            .max()
-            .or(self.users)
-            .unwrap_or(0)
-    }
-
-    /// This profile's peak users, arriving at its spawn rate and held until `total`
-    /// (ramp included): the shape of a chaos run, whose phases set the length.
-    pub fn held_for(&self, total: Duration) -> Profile {
-        let spawn_rate = self.spawn_rate.or_else(|| {
-            self.stages
-                .first()
-                .map(|s| f64::from(s.users) / s.ramp.as_secs_f64().max(1.0))
-        });
-        Profile {
-            users: Some(self.peak_users().max(1)),
-            spawn_rate,
-            duration: Some(total),
-            iterations: None,
-            stages: Vec::new(),
-            warmup: self.warmup,
-        }
-    }
-
-    /// How long the users take to arrive.
-    pub fn ramp_time(&self) -> Duration {
-        match self.stages.first() {
-            Some(s) => s.ramp,
-            None => self.ramp(),
-        }
-    }
-
-    /// Planned length, if time-bound.
-    pub fn planned(&self) -> Option<Duration> {
-        let st = self.stages();
-        (!st.is_empty()).then(|| st.iter().map(|s| s.ramp + s.hold).sum())
     }
 }

@@ -2,6 +2,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::*;
+use crate::load::LoadShape;
 
 fn dir() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios")
@@ -12,18 +13,20 @@ fn shipped_scenarios_parse_with_all_four_profiles() {
     for name in ["seed-mix", "documents", "smoke"] {
         let (s, _) = Scenario::find(name, &dir()).expect(name);
         for p in ["smoke", "ci", "full", "soak"] {
-            let profile = s.profile(p).expect(p);
-            assert!(profile.peak_users() > 0, "{name}/{p}");
+            let shape = LoadShape::settle(s.profile(p).expect(p));
+            assert!(shape.peak_users > 0, "{name}/{p}");
         }
-        assert_eq!(s.profile("ci").expect("ci").peak_users(), 100, "{name}");
-        assert!(s.profile("ci").expect("ci").planned() <= Some(Duration::from_secs(120)));
-        let full = s.profile("full").expect("full");
-        let users: Vec<u32> = full.stages().iter().map(|st| st.users).collect();
+        let ci = LoadShape::settle(s.profile("ci").expect("ci"));
+        assert_eq!(ci.peak_users, 100, "{name}");
+        assert!(ci.planned() <= Some(Duration::from_secs(120)));
+        let full = LoadShape::settle(s.profile("full").expect("full"));
+        let users: Vec<u32> = full.stages.iter().map(|st| st.users).collect();
         assert_eq!(users, vec![100, 500], "{name}");
     }
     let (smoke, _) = Scenario::find("smoke", &dir()).expect("smoke");
     for p in smoke.profiles.values() {
-        assert!(p.planned().is_some_and(|d| d <= Duration::from_secs(30)));
+        let planned = LoadShape::settle(p).planned();
+        assert!(planned.is_some_and(|d| d <= Duration::from_secs(30)));
     }
     let (mix, _) = Scenario::find("seed-mix", &dir()).expect("seed-mix");
     let weights: Vec<u32> = mix.transactions.iter().map(|t| t.weight).collect();
@@ -39,7 +42,7 @@ fn malformed_files_name_the_file_and_line() {
         .unwrap_err()
         .to_string();
     assert!(
-        e.contains("scenarios/bad.toml") && e.contains("line 4"),
+        e.contains("scenarios/bad.toml:4: "),
         "{e}"
     );
 
@@ -60,7 +63,7 @@ fn malformed_files_name_the_file_and_line() {
 
     let e = Scenario::find("nope", &dir()).unwrap_err().to_string();
     assert!(
-        e.contains("seed-mix") && e.contains("--scenario nope"),
+        e.contains("seed-mix") && e.contains("nope.toml"),
         "{e}"
     );
 }
@@ -68,8 +71,8 @@ fn malformed_files_name_the_file_and_line() {
 #[test]
 fn goose_test_plans_ramp_then_hold() {
     let (s, _) = Scenario::find("seed-mix", &dir()).expect("seed-mix");
-    let plan = crate::load::test_plan(s.profile("full").expect("full"));
+    let plan = LoadShape::settle(s.profile("full").expect("full")).goose_test_plan();
     assert_eq!(plan.as_deref(), Some("100,20;100,280;500,40;500,260;0,0"));
-    let plan = crate::load::test_plan(s.profile("smoke").expect("smoke"));
+    let plan = LoadShape::settle(s.profile("smoke").expect("smoke")).goose_test_plan();
     assert_eq!(plan.as_deref(), Some("10,1;10,19;0,0"));
 }

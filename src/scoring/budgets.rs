@@ -1,10 +1,12 @@
 //! `fixtures/budgets.toml`: every budget in the seeds, with its source, and the
 //! overrides from scenarios and `--budget NAME=VALUE`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use serde::Deserialize;
+
+use crate::datafile::DataFileError;
 
 /// What a budget measures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
@@ -22,6 +24,20 @@ pub enum Kind {
     Overall,
 }
 
+/// A limit that does not parse as its kind expects.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LimitError {
+    /// An error-rate limit that is not a number or percentage.
+    #[error("'{0}' is not a rate (write e.g. \"1%\" or \"0.01\")")]
+    NotARate(String),
+    /// An error-rate limit outside 0–100%.
+    #[error("'{0}' is outside 0%..100%")]
+    OutOfRange(String),
+    /// A latency limit that is not a duration.
+    #[error(transparent)]
+    Duration(crate::units::ValueError),
+}
+
 /// A budget's limit: a latency or a ratio.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Limit {
@@ -33,7 +49,7 @@ pub enum Limit {
 
 impl Limit {
     /// Parses `"150ms"`, `"5s"`, `"1%"` or `"0.01"`, as `kind` expects.
-    pub fn parse(kind: Kind, text: &str) -> Result<Self, String> {
+    pub fn parse(kind: Kind, text: &str) -> Result<Self, LimitError> {
         let t = text.trim();
         match kind {
             Kind::ErrorRate => {
@@ -41,15 +57,15 @@ impl Limit {
                     Some(p) => p.trim().parse::<f64>().map(|v| v / 100.0),
                     None => t.parse::<f64>(),
                 }
-                .map_err(|_| format!("'{t}' is not a rate (write e.g. \"1%\" or \"0.01\")"))?;
+                .map_err(|_| LimitError::NotARate(t.to_owned()))?;
                 if !(0.0..=1.0).contains(&v) {
-                    return Err(format!("'{t}' is outside 0%..100%"));
+                    return Err(LimitError::OutOfRange(t.to_owned()));
                 }
                 Ok(Limit::Ratio(v))
             }
-            _ => humantime::parse_duration(t)
+            _ => crate::units::duration_or_zero(t)
                 .map(Limit::Latency)
-                .map_err(|e| format!("'{t}' is not a duration: {e} (write e.g. \"150ms\")")),
+                .map_err(LimitError::Duration),
         }
     }
 }
@@ -104,52 +120,51 @@ struct Entry {
 /// Budgets that cannot be read or applied.
 #[derive(Debug, thiserror::Error)]
 pub enum BudgetError {
-    /// The file is missing or unreadable.
-    #[error("{path}: {source}")]
-    Read {
-        /// The file.
-        path: PathBuf,
-        /// The OS error.
-        source: std::io::Error,
-    },
-    /// The file is malformed; the message names the line, or the budget.
-    #[error("{path}: {message}")]
-    Parse {
-        /// The file.
-        path: PathBuf,
-        /// What is wrong.
-        message: String,
-    },
-    /// An override names no budget, or has a bad value.
-    #[error("{origin}: {message}")]
-    Override {
-        /// `--budget` or the scenario file.
+    /// The budgets file cannot be read, does not parse, or is inconsistent.
+    #[error(transparent)]
+    File(#[from] DataFileError),
+    /// An override names no budget.
+    #[error("{origin}: no budget named '{name}' ({hint})")]
+    Unknown {
+        /// `--budget` or the scenario file's `[budgets]`.
         origin: String,
-        /// What is wrong.
-        message: String,
+        /// The name given.
+        name: String,
+        /// Names that are close, or where to look.
+        hint: String,
+    },
+    /// An override's value does not parse.
+    #[error("{origin}: {name}")]
+    Value {
+        /// `--budget` or the scenario file's `[budgets]`.
+        origin: String,
+        /// The budget.
+        name: String,
+        /// What is wrong with the value.
+        #[source]
+        source: LimitError,
     },
 }
+
+/// A `--budget` argument that is not `NAME=VALUE`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("'{0}': expected NAME=VALUE, e.g. request_handler.handle_request.p95=2s")]
+pub struct OverrideSyntax(pub String);
 
 /// Reads and checks a budgets file.
 pub fn load(path: &Path) -> Result<Vec<Budget>, BudgetError> {
-    let text = std::fs::read_to_string(path).map_err(|source| BudgetError::Read {
-        path: path.to_owned(),
-        source,
-    })?;
-    parse(&text, path)
+    let text = std::fs::read_to_string(path).map_err(|e| DataFileError::read(path, e))?;
+    Ok(parse(&text, path)?)
 }
 
 /// Parses a budgets file; `path` is for messages.
-pub fn parse(text: &str, path: &Path) -> Result<Vec<Budget>, BudgetError> {
-    let bad = |message: String| BudgetError::Parse {
-        path: path.to_owned(),
-        message,
-    };
-    let file: File = toml::from_str(text).map_err(|e| bad(e.to_string().trim_end().to_owned()))?;
+pub fn parse(text: &str, path: &Path) -> Result<Vec<Budget>, DataFileError> {
+    let file: File = toml::from_str(text).map_err(|e| DataFileError::toml(path, text, &e))?;
     let mut out: Vec<Budget> = Vec::new();
     for e in file.budget {
-        let limit =
-            Limit::parse(e.kind, &e.limit).map_err(|m| bad(format!("{}: limit {m}", e.name)))?;
+        let field = format!("budget {}", e.name);
+        let bad = |m: String| DataFileError::invalid(path, field.clone(), m);
+        let limit = Limit::parse(e.kind, &e.limit).map_err(|m| bad(format!("limit {m}")))?;
         let b = Budget {
             name: e.name,
             kind: e.kind,
@@ -159,20 +174,17 @@ pub fn parse(text: &str, path: &Path) -> Result<Vec<Budget>, BudgetError> {
             overridden_by: None,
         };
         if out.iter().any(|o| o.name == b.name) {
-            return Err(bad(format!("{}: defined twice", b.name)));
+            return Err(bad("defined twice".into()));
         }
         let needs_pct = matches!(b.kind, Kind::Operation | Kind::Load | Kind::Overall);
         if needs_pct && b.percentile().is_none_or(|p| !(0.0..=100.0).contains(&p)) {
             return Err(bad(format!(
-                "{}: a {:?} budget's name must end in .pNN",
-                b.name, b.kind
+                "a {:?} budget's name must end in .pNN",
+                b.kind
             )));
         }
         if b.kind == Kind::Load && b.users.is_none() {
-            return Err(bad(format!(
-                "{}: a load budget needs users = [min, max]",
-                b.name
-            )));
+            return Err(bad("a load budget needs users = [min, max]".into()));
         }
         out.push(b);
     }
@@ -186,10 +198,6 @@ pub fn apply_override(
     value: &str,
     origin: &str,
 ) -> Result<(), BudgetError> {
-    let err = |message: String| BudgetError::Override {
-        origin: origin.to_owned(),
-        message,
-    };
     let Some(b) = budgets.iter_mut().find(|b| b.name == name) else {
         let mut near: Vec<&str> = budgets
             .iter()
@@ -202,20 +210,26 @@ pub fn apply_override(
         } else {
             format!("did you mean one of: {}", near.join(", "))
         };
-        return Err(err(format!("no budget named '{name}' ({hint})")));
+        return Err(BudgetError::Unknown {
+            origin: origin.to_owned(),
+            name: name.to_owned(),
+            hint,
+        });
     };
-    b.limit = Limit::parse(b.kind, value).map_err(|m| err(format!("{name}: {m}")))?;
+    b.limit = Limit::parse(b.kind, value).map_err(|source| BudgetError::Value {
+        origin: origin.to_owned(),
+        name: name.to_owned(),
+        source,
+    })?;
     b.overridden_by = Some(origin.to_owned());
     Ok(())
 }
 
 /// Splits `--budget NAME=VALUE`.
-pub fn split_override(arg: &str) -> Result<(&str, &str), String> {
+pub fn split_override(arg: &str) -> Result<(&str, &str), OverrideSyntax> {
     match arg.split_once('=') {
         Some((n, v)) if !n.trim().is_empty() && !v.trim().is_empty() => Ok((n.trim(), v.trim())),
-        _ => Err(format!(
-            "--budget '{arg}': expected NAME=VALUE, e.g. request_handler.handle_request.p95=2s"
-        )),
+        _ => Err(OverrideSyntax(arg.to_owned())),
     }
 }
 
@@ -258,7 +272,9 @@ mod tests {
             .to_string()
             .contains("entity_resolver.resolve.p95"));
         let bad = apply_override(&mut b, "load.error_rate", "5ms", "--budget");
-        assert!(bad.unwrap_err().to_string().contains("not a rate"));
+        let bad = bad.unwrap_err();
+        let why = std::error::Error::source(&bad).map(ToString::to_string);
+        assert!(why.is_some_and(|w| w.contains("not a rate")), "{bad}");
         assert!(split_override("x").is_err());
         assert_eq!(split_override("a.p95=1ms"), Ok(("a.p95", "1ms")));
     }
@@ -271,7 +287,7 @@ mod tests {
         )
         .unwrap_err()
         .to_string();
-        assert!(e.contains("b.toml") && e.contains("line 4"), "{e}");
+        assert!(e.starts_with("b.toml:4: "), "{e}");
         let e = parse(
             "[[budget]]\nname = \"x\"\nkind = \"operation\"\nlimit = \"5ms\"\nseed = \"s\"\n",
             Path::new("b.toml"),

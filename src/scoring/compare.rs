@@ -3,7 +3,8 @@
 
 use crate::exit;
 use crate::results::{
-    BudgetOutcome, Comparison, Delta, DeltaVerdict, Results, RunRef, Status, SCHEMA_VERSION,
+    BudgetOutcome, Comparison, Delta, DeltaVerdict, Results, RunRef, Status, Unit,
+    SCHEMA_VERSION,
 };
 
 /// How much worse is too much.
@@ -59,11 +60,11 @@ pub fn compare(
         new: run_ref(new),
         max_regression: thresholds.max_regression,
         min_delta_ms: thresholds.min_delta_ms,
-        exit_code: if regressions.is_empty() {
-            exit::SUCCESS
+        exit_code: exit::process_exit_code(if regressions.is_empty() {
+            exit::Outcome::Passed
         } else {
-            exit::BUDGET_FAILED
-        },
+            exit::Outcome::Failed
+        }),
         rows,
         regressions,
         warnings: unlike(base.1, new.1),
@@ -128,13 +129,13 @@ fn row(
             } else if either.name.starts_with("chaos.") {
                 DeltaVerdict::Unchanged
             } else {
-                by_size(&either.unit, either.limit, b, n, t)
+                by_size(either.unit, either.limit, b, n, t)
             }
         }
     };
     Delta {
         name: either.name.clone(),
-        unit: either.unit.clone(),
+        unit: either.unit,
         limit: either.limit,
         base: b,
         new: n,
@@ -146,9 +147,9 @@ fn row(
 }
 
 /// Lower is better for every budget: latencies, error and miss rates.
-fn by_size(unit: &str, limit: f64, base: f64, new: f64, t: Thresholds) -> DeltaVerdict {
+fn by_size(unit: Unit, limit: f64, base: f64, new: f64, t: Thresholds) -> DeltaVerdict {
     let allowed = match unit {
-        "ms" => (base * t.max_regression).max(t.min_delta_ms),
+        Unit::Ms => (base * t.max_regression).max(t.min_delta_ms),
         _ => limit * t.max_regression,
     };
     let grew = new - base;
@@ -167,7 +168,7 @@ mod tests {
 
     fn outcome(
         name: &str,
-        unit: &str,
+        unit: Unit,
         measured: Option<f64>,
         limit: f64,
         status: Status,
@@ -175,7 +176,7 @@ mod tests {
         BudgetOutcome {
             name: name.into(),
             seed: String::new(),
-            unit: unit.into(),
+            unit,
             measured,
             limit,
             margin: None,
@@ -190,7 +191,7 @@ mod tests {
 
     #[test]
     fn latency_regresses_past_the_threshold_and_the_noise_floor() {
-        let at = |ms| outcome("op.p95", "ms", Some(ms), 1000.0, Status::Pass);
+        let at = |ms| outcome("op.p95", Unit::Ms, Some(ms), 1000.0, Status::Pass);
         assert_eq!(verdict(&at(100.0), &at(109.0)), DeltaVerdict::Unchanged);
         assert_eq!(verdict(&at(100.0), &at(111.0)), DeltaVerdict::Regressed);
         assert_eq!(verdict(&at(100.0), &at(85.0)), DeltaVerdict::Improved);
@@ -200,21 +201,21 @@ mod tests {
 
     #[test]
     fn ratios_move_against_their_limit() {
-        let at = |r| outcome("load.error_rate", "ratio", Some(r), 0.01, Status::Pass);
+        let at = |r| outcome("load.error_rate", Unit::Ratio, Some(r), 0.01, Status::Pass);
         assert_eq!(verdict(&at(0.0), &at(0.0009)), DeltaVerdict::Unchanged);
         assert_eq!(verdict(&at(0.0), &at(0.002)), DeltaVerdict::Regressed);
     }
 
     #[test]
     fn a_new_failure_regresses_whatever_its_size() {
-        let base = outcome("op.p95", "ms", Some(990.0), 1000.0, Status::Pass);
-        let new = outcome("op.p95", "ms", Some(1001.0), 1000.0, Status::Fail);
+        let base = outcome("op.p95", Unit::Ms, Some(990.0), 1000.0, Status::Pass);
+        let new = outcome("op.p95", Unit::Ms, Some(1001.0), 1000.0, Status::Fail);
         assert_eq!(verdict(&base, &new), DeltaVerdict::Regressed);
     }
 
     #[test]
     fn chaos_expectations_count_only_a_change_of_outcome() {
-        let at = |v, s| outcome("chaos.llm.template_fallback", "ratio", Some(v), 0.9, s);
+        let at = |v, s| outcome("chaos.llm.template_fallback", Unit::Ratio, Some(v), 0.9, s);
         assert_eq!(
             verdict(&at(1.0, Status::Pass), &at(0.5, Status::Pass)),
             DeltaVerdict::Unchanged
@@ -250,8 +251,8 @@ mod tests {
 
     #[test]
     fn budgets_on_one_side_only_are_new_or_gone() {
-        let b = outcome("a", "ms", Some(1.0), 10.0, Status::Pass);
-        let none = outcome("a", "ms", None, 10.0, Status::NotApplicable);
+        let b = outcome("a", Unit::Ms, Some(1.0), 10.0, Status::Pass);
+        let none = outcome("a", Unit::Ms, None, 10.0, Status::NotApplicable);
         assert_eq!(verdict(&none, &b), DeltaVerdict::New);
         assert_eq!(verdict(&b, &none), DeltaVerdict::Gone);
     }

@@ -3,13 +3,12 @@
 pub mod budgets;
 pub mod compare;
 
-use std::time::Duration;
 
 pub use budgets::{Budget, BudgetError, Kind, Limit};
 
 use crate::exit;
 use crate::record::{Latency, Recorded};
-use crate::results::{BudgetOutcome, StageInfo, Status, Verdict};
+use crate::results::{BudgetOutcome, StageInfo, Status, Unit, Verdict};
 
 /// Scores `budgets`. `stages` locate the load budgets' windows; `peak_users` stands in
 /// for a run without stages (an iterations profile).
@@ -31,8 +30,8 @@ fn ms(us: f64) -> f64 {
 
 fn score_one(b: &Budget, rec: &Recorded, stages: &[StageInfo], peak: u32) -> BudgetOutcome {
     let (unit, limit) = match b.limit {
-        Limit::Latency(d) => ("ms", d.as_secs_f64() * 1000.0),
-        Limit::Ratio(r) => ("ratio", r),
+        Limit::Latency(d) => (Unit::Ms, d.as_secs_f64() * 1000.0),
+        Limit::Ratio(r) => (Unit::Ratio, r),
     };
     let q = b.percentile().unwrap_or(95.0);
     let measured: Result<(f64, String), String> = match b.kind {
@@ -79,7 +78,7 @@ fn score_one(b: &Budget, rec: &Recorded, stages: &[StageInfo], peak: u32) -> Bud
             BudgetOutcome {
                 name: b.name.clone(),
                 seed: b.seed.clone(),
-                unit: unit.into(),
+                unit,
                 measured: Some(m),
                 limit,
                 margin: Some(margin),
@@ -90,7 +89,7 @@ fn score_one(b: &Budget, rec: &Recorded, stages: &[StageInfo], peak: u32) -> Bud
         Err(why) => BudgetOutcome {
             name: b.name.clone(),
             seed: b.seed.clone(),
-            unit: unit.into(),
+            unit,
             measured: None,
             limit,
             margin: None,
@@ -149,31 +148,13 @@ pub fn verdict(outcomes: &[BudgetOutcome], extra_failures: &[String]) -> Verdict
     failed.extend(extra_failures.iter().cloned());
     Verdict {
         passed: failed.is_empty(),
-        exit_code: if failed.is_empty() {
-            exit::SUCCESS
+        exit_code: exit::process_exit_code(if failed.is_empty() {
+            exit::Outcome::Passed
         } else {
-            exit::BUDGET_FAILED
-        },
+            exit::Outcome::Failed
+        }),
         failed,
     }
-}
-
-/// Stages with their start offsets.
-pub fn stage_infos(stages: &[crate::scenario::Stage]) -> Vec<StageInfo> {
-    let mut t = Duration::ZERO;
-    stages
-        .iter()
-        .map(|s| {
-            let info = StageInfo {
-                users: s.users,
-                start_s: t.as_secs_f64(),
-                ramp_s: s.ramp.as_secs_f64(),
-                hold_s: s.hold.as_secs_f64(),
-            };
-            t += s.ramp + s.hold;
-            info
-        })
-        .collect()
 }
 
 /// Convenience for tests and reports: a histogram's percentile in ms.

@@ -15,6 +15,22 @@ pub enum BuildProfile {
     Release,
 }
 
+/// A build profile that is not debug or release.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("'{0}' (expected debug or release)")]
+pub struct BuildProfileError(pub String);
+
+impl std::str::FromStr for BuildProfile {
+    type Err = BuildProfileError;
+    fn from_str(s: &str) -> Result<Self, BuildProfileError> {
+        match s {
+            "debug" => Ok(BuildProfile::Debug),
+            "release" => Ok(BuildProfile::Release),
+            other => Err(BuildProfileError(other.to_owned())),
+        }
+    }
+}
+
 /// The workspace this harness was built from; it holds the `sut` crate.
 pub fn workspace_dir() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -5,19 +5,18 @@ mod helpers;
 
 use std::time::Duration;
 
-use harness::load::{self, LoadPlan};
+use harness::load::{self, LoadPlan, LoadShape};
 
 /// Runs the truth scenario against `addr` and returns (p50, p95, p99) in ms and the count.
 async fn measure(addr: std::net::SocketAddr, users: u32, iterations: u32) -> ([f64; 3], u64) {
     let scenario = helpers::scenario(users, iterations);
-    let profile = scenario.profile("truth").expect("profile").clone();
+    let shape = LoadShape::settle(scenario.profile("truth").expect("profile"));
     let out = load::run(LoadPlan {
         scenario,
-        profile,
+        shape,
         base_url: format!("http://{addr}"),
         mint: Box::new(|_| String::new()),
         epoch: std::time::Instant::now(),
-        scored_until: None,
     })
     .await
     .expect("load");

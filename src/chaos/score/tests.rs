@@ -95,7 +95,7 @@ fn observed(open: Option<f64>) -> Observed {
     }
     seen.events.push(Event {
         t_s: 10.0,
-        action: "apply".into(),
+        action: crate::results::EventAction::Apply,
         fault: "llm-fail 1 (500)".into(),
         error: None,
     });

@@ -21,17 +21,4 @@ impl Exporter for Json {
     }
 }
 
-/// The JSON Schema of `results.json` (draft 2020-12).
-///
-/// ```
-/// let schema = harness::report::export::json::schema();
-/// assert_eq!(schema["title"], "Results");
-/// ```
-pub fn schema() -> serde_json::Value {
-    serde_json::to_value(schemars::schema_for!(Results)).unwrap_or_default()
-}
-
-/// The JSON Schema of `harness compare --json` output.
-pub fn compare_schema() -> serde_json::Value {
-    serde_json::to_value(schemars::schema_for!(crate::results::Comparison)).unwrap_or_default()
-}
+pub use crate::results::{compare_schema, schema};

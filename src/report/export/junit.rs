@@ -52,7 +52,7 @@ impl Exporter for Junit {
                 escape(&suite),
                 escape(&b.name)
             );
-            let limit = value(&b.unit, b.limit);
+            let limit = value(b.unit, b.limit);
             match b.status {
                 Status::Pass => {
                     let _ = writeln!(x, "/>");
@@ -60,7 +60,7 @@ impl Exporter for Junit {
                 Status::Fail => {
                     let measured = b
                         .measured
-                        .map_or_else(|| "nothing".into(), |m| value(&b.unit, m));
+                        .map_or_else(|| "nothing".into(), |m| value(b.unit, m));
                     let _ = writeln!(x, ">");
                     let _ = writeln!(
                         x,

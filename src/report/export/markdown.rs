@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use super::{value, Exporter};
-use crate::results::{Results, Status};
+use crate::results::{Results, Status, Unit};
 
 /// The Markdown exporter.
 pub struct Markdown;
@@ -42,7 +42,7 @@ impl Exporter for Markdown {
             r.totals.requests,
             r.totals.throughput_rps,
             r.totals.error_rate * 100.0,
-            value("ms", r.overall.p95_us as f64 / 1000.0)
+            value(Unit::Ms, r.overall.p95_us as f64 / 1000.0)
         );
         if !r.phases.is_empty() {
             let _ = writeln!(
@@ -58,7 +58,7 @@ impl Exporter for Markdown {
                     p.start_s,
                     p.end_s,
                     p.requests,
-                    value("ms", p.latency.p95_us as f64 / 1000.0),
+                    value(Unit::Ms, p.latency.p95_us as f64 / 1000.0),
                     p.error_rate * 100.0,
                     p.fallback_rate * 100.0,
                     p.llm_calls
@@ -87,8 +87,8 @@ impl Exporter for Markdown {
                 m,
                 "| {mark} | `{}` | {} | {} | {} |",
                 b.name,
-                b.measured.map_or_else(|| "–".into(), |v| value(&b.unit, v)),
-                value(&b.unit, b.limit),
+                b.measured.map_or_else(|| "–".into(), |v| value(b.unit, v)),
+                value(b.unit, b.limit),
                 b.seed.replace('|', "\\|")
             );
         }

@@ -6,7 +6,7 @@ pub mod json;
 pub mod junit;
 pub mod markdown;
 
-use crate::results::Results;
+use crate::results::{Results, Unit};
 
 /// One output format.
 ///
@@ -55,11 +55,11 @@ pub(crate) fn escape(s: &str) -> String {
 }
 
 /// A measured value or limit in its unit, for people.
-pub fn value(unit: &str, v: f64) -> String {
+pub fn value(unit: Unit, v: f64) -> String {
     match unit {
-        "ratio" => format!("{:.2}%", v * 100.0),
-        "count" => format!("{v:.0}"),
-        "s" => format!("{v:.1} s"),
+        Unit::Ratio => format!("{:.2}%", v * 100.0),
+        Unit::Count => format!("{v:.0}"),
+        Unit::S => format!("{v:.1} s"),
         _ if v >= 1000.0 => format!("{:.2} s", v / 1000.0),
         // Sub-millisecond operations (cache hits, synthesis) would all read 0.0 ms.
         _ if v < 1.0 => format!("{v:.3} ms"),

@@ -4,10 +4,10 @@ use std::fmt::Write;
 
 use super::escape;
 use crate::report::export::value;
-use crate::results::{Results, Status};
+use crate::results::{Results, Status, Unit};
 
 fn ms(us: u64) -> String {
-    value("ms", us as f64 / 1000.0)
+    value(Unit::Ms, us as f64 / 1000.0)
 }
 
 /// The verdict banner: PASS or FAIL, what failed, and the run in one line.
@@ -80,7 +80,7 @@ pub fn phases(h: &mut String, r: &Results) {
             "<tr><td>{}</td><td>{:.0}–{:.0}</td><td>{}</td><td class=\"num\">{}</td>\
              <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
              <td class=\"num\">{:.1}%</td><td class=\"num\">{:.1}%</td><td class=\"num\">{}</td></tr>",
-            escape(&p.name),
+            escape(p.name.as_str()),
             p.start_s,
             p.end_s,
             escape(&p.faults.join(", ")),
@@ -118,8 +118,8 @@ pub fn budgets(h: &mut String, r: &Results) {
             "<tr{row}><td>{badge}</td><td><code>{}</code></td><td class=\"num\">{}</td>\
              <td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>",
             breakable(&b.name),
-            b.measured.map_or_else(|| "–".into(), |m| value(&b.unit, m)),
-            value(&b.unit, b.limit),
+            b.measured.map_or_else(|| "–".into(), |m| value(b.unit, m)),
+            value(b.unit, b.limit),
             b.margin
                 .map_or_else(|| "–".into(), |m| format!("{:+.0}%", m * 100.0)),
             escape(&b.seed),

@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::report::export::tests::fixture;
+use crate::results::PhaseName;
 
 fn page(name: &str) -> String {
     String::from_utf8(Html.render(&fixture(name))).expect("utf-8")
@@ -101,7 +102,7 @@ fn the_fault_window_is_shaded_on_the_time_charts() {
     let fault = r
         .phases
         .iter()
-        .find(|p| p.name == "fault")
+        .find(|p| p.name == PhaseName::Fault)
         .expect("fault phase");
     let html = page("chaos");
     for id in ["latency-over-time", "throughput-errors", "fallback-rate"] {

@@ -28,7 +28,7 @@ fn bars(r: &Results) -> Vec<(String, f64, String, bool)> {
             Some((
                 b.name.clone(),
                 100.0 * m / b.limit,
-                format!("{} of {}", value(&b.unit, m), value(&b.unit, b.limit)),
+                format!("{} of {}", value(b.unit, m), value(b.unit, b.limit)),
                 b.status == Status::Fail,
             ))
         })
@@ -122,7 +122,7 @@ fn groups(r: &Results) -> Vec<(String, BTreeMap<String, u64>)> {
     }
     r.phases
         .iter()
-        .map(|p| (p.name.clone(), p.statuses.clone()))
+        .map(|p| (p.name.to_string(), p.statuses.clone()))
         .collect()
 }
 

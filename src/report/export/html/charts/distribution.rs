@@ -5,7 +5,7 @@ use plotters::prelude::*;
 
 use super::time::short;
 use super::{err, FONT, SERIES, WIDTH};
-use crate::record::Latency;
+use crate::record::{Decode, Latency};
 use crate::results::{HistogramSummary, Results};
 
 const HEIGHT: u32 = 400;

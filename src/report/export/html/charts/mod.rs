@@ -9,7 +9,7 @@ pub mod windows;
 use plotters::prelude::*;
 use plotters::style::RGBAColor;
 
-use crate::results::Results;
+use crate::results::{PhaseName, Results};
 
 /// One chart of the report.
 pub struct Chart {
@@ -100,13 +100,13 @@ pub fn bands(r: &Results) -> Vec<Band> {
     r.phases
         .iter()
         .filter_map(|p| {
-            let (label, color) = match p.name.as_str() {
-                "fault" => (
+            let (label, color) = match p.name {
+                PhaseName::Fault => (
                     format!("fault: {}", p.faults.join(", ")),
                     RGBColor(214, 39, 40).mix(0.18),
                 ),
-                "recovery" => ("recovery".to_owned(), RGBColor(44, 160, 44).mix(0.10)),
-                _ => return None,
+                PhaseName::Recovery => ("recovery".to_owned(), RGBColor(44, 160, 44).mix(0.10)),
+                PhaseName::Baseline => return None,
             };
             Some(Band {
                 from: p.start_s,

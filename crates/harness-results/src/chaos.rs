@@ -8,12 +8,95 @@ use serde::{Deserialize, Serialize};
 
 use super::HistogramSummary;
 
+/// The phases of a chaos run, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PhaseName {
+    /// Before any fault; the reference level.
+    Baseline,
+    /// While the faults are in place.
+    Fault,
+    /// After the faults are removed.
+    Recovery,
+}
+
+impl PhaseName {
+    /// All three, in order.
+    pub const ALL: [PhaseName; 3] = [PhaseName::Baseline, PhaseName::Fault, PhaseName::Recovery];
+
+    /// The word results.json uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PhaseName::Baseline => "baseline",
+            PhaseName::Fault => "fault",
+            PhaseName::Recovery => "recovery",
+        }
+    }
+}
+
+impl std::fmt::Display for PhaseName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+/// Whether a fault went in or came out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EventAction {
+    /// Put in place.
+    Apply,
+    /// Taken away.
+    Remove,
+}
+
+impl std::fmt::Display for EventAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(match self {
+            EventAction::Apply => "apply",
+            EventAction::Remove => "remove",
+        })
+    }
+}
+
+/// How one run of the matrix ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MatrixOutcome {
+    /// Every budget and expectation met.
+    Pass,
+    /// A budget or expectation failed.
+    Fail,
+    /// The run could not complete.
+    Error,
+}
+
+impl MatrixOutcome {
+    /// `PASS`, `FAIL` or `ERROR`, for people.
+    pub fn shout(self) -> &'static str {
+        match self {
+            MatrixOutcome::Pass => "PASS",
+            MatrixOutcome::Fail => "FAIL",
+            MatrixOutcome::Error => "ERROR",
+        }
+    }
+
+    /// What the outcome means for the exit code.
+    pub fn outcome(self) -> super::Outcome {
+        match self {
+            MatrixOutcome::Pass => super::Outcome::Passed,
+            MatrixOutcome::Fail => super::Outcome::Failed,
+            MatrixOutcome::Error => super::Outcome::Error,
+        }
+    }
+}
+
 /// A phase of a chaos run, with its figures. Transactions belong to the phase they
 /// started in.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Phase {
-    /// `baseline`, `fault` or `recovery`.
-    pub name: String,
+    /// Which phase.
+    pub name: PhaseName,
     /// Start, seconds from the start of load.
     pub start_s: f64,
     /// End, seconds from the start of load.
@@ -66,7 +149,7 @@ pub struct ChaosInfo {
     pub health: Vec<HealthSample>,
 }
 
-/// One second of a chaos run, beside [`SecondPoint`].
+/// One second of a chaos run, beside [`SecondPoint`](super::SecondPoint).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ChaosSecond {
     /// Seconds from the start of load.
@@ -84,8 +167,8 @@ pub struct ChaosSecond {
 pub struct Event {
     /// Seconds from the start of load.
     pub t_s: f64,
-    /// `apply` or `remove`.
-    pub action: String,
+    /// In or out.
+    pub action: EventAction,
     /// The fault, e.g. `db-latency 10s`.
     pub fault: String,
     /// Why it could not be done, if it could not.
@@ -130,7 +213,7 @@ impl HealthSample {
 /// `harness chaos --matrix`: one line per fault, run alone.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct MatrixSummary {
-    /// [`SCHEMA_VERSION`] when written.
+    /// [`SCHEMA_VERSION`](super::SCHEMA_VERSION) when written.
     pub schema_version: u32,
     /// One row per fault, in the order run.
     pub rows: Vec<MatrixRow>,
@@ -140,13 +223,20 @@ pub struct MatrixSummary {
     pub exit_code: u8,
 }
 
+impl MatrixSummary {
+    /// The worst of the rows' outcomes, for the exit code.
+    pub fn outcome(&self) -> super::Outcome {
+        super::Outcome::worst(self.rows.iter().map(|r| r.outcome.outcome()))
+    }
+}
+
 /// One fault of the matrix.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct MatrixRow {
     /// The fault kind, e.g. `db-down`.
     pub fault: String,
-    /// `pass`, `fail` or `error`.
-    pub outcome: String,
+    /// How the run ended.
+    pub outcome: MatrixOutcome,
     /// Seconds until back in the baseline band.
     pub time_to_recover_s: Option<f64>,
     /// Fault phase: end-to-end p95, ms.

@@ -1,17 +1,20 @@
-//! Progress bars for the phases of a run (build, environment, warm-up, load, scoring),
-//! on stderr. `--quiet` and non-terminals get none.
+//! Progress bars for the steps of a run (build, environment, warm-up, load, scoring), on
+//! stderr: the command line's [`Observer`]. `--quiet` and `--json` get none.
 
+use std::sync::Mutex;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-/// Draws phase bars, or nothing.
+use crate::session::{Observer, Step};
+
+/// Draws one bar per step, or nothing.
 pub struct Progress {
     quiet: bool,
+    current: Mutex<Option<PhaseBar>>,
 }
 
-/// One phase's bar; finishing it leaves a one-line summary.
-pub struct PhaseBar {
+struct PhaseBar {
     bar: ProgressBar,
     ticker: Option<tokio::task::JoinHandle<()>>,
 }
@@ -19,7 +22,10 @@ pub struct PhaseBar {
 impl Progress {
     /// Bars on stderr unless `quiet`.
     pub fn new(quiet: bool) -> Self {
-        Progress { quiet }
+        Progress {
+            quiet,
+            current: Mutex::new(None),
+        }
     }
 
     fn bar(&self, len: Option<u64>) -> ProgressBar {
@@ -35,8 +41,8 @@ impl Progress {
         bar
     }
 
-    /// A spinner for a phase of unknown length.
-    pub fn phase(&self, name: &str, what: &str) -> PhaseBar {
+    /// A spinner for a step of unknown length.
+    fn spinner(&self, name: &str, what: &str) -> PhaseBar {
         let bar = self.bar(None);
         bar.set_style(
             ProgressStyle::with_template("{spinner} {prefix:>11.bold} {msg} ({elapsed})")
@@ -48,19 +54,16 @@ impl Progress {
         PhaseBar { bar, ticker: None }
     }
 
-    /// The load phase: a bar over the planned seconds when time-bound.
-    pub fn load_phase(&self, planned: Option<Duration>, users: u32) -> PhaseBar {
-        let Some(planned) = planned else {
-            return self.phase("load", &format!("{users} users, fixed iterations"));
-        };
+    /// A bar over the planned seconds.
+    fn timed(&self, name: &str, what: &str, planned: Duration) -> PhaseBar {
         let bar = self.bar(Some(planned.as_secs().max(1)));
         bar.set_style(
             ProgressStyle::with_template("  {prefix:>11.bold} [{bar:30}] {pos}/{len}s {msg}")
                 .unwrap_or_else(|_| ProgressStyle::default_bar())
                 .progress_chars("=> "),
         );
-        bar.set_prefix("load");
-        bar.set_message(format!("up to {users} users"));
+        bar.set_prefix(name.to_owned());
+        bar.set_message(what.to_owned());
         let ticking = bar.clone();
         let ticker = tokio::spawn(async move {
             let start = tokio::time::Instant::now();
@@ -76,15 +79,31 @@ impl Progress {
     }
 }
 
-impl PhaseBar {
-    /// Ends the phase with a summary.
-    pub fn finish(self, summary: &str) {
-        if let Some(t) = &self.ticker {
+impl Observer for Progress {
+    fn started(&self, step: Step) {
+        let what = step.describe();
+        let bar = match step {
+            Step::Load {
+                planned: Some(planned),
+                ..
+            } => self.timed(step.name(), &what, planned),
+            _ => self.spinner(step.name(), &what),
+        };
+        if let Ok(mut current) = self.current.lock() {
+            *current = Some(bar);
+        }
+    }
+
+    fn finished(&self, _step: Step, summary: &str) {
+        let Some(done) = self.current.lock().ok().and_then(|mut c| c.take()) else {
+            return;
+        };
+        if let Some(t) = &done.ticker {
             t.abort();
         }
-        let prefix = self.bar.prefix();
-        self.bar.finish_and_clear();
-        if !self.bar.is_hidden() {
+        let prefix = done.bar.prefix();
+        done.bar.finish_and_clear();
+        if !done.bar.is_hidden() {
             eprintln!("  {prefix:>11} {summary}");
         }
     }

@@ -3,7 +3,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::Status;
+use super::{Status, Unit};
 
 /// Two runs compared, budget by budget.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -28,8 +28,19 @@ pub struct Comparison {
     /// change the exit code; a reader should know.
     #[serde(default)]
     pub warnings: Vec<String>,
-    /// 0, or 1 when something regressed (see `exit`).
+    /// 0, or 1 when something regressed (see [`super::exit`]).
     pub exit_code: u8,
+}
+
+impl Comparison {
+    /// Failed when something regressed, for the exit code.
+    pub fn outcome(&self) -> super::Outcome {
+        if self.regressions.is_empty() {
+            super::Outcome::Passed
+        } else {
+            super::Outcome::Failed
+        }
+    }
 }
 
 /// Which run a side of the comparison is.
@@ -48,8 +59,8 @@ pub struct RunRef {
 pub struct Delta {
     /// Budget or expectation name.
     pub name: String,
-    /// `ms`, `ratio`, …
-    pub unit: String,
+    /// The unit of `limit`, `base` and `new`.
+    pub unit: Unit,
     /// The limit in the new run (the base's when the budget is gone).
     pub limit: f64,
     /// Measured in the base run.

@@ -1,6 +1,20 @@
-//! The stable, machine-readable results of a run: `reports/<run-id>/results.json`.
-//! Only serde lives here. The schema is versioned; histograms are stored whole (HDR V2 +
-//! DEFLATE, base64), so reports can be re-rendered and runs merged later.
+//! The stable, machine-readable types of `harness`: `reports/<run-id>/results.json`,
+//! `harness compare --json`, the `chaos --matrix` summary, the `harness up --json` line,
+//! and the documented exit codes.
+//!
+//! Only serde, serde_json and schemars live here, so a tool that reads the harness's
+//! output can depend on this crate without the engine (Goose, testcontainers, sqlx). The
+//! schema is versioned; histograms are stored whole (HDR V2 + DEFLATE, base64) so reports
+//! can be re-rendered and runs merged later; decoding them is the engine's business.
+//!
+//! ```
+//! let results: harness_results::Results = serde_json::from_str(include_str!(
+//!     "../../../fixtures/results/smoke.json"
+//! ))
+//! .expect("a results file");
+//! assert_eq!(results.exit_code(), harness_results::exit::SUCCESS);
+//! ```
+#![warn(missing_docs)]
 
 use std::collections::BTreeMap;
 
@@ -9,13 +23,37 @@ use serde::{Deserialize, Serialize};
 
 mod chaos;
 mod compare;
+pub mod exit;
 
-pub use crate::record::HistogramSummary;
-pub use chaos::{ChaosInfo, ChaosSecond, Event, HealthSample, MatrixRow, MatrixSummary, Phase};
+pub use chaos::{
+    ChaosInfo, ChaosSecond, Event, EventAction, HealthSample, MatrixOutcome, MatrixRow,
+    MatrixSummary, Phase, PhaseName,
+};
 pub use compare::{Comparison, Delta, DeltaVerdict, RunRef};
+pub use exit::{DirectUrls, Outcome, ReadyInfo};
 
 /// Bumped on any change that an older reader would misread.
 pub const SCHEMA_VERSION: u32 = 1;
+
+/// Percentiles of one latency histogram, with the histogram itself, as stored in
+/// results.json. All values are microseconds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct HistogramSummary {
+    /// Samples.
+    pub count: u64,
+    /// Mean, µs.
+    pub mean_us: f64,
+    /// Median, µs.
+    pub p50_us: u64,
+    /// 95th percentile, µs.
+    pub p95_us: u64,
+    /// 99th percentile, µs.
+    pub p99_us: u64,
+    /// Largest sample, µs.
+    pub max_us: u64,
+    /// The full histogram: HDR V2 + DEFLATE, base64 (empty for no samples).
+    pub hdr: String,
+}
 
 /// One run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -100,11 +138,72 @@ pub struct StageInfo {
     pub hold_s: f64,
 }
 
+/// How the harness got hold of the system under test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TargetKind {
+    /// The reference SUT, built from the harness's workspace.
+    Reference,
+    /// `--sut-cmd`: a command started with the contract's environment.
+    Command,
+    /// `--sut-url`: already running.
+    Url,
+}
+
+impl TargetKind {
+    /// The word results.json uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TargetKind::Reference => "reference",
+            TargetKind::Command => "command",
+            TargetKind::Url => "url",
+        }
+    }
+}
+
+impl std::fmt::Display for TargetKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+/// The unit a budget or expectation is measured in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Unit {
+    /// Milliseconds.
+    Ms,
+    /// Seconds.
+    S,
+    /// A fraction from 0 to 1.
+    Ratio,
+    /// A count.
+    Count,
+}
+
+impl Unit {
+    /// The word results.json uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Unit::Ms => "ms",
+            Unit::S => "s",
+            Unit::Ratio => "ratio",
+            Unit::Count => "count",
+        }
+    }
+}
+
+impl std::fmt::Display for Unit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
 /// The system under test.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct TargetInfo {
-    /// `reference`, `command` or `url`.
-    pub kind: String,
+    /// How the harness reached it.
+    pub kind: TargetKind,
     /// Base URL.
     pub url: String,
     /// The command that started it, if the harness started it.
@@ -193,8 +292,8 @@ pub struct BudgetOutcome {
     pub name: String,
     /// Its source in the seeds.
     pub seed: String,
-    /// `ms` or `ratio`.
-    pub unit: String,
+    /// The unit of `measured` and `limit`.
+    pub unit: Unit,
     /// Measured value, in `unit`; `None` when not applicable.
     pub measured: Option<f64>,
     /// The limit, in `unit`.
@@ -214,6 +313,42 @@ pub struct Verdict {
     pub passed: bool,
     /// Names of failed budgets and expectations.
     pub failed: Vec<String>,
-    /// The process exit code (see `exit`).
+    /// The process exit code (see [`exit`]).
     pub exit_code: u8,
+}
+
+impl Verdict {
+    /// Passed or failed, for the exit code.
+    pub fn outcome(&self) -> Outcome {
+        if self.passed {
+            Outcome::Passed
+        } else {
+            Outcome::Failed
+        }
+    }
+}
+
+impl Results {
+    /// The exit code the run's verdict maps to.
+    pub fn exit_code(&self) -> u8 {
+        self.verdict.exit_code
+    }
+}
+
+/// The JSON Schema of `results.json` (draft 2020-12).
+///
+/// ```
+/// assert_eq!(harness_results::schema()["title"], "Results");
+/// ```
+pub fn schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(Results)).unwrap_or_default()
+}
+
+/// The JSON Schema of `harness compare --json` output.
+///
+/// ```
+/// assert_eq!(harness_results::compare_schema()["title"], "Comparison");
+/// ```
+pub fn compare_schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(Comparison)).unwrap_or_default()
 }

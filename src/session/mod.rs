@@ -1,24 +1,26 @@
-//! `harness run`, the main job: build the SUT, bring up the environment, start the SUT
-//! through the proxies, wait for `/ready`, load with Goose, score, write results. Every
+//! The session layer: one run from a validated plan to written results (`harness run` and
+//! each run of `harness chaos`), the `--matrix` loop, and the `harness up` lifecycle.
+//! It builds the SUT, brings up the environment, starts the SUT through the proxies,
+//! waits for `/ready`, loads, drives the faults, scores and writes every report. Every
 //! process and container it starts is stopped on every path out, Ctrl-C included.
 
 mod assemble;
-mod options;
-mod progress;
+pub mod matrix;
+mod observer;
+pub mod up;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 pub use assemble::{machine_info, run_id};
-pub use options::RunOptions;
-pub use progress::Progress;
+pub use observer::{Observer, Recorder, Step};
 
 use crate::chaos::driver::{self, Observed};
 use crate::chaos::ChaosSpec;
 use crate::environment::{EnvConfig, EnvError, Environment};
-use crate::load::{self, LoadError, LoadPlan};
-use crate::results::Results;
-use crate::scenario::{Profile, Scenario};
+use crate::load::{self, LoadError, LoadPlan, LoadShape};
+use crate::results::{EventAction, Results};
+use crate::scenario::Scenario;
 use crate::scoring::Budget;
 use crate::service::{
     build_reference, contract_env, BuildProfile, RunningSut, ServiceError, SutCommand, SutSettings,
@@ -45,8 +47,8 @@ pub struct RunPlan {
     pub scenario_file: PathBuf,
     /// Profile name.
     pub profile_name: String,
-    /// The profile.
-    pub profile: Profile,
+    /// The profile, settled: stages, peak users, warm-up and the scored window.
+    pub shape: LoadShape,
     /// Budgets, with overrides applied.
     pub budgets: Vec<Budget>,
     /// What to measure.
@@ -71,13 +73,13 @@ pub struct RunPlan {
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
     /// The environment failed.
-    #[error("environment: {0}")]
+    #[error("environment")]
     Env(#[from] EnvError),
     /// The SUT failed to build, start or become ready.
-    #[error("{0}")]
+    #[error(transparent)]
     Service(#[from] ServiceError),
     /// The load generator failed.
-    #[error("{0}")]
+    #[error(transparent)]
     Load(#[from] LoadError),
     /// Writing results failed.
     #[error("{path}: {source}")]
@@ -88,14 +90,21 @@ pub enum RunError {
         source: std::io::Error,
     },
     /// A report could not be written.
-    #[error("{0}")]
+    #[error(transparent)]
     Report(#[from] crate::report::files::ReportError),
     /// Ctrl-C or SIGTERM.
     #[error("interrupted by {0}; everything started has been stopped")]
     Interrupted(String),
     /// A fault could not be applied or removed, so the run does not show its effect.
-    #[error("fault layer: {0}")]
-    Fault(String),
+    #[error("fault layer: could not {action} {fault}: {why}")]
+    Fault {
+        /// Apply or remove.
+        action: EventAction,
+        /// The fault.
+        fault: String,
+        /// What the fault layer or LLM fake said.
+        why: String,
+    },
     /// Nothing completed, so nothing can be scored.
     #[error("no transaction completed during the load phase; see the SUT log")]
     NoData,
@@ -110,7 +119,7 @@ pub struct RunOutcome {
 }
 
 /// Runs `plan` to a verdict.
-pub async fn execute(plan: RunPlan, progress: &Progress) -> Result<RunOutcome, RunError> {
+pub async fn execute(plan: RunPlan, observer: &dyn Observer) -> Result<RunOutcome, RunError> {
     let started_at = Instant::now();
     let wall = assemble::now_rfc3339();
     let mut run_id = assemble::run_id(&plan.scenario.name, &plan.profile_name);
@@ -126,9 +135,9 @@ pub async fn execute(plan: RunPlan, progress: &Progress) -> Result<RunOutcome, R
 
     let command = match &plan.target {
         TargetPlan::Reference(profile) => {
-            let bar = progress.phase("build", "cargo build -p sut");
+            observer.started(Step::Build);
             let binary = interruptible(build_reference(*profile)).await??;
-            bar.finish(&format!("{}", binary.display()));
+            observer.finished(Step::Build, &binary.display().to_string());
             Some(SutCommand::Binary(binary))
         }
         TargetPlan::Command(c) => Some(SutCommand::Shell(c.clone())),
@@ -142,9 +151,9 @@ pub async fn execute(plan: RunPlan, progress: &Progress) -> Result<RunOutcome, R
         let base_url = match (&plan.target, &command) {
             (TargetPlan::Url(url), _) => url.trim_end_matches('/').to_owned(),
             (_, Some(cmd)) => {
-                let bar = progress.phase("environment", "postgres, redis, fault layer, LLM fake");
+                observer.started(Step::Environment);
                 let e = interruptible(Environment::start(plan.env.clone())).await??;
-                bar.finish(&format!("{} backend", e.backend()));
+                observer.finished(Step::Environment, &format!("{} backend", e.backend()));
                 versions = e.versions().await;
                 let settings = SutSettings {
                     jwt_secret: plan.jwt_secret.clone(),
@@ -160,27 +169,28 @@ pub async fn execute(plan: RunPlan, progress: &Progress) -> Result<RunOutcome, R
                 let listen = std::net::SocketAddr::from(([127, 0, 0, 1], port));
                 let vars = contract_env(e.endpoints(), listen, &settings);
                 env = Some(e);
-                let bar = progress.phase("warm-up", "starting the SUT, waiting for /ready");
+                observer.started(Step::WarmUp);
                 let s = sut.insert(RunningSut::spawn(cmd, listen, &vars, &dir.join("sut.log"))?);
                 interruptible(s.wait_ready(plan.ready_timeout)).await??;
-                bar.finish("ready");
+                observer.finished(Step::WarmUp, "ready");
                 s.base_url().to_owned()
             }
             (_, None) => unreachable!("a command exists for every non-URL target"),
         };
-        let planned = plan.profile.planned();
-        let bar = progress.load_phase(planned, plan.profile.peak_users());
+        let load_step = Step::Load {
+            planned: plan.shape.planned(),
+            peak_users: plan.shape.peak_users,
+        };
+        observer.started(load_step);
         let secret = plan.jwt_secret.clone();
         let roles = plan.scenario.roles.clone();
         let epoch = Instant::now();
         let load_plan = LoadPlan {
             scenario: plan.scenario.clone(),
-            profile: plan.profile.clone(),
+            shape: plan.shape.clone(),
             base_url: base_url.clone(),
             mint: Box::new(move |i| assemble::mint(&secret, i, &roles)),
             epoch,
-            // A chaos run scores its budgets over the baseline only.
-            scored_until: plan.chaos.as_ref().map(|c| c.phases.fault_start()),
         };
         let (outcome, observed) = match (&plan.chaos, env.as_ref()) {
             (Some(spec), Some(e)) => {
@@ -197,17 +207,19 @@ pub async fn execute(plan: RunPlan, progress: &Progress) -> Result<RunOutcome, R
             }
             _ => (load::run(load_plan).await?, None),
         };
-        bar.finish(&format!("{} transactions", outcome.recorded.requests));
+        observer.finished(
+            load_step,
+            &format!("{} transactions", outcome.recorded.requests),
+        );
         if outcome.interrupted {
             return Err(RunError::Interrupted("a signal during the load".into()));
         }
         if let Some(e) = observed.as_ref().and_then(Observed::first_error) {
-            return Err(RunError::Fault(format!(
-                "could not {} {}: {}",
-                e.action,
-                e.fault,
-                e.error.as_deref().unwrap_or("")
-            )));
+            return Err(RunError::Fault {
+                action: e.action,
+                fault: e.fault.clone(),
+                why: e.error.clone().unwrap_or_default(),
+            });
         }
         Ok((base_url, outcome, observed))
     }
@@ -230,7 +242,7 @@ pub async fn execute(plan: RunPlan, progress: &Progress) -> Result<RunOutcome, R
         return Err(RunError::NoData);
     }
 
-    let bar = progress.phase("scoring", "budgets");
+    observer.started(Step::Scoring);
     let results = assemble::results(assemble::Inputs {
         plan: &plan,
         run_id,
@@ -244,16 +256,35 @@ pub async fn execute(plan: RunPlan, progress: &Progress) -> Result<RunOutcome, R
     // Every format, so CI, people and tools each find theirs in reports/<run-id>/.
     crate::report::files::write(&results, &dir, &crate::report::export::FORMATS)?;
     assemble::point_latest(&plan.reports_dir, &dir);
-    bar.finish(&format!(
-        "{} in {:.1}s",
+    observer.finished(
+        Step::Scoring,
+        &format!(
+            "{} in {:.1}s",
         if results.verdict.passed {
             "PASS"
         } else {
             "FAIL"
         },
-        started_at.elapsed().as_secs_f64()
-    ));
+            started_at.elapsed().as_secs_f64()
+        ),
+    );
     Ok(RunOutcome { results, dir })
+}
+
+/// An error and its causes on one line, each said once: the errors of this crate do
+/// not repeat their source in their own message, so the chain reads cleanly.
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if !text.is_empty() {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        cause = c.source();
+    }
+    out
 }
 
 /// Runs `f` unless a signal comes first.

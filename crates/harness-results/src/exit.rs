@@ -1,5 +1,5 @@
-//! Stable, machine-readable types: the documented exit codes and the JSON line that
-//! `harness up --json` prints. Only serde lives here, so other tools can depend on it.
+//! The documented exit codes, the one function that maps an outcome to them, and the
+//! JSON line that `harness up --json` prints.
 
 use serde::{Deserialize, Serialize};
 
@@ -9,6 +9,46 @@ pub const SUCCESS: u8 = 0;
 pub const BUDGET_FAILED: u8 = 1;
 /// The harness could not run: bad input or an environment failure.
 pub const HARNESS_ERROR: u8 = 2;
+
+/// What a command came to, before it becomes an exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Outcome {
+    /// Everything asked for held.
+    Passed,
+    /// The command ran to the end and something failed its budget, expectation or
+    /// regression threshold.
+    Failed,
+    /// The command could not run: bad input, or an environment or SUT failure.
+    Error,
+}
+
+impl Outcome {
+    /// The worst of several outcomes: an error outranks a failure, which outranks a pass.
+    ///
+    /// ```
+    /// use harness_results::exit::Outcome;
+    /// let all = [Outcome::Passed, Outcome::Error, Outcome::Failed];
+    /// assert_eq!(Outcome::worst(all), Outcome::Error);
+    /// assert_eq!(Outcome::worst([]), Outcome::Passed);
+    /// ```
+    pub fn worst(all: impl IntoIterator<Item = Outcome>) -> Outcome {
+        all.into_iter().max().unwrap_or(Outcome::Passed)
+    }
+}
+
+/// The process exit code for `outcome`: the only place the codes are decided.
+///
+/// ```
+/// use harness_results::exit::{process_exit_code, Outcome, BUDGET_FAILED};
+/// assert_eq!(process_exit_code(Outcome::Failed), BUDGET_FAILED);
+/// ```
+pub fn process_exit_code(outcome: Outcome) -> u8 {
+    match outcome {
+        Outcome::Passed => SUCCESS,
+        Outcome::Failed => BUDGET_FAILED,
+        Outcome::Error => HARNESS_ERROR,
+    }
+}
 
 /// What `harness up --json` prints on one line once the environment is ready.
 ///

@@ -2,15 +2,17 @@
 //! scenario file, the profile, every budget override, and the output directory.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
-use super::{RunPlan, TargetPlan};
-use crate::plan::{fixtures_dir, parse_duration, EnvOptions, PlanError};
+use super::{fixtures_dir, scenarios_dir, EnvOptions, PlanError};
+use crate::load::LoadShape;
 use crate::scenario::Scenario;
 use crate::scoring::budgets;
 use crate::service::BuildProfile;
+use crate::session::{RunPlan, TargetPlan};
 
-/// The raw options, as the CLI (or a test) gives them.
-#[derive(Debug, Clone, Default)]
+/// The options, typed by the command line (or a test).
+#[derive(Debug, Clone)]
 pub struct RunOptions {
     /// `--scenario`: a name in `scenarios/` or a path.
     pub scenario: String,
@@ -23,13 +25,13 @@ pub struct RunOptions {
     /// `--sut-url`.
     pub sut_url: Option<String>,
     /// `--sut-build debug|release`.
-    pub sut_build: String,
+    pub sut_build: BuildProfile,
     /// `--reports`.
     pub reports: PathBuf,
     /// `--scenarios`: where scenario names are looked up.
     pub scenarios_dir: PathBuf,
     /// `--ready-timeout`.
-    pub ready_timeout: String,
+    pub ready_timeout: Duration,
     /// `--jwt-secret` (for `--sut-url`, the secret the running SUT verifies with).
     pub jwt_secret: Option<String>,
     /// `--llm-profile`, overriding the scenario's.
@@ -40,82 +42,93 @@ pub struct RunOptions {
     pub command_line: Vec<String>,
 }
 
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            scenario: "smoke".into(),
+            profile: "smoke".into(),
+            budgets: Vec::new(),
+            sut_cmd: None,
+            sut_url: None,
+            sut_build: BuildProfile::Release,
+            reports: "reports".into(),
+            scenarios_dir: "scenarios".into(),
+            ready_timeout: Duration::from_secs(60),
+            jwt_secret: None,
+            llm_profile: None,
+            env: EnvOptions::default(),
+            command_line: Vec::new(),
+        }
+    }
+}
+
 impl RunOptions {
     /// Validates everything into a plan.
     pub fn into_plan(self) -> Result<RunPlan, PlanError> {
-        let (scenario, scenario_file) = Scenario::find(&self.scenario, &self.scenarios_dir)
-            .map_err(|e| PlanError(e.to_string()))?;
-        let profile = scenario.profile(&self.profile).map_err(PlanError)?.clone();
+        let (scenario, scenario_file) =
+            Scenario::find(&self.scenario, &scenarios_dir(&self.scenarios_dir))
+                .map_err(|e| PlanError::Scenario(self.scenario.clone(), e))?;
+        let profile = scenario
+            .profile(&self.profile)
+            .map_err(|e| PlanError::Profile(self.profile.clone(), e))?;
+        let shape = LoadShape::settle(profile);
         let fixtures = fixtures_dir(&self.env.fixtures);
-        let mut budgets =
-            budgets::load(&fixtures.join("budgets.toml")).map_err(|e| PlanError(e.to_string()))?;
+        let mut budgets = budgets::load(&fixtures.join("budgets.toml"))?;
         let origin = format!("{} [budgets]", scenario_file.display());
         for (name, value) in &scenario.budgets {
-            budgets::apply_override(&mut budgets, name, value, &origin)
-                .map_err(|e| PlanError(e.to_string()))?;
+            budgets::apply_override(&mut budgets, name, value, &origin)?;
         }
         for arg in &self.budgets {
-            let (name, value) = budgets::split_override(arg).map_err(PlanError)?;
-            budgets::apply_override(&mut budgets, name, value, "--budget")
-                .map_err(|e| PlanError(e.to_string()))?;
+            let (name, value) = budgets::split_override(arg).map_err(PlanError::BudgetSyntax)?;
+            budgets::apply_override(&mut budgets, name, value, "--budget")?;
         }
         let target = match (self.sut_cmd, self.sut_url) {
-            (Some(_), Some(_)) => {
-                return Err(PlanError(
-                    "--sut-cmd and --sut-url: give one, not both".into(),
-                ))
-            }
+            (Some(_), Some(_)) => return Err(PlanError::Conflict("--sut-cmd", "--sut-url")),
             (Some(cmd), None) if cmd.trim().is_empty() => {
-                return Err(PlanError("--sut-cmd: empty command".into()))
+                return Err(PlanError::Value {
+                    flag: "--sut-cmd",
+                    why: "empty command".into(),
+                })
             }
             (Some(cmd), None) => TargetPlan::Command(cmd),
             (None, Some(url)) => {
                 if !(url.starts_with("http://") || url.starts_with("https://")) {
-                    return Err(PlanError(format!(
-                        "--sut-url: '{url}' must start with http:// or https://"
-                    )));
+                    return Err(PlanError::Value {
+                        flag: "--sut-url",
+                        why: format!("'{url}' must start with http:// or https://"),
+                    });
                 }
                 TargetPlan::Url(url)
             }
-            (None, None) => TargetPlan::Reference(match self.sut_build.as_str() {
-                "release" => BuildProfile::Release,
-                "debug" => BuildProfile::Debug,
-                other => {
-                    return Err(PlanError(format!(
-                        "--sut-build: '{other}' (expected debug or release)"
-                    )))
-                }
-            }),
+            (None, None) => TargetPlan::Reference(self.sut_build),
         };
-        let ready_timeout = parse_duration("--ready-timeout", &self.ready_timeout)?;
         let mut env_opts = self.env;
         env_opts.llm_profile = self
             .llm_profile
             .unwrap_or_else(|| scenario.llm_profile.clone());
         let env = env_opts.into_config()?;
         // Bad output paths fail now, not after a ten-minute run.
-        std::fs::create_dir_all(&self.reports)
-            .map_err(|e| PlanError(format!("--reports {}: {e}", self.reports.display())))?;
-        let probe = self.reports.join(".write-test");
-        std::fs::write(&probe, b"").map_err(|e| {
-            PlanError(format!(
-                "--reports {}: not writable: {e}",
-                self.reports.display()
-            ))
+        crate::report::files::check_dir(&self.reports).map_err(|e| match e {
+            crate::report::files::ReportError::Write { source, .. } => {
+                PlanError::Reports(self.reports.clone(), source)
+            }
+            other => PlanError::Value {
+                flag: "--reports",
+                why: other.to_string(),
+            },
         })?;
-        let _ = std::fs::remove_file(probe);
         Ok(RunPlan {
             scenario,
             scenario_file,
             profile_name: self.profile,
-            profile,
+            shape,
             budgets,
             target,
             env,
             seed_file: std::fs::canonicalize(fixtures.join("seed.json"))
                 .unwrap_or_else(|_| fixtures.join("seed.json")),
             reports_dir: self.reports,
-            ready_timeout,
+            ready_timeout: self.ready_timeout,
             jwt_secret: self
                 .jwt_secret
                 .unwrap_or_else(|| format!("harness-{:016x}", rand::random::<u64>())),

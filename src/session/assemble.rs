@@ -11,7 +11,8 @@ use super::{RunPlan, TargetPlan};
 use crate::chaos::{self, driver::Observed};
 use crate::load::LoadOutcome;
 use crate::results::{
-    MachineInfo, Results, ScenarioInfo, SecondPoint, TargetInfo, Totals, SCHEMA_VERSION,
+    MachineInfo, Results, ScenarioInfo, SecondPoint, TargetInfo, TargetKind, Totals,
+    SCHEMA_VERSION,
 };
 use crate::scoring;
 
@@ -135,16 +136,10 @@ pub struct Inputs<'a> {
 pub fn results(i: Inputs<'_>) -> Results {
     let plan = i.plan;
     let rec = &i.outcome.recorded;
-    let mut stages = scoring::stage_infos(&plan.profile.stages());
-    if let Some(until) = rec.until {
-        // Budgets of a chaos run look at the baseline only.
-        for s in &mut stages {
-            s.hold_s = s
-                .hold_s
-                .min((until.as_secs_f64() - s.start_s - s.ramp_s).max(0.0));
-        }
-    }
-    let mut budgets = scoring::score(&plan.budgets, rec, &stages, plan.profile.peak_users());
+    // Budgets of a chaos run look at the baseline only: the stages end with the scored
+    // window.
+    let stages = plan.shape.stage_infos();
+    let mut budgets = scoring::score(&plan.budgets, rec, &stages, plan.shape.peak_users);
     let chaos = match (&plan.chaos, &i.observed) {
         (Some(spec), Some(seen)) => Some(chaos::score::score(spec, rec, seen, &plan.budgets)),
         _ => None,
@@ -165,11 +160,11 @@ pub fn results(i: Inputs<'_>) -> Results {
         .max(1e-3);
     let (kind, command) = match &plan.target {
         TargetPlan::Reference(_) => (
-            "reference",
+            TargetKind::Reference,
             Some("sut (built from this workspace)".to_owned()),
         ),
-        TargetPlan::Command(c) => ("command", Some(c.clone())),
-        TargetPlan::Url(_) => ("url", None),
+        TargetPlan::Command(c) => (TargetKind::Command, Some(c.clone())),
+        TargetPlan::Url(_) => (TargetKind::Url, None),
     };
     Results {
         schema_version: SCHEMA_VERSION,
@@ -181,7 +176,7 @@ pub fn results(i: Inputs<'_>) -> Results {
             name: plan.scenario.name.clone(),
             file: plan.scenario_file.display().to_string(),
             profile: plan.profile_name.clone(),
-            users: plan.profile.peak_users(),
+            users: plan.shape.peak_users,
             stages,
             think_time_ms: (
                 plan.scenario.think_time.min.as_millis() as u64,
@@ -196,7 +191,7 @@ pub fn results(i: Inputs<'_>) -> Results {
                 .collect(),
         },
         target: TargetInfo {
-            kind: kind.into(),
+            kind,
             url: i.base_url,
             command,
             faults_available: i.backend.is_some(),

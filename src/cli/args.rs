@@ -1,0 +1,316 @@
+//! The clap definitions: every flag once, parsed into typed values (durations, rates,
+//! statuses, backends, build profiles, fault targets), and turned into plan options.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::environment::{BackendChoice, ImageRef};
+use crate::faults::{Fault, Target};
+use crate::llm::FailStatus;
+use crate::plan::{ChaosOptions, EnvOptions, RunOptions};
+use crate::service::BuildProfile;
+use crate::units;
+
+/// Load, chaos and conformance testing for LLM-backed HTTP services.
+#[derive(Debug, Parser)]
+#[command(name = "harness", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start Postgres, Redis, the fault layer and the LLM fake; print their URLs; wait
+    /// for Ctrl-C; tear everything down.
+    #[command(after_help = UP_EXAMPLES)]
+    Up(UpArgs),
+    /// Serve the Toxiproxy REST API (a drop-in for toxiproxy-server).
+    #[command(after_help = TOXIPROXY_EXAMPLES)]
+    ToxiproxyServer(ToxiproxyArgs),
+    /// Build and start the SUT, load it with a scenario, score it against the budgets,
+    /// and exit 0 (all met), 1 (a budget failed) or 2 (could not run).
+    #[command(after_help = RUN_EXAMPLES)]
+    Run(Box<RunArgs>),
+    /// Load the SUT while faults go in and come out (baseline, fault, recovery), score
+    /// each phase against the seeds' degradation rules and the time to recover, and exit
+    /// 0, 1 or 2 as `run` does.
+    #[command(after_help = CHAOS_EXAMPLES)]
+    Chaos(Box<ChaosArgs>),
+    /// Re-render saved results into HTML, JUnit, Markdown or JSON.
+    #[command(after_help = REPORT_EXAMPLES)]
+    Report(super::report::ReportArgs),
+    /// Compare two results files budget by budget; exit 1 when one regressed beyond
+    /// --max-regression.
+    #[command(after_help = COMPARE_EXAMPLES)]
+    Compare(super::report::CompareArgs),
+}
+
+const UP_EXAMPLES: &str = "Examples:
+  harness up                          # docker if a daemon answers, else local processes
+  harness up --backend native --json  # one JSON line with every URL, for scripts
+  harness up --llm-profile slow       # the LLM fake answers like a slow model";
+const TOXIPROXY_EXAMPLES: &str = "Examples:
+  harness toxiproxy-server                      # 127.0.0.1:8474, as toxiproxy-server
+  harness toxiproxy-server --host 0.0.0.0 --port 9000";
+const RUN_EXAMPLES: &str = "Examples:
+  harness run --scenario seed-mix --profile ci            # 100 users, 2 min, seed 002 §5.1 mix
+  harness run --scenario smoke --budget request_handler.handle_request.p95=2s
+  harness run --sut-cmd './my-sut' --scenario documents   # an alternate implementation
+  harness run --sut-url http://127.0.0.1:8080 --jwt-secret S   # already running; no faults
+  harness run --json > results.json                       # results on stdout, nothing else";
+const CHAOS_EXAMPLES: &str = "Examples:
+  harness chaos --llm-fail 1.0                 # every LLM call fails: does it degrade and recover?
+  harness chaos --llm-fail 0.5 --llm-error 529 # half the calls overloaded
+  harness chaos --db-latency 10s --fault-for 30s
+  harness chaos --bandwidth 8 --on redis       # Redis at 8 KB/s
+  harness chaos --matrix --scenario chaos-fast # every fault alone, in turn, one summary";
+const REPORT_EXAMPLES: &str = "Examples:
+  harness report reports/latest/results.json             # every format beside the file
+  harness report results.json --format junit,md --out ci/";
+const COMPARE_EXAMPLES: &str = "Examples:
+  harness compare base.json new.json                      # exit 1 if a budget grew > 10%
+  harness compare base.json new.json --max-regression 25% --min-delta 5ms --out pr/";
+
+/// `harness run`'s flags.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Scenario: a name in --scenarios (seed-mix, documents, smoke, chaos, chaos-fast) or
+    /// a .toml path [default: smoke for run, chaos for chaos].
+    #[arg(long)]
+    pub scenario: Option<String>,
+    /// Load profile of the scenario: smoke, ci, full or soak.
+    #[arg(long, default_value = "smoke")]
+    pub profile: String,
+    /// Override a budget's limit, e.g. request_handler.handle_request.p95=2s (repeatable).
+    #[arg(long = "budget", value_name = "NAME=VALUE")]
+    pub budgets: Vec<String>,
+    /// Start this command instead of the reference SUT; it gets the contract's
+    /// environment variables (sut/CONTRACT.md, CFG-1).
+    #[arg(long, value_name = "CMD")]
+    pub sut_cmd: Option<String>,
+    /// Measure an implementation that is already running; no environment is started and
+    /// faults are not available.
+    #[arg(long, value_name = "URL")]
+    pub sut_url: Option<String>,
+    /// The JWT secret the SUT verifies tokens with (needed with --sut-url).
+    #[arg(long, env = "HARNESS_JWT_SECRET")]
+    pub jwt_secret: Option<String>,
+    /// Build the reference SUT as debug or release.
+    #[arg(long, default_value = "release")]
+    pub sut_build: BuildProfile,
+    /// How long the SUT may take to answer /ready.
+    #[arg(long, default_value = "60s", value_parser = units::duration)]
+    pub ready_timeout: Duration,
+    /// Where reports/<run-id>/ go.
+    #[arg(long, default_value = "reports")]
+    pub reports: PathBuf,
+    /// Where scenario names are looked up.
+    #[arg(long, default_value = "scenarios")]
+    pub scenarios: PathBuf,
+    /// No progress bars and no load-generator chatter; only the verdict line.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Print results.json to stdout instead of the table.
+    #[arg(long)]
+    pub json: bool,
+    /// The environment.
+    #[command(flatten)]
+    pub env: EnvArgs,
+}
+
+/// `harness chaos`'s flags: `run`'s, the faults and the phases.
+#[derive(Debug, Args)]
+pub struct ChaosArgs {
+    /// Everything `run` takes.
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// The faults.
+    #[command(flatten)]
+    pub faults: FaultArgs,
+    /// Length of the baseline phase [default: the scenario's [chaos], else 30s].
+    #[arg(long, value_name = "DURATION", value_parser = units::duration)]
+    pub baseline: Option<Duration>,
+    /// Length of the fault phase [default: the scenario's [chaos], else 60s].
+    #[arg(long, value_name = "DURATION", value_parser = units::duration)]
+    pub fault_for: Option<Duration>,
+    /// Length of the recovery phase [default: the scenario's [chaos], else 90s].
+    #[arg(long, value_name = "DURATION", value_parser = units::duration)]
+    pub recovery: Option<Duration>,
+    /// Run each fault of the matrix alone, in turn, and summarise.
+    #[arg(long, conflicts_with = "faults")]
+    pub matrix: bool,
+    /// Degradation expectations [default: degradation.toml in --fixtures].
+    #[arg(long, value_name = "FILE")]
+    pub degradation: Option<PathBuf>,
+}
+
+/// The fault flags; each becomes a [`Fault`] value.
+#[derive(Debug, Args)]
+#[group(id = "faults", multiple = true)]
+#[command(group(clap::ArgGroup::new("shaped").args(["bandwidth", "slicer"]).multiple(true)))]
+pub struct FaultArgs {
+    /// Make this fraction of LLM calls fail (0 to 1).
+    #[arg(long, value_name = "RATE", value_parser = units::rate)]
+    pub llm_fail: Option<f64>,
+    /// The status failed LLM calls get: 429, 500 or 529 [default: 500].
+    #[arg(long, value_name = "STATUS", requires = "llm_fail")]
+    pub llm_error: Option<FailStatus>,
+    /// Make every LLM call take this long, e.g. 30s.
+    #[arg(long, value_name = "DURATION", value_parser = units::duration)]
+    pub llm_latency: Option<Duration>,
+    /// Make LLM calls hang until the SUT gives up.
+    #[arg(long)]
+    pub llm_timeout: bool,
+    /// Delay everything from Postgres by this much, e.g. 10s.
+    #[arg(long, value_name = "DURATION", value_parser = units::duration)]
+    pub db_latency: Option<Duration>,
+    /// Cut Postgres off.
+    #[arg(long)]
+    pub db_down: bool,
+    /// Delay everything from Redis by this much.
+    #[arg(long, value_name = "DURATION", value_parser = units::duration)]
+    pub redis_latency: Option<Duration>,
+    /// Cut Redis off.
+    #[arg(long)]
+    pub redis_down: bool,
+    /// Cap the bandwidth from a dependency (KB/s); needs --on.
+    #[arg(long, value_name = "KBPS", value_parser = units::kbps, requires = "on")]
+    pub bandwidth: Option<u32>,
+    /// Deliver a dependency's data in small delayed slices; needs --on.
+    #[arg(long, requires = "on")]
+    pub slicer: bool,
+    /// The dependency for --bandwidth or --slicer: db, redis or llm.
+    #[arg(long, value_name = "TARGET", requires = "shaped")]
+    pub on: Option<Target>,
+}
+
+impl FaultArgs {
+    /// The faults the flags ask for, in a fixed order.
+    pub fn faults(&self) -> Vec<Fault> {
+        let on = self.on.unwrap_or(Target::Db);
+        let mut out = Vec::new();
+        if let Some(rate) = self.llm_fail {
+            let status = self.llm_error.unwrap_or(FailStatus::ApiError);
+            out.push(Fault::LlmFail { rate, status });
+        }
+        out.extend(self.llm_latency.map(Fault::LlmLatency));
+        out.extend(self.llm_timeout.then_some(Fault::LlmTimeout));
+        out.extend(self.db_latency.map(|d| Fault::Latency(Target::Db, d)));
+        out.extend(self.db_down.then_some(Fault::Down(Target::Db)));
+        out.extend(self.redis_latency.map(|d| Fault::Latency(Target::Redis, d)));
+        out.extend(self.redis_down.then_some(Fault::Down(Target::Redis)));
+        out.extend(self.bandwidth.map(|k| Fault::Bandwidth(on, k)));
+        out.extend(self.slicer.then_some(Fault::Slicer(on)));
+        out
+    }
+}
+
+/// Options shared by every command that starts an environment.
+#[derive(Debug, Args)]
+pub struct EnvArgs {
+    /// docker, native, or auto (docker when a daemon answers, else native).
+    #[arg(long, default_value = "auto", env = "HARNESS_BACKEND")]
+    pub backend: BackendChoice,
+    /// Postgres image for the docker backend [env: HARNESS_IMAGE_POSTGRES].
+    #[arg(long)]
+    pub image_postgres: Option<ImageRef>,
+    /// Redis image for the docker backend [env: HARNESS_IMAGE_REDIS].
+    #[arg(long)]
+    pub image_redis: Option<ImageRef>,
+    /// Toxiproxy image for the docker backend [env: HARNESS_IMAGE_TOXIPROXY].
+    #[arg(long)]
+    pub image_toxiproxy: Option<ImageRef>,
+    /// LLM fake latency profile from fixtures/llm_profiles.toml, or `instant`
+    /// [default: fast for `up`, the scenario's for `run`].
+    #[arg(long)]
+    pub llm_profile: Option<String>,
+    /// Seed for the LLM fake's latency and failure draws.
+    #[arg(long, default_value_t = 0x5eed)]
+    pub llm_seed: u64,
+    /// How long each service may take to become ready.
+    #[arg(long, default_value = "90s", value_parser = units::duration)]
+    pub startup_timeout: Duration,
+    /// Directory with llm_profiles.toml and the budgets.
+    #[arg(long, default_value = "fixtures")]
+    pub fixtures: PathBuf,
+}
+
+impl From<EnvArgs> for EnvOptions {
+    fn from(a: EnvArgs) -> Self {
+        EnvOptions {
+            backend: a.backend,
+            image_postgres: a.image_postgres,
+            image_redis: a.image_redis,
+            image_toxiproxy: a.image_toxiproxy,
+            llm_profile: a.llm_profile.unwrap_or_else(|| "fast".into()),
+            llm_seed: a.llm_seed,
+            startup_timeout: a.startup_timeout,
+            fixtures: a.fixtures,
+        }
+    }
+}
+
+/// `harness up`'s flags.
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    /// The environment.
+    #[command(flatten)]
+    pub env: EnvArgs,
+    /// Print one JSON object on one line when ready, instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `harness toxiproxy-server`'s flags.
+#[derive(Debug, Args)]
+pub struct ToxiproxyArgs {
+    /// Address to bind the API to.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: IpAddr,
+    /// Port for the API.
+    #[arg(long, default_value_t = 8474)]
+    pub port: u16,
+}
+
+impl RunArgs {
+    /// The run options; `scenario` unless `--scenario` says otherwise.
+    pub fn options(self, scenario: &str) -> RunOptions {
+        let llm_profile = self.env.llm_profile.clone();
+        RunOptions {
+            scenario: self.scenario.unwrap_or_else(|| scenario.to_owned()),
+            profile: self.profile,
+            budgets: self.budgets,
+            sut_cmd: self.sut_cmd,
+            sut_url: self.sut_url,
+            sut_build: self.sut_build,
+            reports: self.reports,
+            scenarios_dir: self.scenarios,
+            ready_timeout: self.ready_timeout,
+            jwt_secret: self.jwt_secret,
+            llm_profile,
+            env: EnvOptions::from(self.env),
+            command_line: std::env::args().collect(),
+        }
+    }
+}
+
+impl ChaosArgs {
+    /// The chaos options.
+    pub fn options(self) -> ChaosOptions {
+        ChaosOptions {
+            faults: self.faults.faults(),
+            run: self.run.options("chaos"),
+            baseline: self.baseline,
+            fault_for: self.fault_for,
+            recovery: self.recovery,
+            matrix: self.matrix,
+            degradation: self.degradation,
+        }
+    }
+}

@@ -1,0 +1,194 @@
+//! A profile settled once into the shape of the load: stages or iterations, peak users,
+//! the ramp, and the scored window. The plan makes it; the load generator, the chaos
+//! phases, the scorer and the results read it, and none works it out again.
+
+use std::time::Duration;
+
+use crate::results::StageInfo;
+use crate::scenario::{Profile, Stage};
+
+/// The load a run puts on the SUT.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadShape {
+    /// Time-bound stages (ramp to N users, then hold); empty for an iterations profile.
+    pub stages: Vec<Stage>,
+    /// For an iterations profile: passes through the mix per user.
+    pub iterations: Option<u32>,
+    /// The most users at any time.
+    pub peak_users: u32,
+    /// Users started per second (iterations profiles, and the ramp of a held shape).
+    pub spawn_rate: f64,
+    /// How long the users take to arrive, in whole seconds as Goose counts them.
+    pub ramp: Duration,
+    /// Unscored seconds at the start.
+    pub warmup: Duration,
+    /// Samples that start at or after this are not scored (a chaos run scores its
+    /// budgets over the baseline only).
+    pub scored_until: Option<Duration>,
+}
+
+impl LoadShape {
+    /// Settles a validated profile.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use harness::load::LoadShape;
+    /// use harness::scenario::Profile;
+    /// let p = Profile {
+    ///     users: Some(10),
+    ///     spawn_rate: Some(5.0),
+    ///     duration: Some(Duration::from_secs(30)),
+    ///     ..Profile::default()
+    /// };
+    /// let shape = LoadShape::settle(&p);
+    /// assert_eq!(shape.peak_users, 10);
+    /// assert_eq!(shape.ramp, Duration::from_secs(2));
+    /// assert_eq!(shape.planned(), Some(Duration::from_secs(30)));
+    /// assert_eq!(shape.goose_test_plan().as_deref(), Some("10,2;10,28;0,0"));
+    /// ```
+    pub fn settle(p: &Profile) -> Self {
+        let users = p.users.unwrap_or(1);
+        let spawn_rate = p.spawn_rate.unwrap_or(f64::from(users));
+        let ramp_of_users = p.arrival();
+        let stages = if !p.stages.is_empty() {
+            p.stages.clone()
+        } else {
+            match p.duration {
+                Some(d) => vec![Stage {
+                    users,
+                    ramp: ramp_of_users,
+                    hold: d.saturating_sub(ramp_of_users),
+                }],
+                None => Vec::new(),
+            }
+        };
+        let peak_users = stages
+            .iter()
+            .map(|s| s.users)
+            .max()
+            .or(p.users)
+            .unwrap_or(0);
+        let (ramp, spawn_rate) = match p.stages.first() {
+            Some(s) => (
+                s.ramp,
+                p.spawn_rate
+                    .unwrap_or(f64::from(s.users) / s.ramp.as_secs_f64().max(1.0)),
+            ),
+            None => (ramp_of_users, spawn_rate),
+        };
+        LoadShape {
+            iterations: stages.is_empty().then(|| p.iterations.unwrap_or(1)),
+            stages,
+            peak_users,
+            spawn_rate,
+            ramp,
+            warmup: p.warmup.unwrap_or_default(),
+            scored_until: None,
+        }
+    }
+
+    /// The shape of a chaos run: the peak users, arriving at the same rate, held until
+    /// `total` (ramp included), scored until `scored_until`.
+    pub fn held_for(&self, total: Duration, scored_until: Duration) -> Self {
+        let users = self.peak_users.max(1);
+        LoadShape {
+            stages: vec![Stage {
+                users,
+                ramp: self.ramp,
+                hold: total.saturating_sub(self.ramp),
+            }],
+            iterations: None,
+            peak_users: users,
+            spawn_rate: self.spawn_rate,
+            ramp: self.ramp,
+            warmup: self.warmup,
+            scored_until: Some(scored_until),
+        }
+    }
+
+    /// Planned length, if time-bound.
+    pub fn planned(&self) -> Option<Duration> {
+        (!self.stages.is_empty()).then(|| self.stages.iter().map(|s| s.ramp + s.hold).sum())
+    }
+
+    /// The Goose test plan, `users,ramp;users,hold;…;0,0`; `None` for iterations.
+    pub fn goose_test_plan(&self) -> Option<String> {
+        if self.stages.is_empty() {
+            return None;
+        }
+        let mut steps: Vec<String> = Vec::new();
+        for s in &self.stages {
+            steps.push(format!("{},{}", s.users, s.ramp.as_secs()));
+            steps.push(format!("{},{}", s.users, s.hold.as_secs().max(1)));
+        }
+        steps.push("0,0".into());
+        Some(steps.join(";"))
+    }
+
+    /// The stages with their start offsets, each hold cut at the end of the scored
+    /// window: what the scorer and the results describe.
+    pub fn stage_infos(&self) -> Vec<StageInfo> {
+        let mut t = Duration::ZERO;
+        self.stages
+            .iter()
+            .map(|s| {
+                let mut info = StageInfo {
+                    users: s.users,
+                    start_s: t.as_secs_f64(),
+                    ramp_s: s.ramp.as_secs_f64(),
+                    hold_s: s.hold.as_secs_f64(),
+                };
+                if let Some(until) = self.scored_until {
+                    info.hold_s = info
+                        .hold_s
+                        .min((until.as_secs_f64() - info.start_s - info.ramp_s).max(0.0));
+                }
+                t += s.ramp + s.hold;
+                info
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_chaos_shape_holds_the_peak_and_scores_the_baseline() {
+        let p = Profile {
+            stages: vec![
+                Stage {
+                    users: 100,
+                    ramp: Duration::from_secs(10),
+                    hold: Duration::from_secs(60),
+                },
+                Stage {
+                    users: 500,
+                    ramp: Duration::from_secs(30),
+                    hold: Duration::from_secs(60),
+                },
+            ],
+            ..Profile::default()
+        };
+        let s = LoadShape::settle(&p);
+        assert_eq!((s.peak_users, s.ramp), (500, Duration::from_secs(10)));
+        assert_eq!(s.planned(), Some(Duration::from_secs(160)));
+        let held = s.held_for(Duration::from_secs(60), Duration::from_secs(20));
+        assert_eq!(held.goose_test_plan().as_deref(), Some("500,10;500,50;0,0"));
+        let info = held.stage_infos();
+        assert_eq!((info[0].ramp_s, info[0].hold_s), (10.0, 10.0));
+    }
+
+    #[test]
+    fn an_iterations_profile_has_no_stages() {
+        let p = Profile {
+            users: Some(3),
+            iterations: Some(2),
+            ..Profile::default()
+        };
+        let s = LoadShape::settle(&p);
+        assert_eq!((s.iterations, s.peak_users, s.planned()), (Some(2), 3, None));
+        assert!(s.goose_test_plan().is_none());
+    }
+}

@@ -1,0 +1,132 @@
+//! `harness chaos`'s options, validated into run plans before anything starts: the
+//! faults (from the flags, the scenario's `[chaos]`, or the matrix), the phase lengths,
+//! and the degradation expectations.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::{fixtures_dir, PlanError, RunOptions};
+use crate::chaos::{expect, Band, ChaosSpec, Phases, SutLimits};
+use crate::faults::{self, Fault};
+use crate::session::{RunPlan, TargetPlan};
+
+/// Default phase lengths: long enough, with the seeds' 60 s breaker timeout, for the
+/// breaker to open, probe, and close again within the recovery phase.
+pub const DEFAULT_PHASES: Phases = Phases {
+    baseline: Duration::from_secs(30),
+    fault: Duration::from_secs(60),
+    recovery: Duration::from_secs(90),
+};
+
+/// The options, typed by the command line (or a test).
+#[derive(Debug, Clone, Default)]
+pub struct ChaosOptions {
+    /// Everything `harness run` takes.
+    pub run: RunOptions,
+    /// The faults the flags ask for; empty when none was given.
+    pub faults: Vec<Fault>,
+    /// `--baseline`.
+    pub baseline: Option<Duration>,
+    /// `--fault-for`.
+    pub fault_for: Option<Duration>,
+    /// `--recovery`.
+    pub recovery: Option<Duration>,
+    /// `--matrix`.
+    pub matrix: bool,
+    /// `--degradation FILE` (default: `degradation.toml` in the fixtures).
+    pub degradation: Option<PathBuf>,
+}
+
+/// One planned chaos run: its label (the fault kinds) and its plan.
+pub type LabelledPlan = (String, RunPlan);
+
+impl ChaosOptions {
+    /// Validates everything into one plan per run: one, or one per matrix fault.
+    pub fn into_plans(self) -> Result<Vec<LabelledPlan>, PlanError> {
+        if self.matrix && !self.faults.is_empty() {
+            return Err(PlanError::Value {
+                flag: "--matrix",
+                why: "it runs every fault in turn; leave out the fault flags".into(),
+            });
+        }
+        let fixtures = fixtures_dir(&self.run.env.fixtures);
+        let mut base = self.run.into_plan()?;
+        if let TargetPlan::Url(_) = base.target {
+            return Err(PlanError::Value {
+                flag: "--sut-url",
+                why: "faults need the harness's own environment; use --sut-cmd".into(),
+            });
+        }
+        let section = base.scenario.chaos.clone().unwrap_or_default();
+        let phases = Phases {
+            baseline: self
+                .baseline
+                .or(section.baseline)
+                .unwrap_or(DEFAULT_PHASES.baseline),
+            fault: self
+                .fault_for
+                .or(section.fault)
+                .unwrap_or(DEFAULT_PHASES.fault),
+            recovery: self
+                .recovery
+                .or(section.recovery)
+                .unwrap_or(DEFAULT_PHASES.recovery),
+        };
+        let settle = base.shape.ramp + base.shape.warmup;
+        let least = settle + Duration::from_secs(2);
+        if phases.baseline < least {
+            return Err(PlanError::Value {
+                flag: "--baseline",
+                why: format!(
+                    "{} leaves no baseline after the ramp and warm-up ({}); give at least {}",
+                    humantime::format_duration(phases.baseline),
+                    humantime::format_duration(settle),
+                    humantime::format_duration(least),
+                ),
+            });
+        }
+        let band = Band::default();
+        let min_recovery = Duration::from_secs((band.window_s + band.consecutive) as u64);
+        if phases.recovery < min_recovery || phases.fault < Duration::from_secs(1) {
+            return Err(PlanError::Value {
+                flag: "--recovery",
+                why: format!(
+                    "at least {} to tell whether the service came back; --fault-for: at least 1s",
+                    humantime::format_duration(min_recovery)
+                ),
+            });
+        }
+        let limits = SutLimits::from_env(&base.scenario.sut_env)
+            .map_err(|e| PlanError::Setting(base.scenario_file.display().to_string(), e))?;
+        let path = self
+            .degradation
+            .unwrap_or_else(|| fixtures.join("degradation.toml"));
+        let expectations = expect::load(&path, &limits, &base.budgets)?;
+
+        let runs: Vec<Vec<Fault>> = if self.matrix {
+            faults::matrix().map(|f| vec![f]).collect()
+        } else if !self.faults.is_empty() {
+            vec![self.faults]
+        } else if !section.faults.is_empty() {
+            vec![section.faults]
+        } else {
+            return Err(PlanError::NoFault(base.scenario_file));
+        };
+        base.shape = base.shape.held_for(phases.total(), phases.fault_start());
+        Ok(runs
+            .into_iter()
+            .map(|faults| {
+                let label = faults.iter().map(Fault::kind).collect::<Vec<_>>().join("+");
+                let mut plan = base.clone();
+                plan.chaos = Some(ChaosSpec {
+                    faults,
+                    phases,
+                    expectations: expectations.clone(),
+                    band,
+                    limits,
+                });
+                (label, plan)
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,96 @@
+//! The one parser for each kind of value a user writes: durations, rates, bandwidths.
+//! Flags (through clap's value parsers), scenario files and fault specs all use these,
+//! so `10s` means the same thing, and zero is refused the same way, everywhere.
+
+use std::time::Duration;
+
+/// A value that is not what was asked for.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ValueError {
+    /// Not a duration with a unit.
+    #[error("'{0}' is not a duration with a unit such as 500ms, 10s or 2m")]
+    Duration(String),
+    /// A zero duration where something must take time.
+    #[error("'{0}' must be greater than 0")]
+    ZeroDuration(String),
+    /// Not a number.
+    #[error("'{0}' is not a number (a rate from 0 to 1, e.g. 0.5)")]
+    Rate(String),
+    /// A rate outside [0, 1].
+    #[error("{0} is outside 0..1")]
+    RateRange(String),
+    /// Not a positive whole number of KB/s.
+    #[error("'{0}' is not a positive number of KB/s")]
+    Kbps(String),
+}
+
+/// A duration with a unit (`300ms`, `10s`, `2m`), greater than zero.
+///
+/// ```
+/// use std::time::Duration;
+/// assert_eq!(harness::units::duration("1m 30s"), Ok(Duration::from_secs(90)));
+/// assert!(harness::units::duration("0s").is_err());
+/// assert!(harness::units::duration("10").is_err());
+/// ```
+pub fn duration(text: &str) -> Result<Duration, ValueError> {
+    let d = duration_or_zero(text)?;
+    if d.is_zero() {
+        return Err(ValueError::ZeroDuration(text.to_owned()));
+    }
+    Ok(d)
+}
+
+/// A duration with a unit, zero allowed (a think time of `0s`, a ramp of `0s`).
+pub fn duration_or_zero(text: &str) -> Result<Duration, ValueError> {
+    humantime::parse_duration(text.trim()).map_err(|_| ValueError::Duration(text.to_owned()))
+}
+
+/// A fraction from 0 to 1, both included.
+///
+/// ```
+/// assert_eq!(harness::units::rate("0.25"), Ok(0.25));
+/// assert!(harness::units::rate("1.5").is_err());
+/// ```
+pub fn rate(text: &str) -> Result<f64, ValueError> {
+    let r: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| ValueError::Rate(text.to_owned()))?;
+    if (0.0..=1.0).contains(&r) {
+        Ok(r)
+    } else {
+        Err(ValueError::RateRange(text.trim().to_owned()))
+    }
+}
+
+/// A positive whole number of KB/s.
+///
+/// ```
+/// assert_eq!(harness::units::kbps("8"), Ok(8));
+/// assert!(harness::units::kbps("0").is_err());
+/// ```
+pub fn kbps(text: &str) -> Result<u32, ValueError> {
+    match text.trim().parse::<u32>() {
+        Ok(k) if k > 0 => Ok(k),
+        _ => Err(ValueError::Kbps(text.to_owned())),
+    }
+}
+
+/// Serde glue: a duration written as text in a data file, through
+/// [`duration_or_zero`]; the file's validation says where zero is wrong.
+pub mod serde_duration {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer};
+
+    /// A required duration.
+    pub fn required<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        let s = String::deserialize(d)?;
+        super::duration_or_zero(&s).map_err(serde::de::Error::custom)
+    }
+
+    /// An optional duration.
+    pub fn optional<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+        required(d).map(Some)
+    }
+}
