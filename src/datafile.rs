@@ -132,7 +132,14 @@ mod tests {
         let r = DataFileError::read(Path::new("no/such"), missing);
         assert_eq!(r.to_string(), "no/such: cannot read");
         assert!(std::error::Error::source(&r).is_some());
-        let i = DataFileError::invalid(Path::new("s.toml"), "profiles.ci.users", "must be at least 1");
-        assert_eq!(i.to_string(), "s.toml: profiles.ci.users: must be at least 1");
+        let i = DataFileError::invalid(
+            Path::new("s.toml"),
+            "profiles.ci.users",
+            "must be at least 1",
+        );
+        assert_eq!(
+            i.to_string(),
+            "s.toml: profiles.ci.users: must be at least 1"
+        );
     }
 }

@@ -10,6 +10,16 @@ use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use tokio::process::{Child, Command};
 
+/// A process that exited while it should be starting.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{name} exited during start-up ({how})")]
+pub struct Exited {
+    /// The process's name.
+    pub name: String,
+    /// Its exit status.
+    pub how: String,
+}
+
 /// A running service process.
 pub struct ServiceProcess {
     name: &'static str,
@@ -89,11 +99,17 @@ impl ServiceProcess {
     }
 
     /// `Err` with the exit status if the process has exited.
-    pub fn alive(&mut self) -> Result<(), String> {
+    pub fn alive(&mut self) -> Result<(), Exited> {
         match self.child.try_wait() {
             Ok(None) => Ok(()),
-            Ok(Some(status)) => Err(format!("{} exited during start-up ({status})", self.name)),
-            Err(e) => Err(format!("{}: {e}", self.name)),
+            Ok(Some(status)) => Err(Exited {
+                name: self.name.to_owned(),
+                how: status.to_string(),
+            }),
+            Err(e) => Err(Exited {
+                name: self.name.to_owned(),
+                how: format!("cannot tell: {e}"),
+            }),
         }
     }
 

@@ -146,14 +146,12 @@ impl Bound {
                 }
                 t if t.starts_with("budget:") => {
                     let name = &t["budget:".len()..];
-                    let b = cx
-                        .budgets
-                        .iter()
-                        .find(|b| b.name == name)
-                        .ok_or_else(|| BoundError::NoBudget {
+                    let b = cx.budgets.iter().find(|b| b.name == name).ok_or_else(|| {
+                        BoundError::NoBudget {
                             expr: expr.clone(),
                             name: name.to_owned(),
-                        })?;
+                        }
+                    })?;
                     match b.limit {
                         BudgetLimit::Latency(d) => as_unit(d)?,
                         BudgetLimit::Ratio(r) => r,
@@ -161,12 +159,12 @@ impl Bound {
                 }
                 t => match t.parse::<f64>() {
                     Ok(n) => n,
-                    Err(_) => as_unit(humantime::parse_duration(t).map_err(|_| {
-                        BoundError::Term {
+                    Err(_) => {
+                        as_unit(humantime::parse_duration(t).map_err(|_| BoundError::Term {
                             expr: expr.clone(),
                             term: t.to_owned(),
-                        }
-                    })?)?,
+                        })?)?
+                    }
                 },
             };
         }
@@ -217,7 +215,6 @@ impl Expectation {
 struct File {
     expect: Vec<Expectation>,
 }
-
 
 /// Reads and checks `path`: every fault kind known, one bound each, health metrics with
 /// a component and state, and every bound resolvable against `limits` and `budgets`.
@@ -320,6 +317,9 @@ mod tests {
         assert!(e.contains("component and state"), "{e}");
         write("[[expect]]\nname = 1\n");
         let e = load(&bad, &limits(), &budgets).unwrap_err().to_string();
-        assert!(e.contains("degradation.toml:2: ") || e.contains(":2: "), "{e}");
+        assert!(
+            e.contains("degradation.toml:2: ") || e.contains(":2: "),
+            "{e}"
+        );
     }
 }

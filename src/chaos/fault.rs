@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use crate::environment::{proxy, Environment};
-use crate::faults::{FaultError, Stream, Toxic};
 pub use crate::faults::{Fault, Target};
+use crate::faults::{FaultError, Stream, Toxic};
 use crate::llm::{FailureMode, LatencyProfile};
 
 /// A fault that could not be applied or removed.
@@ -107,8 +107,5 @@ fn set_llm_latency(env: &Environment, d: Duration) -> Result<(), ApplyError> {
         per_output_token_ms: 0.0,
         output_tokens: 64,
     };
-    env.llm()
-        .set_profile(profile)
-        .map_err(ApplyError::Llm)
+    env.llm().set_profile(profile).map_err(ApplyError::Llm)
 }
-

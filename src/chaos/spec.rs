@@ -137,11 +137,20 @@ mod tests {
     fn severity_follows_the_sut_settings() {
         let mut env = BTreeMap::new();
         let seed = SutLimits::from_env(&env).expect("defaults");
-        assert!(!is_failing(&Fault::LlmLatency(Duration::from_secs(10)), &seed));
-        assert!(is_failing(&Fault::LlmLatency(Duration::from_secs(30)), &seed));
+        assert!(!is_failing(
+            &Fault::LlmLatency(Duration::from_secs(10)),
+            &seed
+        ));
+        assert!(is_failing(
+            &Fault::LlmLatency(Duration::from_secs(30)),
+            &seed
+        ));
         env.insert("SUT_LLM_TIMEOUT_MS".into(), "3000".into());
         let fast = SutLimits::from_env(&env).expect("fast");
-        assert!(is_failing(&Fault::LlmLatency(Duration::from_secs(10)), &fast));
+        assert!(is_failing(
+            &Fault::LlmLatency(Duration::from_secs(10)),
+            &fast
+        ));
         env.insert("SUT_BREAKER_TIMEOUT_MS".into(), "soon".into());
         assert!(SutLimits::from_env(&env)
             .unwrap_err()

@@ -29,7 +29,11 @@ pub fn outcome(outcome: &RunOutcome, quiet: bool, json: bool) -> std::io::Result
     let r = &outcome.results;
     let mut out = std::io::stdout().lock();
     if json {
-        writeln!(out, "{}", serde_json::to_string_pretty(r).unwrap_or_default())?;
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(r).unwrap_or_default()
+        )?;
     } else if quiet {
         let table = crate::report::table::render(r);
         if let Some(l) = table.lines().last() {
@@ -54,7 +58,11 @@ pub fn outcome(outcome: &RunOutcome, quiet: bool, json: bool) -> std::io::Result
 pub fn matrix(summary: &MatrixSummary, json: bool) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
     if json {
-        writeln!(out, "{}", serde_json::to_string_pretty(summary).unwrap_or_default())
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(summary).unwrap_or_default()
+        )
     } else {
         write!(out, "{}", crate::report::matrix::render(summary))
     }

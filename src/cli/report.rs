@@ -119,7 +119,10 @@ pub fn compare_files(args: CompareArgs) -> Result<Outcome, CliError> {
             "compare.md",
             crate::report::compare::markdown(&c).into_bytes(),
         )?;
-        write("compare.json", serde_json::to_vec_pretty(&c).unwrap_or_default())?;
+        write(
+            "compare.json",
+            serde_json::to_vec_pretty(&c).unwrap_or_default(),
+        )?;
     }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&c).unwrap_or_default());

@@ -140,7 +140,7 @@ impl Backend for DockerBackend {
                     .version()
                     .await
                     .map(|_| ())
-                    .map_err(|e| e.to_string())
+                    .map_err(super::probe::ProbeError::from_display)
             },
         )
         .await;
@@ -149,7 +149,7 @@ impl Backend for DockerBackend {
             return Err(EnvError::NotReady {
                 service: "toxiproxy container",
                 timeout,
-                reason,
+                reason: reason.to_string(),
                 log_tail: log.map(|l| String::from_utf8_lossy(&l).into_owned()),
             });
         }

@@ -3,7 +3,6 @@
 
 use std::fmt;
 
-
 /// The official Postgres image; `ci/images/build` tags its local build with this name.
 pub const DEFAULT_POSTGRES: &str = "postgres:15";
 /// The official Redis image.

@@ -363,7 +363,7 @@ async fn wire(
         .map_err(|reason| EnvError::NotReady {
             service: "postgres (through its proxy)",
             timeout,
-            reason,
+            reason: reason.to_string(),
             log_tail: None,
         })?;
     let rd = endpoints.redis_url.clone();
@@ -372,7 +372,7 @@ async fn wire(
         .map_err(|reason| EnvError::NotReady {
             service: "redis (through its proxy)",
             timeout,
-            reason,
+            reason: reason.to_string(),
             log_tail: None,
         })?;
     Ok((endpoints, faults))

@@ -135,10 +135,11 @@ impl FaultClient {
         self.addr
     }
 
-    async fn call<T, F>(&self, op: String, f: F) -> Result<T, FaultError>
+    async fn call<T, E, F>(&self, op: String, f: F) -> Result<T, FaultError>
     where
         T: Send + 'static,
-        F: FnOnce(&Client) -> Result<T, String> + Send + 'static,
+        E: std::fmt::Display + Send + 'static,
+        F: FnOnce(&Client) -> Result<T, E> + Send + 'static,
     {
         let addr = self.addr;
         let call = tokio::task::spawn_blocking(move || {
@@ -154,7 +155,7 @@ impl FaultClient {
         };
         let message = match result {
             Ok(Ok(Ok(v))) => return Ok(v),
-            Ok(Ok(Err(e))) => e,
+            Ok(Ok(Err(e))) => e.to_string(),
             Ok(Err(panic)) => panic
                 .downcast_ref::<String>()
                 .cloned()
@@ -167,7 +168,7 @@ impl FaultClient {
 
     /// True when the server accepts connections.
     pub async fn is_running(&self) -> bool {
-        self.call("ping".into(), |c| Ok(c.is_running()))
+        self.call("ping".into(), |c| Ok::<_, FaultError>(c.is_running()))
             .await
             .unwrap_or(false)
     }

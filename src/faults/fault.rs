@@ -95,7 +95,11 @@ pub const KINDS: &[KindRow] = &[
     row("redis-down", "", Some("redis-down")),
     row("redis-latency", "DURATION", Some("redis-latency 1s")),
     row("llm-down", "", None),
-    row("bandwidth", "KBPS on db|redis|llm", Some("bandwidth 4 on db")),
+    row(
+        "bandwidth",
+        "KBPS on db|redis|llm",
+        Some("bandwidth 4 on db"),
+    ),
     row("slicer", "on db|redis|llm", Some("slicer on db")),
 ];
 
@@ -288,14 +292,23 @@ mod tests {
                 status: FailStatus::Overloaded
             })
         );
-        assert_eq!("bandwidth 8 on redis".parse(), Ok(Fault::Bandwidth(Target::Redis, 8)));
+        assert_eq!(
+            "bandwidth 8 on redis".parse(),
+            Ok(Fault::Bandwidth(Target::Redis, 8))
+        );
         assert_eq!("slicer on llm".parse(), Ok(Fault::Slicer(Target::Llm)));
         assert_eq!(err("llm-fail 2"), "llm-fail: 2 is outside 0..1");
         assert_eq!(err("llm-fail 1 503").split(':').next(), Some("llm-fail"));
         assert_eq!(err("db-latency"), "write 'db-latency DURATION'");
-        assert_eq!(err("db-latency 0s"), "db-latency: '0s' must be greater than 0");
+        assert_eq!(
+            err("db-latency 0s"),
+            "db-latency: '0s' must be greater than 0"
+        );
         assert_eq!(err("bandwidth 8"), "write 'bandwidth KBPS on db|redis|llm'");
-        assert_eq!(err("bandwidth 8 on kafka"), "bandwidth on: 'kafka' is not db, redis or llm");
+        assert_eq!(
+            err("bandwidth 8 on kafka"),
+            "bandwidth on: 'kafka' is not db, redis or llm"
+        );
         assert_eq!(err("db-down now"), "write 'db-down'");
         assert!(err("flood").starts_with("'flood' is not a fault (llm-fail, "));
     }

@@ -29,24 +29,41 @@ pub struct ValidRequest {
     pub input_tokens: u64,
 }
 
+/// Why a Messages request is invalid, worded as the real API words an
+/// `invalid_request_error`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidRequest {
+    /// The body is not JSON of the request's shape.
+    #[error("request body is not valid JSON")]
+    NotJson,
+    /// A required field is missing.
+    #[error("{0}: Field required")]
+    Missing(&'static str),
+    /// `max_tokens` is 0.
+    #[error("max_tokens: must be greater than or equal to 1")]
+    MaxTokensZero,
+    /// `messages` is empty.
+    #[error("messages: at least one message is required")]
+    NoMessages,
+}
+
 /// Parses and validates a request body, or returns the message of an
 /// `invalid_request_error` as the real API would word it.
-pub fn validate(body: &[u8]) -> Result<ValidRequest, String> {
-    let req: MessagesRequest =
-        serde_json::from_slice(body).map_err(|e| format!("request body is not valid JSON: {e}"))?;
+pub fn validate(body: &[u8]) -> Result<ValidRequest, InvalidRequest> {
+    let req: MessagesRequest = serde_json::from_slice(body).map_err(|_| InvalidRequest::NotJson)?;
     let model = match req.model {
         Some(m) if !m.trim().is_empty() => m,
-        _ => return Err("model: Field required".into()),
+        _ => return Err(InvalidRequest::Missing("model")),
     };
     let max_tokens = match req.max_tokens {
-        Some(0) => return Err("max_tokens: must be greater than or equal to 1".into()),
+        Some(0) => return Err(InvalidRequest::MaxTokensZero),
         Some(n) => n,
-        None => return Err("max_tokens: Field required".into()),
+        None => return Err(InvalidRequest::Missing("max_tokens")),
     };
     let messages = match req.messages {
         Some(m) if !m.is_empty() => m,
-        Some(_) => return Err("messages: at least one message is required".into()),
-        None => return Err("messages: Field required".into()),
+        Some(_) => return Err(InvalidRequest::NoMessages),
+        None => return Err(InvalidRequest::Missing("messages")),
     };
     let chars: usize = messages.iter().map(|m| m.to_string().len()).sum::<usize>()
         + req.system.map(|s| s.to_string().len()).unwrap_or(0);
@@ -119,7 +136,7 @@ mod tests {
             ("not json", "JSON"),
         ];
         for (body, field) in cases {
-            let err = validate(body.as_bytes()).expect_err(body);
+            let err = validate(body.as_bytes()).expect_err(body).to_string();
             assert!(err.contains(field), "{body}: {err}");
         }
     }

@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
+use crate::datafile::DataFileError;
 use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
-use crate::datafile::DataFileError;
 use serde::{Deserialize, Serialize};
 
 /// How long the fake takes to answer one request.
@@ -113,7 +113,10 @@ pub fn find_profile(path: &Path, name: &str) -> Result<LatencyProfile, DataFileE
         DataFileError::invalid(
             path,
             format!("profiles.{name}"),
-            format!("no such LLM latency profile (known: instant, {})", known.join(", ")),
+            format!(
+                "no such LLM latency profile (known: instant, {})",
+                known.join(", ")
+            ),
         )
     })
 }
@@ -176,7 +179,8 @@ mod tests {
     fn negative_values_are_rejected_with_the_field_name() {
         let mut p = LatencyProfile::instant();
         p.per_output_token_ms = -1.0;
-        assert!(p.validate()
+        assert!(p
+            .validate()
             .unwrap_err()
             .to_string()
             .contains("per_output_token_ms"));

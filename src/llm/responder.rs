@@ -83,7 +83,7 @@ impl Respond for Responder {
             Ok(v) => v,
             Err(msg) => {
                 return ResponseTemplate::new(400)
-                    .set_body_json(api::error_body("invalid_request_error", &msg))
+                    .set_body_json(api::error_body("invalid_request_error", &msg.to_string()))
             }
         };
 

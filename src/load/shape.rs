@@ -188,7 +188,10 @@ mod tests {
             ..Profile::default()
         };
         let s = LoadShape::settle(&p);
-        assert_eq!((s.iterations, s.peak_users, s.planned()), (Some(2), 3, None));
+        assert_eq!(
+            (s.iterations, s.peak_users, s.planned()),
+            (Some(2), 3, None)
+        );
         assert!(s.goose_test_plan().is_none());
     }
 }

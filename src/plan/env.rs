@@ -77,7 +77,12 @@ impl EnvOptions {
     ) -> Result<EnvConfig, PlanError> {
         use crate::environment::images::{DEFAULT_POSTGRES, DEFAULT_REDIS, DEFAULT_TOXIPROXY};
         let images = Images {
-            postgres: image(self.image_postgres, "HARNESS_IMAGE_POSTGRES", DEFAULT_POSTGRES, &env)?,
+            postgres: image(
+                self.image_postgres,
+                "HARNESS_IMAGE_POSTGRES",
+                DEFAULT_POSTGRES,
+                &env,
+            )?,
             redis: image(self.image_redis, "HARNESS_IMAGE_REDIS", DEFAULT_REDIS, &env)?,
             toxiproxy: image(
                 self.image_toxiproxy,
@@ -112,7 +117,9 @@ mod tests {
 
     #[test]
     fn good_options_make_a_config() {
-        let c = EnvOptions::default().into_config_with(|_| None).expect("valid");
+        let c = EnvOptions::default()
+            .into_config_with(|_| None)
+            .expect("valid");
         assert_eq!(c.backend, BackendChoice::Auto);
         assert_eq!(c.startup_timeout, Duration::from_secs(90));
         assert!(c.llm.profile.base_ms > 0.0);
@@ -128,7 +135,10 @@ mod tests {
         let i = o.into_config_with(env).expect("ok").images;
         assert_eq!(i.postgres.to_string(), "pg:16");
         assert_eq!(i.redis.to_string(), "my/redis:6");
-        assert_eq!(i.toxiproxy.to_string(), crate::environment::images::DEFAULT_TOXIPROXY);
+        assert_eq!(
+            i.toxiproxy.to_string(),
+            crate::environment::images::DEFAULT_TOXIPROXY
+        );
         let bad = |v: &str| (v == "HARNESS_IMAGE_TOXIPROXY").then(|| "a b".to_owned());
         let err = EnvOptions::default().into_config_with(bad).unwrap_err();
         assert_eq!(err.to_string(), "HARNESS_IMAGE_TOXIPROXY");

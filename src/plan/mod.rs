@@ -58,7 +58,9 @@ pub enum PlanError {
     #[error("--reports {0}: not writable")]
     Reports(PathBuf, #[source] std::io::Error),
     /// A chaos run with nothing to inject.
-    #[error("no fault: give one (--llm-fail 1.0, --db-down, …), --matrix, or [chaos] faults in {0}")]
+    #[error(
+        "no fault: give one (--llm-fail 1.0, --db-down, …), --matrix, or [chaos] faults in {0}"
+    )]
     NoFault(PathBuf),
 }
 

@@ -1,10 +1,10 @@
 //! Latency histograms: HDR, microseconds, 3 significant digits, mergeable, and
 //! serializable (V2 + DEFLATE, base64) so results files can be re-rendered and merged.
 
+use crate::results::HistogramSummary;
 use base64::Engine;
 use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
 use hdrhistogram::Histogram;
-use crate::results::HistogramSummary;
 
 /// Highest trackable latency: one hour, in µs. Longer samples are clamped.
 const MAX_US: u64 = 3_600_000_000;

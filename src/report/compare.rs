@@ -37,9 +37,9 @@ fn cells(d: &Delta, c: &Comparison) -> [String; 5] {
 
 /// Rows worth showing: everything that changed, and every latency budget.
 fn shown(c: &Comparison) -> impl Iterator<Item = &Delta> {
-    c.rows
-        .iter()
-        .filter(|d| d.verdict != DeltaVerdict::Unchanged || (d.unit == Unit::Ms && d.base.is_some()))
+    c.rows.iter().filter(|d| {
+        d.verdict != DeltaVerdict::Unchanged || (d.unit == Unit::Ms && d.base.is_some())
+    })
 }
 
 fn headline(c: &Comparison) -> String {

@@ -58,7 +58,11 @@ pub fn render(s: &MatrixSummary) -> String {
     for row in &rows {
         line(&mut out, row);
     }
-    let failing = s.rows.iter().filter(|r| r.outcome != MatrixOutcome::Pass).count();
+    let failing = s
+        .rows
+        .iter()
+        .filter(|r| r.outcome != MatrixOutcome::Pass)
+        .count();
     let _ = writeln!(
         out,
         "{}: {} of {} faults passed",
@@ -76,17 +80,18 @@ mod tests {
 
     #[test]
     fn matrix_snapshot() {
-        let row = |fault: &str, outcome: MatrixOutcome, ttr: Option<f64>, failed: &[&str]| MatrixRow {
-            fault: fault.into(),
-            outcome,
-            time_to_recover_s: ttr,
-            fault_p95_ms: ttr.map(|t| 100.0 + t * 10.0),
-            fault_error_rate: Some(0.0),
-            fault_fallback_rate: Some(if fault.starts_with("llm") { 1.0 } else { 0.0 }),
-            failed: failed.iter().map(|s| s.to_string()).collect(),
-            results: Some(format!("reports/x-{fault}/results.json")),
-            error: None,
-        };
+        let row =
+            |fault: &str, outcome: MatrixOutcome, ttr: Option<f64>, failed: &[&str]| MatrixRow {
+                fault: fault.into(),
+                outcome,
+                time_to_recover_s: ttr,
+                fault_p95_ms: ttr.map(|t| 100.0 + t * 10.0),
+                fault_error_rate: Some(0.0),
+                fault_fallback_rate: Some(if fault.starts_with("llm") { 1.0 } else { 0.0 }),
+                failed: failed.iter().map(|s| s.to_string()).collect(),
+                results: Some(format!("reports/x-{fault}/results.json")),
+                error: None,
+            };
         let mut rows = vec![
             row("llm-fail", MatrixOutcome::Pass, Some(4.0), &[]),
             row("db-down", MatrixOutcome::Pass, Some(0.0), &[]),

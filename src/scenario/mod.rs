@@ -36,7 +36,10 @@ pub struct Scenario {
     #[serde(default = "default_llm_profile")]
     pub llm_profile: String,
     /// How long one request may take before it counts as a transport error.
-    #[serde(default = "default_request_timeout", deserialize_with = "serde_duration::required")]
+    #[serde(
+        default = "default_request_timeout",
+        deserialize_with = "serde_duration::required"
+    )]
     pub request_timeout: Duration,
     /// Extra environment for the SUT (`SUT_*` overrides).
     #[serde(default)]
@@ -124,10 +127,16 @@ pub struct PollSpec {
     #[serde(default)]
     pub failed: Vec<String>,
     /// Time between polls.
-    #[serde(default = "default_poll_every", deserialize_with = "serde_duration::required")]
+    #[serde(
+        default = "default_poll_every",
+        deserialize_with = "serde_duration::required"
+    )]
     pub every: Duration,
     /// Give up after this long (the transaction then counts as an error).
-    #[serde(default = "default_poll_timeout", deserialize_with = "serde_duration::required")]
+    #[serde(
+        default = "default_poll_timeout",
+        deserialize_with = "serde_duration::required"
+    )]
     pub timeout: Duration,
 }
 
@@ -184,7 +193,10 @@ pub struct NoProfile {
 fn faults_from_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Fault>, D::Error> {
     Vec::<String>::deserialize(d)?
         .iter()
-        .map(|f| f.parse().map_err(|e| serde::de::Error::custom(format!("'{f}': {e}"))))
+        .map(|f| {
+            f.parse()
+                .map_err(|e| serde::de::Error::custom(format!("'{f}': {e}")))
+        })
         .collect()
 }
 
@@ -226,8 +238,7 @@ impl Scenario {
 
     /// Parses and validates `text`; `path` is only for messages.
     pub fn parse(text: &str, path: &Path) -> Result<Self, ScenarioError> {
-        let s: Scenario =
-            toml::from_str(text).map_err(|e| DataFileError::toml(path, text, &e))?;
+        let s: Scenario = toml::from_str(text).map_err(|e| DataFileError::toml(path, text, &e))?;
         s.validate(path)?;
         Ok(s)
     }

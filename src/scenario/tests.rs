@@ -41,10 +41,7 @@ fn malformed_files_name_the_file_and_line() {
     let e = Scenario::parse(text, Path::new("scenarios/bad.toml"))
         .unwrap_err()
         .to_string();
-    assert!(
-        e.contains("scenarios/bad.toml:4: "),
-        "{e}"
-    );
+    assert!(e.contains("scenarios/bad.toml:4: "), "{e}");
 
     let text = "name = \"x\"\nthink_time = { min = \"3s\", max = \"1s\" }\n\
                 [[transactions]]\nname = \"t\"\nweight = 1\npath = \"/\"\n\
@@ -62,10 +59,7 @@ fn malformed_files_name_the_file_and_line() {
     assert!(e.contains("profiles.smoke.duration"), "{e}");
 
     let e = Scenario::find("nope", &dir()).unwrap_err().to_string();
-    assert!(
-        e.contains("seed-mix") && e.contains("nope.toml"),
-        "{e}"
-    );
+    assert!(e.contains("seed-mix") && e.contains("nope.toml"), "{e}");
 }
 
 #[test]

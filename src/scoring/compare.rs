@@ -3,8 +3,7 @@
 
 use crate::exit;
 use crate::results::{
-    BudgetOutcome, Comparison, Delta, DeltaVerdict, Results, RunRef, Status, Unit,
-    SCHEMA_VERSION,
+    BudgetOutcome, Comparison, Delta, DeltaVerdict, Results, RunRef, Status, Unit, SCHEMA_VERSION,
 };
 
 /// How much worse is too much.

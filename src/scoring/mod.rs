@@ -3,7 +3,6 @@
 pub mod budgets;
 pub mod compare;
 
-
 pub use budgets::{Budget, BudgetError, Kind, Limit};
 
 use crate::exit;
@@ -28,19 +27,25 @@ fn ms(us: f64) -> f64 {
     us / 1000.0
 }
 
+/// Why a budget has no measurement in this run (it is then not applicable).
+struct NotMeasured(String);
+
 fn score_one(b: &Budget, rec: &Recorded, stages: &[StageInfo], peak: u32) -> BudgetOutcome {
     let (unit, limit) = match b.limit {
         Limit::Latency(d) => (Unit::Ms, d.as_secs_f64() * 1000.0),
         Limit::Ratio(r) => (Unit::Ratio, r),
     };
     let q = b.percentile().unwrap_or(95.0);
-    let measured: Result<(f64, String), String> = match b.kind {
+    let measured: Result<(f64, String), NotMeasured> = match b.kind {
         Kind::Operation => match rec.operations.get(b.operation()) {
             Some(h) if h.count() > 0 => Ok((
                 ms(h.percentile_us(q) as f64),
                 format!("{} samples", h.count()),
             )),
-            _ => Err(format!("{} not seen in Server-Timing", b.operation())),
+            _ => Err(NotMeasured(format!(
+                "{} not seen in Server-Timing",
+                b.operation()
+            ))),
         },
         Kind::Load => load(b, rec, stages, peak, q),
         Kind::ErrorRate if rec.requests > 0 => Ok((
@@ -55,7 +60,7 @@ fn score_one(b: &Budget, rec: &Recorded, stages: &[StageInfo], peak: u32) -> Bud
             ms(rec.overall.percentile_us(q) as f64),
             format!("{} samples", rec.overall.count()),
         )),
-        _ => Err("no transactions".into()),
+        _ => Err(NotMeasured("no transactions".into())),
     };
     match measured {
         Ok((m, detail)) => {
@@ -94,7 +99,7 @@ fn score_one(b: &Budget, rec: &Recorded, stages: &[StageInfo], peak: u32) -> Bud
             limit,
             margin: None,
             status: Status::NotApplicable,
-            detail: why,
+            detail: why.0,
         },
     }
 }
@@ -106,11 +111,11 @@ fn load(
     stages: &[StageInfo],
     peak: u32,
     q: f64,
-) -> Result<(f64, String), String> {
+) -> Result<(f64, String), NotMeasured> {
     let (lo, hi) = b.users.unwrap_or((0, u32::MAX));
     if stages.is_empty() {
         if !(lo..=hi).contains(&peak) || rec.overall.count() == 0 {
-            return Err(format!("no stage with {lo}–{hi} users"));
+            return Err(NotMeasured(format!("no stage with {lo}–{hi} users")));
         }
         return Ok((
             ms(rec.overall.percentile_us(q) as f64),
@@ -135,7 +140,7 @@ fn load(
             ));
         }
     }
-    worst.ok_or_else(|| format!("no stage with {lo}–{hi} users"))
+    worst.ok_or_else(|| NotMeasured(format!("no stage with {lo}–{hi} users")))
 }
 
 /// PASS when nothing failed; names what did.

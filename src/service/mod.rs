@@ -135,7 +135,7 @@ impl RunningSut {
         loop {
             if let Err(status) = self.process.alive() {
                 return Err(ServiceError::Exited {
-                    status,
+                    status: status.to_string(),
                     log: self.process.log_path().display().to_string(),
                     tail: self.log_tail(20),
                 });

@@ -11,8 +11,7 @@ use super::{RunPlan, TargetPlan};
 use crate::chaos::{self, driver::Observed};
 use crate::load::LoadOutcome;
 use crate::results::{
-    MachineInfo, Results, ScenarioInfo, SecondPoint, TargetInfo, TargetKind, Totals,
-    SCHEMA_VERSION,
+    MachineInfo, Results, ScenarioInfo, SecondPoint, TargetInfo, TargetKind, Totals, SCHEMA_VERSION,
 };
 use crate::scoring;
 

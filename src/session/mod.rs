@@ -260,11 +260,11 @@ pub async fn execute(plan: RunPlan, observer: &dyn Observer) -> Result<RunOutcom
         Step::Scoring,
         &format!(
             "{} in {:.1}s",
-        if results.verdict.passed {
-            "PASS"
-        } else {
-            "FAIL"
-        },
+            if results.verdict.passed {
+                "PASS"
+            } else {
+                "FAIL"
+            },
             started_at.elapsed().as_secs_f64()
         ),
     );

@@ -14,29 +14,106 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("report", &["report"]),
     (
         "engine",
-        &["chaos", "load", "scenario", "service", "environment", "faults", "llm"],
+        &[
+            "chaos",
+            "load",
+            "scenario",
+            "service",
+            "environment",
+            "faults",
+            "llm",
+        ],
     ),
     ("scoring", &["scoring"]),
     ("record", &["record"]),
-    ("support", &["datafile", "units", "net", "process", "shutdown"]),
+    (
+        "support",
+        &["datafile", "units", "net", "process", "shutdown"],
+    ),
     ("results", &["results", "exit"]),
 ];
 
 /// Every edge allowed, from a module to the modules it may import.
 const ALLOWED: &[(&str, &[&str])] = &[
-    ("cli", &["plan", "session", "report", "scoring", "environment", "faults", "llm", "service", "units", "shutdown", "results", "exit"]),
-    ("plan", &["session", "report", "chaos", "load", "scenario", "service", "environment", "faults", "llm", "scoring", "datafile", "units", "results"]),
-    ("session", &["report", "chaos", "load", "scenario", "service", "environment", "scoring", "record", "net", "shutdown", "results", "exit"]),
+    (
+        "cli",
+        &[
+            "plan",
+            "session",
+            "report",
+            "scoring",
+            "environment",
+            "faults",
+            "llm",
+            "service",
+            "units",
+            "shutdown",
+            "results",
+            "exit",
+        ],
+    ),
+    (
+        "plan",
+        &[
+            "session",
+            "report",
+            "chaos",
+            "load",
+            "scenario",
+            "service",
+            "environment",
+            "faults",
+            "llm",
+            "scoring",
+            "datafile",
+            "units",
+            "results",
+        ],
+    ),
+    (
+        "session",
+        &[
+            "report",
+            "chaos",
+            "load",
+            "scenario",
+            "service",
+            "environment",
+            "scoring",
+            "record",
+            "net",
+            "shutdown",
+            "results",
+            "exit",
+        ],
+    ),
     // Reports read results only, and decode the histograms stored in them.
     ("report", &["record", "datafile", "results", "exit"]),
-    ("chaos", &["environment", "faults", "llm", "scoring", "record", "datafile", "results"]),
+    (
+        "chaos",
+        &[
+            "environment",
+            "faults",
+            "llm",
+            "scoring",
+            "record",
+            "datafile",
+            "results",
+        ],
+    ),
     ("load", &["scenario", "record", "shutdown", "results"]),
     ("scenario", &["faults", "datafile", "units"]),
     ("service", &["environment", "process", "net"]),
-    ("environment", &["faults", "llm", "net", "process", "results", "exit"]),
+    (
+        "environment",
+        &["faults", "llm", "net", "process", "results", "exit"],
+    ),
     ("faults", &["llm", "units"]),
     ("llm", &["datafile", "units"]),
-    ("scoring", &["record", "datafile", "units", "results", "exit"]),
+    (
+        "scoring",
+        &["record", "datafile", "units", "results", "exit"],
+    ),
     ("record", &["results"]),
     ("datafile", &[]),
     ("units", &[]),
@@ -48,9 +125,10 @@ const ALLOWED: &[(&str, &[&str])] = &[
 ];
 
 fn rank(module: &str) -> Option<(usize, usize)> {
-    LAYERS.iter().enumerate().find_map(|(layer, (_, mods))| {
-        mods.iter().position(|m| *m == module).map(|i| (layer, i))
-    })
+    LAYERS
+        .iter()
+        .enumerate()
+        .find_map(|(layer, (_, mods))| mods.iter().position(|m| *m == module).map(|i| (layer, i)))
 }
 
 /// An import that the map does not allow.
@@ -78,7 +156,12 @@ fn rs_files(dir: &Path, out: &mut Vec<PathBuf>) {
 /// The top-level module a file of `src/` belongs to.
 fn module_of(src: &Path, file: &Path) -> Option<String> {
     let rel = file.strip_prefix(src).ok()?;
-    let first = rel.components().next()?.as_os_str().to_string_lossy().into_owned();
+    let first = rel
+        .components()
+        .next()?
+        .as_os_str()
+        .to_string_lossy()
+        .into_owned();
     let name = first.trim_end_matches(".rs").to_owned();
     (name != "lib" && name != "main").then_some(name)
 }
@@ -143,7 +226,9 @@ fn back_edges(src: &Path, allowed: &BTreeMap<&str, &[&str]>) -> Vec<BackEdge> {
                 if to == from {
                     continue;
                 }
-                let ok = allowed.get(from.as_str()).is_some_and(|a| a.contains(&to.as_str()));
+                let ok = allowed
+                    .get(from.as_str())
+                    .is_some_and(|a| a.contains(&to.as_str()));
                 if !ok {
                     bad.push(BackEdge {
                         from: from.clone(),
@@ -169,7 +254,11 @@ fn no_module_imports_one_above_it() {
         .iter()
         .map(|b| format!("{} imports {}: {}", b.from, b.to, b.at))
         .collect();
-    assert!(lines.is_empty(), "edges the layer map does not allow:\n{}", lines.join("\n"));
+    assert!(
+        lines.is_empty(),
+        "edges the layer map does not allow:\n{}",
+        lines.join("\n")
+    );
 }
 
 #[test]
@@ -205,6 +294,15 @@ fn a_back_edge_is_caught_and_named() {
     let allowed: BTreeMap<&str, &[&str]> = ALLOWED.iter().copied().collect();
     let bad = back_edges(dir.path(), &allowed);
     assert_eq!(bad.len(), 1, "{bad:?}");
-    assert_eq!((bad[0].from.as_str(), bad[0].to.as_str()), ("scoring", "session"));
-    assert!(bad[0].at.ends_with("mod.rs:2: use crate::{results, session};"), "{}", bad[0].at);
+    assert_eq!(
+        (bad[0].from.as_str(), bad[0].to.as_str()),
+        ("scoring", "session")
+    );
+    assert!(
+        bad[0]
+            .at
+            .ends_with("mod.rs:2: use crate::{results, session};"),
+        "{}",
+        bad[0].at
+    );
 }

@@ -82,7 +82,7 @@ fn report_bad_input_names_the_flag_or_file() {
     one_line_exit_2(&run(c), "--format");
     let mut c = harness();
     c.args(["report", "Cargo.toml", "--out", "/tmp"]);
-    one_line_exit_2(&run(c), "Cargo.toml: not a harness results file");
+    one_line_exit_2(&run(c), "Cargo.toml:1: not a harness results file");
     let mut c = harness();
     c.args(["report", "no/such.json"]);
     one_line_exit_2(&run(c), "no/such.json");

@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 use super::HistogramSummary;
 
 /// The phases of a chaos run, in order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum PhaseName {
     /// Before any fault; the reference level.

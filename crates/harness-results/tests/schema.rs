@@ -1,7 +1,9 @@
 //! The committed JSON Schemas match the types, the results files that earlier releases
 //! wrote still load, and the schema rejects what a reader would misread.
 
-use harness_results::{compare_schema, schema, MatrixOutcome, PhaseName, Results, TargetKind, Unit};
+use harness_results::{
+    compare_schema, schema, MatrixOutcome, PhaseName, Results, TargetKind, Unit,
+};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures");
 
@@ -61,7 +63,10 @@ fn earlier_results_load_validate_and_write_back_the_same_text() {
         let (r, as_written) = fixture(name);
         let again = serde_json::to_value(&r).expect("JSON");
         // Fields added since (with serde defaults) may appear; nothing written may change.
-        assert!(contains(&again, &as_written), "{name}: the JSON text changed");
+        assert!(
+            contains(&again, &as_written),
+            "{name}: the JSON text changed"
+        );
         let errors: Vec<String> = v.iter_errors(&again).map(|e| e.to_string()).collect();
         assert!(errors.is_empty(), "{name}: {errors:?}");
     }

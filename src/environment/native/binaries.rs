@@ -47,14 +47,19 @@ fn has_server(dir: &Path) -> bool {
     dir.join("initdb").is_file() && dir.join("postgres").is_file()
 }
 
+/// No PostgreSQL server binaries; says every place searched.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("searched {0}")]
+pub struct NotFound(pub String);
+
 /// Returns the directory holding `initdb` and `postgres`, or a description of every
 /// place searched.
-pub fn locate(search: &PgSearch) -> Result<PathBuf, String> {
+pub fn locate(search: &PgSearch) -> Result<PathBuf, NotFound> {
     if let Some(dir) = &search.override_dir {
         return if has_server(dir) {
             Ok(dir.clone())
         } else {
-            Err(format!("HARNESS_PG_BINDIR={}", dir.display()))
+            Err(NotFound(format!("HARNESS_PG_BINDIR={}", dir.display())))
         };
     }
     let mut searched = Vec::new();
@@ -96,7 +101,7 @@ pub fn locate(search: &PgSearch) -> Result<PathBuf, String> {
         return Ok(dir);
     }
     searched.push(format!("{}/*/bin", search.distro_root.display()));
-    Err(searched.join(", "))
+    Err(NotFound(searched.join(", ")))
 }
 
 /// Finds `redis-server` on PATH.
@@ -146,7 +151,7 @@ mod tests {
         };
         let err = locate(&s).unwrap_err();
         assert!(
-            err.contains("PATH") && err.contains("pg_config") && err.contains("none/*/bin"),
+            err.0.contains("PATH") && err.0.contains("pg_config") && err.0.contains("none/*/bin"),
             "{err}"
         );
     }
@@ -160,6 +165,6 @@ mod tests {
             distro_root: t.path().join("distro"),
             ..PgSearch::default()
         };
-        assert!(locate(&s).unwrap_err().contains("HARNESS_PG_BINDIR"));
+        assert!(locate(&s).unwrap_err().0.contains("HARNESS_PG_BINDIR"));
     }
 }

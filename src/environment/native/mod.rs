@@ -61,7 +61,7 @@ impl Backend for NativeBackend {
     async fn start(&self, session: &str, config: &EnvConfig) -> Result<Box<dyn Running>, EnvError> {
         // Check every prerequisite before starting anything.
         let bindir = locate(&PgSearch::from_env())
-            .map_err(|searched| EnvError::PostgresNotFound { searched })?;
+            .map_err(|n| EnvError::PostgresNotFound { searched: n.0 })?;
         let redis_bin =
             locate_redis(std::env::var_os("PATH").as_deref()).ok_or(EnvError::RedisNotFound)?;
         let owner = run_as()?;
@@ -151,7 +151,7 @@ impl Backend for NativeBackend {
         let admin_url = format!("postgres://{DB_USER}@{pg_addr}/postgres");
         let pg_ready = probe::retry_until(
             timeout,
-            || postgres.alive(),
+            || postgres.alive().map_err(probe::ProbeError::from_display),
             || probe::postgres_select_1(&admin_url),
         )
         .await;
@@ -159,7 +159,7 @@ impl Backend for NativeBackend {
             return Err(EnvError::NotReady {
                 service: "postgres",
                 timeout,
-                reason,
+                reason: reason.to_string(),
                 log_tail: Some(postgres.log_tail(20)),
             });
         }
@@ -167,13 +167,17 @@ impl Backend for NativeBackend {
 
         let redis_addr = SocketAddr::from(([127, 0, 0, 1], redis_port));
         let redis_url = format!("redis://{redis_addr}");
-        let redis_ready =
-            probe::retry_until(timeout, || redis.alive(), || probe::redis_ping(&redis_url)).await;
+        let redis_ready = probe::retry_until(
+            timeout,
+            || redis.alive().map_err(probe::ProbeError::from_display),
+            || probe::redis_ping(&redis_url),
+        )
+        .await;
         if let Err(reason) = redis_ready {
             return Err(EnvError::NotReady {
                 service: "redis",
                 timeout,
-                reason,
+                reason: reason.to_string(),
                 log_tail: Some(redis.log_tail(20)),
             });
         }

@@ -105,7 +105,10 @@ mod schema {
     /// are in the harness-results crate.
     #[test]
     fn a_comparison_validates_against_its_schema() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/schema/compare.schema.json");
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/schema/compare.schema.json"
+        );
         let text = std::fs::read_to_string(path).expect("committed schema");
         let schema: serde_json::Value = serde_json::from_str(&text).expect("schema is JSON");
         let v = jsonschema::validator_for(&schema).expect("schema compiles");

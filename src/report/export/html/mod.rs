@@ -58,7 +58,7 @@ impl Exporter for Html {
                     let _ = write!(
                         h,
                         "<p class=\"chart-error\">This chart could not be drawn: {}</p>",
-                        escape(e)
+                        escape(&e.0)
                     );
                 }
             }

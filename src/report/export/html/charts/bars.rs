@@ -7,7 +7,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::RGBAColor;
 
-use super::{err, FONT, WIDTH};
+use super::{err, ChartError, FONT, WIDTH};
 use crate::report::export::value;
 use crate::results::{Results, Status};
 
@@ -36,7 +36,7 @@ fn bars(r: &Results) -> Vec<(String, f64, String, bool)> {
 }
 
 /// Horizontal bars in percent of each budget's limit, with the limit at 100%.
-pub fn budgets(r: &Results) -> Result<String, String> {
+pub fn budgets(r: &Results) -> Result<String, ChartError> {
     // Segment 0 is at the bottom; reversed, the list reads top-down in budget order.
     let mut rows = bars(r);
     rows.reverse();
@@ -103,7 +103,7 @@ fn bar(x: (f64, f64), i: usize, color: RGBAColor) -> Rectangle<(f64, f64)> {
 fn row_names<DB: DrawingBackend>(
     chart: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
     names: &[String],
-) -> Result<(), String> {
+) -> Result<(), ChartError> {
     let style = TextStyle::from((FONT, 14).into_font()).pos(Pos::new(HPos::Right, VPos::Center));
     chart
         .draw_series(names.iter().enumerate().map(|(i, name)| {
@@ -139,7 +139,7 @@ fn status_color(code: &str, shade: usize) -> RGBColor {
 }
 
 /// 100%-stacked horizontal bars, one per group, each segment a status code.
-pub fn statuses(r: &Results) -> Result<String, String> {
+pub fn statuses(r: &Results) -> Result<String, ChartError> {
     let mut groups = groups(r);
     groups.reverse();
     let codes: Vec<String> = {

@@ -4,7 +4,7 @@
 use plotters::prelude::*;
 
 use super::time::short;
-use super::{err, FONT, SERIES, WIDTH};
+use super::{err, ChartError, FONT, SERIES, WIDTH};
 use crate::record::{Decode, Latency};
 use crate::results::{HistogramSummary, Results};
 
@@ -86,7 +86,7 @@ fn percentile_label(x: f64) -> String {
 }
 
 /// The percentile plot as SVG.
-pub fn percentiles(r: &Results) -> Result<String, String> {
+pub fn percentiles(r: &Results) -> Result<String, ChartError> {
     let curves = curves(r);
     let most = curves.iter().map(|(_, h)| h.count()).max().unwrap_or(10);
     // No point plotting beyond the percentile the samples can resolve.

@@ -18,7 +18,7 @@ pub struct Chart {
     /// The caption under it.
     pub title: &'static str,
     /// The SVG, or why it could not be drawn.
-    pub svg: Result<String, String>,
+    pub svg: Result<String, ChartError>,
 }
 
 /// Every chart of the report, in page order.
@@ -118,7 +118,12 @@ pub fn bands(r: &Results) -> Vec<Band> {
         .collect()
 }
 
-/// plotters' error, as text.
-fn err<E: std::fmt::Debug>(e: E) -> String {
-    format!("{e:?}")
+/// A chart that plotters could not draw; the report shows this in its place.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("chart not drawn: {0}")]
+pub struct ChartError(pub String);
+
+/// plotters' error, kept as its debug text: its error types borrow the backend.
+fn err<E: std::fmt::Debug>(e: E) -> ChartError {
+    ChartError(format!("{e:?}"))
 }

@@ -5,7 +5,7 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 use super::windows::Window;
-use super::{bands, err, Band, FONT, SERIES, WIDTH};
+use super::{bands, err, Band, ChartError, FONT, SERIES, WIDTH};
 use crate::results::Results;
 
 const HEIGHT: u32 = 360;
@@ -21,7 +21,7 @@ fn shade<DB, Y>(
     chart: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordf64, Y>>,
     bands: &[Band],
     y: (f64, f64),
-) -> Result<(), String>
+) -> Result<(), ChartError>
 where
     DB: DrawingBackend,
     Y: Ranged<ValueType = f64>,
@@ -47,8 +47,8 @@ where
 
 /// Draws into a fresh SVG of the standard size.
 fn svg(
-    draw: impl FnOnce(DrawingArea<SVGBackend<'_>, plotters::coord::Shift>) -> Result<(), String>,
-) -> Result<String, String> {
+    draw: impl FnOnce(DrawingArea<SVGBackend<'_>, plotters::coord::Shift>) -> Result<(), ChartError>,
+) -> Result<String, ChartError> {
     let mut out = String::new();
     {
         let root = SVGBackend::with_string(&mut out, (WIDTH, HEIGHT)).into_drawing_area();
@@ -71,7 +71,7 @@ fn line<'a, DB, Y>(
     name: &str,
     color: RGBColor,
     value: impl Fn(&Window) -> Option<f64>,
-) -> Result<(), String>
+) -> Result<(), ChartError>
 where
     DB: DrawingBackend + 'a,
     Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
@@ -106,7 +106,7 @@ fn x_desc(windows: &[Window]) -> String {
 }
 
 /// p50, p95 and p99 per second (or per window), in ms on a log axis.
-pub fn latency(r: &Results, windows: &[Window]) -> Result<String, String> {
+pub fn latency(r: &Results, windows: &[Window]) -> Result<String, ChartError> {
     let ms = |us: u64| us as f64 / 1000.0;
     let seen: Vec<f64> = windows
         .iter()
@@ -168,7 +168,7 @@ pub fn latency(r: &Results, windows: &[Window]) -> Result<String, String> {
 
 /// Transactions started per second (left axis) and the share of them that failed
 /// (right axis).
-pub fn throughput(r: &Results, windows: &[Window]) -> Result<String, String> {
+pub fn throughput(r: &Results, windows: &[Window]) -> Result<String, ChartError> {
     let x = x_range(r);
     let top = windows.iter().map(Window::throughput).fold(0.0, f64::max);
     let top = (top * 1.15).max(1.0);
@@ -228,7 +228,7 @@ pub fn throughput(r: &Results, windows: &[Window]) -> Result<String, String> {
 
 /// Answers with a fallback, and answers marked degraded, as a share of each second's
 /// (or window's) transactions.
-pub fn fallbacks(r: &Results, windows: &[Window]) -> Result<String, String> {
+pub fn fallbacks(r: &Results, windows: &[Window]) -> Result<String, ChartError> {
     let x = x_range(r);
     svg(|root| {
         let mut chart = ChartBuilder::on(&root)
@@ -258,7 +258,7 @@ pub fn fallbacks(r: &Results, windows: &[Window]) -> Result<String, String> {
 
 fn legend<'a, DB, Y>(
     chart: &mut ChartContext<'a, DB, Cartesian2d<RangedCoordf64, Y>>,
-) -> Result<(), String>
+) -> Result<(), ChartError>
 where
     DB: DrawingBackend + 'a,
     Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
