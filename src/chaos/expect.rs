@@ -159,12 +159,12 @@ impl Bound {
                 }
                 t => match t.parse::<f64>() {
                     Ok(n) => n,
-                    Err(_) => {
-                        as_unit(humantime::parse_duration(t).map_err(|_| BoundError::Term {
+                    Err(_) => as_unit(crate::units::duration_or_zero(t).map_err(|_| {
+                        BoundError::Term {
                             expr: expr.clone(),
                             term: t.to_owned(),
-                        })?)?
-                    }
+                        }
+                    })?)?,
                 },
             };
         }

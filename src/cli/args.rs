@@ -296,6 +296,7 @@ impl RunArgs {
             llm_profile,
             env: EnvOptions::from(self.env),
             command_line: std::env::args().collect(),
+            quiet: self.quiet,
         }
     }
 }

@@ -17,90 +17,80 @@ impl ProbeError {
     }
 }
 
-/// One `SELECT 1` over a fresh connection.
-pub async fn postgres_select_1(url: &str) -> Result<(), ProbeError> {
-    let attempt = async {
-        let mut conn = sqlx::PgConnection::connect(url)
-            .await
-            .map_err(ProbeError::from_display)?;
-        let one: i32 = sqlx::query_scalar("SELECT 1")
-            .fetch_one(&mut conn)
-            .await
-            .map_err(ProbeError::from_display)?;
-        let _ = conn.close().await;
-        if one == 1 {
-            Ok(())
-        } else {
-            Err(ProbeError(format!("SELECT 1 returned {one}")))
-        }
-    };
+/// `attempt`, unless it takes longer than 5 s.
+async fn within_5s<T>(
+    attempt: impl std::future::Future<Output = Result<T, ProbeError>>,
+) -> Result<T, ProbeError> {
     tokio::time::timeout(Duration::from_secs(5), attempt)
         .await
         .unwrap_or_else(|_| Err(ProbeError("timed out after 5s".into())))
 }
 
-/// One `PING` over a fresh connection.
-pub async fn redis_ping(url: &str) -> Result<(), ProbeError> {
-    let attempt = async {
-        let client = redis::Client::open(url).map_err(ProbeError::from_display)?;
-        let mut con = client
-            .get_multiplexed_async_connection()
-            .await
-            .map_err(ProbeError::from_display)?;
-        let pong: String = redis::cmd("PING")
-            .query_async(&mut con)
-            .await
-            .map_err(ProbeError::from_display)?;
-        if pong == "PONG" {
-            Ok(())
-        } else {
-            Err(ProbeError(format!("PING answered {pong}")))
-        }
-    };
-    tokio::time::timeout(Duration::from_secs(5), attempt)
-        .await
-        .unwrap_or_else(|_| Err(ProbeError("timed out after 5s".into())))
-}
-
-/// The server's `server_version`, e.g. `15.8 (Debian 15.8-0+deb12u1)`.
-pub async fn postgres_version(url: &str) -> Result<String, ProbeError> {
-    let attempt = async {
+/// One scalar query over a fresh Postgres connection.
+async fn pg_scalar<T>(url: &str, sql: &'static str) -> Result<T, ProbeError>
+where
+    T: Send + Unpin + for<'r> sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
+{
+    within_5s(async {
         let mut conn = sqlx::PgConnection::connect(url)
             .await
             .map_err(ProbeError::from_display)?;
-        let v: String = sqlx::query_scalar("SHOW server_version")
+        let v: T = sqlx::query_scalar(sql)
             .fetch_one(&mut conn)
             .await
             .map_err(ProbeError::from_display)?;
         let _ = conn.close().await;
         Ok(v)
-    };
-    tokio::time::timeout(Duration::from_secs(5), attempt)
-        .await
-        .unwrap_or_else(|_| Err(ProbeError("timed out after 5s".into())))
+    })
+    .await
 }
 
-/// `redis_version` from `INFO server`.
-pub async fn redis_version(url: &str) -> Result<String, ProbeError> {
-    let attempt = async {
+/// One command over a fresh Redis connection.
+async fn redis_text(url: &str, cmd: redis::Cmd) -> Result<String, ProbeError> {
+    within_5s(async {
         let client = redis::Client::open(url).map_err(ProbeError::from_display)?;
         let mut con = client
             .get_multiplexed_async_connection()
             .await
             .map_err(ProbeError::from_display)?;
-        let info: String = redis::cmd("INFO")
-            .arg("server")
-            .query_async(&mut con)
+        cmd.query_async(&mut con)
             .await
-            .map_err(ProbeError::from_display)?;
-        info.lines()
-            .find_map(|l| l.strip_prefix("redis_version:"))
-            .map(|v| v.trim().to_owned())
-            .ok_or_else(|| ProbeError("INFO server has no redis_version".into()))
-    };
-    tokio::time::timeout(Duration::from_secs(5), attempt)
-        .await
-        .unwrap_or_else(|_| Err(ProbeError("timed out after 5s".into())))
+            .map_err(ProbeError::from_display)
+    })
+    .await
+}
+
+/// One `SELECT 1` over a fresh connection.
+pub async fn postgres_select_1(url: &str) -> Result<(), ProbeError> {
+    match pg_scalar::<i32>(url, "SELECT 1").await? {
+        1 => Ok(()),
+        one => Err(ProbeError(format!("SELECT 1 returned {one}"))),
+    }
+}
+
+/// One `PING` over a fresh connection.
+pub async fn redis_ping(url: &str) -> Result<(), ProbeError> {
+    match redis_text(url, redis::cmd("PING")).await? {
+        pong if pong == "PONG" => Ok(()),
+        pong => Err(ProbeError(format!("PING answered {pong}"))),
+    }
+}
+
+/// The server's `server_version`, e.g. `15.8 (Debian 15.8-0+deb12u1)`.
+pub async fn postgres_version(url: &str) -> Result<String, ProbeError> {
+    pg_scalar(url, "SHOW server_version").await
+}
+
+/// `redis_version` from `INFO server`.
+pub async fn redis_version(url: &str) -> Result<String, ProbeError> {
+    let mut info = redis::cmd("INFO");
+    info.arg("server");
+    redis_text(url, info)
+        .await?
+        .lines()
+        .find_map(|l| l.strip_prefix("redis_version:"))
+        .map(|v| v.trim().to_owned())
+        .ok_or_else(|| ProbeError("INFO server has no redis_version".into()))
 }
 
 /// Repeats `probe` until it succeeds or `timeout` passes; `alive` is checked between

@@ -30,6 +30,8 @@ pub struct LoadPlan {
     /// The start of the load phase, which sample times count from (shared with
     /// whatever else watches the run, such as the chaos driver).
     pub epoch: Instant,
+    /// Where Goose's own output goes.
+    pub chatter: Chatter,
 }
 
 /// Load that could not run.
@@ -133,7 +135,7 @@ pub async fn run(plan: LoadPlan) -> Result<LoadOutcome, LoadError> {
         goose::trigger_killswitch(&s.to_string());
     });
     let metrics = {
-        let _quiet = StdoutToStderr::redirect();
+        let _aside = StdoutAside::redirect(plan.chatter);
         attack.execute().await
     };
     watcher.abort();
@@ -172,33 +174,54 @@ pub async fn run(plan: LoadPlan) -> Result<LoadOutcome, LoadError> {
     })
 }
 
-/// Points the process's stdout at stderr while it lives. Goose prints "N users hatched."
-/// to stdout whatever its configuration says, and stdout belongs to `--json`.
-struct StdoutToStderr {
+/// Where the load generator's own chatter goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Chatter {
+    /// To stderr, beside the progress bars.
+    #[default]
+    Stderr,
+    /// Nowhere (`--quiet`).
+    Silenced,
+}
+
+/// Points the process's stdout at stderr, or at nothing, while it lives. Goose prints
+/// "N users hatched." to stdout whatever its configuration says, and stdout belongs to
+/// `--json`.
+struct StdoutAside {
     saved: Option<std::os::fd::OwnedFd>,
 }
 
-impl StdoutToStderr {
-    fn redirect() -> Self {
+impl StdoutAside {
+    fn redirect(to: Chatter) -> Self {
         use std::io::Write;
         use std::os::fd::{AsFd, AsRawFd};
         let _ = std::io::stdout().flush();
         let stdout = std::io::stdout();
-        let Ok(saved) = nix::unistd::dup(stdout.as_fd().as_raw_fd()) else {
-            return StdoutToStderr { saved: None };
+        let null = match to {
+            Chatter::Silenced => match std::fs::OpenOptions::new().write(true).open("/dev/null") {
+                Ok(f) => Some(f),
+                Err(_) => return StdoutAside { saved: None },
+            },
+            Chatter::Stderr => None,
         };
-        let stderr = std::io::stderr();
-        if nix::unistd::dup2(stderr.as_fd().as_raw_fd(), stdout.as_fd().as_raw_fd()).is_err() {
+        let Ok(saved) = nix::unistd::dup(stdout.as_fd().as_raw_fd()) else {
+            return StdoutAside { saved: None };
+        };
+        let target = match &null {
+            Some(f) => f.as_fd().as_raw_fd(),
+            None => std::io::stderr().as_fd().as_raw_fd(),
+        };
+        if nix::unistd::dup2(target, stdout.as_fd().as_raw_fd()).is_err() {
             let _ = nix::unistd::close(saved);
-            return StdoutToStderr { saved: None };
+            return StdoutAside { saved: None };
         }
         // SAFETY: `saved` is a fresh descriptor from dup, owned by nobody else.
         let saved = unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(saved) };
-        StdoutToStderr { saved: Some(saved) }
+        StdoutAside { saved: Some(saved) }
     }
 }
 
-impl Drop for StdoutToStderr {
+impl Drop for StdoutAside {
     fn drop(&mut self) {
         use std::io::Write;
         use std::os::fd::{AsFd, AsRawFd};

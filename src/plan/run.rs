@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::{fixtures_dir, scenarios_dir, EnvOptions, PlanError};
-use crate::load::LoadShape;
+use crate::load::{Chatter, LoadShape};
 use crate::scenario::Scenario;
 use crate::scoring::budgets;
 use crate::service::BuildProfile;
@@ -40,6 +40,8 @@ pub struct RunOptions {
     pub env: EnvOptions,
     /// The command line, for the report.
     pub command_line: Vec<String>,
+    /// `--quiet`: nothing of the load generator's own output reaches the terminal.
+    pub quiet: bool,
 }
 
 impl Default for RunOptions {
@@ -58,6 +60,7 @@ impl Default for RunOptions {
             llm_profile: None,
             env: EnvOptions::default(),
             command_line: Vec::new(),
+            quiet: false,
         }
     }
 }
@@ -133,6 +136,11 @@ impl RunOptions {
                 .jwt_secret
                 .unwrap_or_else(|| format!("harness-{:016x}", rand::random::<u64>())),
             command_line: self.command_line,
+            chatter: if self.quiet {
+                Chatter::Silenced
+            } else {
+                Chatter::Stderr
+            },
             chaos: None,
         })
     }

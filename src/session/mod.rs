@@ -18,7 +18,7 @@ pub use observer::{Observer, Recorder, Step};
 use crate::chaos::driver::{self, Observed};
 use crate::chaos::ChaosSpec;
 use crate::environment::{EnvConfig, EnvError, Environment};
-use crate::load::{self, LoadError, LoadPlan, LoadShape};
+use crate::load::{self, Chatter, LoadError, LoadPlan, LoadShape};
 use crate::results::{EventAction, Results};
 use crate::scenario::Scenario;
 use crate::scoring::Budget;
@@ -65,6 +65,8 @@ pub struct RunPlan {
     pub jwt_secret: String,
     /// The command line, for the report.
     pub command_line: Vec<String>,
+    /// Where the load generator's own output goes.
+    pub chatter: Chatter,
     /// `harness chaos`: the faults, phases and expectations.
     pub chaos: Option<ChaosSpec>,
 }
@@ -191,6 +193,7 @@ pub async fn execute(plan: RunPlan, observer: &dyn Observer) -> Result<RunOutcom
             base_url: base_url.clone(),
             mint: Box::new(move |i| assemble::mint(&secret, i, &roles)),
             epoch,
+            chatter: plan.chatter,
         };
         let (outcome, observed) = match (&plan.chaos, env.as_ref()) {
             (Some(spec), Some(e)) => {

@@ -7,8 +7,7 @@ use std::time::Duration;
 
 use harness::environment::{BackendChoice, EnvConfig, Environment};
 
-/// Serialises harness runs within this suite: each has the machine's two cores to itself.
-pub static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+pub use crate::support::{read_json, results, text, ONE_AT_A_TIME};
 
 /// A native environment.
 pub async fn env() -> Environment {
@@ -62,26 +61,6 @@ pub async fn harness_chaos(backend: &str, args: &[&str], reports: &Path) -> Outp
         .await
         .expect("harness chaos finished within 25 minutes")
         .expect("harness runs")
-}
-
-/// The results.json of the latest run in `reports`.
-pub fn results(reports: &Path) -> serde_json::Value {
-    read_json(&reports.join("latest").join("results.json"))
-}
-
-/// A JSON file.
-pub fn read_json(path: &Path) -> serde_json::Value {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text).expect("valid JSON")
-}
-
-/// Both streams of an output.
-pub fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 /// `examples/no_fallback_sut`, which `cargo test` builds beside this suite.

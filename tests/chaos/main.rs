@@ -4,6 +4,8 @@
 
 mod helpers;
 mod runs;
+#[path = "../support/mod.rs"]
+mod support;
 
 use std::time::{Duration, Instant};
 

@@ -26,31 +26,3 @@ pub fn run(mut cmd: Command) -> Output {
     let _ = child.kill();
     panic!("harness did not finish within 60s");
 }
-
-/// Containers, processes and directories left by a session (or any, with "").
-pub fn leftovers(session: &str) -> Vec<String> {
-    let mut found = Vec::new();
-    let filter = if session.is_empty() {
-        "label=harness.managed=true".to_owned()
-    } else {
-        format!("label=harness.session={session}")
-    };
-    if let Ok(out) = Command::new("docker")
-        .args(["ps", "-aq", "--filter", &filter])
-        .output()
-    {
-        let ids = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-        if !ids.is_empty() {
-            found.push(format!("containers {ids}"));
-        }
-    }
-    let prefix = format!("harness-{session}");
-    if let Ok(rd) = std::fs::read_dir(std::env::temp_dir()) {
-        for e in rd.flatten() {
-            if !session.is_empty() && e.file_name().to_string_lossy().starts_with(&prefix) {
-                found.push(format!("directory {}", e.path().display()));
-            }
-        }
-    }
-    found
-}

@@ -3,13 +3,16 @@
 
 mod helpers;
 mod report;
+#[path = "../support/mod.rs"]
+mod support;
 
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::Duration;
 
 use harness::exit::ReadyInfo;
-use helpers::{harness, leftovers, run};
+use helpers::{harness, run};
+use support::leftovers;
 
 fn assert_one_line_exit_2(out: &std::process::Output, must_name: &str) {
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -94,7 +97,7 @@ fn up_then_signal(backend: &str, signal: nix::sys::signal::Signal) {
     ] {
         assert!(url.contains("127.0.0.1"), "{url}");
     }
-    assert!(leftovers(&info.session)
+    assert!(leftovers(&info.session, &[])
         .iter()
         .any(|l| l.contains(if backend == "docker" {
             "containers"
@@ -117,7 +120,7 @@ fn up_then_signal(backend: &str, signal: nix::sys::signal::Signal) {
         std::thread::sleep(Duration::from_millis(100));
     };
     assert_eq!(status.code(), Some(0));
-    let left = leftovers(&info.session);
+    let left = leftovers(&info.session, &[]);
     assert!(left.is_empty(), "left behind after {signal}: {left:?}");
     let direct_pg = info
         .direct

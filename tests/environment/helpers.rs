@@ -37,39 +37,3 @@ pub async fn median_rtt(conn: &mut sqlx::PgConnection, n: usize) -> Duration {
 pub async fn connect(url: &str) -> sqlx::PgConnection {
     sqlx::PgConnection::connect(url).await.expect("connect")
 }
-
-/// True while anything of this environment's session is still running.
-pub fn leftovers(session: &str, owned: &[String]) -> Vec<String> {
-    let mut found = Vec::new();
-    if let Ok(out) = std::process::Command::new("docker")
-        .args([
-            "ps",
-            "-aq",
-            "--filter",
-            &format!("label=harness.session={session}"),
-        ])
-        .output()
-    {
-        let ids = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-        if !ids.is_empty() {
-            found.push(format!("containers: {ids}"));
-        }
-    }
-    for pid in owned
-        .iter()
-        .filter(|p| p.chars().all(|c| c.is_ascii_digit()))
-    {
-        if std::path::Path::new(&format!("/proc/{pid}")).exists() {
-            found.push(format!("process {pid}"));
-        }
-    }
-    let prefix = format!("harness-{session}-");
-    if let Ok(rd) = std::fs::read_dir(std::env::temp_dir()) {
-        for e in rd.flatten() {
-            if e.file_name().to_string_lossy().starts_with(&prefix) {
-                found.push(format!("directory {}", e.path().display()));
-            }
-        }
-    }
-    found
-}

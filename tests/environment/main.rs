@@ -1,6 +1,8 @@
 //! The environment suite: both backends for real, through the fault layer.
 
 mod helpers;
+#[path = "../support/mod.rs"]
+mod support;
 
 use std::time::Duration;
 
@@ -93,7 +95,7 @@ async fn exercise(env: Environment) {
     assert!(!owned.is_empty());
     drop(conn);
     env.shutdown().await.expect("shutdown");
-    let left = helpers::leftovers(&session, &owned);
+    let left = support::leftovers(&session, &owned);
     assert!(left.is_empty(), "left behind: {left:?}");
 }
 
@@ -115,6 +117,6 @@ async fn dropping_an_environment_without_shutdown_still_cleans_up() {
     let session = env.session().to_owned();
     let owned = env.owned();
     drop(env);
-    let left = helpers::leftovers(&session, &owned);
+    let left = support::leftovers(&session, &owned);
     assert!(left.is_empty(), "left behind after drop: {left:?}");
 }

@@ -17,6 +17,7 @@ async fn measure(addr: std::net::SocketAddr, users: u32, iterations: u32) -> ([f
         base_url: format!("http://{addr}"),
         mint: Box::new(|_| String::new()),
         epoch: std::time::Instant::now(),
+        chatter: load::Chatter::Silenced,
     })
     .await
     .expect("load");

@@ -4,8 +4,7 @@
 use std::path::Path;
 use std::process::Output;
 
-/// Serialises runs within this suite.
-pub static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+pub use crate::support::{results, text, ONE_AT_A_TIME};
 
 /// `harness run ARGS` on the native backend with reports in `reports`.
 pub async fn harness_run(args: &[&str], reports: &Path) -> Output {
@@ -35,22 +34,6 @@ pub fn count_processes(pattern: &str) -> usize {
         .output()
         .expect("pgrep");
     String::from_utf8_lossy(&out.stdout).lines().count()
-}
-
-/// The results.json of the only run in `reports`.
-pub fn results(reports: &Path) -> serde_json::Value {
-    let latest = reports.join("latest").join("results.json");
-    let text = std::fs::read_to_string(&latest).expect("results.json");
-    serde_json::from_str(&text).expect("results.json parses")
-}
-
-/// Text of an output, both streams.
-pub fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 /// Starts an environment and the reference SUT (debug build) outside any harness run,

@@ -2,6 +2,8 @@
 //! on disk, clean-up when the SUT cannot start, and agreement with the SUT's /metrics.
 
 mod helpers;
+#[path = "../support/mod.rs"]
+mod support;
 
 use helpers::{count_processes, harness_run, results, text, ONE_AT_A_TIME};
 
@@ -27,6 +29,8 @@ async fn smoke_passes_and_writes_results() {
     let out = harness_run(&["--scenario", "smoke"], reports.path()).await;
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(text(&out).contains("PASS"), "{}", text(&out));
+    // --quiet: nothing of Goose's own output ("N users hatched.") reaches the terminal.
+    assert!(!text(&out).contains("hatched"), "{}", text(&out));
     let r = results(reports.path());
     assert_eq!(r["schema_version"], 1);
     assert_eq!(r["verdict"]["exit_code"], 0);
@@ -110,11 +114,7 @@ async fn bad_input_exits_2_naming_file_line_or_flag() {
     .expect("write");
     let out = harness_run(&["--scenario", bad.to_str().expect("utf-8")], dir.path()).await;
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    assert!(
-        text(&out).contains("broken.toml") && text(&out).contains("line 4"),
-        "{}",
-        text(&out)
-    );
+    assert!(text(&out).contains("broken.toml:4: "), "{}", text(&out));
 
     let out = harness_run(&["--budget", "no.such.budget=1ms"], dir.path()).await;
     assert_eq!(out.status.code(), Some(2));
@@ -247,5 +247,56 @@ async fn sut_cmd_runs_an_implementation_with_the_contract_environment() {
         r["totals"]["requests"].as_u64().unwrap_or(0) > 20,
         "{}",
         r["totals"]
+    );
+}
+
+/// The session reports each step to its observer, in order, start before end; a test
+/// observes with the recorder where the command line draws bars.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_session_reports_every_step_to_its_observer() {
+    use harness::plan::{EnvOptions, RunOptions};
+    use harness::session::{execute, Recorder};
+    let _one = ONE_AT_A_TIME.lock().await;
+    let reports = tempfile::tempdir().expect("tempdir");
+    let plan = RunOptions {
+        scenario: "smoke".into(),
+        sut_build: harness::service::BuildProfile::Debug,
+        reports: reports.path().to_owned(),
+        quiet: true,
+        env: EnvOptions {
+            backend: harness::environment::BackendChoice::Native,
+            ..EnvOptions::default()
+        },
+        ..RunOptions::default()
+    }
+    .into_plan()
+    .expect("plan");
+    let seen = Recorder::default();
+    let outcome = execute(plan, &seen).await.expect("run");
+    assert!(outcome.results.verdict.passed);
+    let steps: Vec<String> = seen
+        .lines()
+        .iter()
+        .map(|l| l.split(':').next().unwrap_or("").to_owned())
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "start build",
+            "end build",
+            "start environment",
+            "end environment",
+            "start warm-up",
+            "end warm-up",
+            "start load",
+            "end load",
+            "start scoring",
+            "end scoring",
+        ]
+    );
+    assert!(
+        seen.lines()[7].ends_with("transactions"),
+        "{:?}",
+        seen.lines()
     );
 }

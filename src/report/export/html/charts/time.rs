@@ -1,7 +1,9 @@
 //! Charts over the run's seconds, with the fault phases shaded.
 
+use plotters::chart::SeriesLabelStyle;
 use plotters::coord::ranged1d::ValueFormatter;
 use plotters::coord::types::RangedCoordf64;
+use plotters::coord::CoordTranslate;
 use plotters::prelude::*;
 
 use super::windows::Window;
@@ -215,12 +217,7 @@ pub fn throughput(r: &Results, windows: &[Window]) -> Result<String, ChartError>
             .map_err(err)?
             .label("error rate (right)")
             .legend(swatch(RGBColor(214, 39, 40)));
-        chart
-            .configure_series_labels()
-            .label_font((FONT, 14))
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.3))
-            .position(SeriesLabelPosition::UpperRight)
+        styled(&mut chart.configure_series_labels())
             .draw()
             .map_err(err)
     })
@@ -263,14 +260,24 @@ where
     DB: DrawingBackend + 'a,
     Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
 {
-    chart
-        .configure_series_labels()
+    styled(&mut chart.configure_series_labels())
+        .draw()
+        .map_err(err)
+}
+
+/// The key's look, the same on every chart: top right, over a pale box.
+fn styled<'x, 'a, 'b, DB, CT>(
+    labels: &'x mut SeriesLabelStyle<'a, 'b, DB, CT>,
+) -> &'x mut SeriesLabelStyle<'a, 'b, DB, CT>
+where
+    DB: DrawingBackend + 'a,
+    CT: CoordTranslate,
+{
+    labels
         .label_font((FONT, 14))
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK.mix(0.3))
         .position(SeriesLabelPosition::UpperRight)
-        .draw()
-        .map_err(err)
 }
 
 /// A millisecond axis label: no trailing zeros, no float noise.
