@@ -115,14 +115,24 @@ async fn run(args: RunArgs) -> Result<Outcome, CliError> {
              are not available and the SUT's own data is used"
         );
     }
-    let progress = Progress::new(quiet || json);
-    match session::execute(plan, &progress).await {
+    one_run("run", plan, &Progress::new(quiet || json), quiet, json).await
+}
+
+/// Executes one run and prints its verdict; a run that cannot complete says why.
+async fn one_run(
+    command: &str,
+    plan: session::RunPlan,
+    progress: &Progress,
+    quiet: bool,
+    json: bool,
+) -> Result<Outcome, CliError> {
+    match session::execute(plan, progress).await {
         Ok(o) => {
             output::outcome(&o, quiet, json)?;
             Ok(o.results.verdict.outcome())
         }
         Err(e) => {
-            eprintln!("harness run: {}", error_chain(&e));
+            eprintln!("harness {command}: {}", error_chain(&e));
             Ok(Outcome::Error)
         }
     }
@@ -136,16 +146,7 @@ async fn chaos(args: ChaosArgs) -> Result<Outcome, CliError> {
         let Some((_, plan)) = plans.into_iter().next() else {
             return Ok(Outcome::Error);
         };
-        return match session::execute(plan, &progress).await {
-            Ok(o) => {
-                output::outcome(&o, quiet, json)?;
-                Ok(o.results.verdict.outcome())
-            }
-            Err(e) => {
-                eprintln!("harness chaos: {}", error_chain(&e));
-                Ok(Outcome::Error)
-            }
-        };
+        return one_run("chaos", plan, &progress, quiet, json).await;
     }
     let reports = plans
         .first()

@@ -7,7 +7,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::RGBAColor;
 
-use super::{err, ChartError, FONT, WIDTH};
+use super::{err, frame, ChartError, FONT, WIDTH};
 use crate::report::export::value;
 use crate::results::{Results, Status};
 
@@ -50,10 +50,7 @@ pub fn budgets(r: &Results) -> Result<String, ChartError> {
         let root = SVGBackend::with_string(&mut out, (WIDTH, height)).into_drawing_area();
         root.fill(&WHITE).map_err(err)?;
         let names: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();
-        let mut chart = ChartBuilder::on(&root)
-            .margin(12)
-            .x_label_area_size(36)
-            .y_label_area_size(300)
+        let mut chart = frame(&root, 300)
             .build_cartesian_2d(0.0..x_max, 0.0..n as f64)
             .map_err(err)?;
         chart
@@ -156,11 +153,8 @@ pub fn statuses(r: &Results) -> Result<String, ChartError> {
         let root = SVGBackend::with_string(&mut out, (WIDTH, height)).into_drawing_area();
         root.fill(&WHITE).map_err(err)?;
         let names: Vec<String> = groups.iter().map(|g| g.0.clone()).collect();
-        let mut chart = ChartBuilder::on(&root)
-            .margin(12)
+        let mut chart = frame(&root, 90)
             .margin_right(LEGEND)
-            .x_label_area_size(36)
-            .y_label_area_size(90)
             .build_cartesian_2d(0.0..100.0, 0.0..n as f64)
             .map_err(err)?;
         chart

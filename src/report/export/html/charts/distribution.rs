@@ -4,7 +4,7 @@
 use plotters::prelude::*;
 
 use super::time::short;
-use super::{err, ChartError, FONT, SERIES, WIDTH};
+use super::{err, frame, ChartError, FONT, SERIES, WIDTH};
 use crate::record::{Decode, Latency};
 use crate::results::{HistogramSummary, Results};
 
@@ -113,10 +113,7 @@ pub fn percentiles(r: &Results) -> Result<String, ChartError> {
     {
         let root = SVGBackend::with_string(&mut out, (WIDTH, HEIGHT)).into_drawing_area();
         root.fill(&WHITE).map_err(err)?;
-        let mut chart = ChartBuilder::on(&root)
-            .margin(12)
-            .x_label_area_size(36)
-            .y_label_area_size(64)
+        let mut chart = frame(&root, 64)
             .build_cartesian_2d(
                 (1.0..x_max).log_scale().with_key_points(keys),
                 (lo..hi).log_scale(),

@@ -118,6 +118,19 @@ pub fn bands(r: &Results) -> Vec<Band> {
         .collect()
 }
 
+/// The frame every chart is drawn in: the same margins and axis label areas, with
+/// `y_labels` pixels for the y axis's labels.
+fn frame<'a, 'b, DB: DrawingBackend>(
+    root: &'a DrawingArea<DB, plotters::coord::Shift>,
+    y_labels: u32,
+) -> ChartBuilder<'a, 'b, DB> {
+    let mut b = ChartBuilder::on(root);
+    b.margin(12)
+        .x_label_area_size(36)
+        .y_label_area_size(y_labels);
+    b
+}
+
 /// A chart that plotters could not draw; the report shows this in its place.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("chart not drawn: {0}")]

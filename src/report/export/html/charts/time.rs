@@ -7,7 +7,7 @@ use plotters::coord::CoordTranslate;
 use plotters::prelude::*;
 
 use super::windows::Window;
-use super::{bands, err, Band, ChartError, FONT, SERIES, WIDTH};
+use super::{bands, err, frame, Band, ChartError, FONT, SERIES, WIDTH};
 use crate::results::Results;
 
 const HEIGHT: u32 = 360;
@@ -125,10 +125,7 @@ pub fn latency(r: &Results, windows: &[Window]) -> Result<String, ChartError> {
     };
     let x = x_range(r);
     svg(|root| {
-        let mut chart = ChartBuilder::on(&root)
-            .margin(12)
-            .x_label_area_size(36)
-            .y_label_area_size(64)
+        let mut chart = frame(&root, 64)
             .build_cartesian_2d(x.clone(), (lo..hi).log_scale())
             .map_err(err)?;
         chart
@@ -178,10 +175,7 @@ pub fn throughput(r: &Results, windows: &[Window]) -> Result<String, ChartError>
     let err_top = windows.iter().filter_map(rate).fold(0.0, f64::max);
     let err_top = (err_top * 1.15).clamp(5.0, 100.0);
     svg(|root| {
-        let mut chart = ChartBuilder::on(&root)
-            .margin(12)
-            .x_label_area_size(36)
-            .y_label_area_size(64)
+        let mut chart = frame(&root, 64)
             .right_y_label_area_size(64)
             .build_cartesian_2d(x.clone(), 0.0..top)
             .map_err(err)?
@@ -228,10 +222,7 @@ pub fn throughput(r: &Results, windows: &[Window]) -> Result<String, ChartError>
 pub fn fallbacks(r: &Results, windows: &[Window]) -> Result<String, ChartError> {
     let x = x_range(r);
     svg(|root| {
-        let mut chart = ChartBuilder::on(&root)
-            .margin(12)
-            .x_label_area_size(36)
-            .y_label_area_size(64)
+        let mut chart = frame(&root, 64)
             .build_cartesian_2d(x.clone(), 0.0..105.0)
             .map_err(err)?;
         chart
