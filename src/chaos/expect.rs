@@ -182,7 +182,7 @@ pub struct Expectation {
     pub seed: String,
     /// Fault kinds it applies to (`llm-fail`, `db-down`, …), or `*` for all.
     pub faults: Vec<String>,
-    /// Only when the fault makes its dependency fail outright (see [`super::is_failing`]).
+    /// Only when the fault makes its dependency fail outright (see [`crate::faults::Fault::is_failing`]).
     #[serde(default)]
     pub failing_only: bool,
     /// The phase it looks at.

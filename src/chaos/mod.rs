@@ -13,4 +13,4 @@ pub mod spec;
 pub use expect::Expectation;
 pub use fault::{ApplyError, Fault, Target};
 pub use recovery::{Band, Level};
-pub use spec::{is_failing, ChaosSpec, Phases, SettingError, SutLimits};
+pub use spec::{ChaosSpec, Phases, SettingError, SutLimits};

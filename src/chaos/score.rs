@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::driver::{HealthSample, Observed};
 use super::expect::{Bound, Context, Expectation, Metric, PhaseName};
 use super::recovery::level;
-use super::spec::{is_failing, ChaosSpec};
+use super::spec::ChaosSpec;
 use crate::record::{ratio, Recorded, Second};
 use crate::results::{BudgetOutcome, ChaosInfo, ChaosSecond, Phase, Status};
 use crate::scoring::budgets::Budget;
@@ -235,10 +235,9 @@ pub fn score(spec: &ChaosSpec, rec: &Recorded, seen: &Observed, budgets: &[Budge
 pub fn applicable(spec: &ChaosSpec) -> Vec<&Expectation> {
     let mut out: Vec<&Expectation> = Vec::new();
     for e in &spec.expectations {
-        let applies = spec
-            .faults
-            .iter()
-            .any(|f| e.applies_to(f.kind()) && (!e.failing_only || is_failing(f, &spec.limits)));
+        let applies = spec.faults.iter().any(|f| {
+            e.applies_to(f.kind()) && (!e.failing_only || f.is_failing(&spec.limits.deadlines()))
+        });
         if applies && !out.iter().any(|o| o.name == e.name) {
             out.push(e);
         }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::expect::Expectation;
 use super::recovery::Band;
-use crate::faults::{Fault, Target};
+use crate::faults::{Deadlines, Fault};
 
 /// Phase lengths: baseline, then the fault, then recovery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,6 +66,15 @@ pub struct SutLimits {
 }
 
 impl SutLimits {
+    /// The deadlines past which a slowed dependency has failed for the SUT.
+    pub fn deadlines(&self) -> Deadlines {
+        Deadlines {
+            llm: self.llm_timeout,
+            db: self.health_timeout,
+            redis: self.redis_timeout,
+        }
+    }
+
     /// The seed defaults with `sut_env`'s overrides. A value that does not parse is an
     /// error naming the variable, as the SUT itself would refuse it.
     pub fn from_env(sut_env: &BTreeMap<String, String>) -> Result<Self, SettingError> {
@@ -100,20 +109,6 @@ impl SutLimits {
     }
 }
 
-/// Whether `fault` makes its dependency fail outright for a SUT with `limits` (rather
-/// than merely slow it): every LLM call fails or outlasts the SUT's timeout, the database
-/// misses the health check's deadline, Redis misses the SUT's command deadline.
-pub fn is_failing(fault: &Fault, limits: &SutLimits) -> bool {
-    match fault {
-        Fault::LlmFail { rate, .. } => *rate >= 1.0,
-        Fault::LlmLatency(d) | Fault::Latency(Target::Llm, d) => *d >= limits.llm_timeout,
-        Fault::LlmTimeout | Fault::Down(_) => true,
-        Fault::Latency(Target::Db, d) => *d >= limits.health_timeout,
-        Fault::Latency(Target::Redis, d) => *d >= limits.redis_timeout,
-        Fault::Bandwidth(..) | Fault::Slicer(_) => false,
-    }
-}
-
 /// A validated chaos run.
 #[derive(Debug, Clone)]
 pub struct ChaosSpec {
@@ -136,21 +131,13 @@ mod tests {
     #[test]
     fn severity_follows_the_sut_settings() {
         let mut env = BTreeMap::new();
-        let seed = SutLimits::from_env(&env).expect("defaults");
-        assert!(!is_failing(
-            &Fault::LlmLatency(Duration::from_secs(10)),
-            &seed
-        ));
-        assert!(is_failing(
-            &Fault::LlmLatency(Duration::from_secs(30)),
-            &seed
-        ));
+        let seed = SutLimits::from_env(&env).expect("defaults").deadlines();
+        let slow = |s| Fault::LlmLatency(Duration::from_secs(s));
+        assert!(!slow(10).is_failing(&seed));
+        assert!(slow(30).is_failing(&seed));
         env.insert("SUT_LLM_TIMEOUT_MS".into(), "3000".into());
-        let fast = SutLimits::from_env(&env).expect("fast");
-        assert!(is_failing(
-            &Fault::LlmLatency(Duration::from_secs(10)),
-            &fast
-        ));
+        let fast = SutLimits::from_env(&env).expect("fast").deadlines();
+        assert!(slow(10).is_failing(&fast));
         env.insert("SUT_BREAKER_TIMEOUT_MS".into(), "soon".into());
         assert!(SutLimits::from_env(&env)
             .unwrap_err()

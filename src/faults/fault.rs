@@ -243,7 +243,44 @@ fn val<T>(kind: &'static str, r: Result<T, ValueError>) -> Result<T, FaultParseE
     r.map_err(|source| FaultParseError::Value { kind, source })
 }
 
+/// The deadlines past which a slowed dependency has failed for the SUT: its LLM call
+/// timeout, the health check's database deadline, its Redis command deadline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deadlines {
+    /// The LLM call timeout.
+    pub llm: Duration,
+    /// The health check's deadline for the database.
+    pub db: Duration,
+    /// The Redis command deadline.
+    pub redis: Duration,
+}
+
 impl Fault {
+    /// Whether the fault makes its dependency fail outright for a SUT with these
+    /// deadlines, rather than merely slow it.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use harness::faults::{Deadlines, Fault};
+    /// let d = Deadlines {
+    ///     llm: Duration::from_secs(30),
+    ///     db: Duration::from_secs(1),
+    ///     redis: Duration::from_millis(500),
+    /// };
+    /// assert!(Fault::LlmLatency(Duration::from_secs(30)).is_failing(&d));
+    /// assert!(!Fault::LlmLatency(Duration::from_secs(10)).is_failing(&d));
+    /// ```
+    pub fn is_failing(&self, d: &Deadlines) -> bool {
+        match self {
+            Fault::LlmFail { rate, .. } => *rate >= 1.0,
+            Fault::LlmLatency(t) | Fault::Latency(Target::Llm, t) => *t >= d.llm,
+            Fault::LlmTimeout | Fault::Down(_) => true,
+            Fault::Latency(Target::Db, t) => *t >= d.db,
+            Fault::Latency(Target::Redis, t) => *t >= d.redis,
+            Fault::Bandwidth(..) | Fault::Slicer(_) => false,
+        }
+    }
+
     /// The fault's kind, as [`KINDS`] names it.
     pub fn kind(&self) -> &'static str {
         match self {

@@ -6,5 +6,7 @@ mod fault;
 pub mod server;
 
 pub use client::{FaultClient, FaultError, ProxyDef, Stream, Toxic};
-pub use fault::{kind_names, matrix, Fault, FaultParseError, KindRow, Target, TargetError, KINDS};
+pub use fault::{
+    kind_names, matrix, Deadlines, Fault, FaultParseError, KindRow, Target, TargetError, KINDS,
+};
 pub use server::ToxiproxyServer;
