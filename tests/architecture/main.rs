@@ -7,113 +7,35 @@ use std::path::{Path, PathBuf};
 
 /// The layers, top to bottom. A module may import only modules in a lower layer, or, in
 /// the engine layer, a module listed after it.
+#[rustfmt::skip]
 const LAYERS: &[(&str, &[&str])] = &[
     ("cli", &["cli"]),
     ("plan", &["plan"]),
     ("session", &["session"]),
     ("report", &["report"]),
-    (
-        "engine",
-        &[
-            "chaos",
-            "load",
-            "scenario",
-            "service",
-            "environment",
-            "faults",
-            "llm",
-        ],
-    ),
+    ("engine", &["chaos", "load", "scenario", "service", "environment", "faults", "llm"]),
     ("scoring", &["scoring"]),
     ("record", &["record"]),
-    (
-        "support",
-        &["datafile", "units", "net", "process", "shutdown"],
-    ),
+    ("support", &["datafile", "units", "net", "process", "shutdown"]),
     ("results", &["results", "exit"]),
 ];
 
 /// Every edge allowed, from a module to the modules it may import.
+#[rustfmt::skip]
 const ALLOWED: &[(&str, &[&str])] = &[
-    (
-        "cli",
-        &[
-            "plan",
-            "session",
-            "report",
-            "scoring",
-            "environment",
-            "faults",
-            "llm",
-            "service",
-            "units",
-            "shutdown",
-            "results",
-            "exit",
-        ],
-    ),
-    (
-        "plan",
-        &[
-            "session",
-            "report",
-            "chaos",
-            "load",
-            "scenario",
-            "service",
-            "environment",
-            "faults",
-            "llm",
-            "scoring",
-            "datafile",
-            "units",
-            "results",
-        ],
-    ),
-    (
-        "session",
-        &[
-            "report",
-            "chaos",
-            "load",
-            "scenario",
-            "service",
-            "environment",
-            "scoring",
-            "record",
-            "net",
-            "shutdown",
-            "results",
-            "exit",
-        ],
-    ),
+    ("cli", &["plan", "session", "report", "scoring", "environment", "faults", "llm", "service", "units", "shutdown", "results", "exit"]),
+    ("plan", &["session", "report", "chaos", "load", "scenario", "service", "environment", "faults", "llm", "scoring", "datafile", "units", "results"]),
+    ("session", &["report", "chaos", "load", "scenario", "service", "environment", "scoring", "record", "net", "shutdown", "results", "exit"]),
     // Reports read results only, and decode the histograms stored in them.
     ("report", &["record", "datafile", "results", "exit"]),
-    (
-        "chaos",
-        &[
-            "environment",
-            "faults",
-            "llm",
-            "scoring",
-            "record",
-            "datafile",
-            "results",
-        ],
-    ),
+    ("chaos", &["environment", "faults", "llm", "scoring", "record", "datafile", "units", "results"]),
     ("load", &["scenario", "record", "shutdown", "results"]),
     ("scenario", &["faults", "datafile", "units"]),
     ("service", &["environment", "process", "net"]),
-    (
-        "environment",
-        &["faults", "llm", "net", "process", "results", "exit"],
-    ),
+    ("environment", &["faults", "llm", "net", "process", "results", "exit"]),
     ("faults", &["llm", "units"]),
     ("llm", &["datafile", "units"]),
-    (
-        "scoring",
-        &["record", "datafile", "units", "results", "exit"],
-    ),
+    ("scoring", &["record", "datafile", "units", "results", "exit"]),
     ("record", &["results"]),
     ("datafile", &[]),
     ("units", &[]),
