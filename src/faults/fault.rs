@@ -139,28 +139,28 @@ pub enum FaultParseError {
         takes: &'static str,
     },
     /// The value does not parse.
-    #[error("{kind}: {source}")]
+    #[error("{kind}: {problem}")]
     Value {
         /// The kind.
         kind: &'static str,
         /// What is wrong with the value.
-        source: ValueError,
+        problem: ValueError,
     },
     /// The LLM status does not parse.
-    #[error("{kind}: {source}")]
+    #[error("{kind}: {problem}")]
     Status {
         /// The kind.
         kind: &'static str,
         /// What is wrong with the status.
-        source: StatusError,
+        problem: StatusError,
     },
     /// The target after `on` is unknown.
-    #[error("{kind} on: {source}")]
+    #[error("{kind} on: {problem}")]
     Target {
         /// The kind.
         kind: &'static str,
         /// What is wrong with the target.
-        source: TargetError,
+        problem: TargetError,
     },
 }
 
@@ -188,7 +188,7 @@ impl FromStr for Fault {
         let on = |i: usize| match (words.get(i), words.get(i + 1), words.len() == i + 2) {
             (Some(&"on"), Some(t), true) => t
                 .parse::<Target>()
-                .map_err(|source| FaultParseError::Target { kind, source }),
+                .map_err(|problem| FaultParseError::Target { kind, problem }),
             _ => Err(shape()),
         };
         let only = |n: usize| {
@@ -204,7 +204,7 @@ impl FromStr for Fault {
                 let status = match words.get(2) {
                     Some(s) => s
                         .parse()
-                        .map_err(|source| FaultParseError::Status { kind, source })?,
+                        .map_err(|problem| FaultParseError::Status { kind, problem })?,
                     None => FailStatus::ApiError,
                 };
                 if words.len() > 3 {
@@ -240,7 +240,10 @@ impl FromStr for Fault {
 }
 
 fn val<T>(kind: &'static str, r: Result<T, ValueError>) -> Result<T, FaultParseError> {
-    r.map_err(|source| FaultParseError::Value { kind, source })
+    r.map_err(|source| FaultParseError::Value {
+        kind,
+        problem: source,
+    })
 }
 
 /// The deadlines past which a slowed dependency has failed for the SUT: its LLM call

@@ -15,7 +15,7 @@ pub enum ServiceError {
         tail: String,
     },
     /// The SUT process could not be spawned.
-    #[error("starting the SUT ({command}): {source}")]
+    #[error("starting the SUT ({command})")]
     Spawn {
         /// The command line.
         command: String,
@@ -49,6 +49,6 @@ pub enum ServiceError {
         tail: String,
     },
     /// Stopping the SUT failed.
-    #[error("stopping the SUT: {0}")]
-    Stop(std::io::Error),
+    #[error("stopping the SUT")]
+    Stop(#[source] std::io::Error),
 }

@@ -84,7 +84,7 @@ pub enum RunError {
     #[error(transparent)]
     Load(#[from] LoadError),
     /// Writing results failed.
-    #[error("{path}: {source}")]
+    #[error("{path}: cannot write")]
     Write {
         /// The file.
         path: PathBuf,
