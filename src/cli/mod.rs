@@ -209,6 +209,23 @@ mod tests {
     }
 
     #[test]
+    fn every_subcommand_s_help_ends_with_examples_of_itself() {
+        use clap::CommandFactory;
+        let mut cli = Cli::command();
+        for sub in cli.get_subcommands_mut() {
+            let name = sub.get_name().to_owned();
+            let help = sub.render_long_help().to_string();
+            let examples = help.split("Examples:").nth(1).unwrap_or_default();
+            assert!(
+                examples
+                    .lines()
+                    .any(|l| l.contains(&format!("harness {name}"))),
+                "{name}: {help}"
+            );
+        }
+    }
+
+    #[test]
     fn a_missing_flag_is_named_on_the_one_line() {
         let e = Cli::try_parse_from(["harness", "chaos", "--bandwidth", "8"]).unwrap_err();
         let line = output::clap_line(&e);
