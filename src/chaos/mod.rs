@@ -13,4 +13,4 @@ pub mod spec;
 pub use expect::Expectation;
 pub use fault::{ApplyError, Fault, Target};
 pub use recovery::{Band, Level};
-pub use spec::{ChaosSpec, Phases, SettingError, SutLimits};
+pub use spec::{label, ChaosSpec, Phases, SettingError, SutLimits};

@@ -109,6 +109,11 @@ impl SutLimits {
     }
 }
 
+/// The kinds of `faults`, joined by `+`: how a chaos run and its matrix row are named.
+pub fn label(faults: &[Fault]) -> String {
+    faults.iter().map(Fault::kind).collect::<Vec<_>>().join("+")
+}
+
 /// A validated chaos run.
 #[derive(Debug, Clone)]
 pub struct ChaosSpec {

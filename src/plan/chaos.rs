@@ -116,7 +116,7 @@ impl ChaosOptions {
         Ok(runs
             .into_iter()
             .map(|faults| {
-                let label = faults.iter().map(Fault::kind).collect::<Vec<_>>().join("+");
+                let label = crate::chaos::label(&faults);
                 let mut plan = base.clone();
                 plan.chaos = Some(ChaosSpec {
                     faults,

@@ -55,8 +55,8 @@ pub enum PlanError {
         why: String,
     },
     /// The reports directory cannot be written.
-    #[error("--reports {0}: not writable")]
-    Reports(PathBuf, #[source] std::io::Error),
+    #[error("--reports")]
+    Reports(#[source] crate::report::files::ReportError),
     /// A chaos run with nothing to inject.
     #[error(
         "no fault: give one (--llm-fail 1.0, --db-down, …), --matrix, or [chaos] faults in {0}"

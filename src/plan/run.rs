@@ -111,15 +111,7 @@ impl RunOptions {
             .unwrap_or_else(|| scenario.llm_profile.clone());
         let env = env_opts.into_config()?;
         // Bad output paths fail now, not after a ten-minute run.
-        crate::report::files::check_dir(&self.reports).map_err(|e| match e {
-            crate::report::files::ReportError::Write { source, .. } => {
-                PlanError::Reports(self.reports.clone(), source)
-            }
-            other => PlanError::Value {
-                flag: "--reports",
-                why: other.to_string(),
-            },
-        })?;
+        crate::report::files::check_dir(&self.reports).map_err(PlanError::Reports)?;
         Ok(RunPlan {
             scenario,
             scenario_file,

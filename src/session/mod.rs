@@ -126,8 +126,7 @@ pub async fn execute(plan: RunPlan, observer: &dyn Observer) -> Result<RunOutcom
     let wall = assemble::now_rfc3339();
     let mut run_id = assemble::run_id(&plan.scenario.name, &plan.profile_name);
     if let Some(c) = &plan.chaos {
-        let kinds: Vec<&str> = c.faults.iter().map(|f| f.kind()).collect();
-        run_id = format!("{run_id}-{}", kinds.join("+"));
+        run_id = format!("{run_id}-{}", crate::chaos::label(&c.faults));
     }
     let dir = plan.reports_dir.join(&run_id);
     std::fs::create_dir_all(&dir).map_err(|source| RunError::Write {
