@@ -91,16 +91,18 @@ impl LoadShape {
     /// `total` (ramp included), scored until `scored_until`.
     pub fn held_for(&self, total: Duration, scored_until: Duration) -> Self {
         let users = self.peak_users.max(1);
+        // All of them arrive at the profile's rate, in whole seconds as Goose counts.
+        let ramp = Duration::from_secs((f64::from(users) / self.spawn_rate).ceil().max(0.0) as u64);
         LoadShape {
             stages: vec![Stage {
                 users,
-                ramp: self.ramp,
-                hold: total.saturating_sub(self.ramp),
+                ramp,
+                hold: total.saturating_sub(ramp),
             }],
             iterations: None,
             peak_users: users,
             spawn_rate: self.spawn_rate,
-            ramp: self.ramp,
+            ramp,
             warmup: self.warmup,
             scored_until: Some(scored_until),
         }
@@ -174,10 +176,12 @@ mod tests {
         let s = LoadShape::settle(&p);
         assert_eq!((s.peak_users, s.ramp), (500, Duration::from_secs(10)));
         assert_eq!(s.planned(), Some(Duration::from_secs(160)));
-        let held = s.held_for(Duration::from_secs(60), Duration::from_secs(20));
-        assert_eq!(held.goose_test_plan().as_deref(), Some("500,10;500,50;0,0"));
+        // 500 users at the first stage's 10 users/s take 50 s to arrive.
+        let held = s.held_for(Duration::from_secs(90), Duration::from_secs(70));
+        assert_eq!(held.ramp, Duration::from_secs(50));
+        assert_eq!(held.goose_test_plan().as_deref(), Some("500,50;500,40;0,0"));
         let info = held.stage_infos();
-        assert_eq!((info[0].ramp_s, info[0].hold_s), (10.0, 10.0));
+        assert_eq!((info[0].ramp_s, info[0].hold_s), (50.0, 20.0));
     }
 
     #[test]

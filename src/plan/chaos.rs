@@ -72,7 +72,8 @@ impl ChaosOptions {
                 .or(section.recovery)
                 .unwrap_or(DEFAULT_PHASES.recovery),
         };
-        let settle = base.shape.ramp + base.shape.warmup;
+        let held = base.shape.held_for(phases.total(), phases.fault_start());
+        let settle = held.ramp + held.warmup;
         let least = settle + Duration::from_secs(2);
         if phases.baseline < least {
             return Err(PlanError::Value {
@@ -112,7 +113,7 @@ impl ChaosOptions {
         } else {
             return Err(PlanError::NoFault(base.scenario_file));
         };
-        base.shape = base.shape.held_for(phases.total(), phases.fault_start());
+        base.shape = held;
         Ok(runs
             .into_iter()
             .map(|faults| {
@@ -128,5 +129,45 @@ impl ChaosOptions {
                 (label, plan)
             })
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::faults::Target;
+
+    fn options(profile: &str, baseline: Option<Duration>) -> ChaosOptions {
+        ChaosOptions {
+            run: RunOptions {
+                scenario: "seed-mix".into(),
+                profile: profile.into(),
+                reports: std::env::temp_dir().join("harness-plan-tests"),
+                ..RunOptions::default()
+            },
+            faults: vec![Fault::Down(Target::Redis)],
+            baseline,
+            ..ChaosOptions::default()
+        }
+    }
+
+    #[test]
+    fn the_baseline_must_outlast_the_ramp_the_run_really_has() {
+        // seed-mix/full ramps to 100 users at 5/s, then to 500: held at 500 users, they
+        // take 100 s to arrive (then a 10 s warm-up), so a 30 s baseline would be measured
+        // mid-ramp.
+        let Err(e) = options("full", None).into_plans() else {
+            panic!("a 30 s baseline passed");
+        };
+        let e = e.to_string();
+        assert!(e.starts_with("--baseline: 30s leaves no baseline"), "{e}");
+        assert!(e.contains("(1m 50s)"), "{e}");
+        let Ok(plans) = options("full", Some(Duration::from_secs(120))).into_plans() else {
+            panic!("a 120 s baseline is long enough");
+        };
+        let (label, plan) = &plans[0];
+        assert_eq!(label, "redis-down");
+        assert_eq!(plan.shape.ramp, Duration::from_secs(100));
+        assert_eq!(plan.shape.scored_until, Some(Duration::from_secs(120)));
     }
 }
