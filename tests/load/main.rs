@@ -46,12 +46,13 @@ fn off(name: &str, reported: [f64; 3], truth: [f64; 3]) -> Option<String> {
         })
 }
 
-/// Measures a target of known latency up to seven times, until one run reports the
-/// truth. A p95 or p99 over a few hundred samples is moved by a handful of late wake-ups
-/// on a busy 2-core machine: seen in CI, 203.9 ms for 200 ms right after the chaos suite's
-/// containers were torn down, and on 2026-11-25 one run in two missed at p95 (202–216 ms)
-/// on the commit before the architecture refactor as on the one after it. A bias in the
-/// measurement moves every run, and still fails.
+/// Measures a target of known latency up to three times, until one run reports the
+/// truth. What this checks is the pipeline (timing, recording, percentiles), not the
+/// machine: on a busy 2-core machine the scheduler makes about one wake-up in twenty
+/// 3-20 ms late, which moves p95 and p99 by as much (seen in CI, and here under three
+/// busy loops: p95 204 ms for 200 ms). `ci/test` therefore runs this test at real-time
+/// priority, where the same busy machine reads 200.7 ms. A bias in the pipeline moves
+/// every run, and still fails.
 async fn assert_truth(
     name: &str,
     delay: impl Fn(u64) -> Duration + Send + Sync + Clone + 'static,
@@ -59,7 +60,7 @@ async fn assert_truth(
     truth: [f64; 3],
 ) {
     let mut misses = Vec::new();
-    for attempt in 1..=7 {
+    for attempt in 1..=3 {
         let (addr, stop) = helpers::known_latency_server(delay.clone()).await;
         let (reported, n) = measure(addr, 10, iterations).await;
         drop(stop);
@@ -70,7 +71,7 @@ async fn assert_truth(
             Some(miss) => misses.push(miss),
         }
     }
-    panic!("seven runs in a row missed the truth: {misses:#?}");
+    panic!("three runs in a row missed the truth: {misses:#?}");
 }
 
 // One test, two targets in turn: Goose keeps process-wide state (its Ctrl-C kill
