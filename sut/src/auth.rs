@@ -78,6 +78,11 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// Whether the caller's roles grant `p`.
+    pub fn has(&self, p: Permission) -> bool {
+        self.permissions.contains(&p)
+    }
+
     /// `Err(403)` unless the caller has `p`.
     pub fn require(&self, p: Permission) -> Result<(), AppError> {
         if self.permissions.contains(&p) {
@@ -120,7 +125,10 @@ pub fn verify(secret: &str, token: &str) -> Result<Caller, AppError> {
         &DecodingKey::from_secret(secret.as_bytes()),
         &validation,
     )
-    .map_err(|e| AppError::Unauthorized(format!("invalid token: {e}")))?;
+    .map_err(|e| {
+        tracing::debug!(reason = ?e.kind(), "token refused");
+        AppError::Unauthorized("invalid bearer token")
+    })?;
     let permissions = data
         .claims
         .roles
@@ -141,10 +149,12 @@ impl FromRequestParts<AppState> for Caller {
             .headers
             .get(axum::http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .ok_or_else(|| AppError::Unauthorized("missing bearer token".into()))?;
+            .ok_or(AppError::Unauthorized("missing bearer token"))?;
         let token = header
             .strip_prefix("Bearer ")
-            .ok_or_else(|| AppError::Unauthorized("authorization is not a bearer token".into()))?;
+            .ok_or(AppError::Unauthorized(
+                "authorization is not a bearer token",
+            ))?;
         verify(&state.config.jwt_secret, token.trim())
     }
 }

@@ -1,6 +1,9 @@
 //! `AppError`: every failure a handler can return, rendered as a JSON error body with the
 //! right status. Bad input maps to 4xx; a 500 means a bug or an outage of a critical
 //! dependency, never a malformed request.
+//!
+//! No body carries a driver's or library's text: a 5xx names at most the component that
+//! failed, and the cause goes to the log with the request id.
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -13,9 +16,9 @@ pub enum AppError {
     /// 400: the request is malformed.
     #[error("{0}")]
     BadRequest(String),
-    /// 401: no token, or a bad one.
+    /// 401: no token, or a bad one (which of the checks failed is logged, not told).
     #[error("{0}")]
-    Unauthorized(String),
+    Unauthorized(&'static str),
     /// 403: the token lacks a permission.
     #[error("permission {0} required")]
     Forbidden(&'static str),
@@ -28,10 +31,10 @@ pub enum AppError {
     /// 429: rate limited; retry after this many seconds.
     #[error("rate limit exceeded")]
     RateLimited(u64),
-    /// 503: a critical dependency is unavailable.
+    /// 503: a critical dependency (named) is unavailable.
     #[error("{0} unavailable")]
-    Unavailable(String),
-    /// 500.
+    Unavailable(&'static str),
+    /// 500, with the cause for the log only.
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -57,9 +60,13 @@ impl IntoResponse for AppError {
         if status.is_server_error() {
             tracing::error!(error = %self, "request failed");
         }
+        let message = match &self {
+            AppError::Internal(_) => "internal error".to_owned(),
+            other => other.to_string(),
+        };
         let mut resp = (
             status,
-            Json(json!({"error": {"type": kind, "message": self.to_string()}})),
+            Json(json!({"error": {"type": kind, "message": message}})),
         )
             .into_response();
         match self {
@@ -83,6 +90,7 @@ impl IntoResponse for AppError {
 
 impl From<sqlx::Error> for AppError {
     fn from(e: sqlx::Error) -> Self {
-        AppError::Unavailable(format!("database: {e}"))
+        tracing::error!(error = %e, "database call failed");
+        AppError::Unavailable("database")
     }
 }

@@ -43,10 +43,24 @@ where
             .and_then(|v| v.parse::<u64>().ok());
         let bytes = read_limited(body, limit, declared).await?;
         let req = Request::from_parts(parts, Body::from(bytes));
+        use axum::extract::rejection::JsonRejection;
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(v)) => Ok(JsonBody(v)),
             Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(AppError::TooLarge(limit)),
-            Err(e) => Err(AppError::BadRequest(e.body_text())),
+            // serde's own wording stays in the log; the body says which rule was broken.
+            Err(e) => {
+                tracing::debug!(error = %e.body_text(), "request body refused");
+                Err(AppError::BadRequest(
+                    match e {
+                        JsonRejection::MissingJsonContentType(_) => {
+                            "content-type: must be application/json"
+                        }
+                        JsonRejection::JsonSyntaxError(_) => "body: not valid JSON",
+                        _ => "body: does not match the operation's schema",
+                    }
+                    .into(),
+                ))
+            }
         }
     }
 }
@@ -60,7 +74,10 @@ async fn read_limited(body: Body, limit: usize, declared: Option<u64>) -> Result
     }
     let mut buf = Vec::with_capacity(declared.map_or(0, |n| n as usize));
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| AppError::BadRequest(format!("reading the body: {e}")))?;
+        let chunk = chunk.map_err(|e| {
+            tracing::debug!(error = %e, "request body broken off");
+            AppError::BadRequest("body: could not be read".into())
+        })?;
         if buf.len() + chunk.len() > limit {
             drain(stream).await;
             return Err(AppError::TooLarge(limit));
@@ -82,4 +99,26 @@ async fn drain(mut stream: axum::body::BodyDataStream) {
             break;
         }
     }
+}
+
+/// For `#[serde(default, deserialize_with = "not_null")]`: a field that may be left out
+/// but, when present, must hold a value. `null` is refused, as the contract does not
+/// make these fields nullable.
+pub fn not_null<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
+}
+
+/// `Err(400)` naming `field` when `value` holds a NUL character, which no text column
+/// stores and no identifier needs.
+pub fn no_nul(field: &str, value: &str) -> Result<(), AppError> {
+    if value.contains('\0') {
+        return Err(AppError::BadRequest(format!(
+            "{field}: must not contain NUL characters"
+        )));
+    }
+    Ok(())
 }

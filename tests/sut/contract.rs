@@ -48,7 +48,7 @@ fn contract_md_names_only_real_tests() {
     let root = env!("CARGO_MANIFEST_DIR");
     let doc = std::fs::read_to_string(format!("{root}/sut/CONTRACT.md")).expect("CONTRACT.md");
     let mut suite = String::new();
-    for f in ["main.rs", "lifecycle.rs", "contract.rs"] {
+    for f in ["main.rs", "lifecycle.rs", "contract.rs", "defects.rs"] {
         suite += &std::fs::read_to_string(format!("{root}/tests/sut/{f}")).expect("suite");
     }
     let mut ids = std::collections::HashSet::new();

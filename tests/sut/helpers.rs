@@ -107,7 +107,11 @@ impl TestApp {
     }
 
     pub fn token(&self, roles: &[&str]) -> String {
-        sut::auth::mint(SECRET, "user-1", roles, 3600).expect("token")
+        self.token_for("user-1", roles)
+    }
+
+    pub fn token_for(&self, user: &str, roles: &[&str]) -> String {
+        sut::auth::mint(SECRET, user, roles, 3600).expect("token")
     }
 
     pub async fn chat(&self, query: &str) -> (u16, Value, reqwest::header::HeaderMap) {
@@ -156,7 +160,12 @@ impl TestApp {
 
     /// Polls a job until it leaves `queued`/`processing`, or `timeout`.
     pub async fn wait_job(&self, id: &str, timeout: Duration) -> Value {
-        let token = self.token(&["viewer"]);
+        self.wait_job_as("user-1", id, timeout).await
+    }
+
+    /// Polls a job as `user` (a viewer) until it leaves `queued`/`processing`.
+    pub async fn wait_job_as(&self, user: &str, id: &str, timeout: Duration) -> Value {
+        let token = self.token_for(user, &["viewer"]);
         let deadline = Instant::now() + timeout;
         loop {
             let (s, body) = self.get_json(&format!("/api/v1/jobs/{id}"), &token).await;

@@ -2,6 +2,7 @@
 //! layer. Nothing here is mocked.
 
 mod contract;
+mod defects;
 mod helpers;
 mod lifecycle;
 

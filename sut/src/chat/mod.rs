@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::{Caller, Permission};
 use crate::error::AppError;
-use crate::extract::JsonBody;
+use crate::extract::{no_nul, JsonBody};
 use crate::llm::Fallback;
 use crate::state::AppState;
 use crate::timing::Timings;
@@ -27,7 +27,7 @@ pub struct ChatRequest {
     /// The question.
     pub query: String,
     /// Conversation id.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::extract::not_null")]
     pub session_id: Option<String>,
 }
 
@@ -61,6 +61,8 @@ pub async fn chat(
     JsonBody(req): JsonBody<ChatRequest>,
 ) -> Result<Json<ChatResponse>, AppError> {
     caller.require(Permission::ViewResults)?;
+    no_nul("query", &req.query)?;
+    no_nul("session_id", req.session_id.as_deref().unwrap_or(""))?;
     let query = req.query.trim();
     if query.is_empty() {
         return Err(AppError::BadRequest("query: must not be empty".into()));

@@ -19,7 +19,7 @@ pub use worker::spawn_workers;
 
 use crate::auth::{Caller, Permission};
 use crate::error::AppError;
-use crate::extract::JsonBody;
+use crate::extract::{no_nul, JsonBody};
 use crate::state::AppState;
 
 /// The Redis list for a priority (1 high, 3 low).
@@ -27,8 +27,17 @@ pub fn queue_key(priority: i16) -> String {
     format!("jobs:p{}", priority.clamp(1, 3))
 }
 
-fn result_key(document_id: &str, processing_type: &str) -> String {
-    format!("docresult:{document_id}:{processing_type}")
+/// Where a finished result is cached: per user, processing type and content, so a
+/// result goes back only to the user who submitted that very text (contract DOC-4).
+fn result_key(user_id: &str, processing_type: &str, content: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    // Lengths first, so no two (user, content) pairs hash the same bytes.
+    for part in [user_id, processing_type, content] {
+        h.update((part.len() as u64).to_be_bytes());
+        h.update(part.as_bytes());
+    }
+    format!("docresult:{}", hex::encode(h.finalize()))
 }
 
 /// The request body.
@@ -41,7 +50,7 @@ pub struct ProcessRequest {
     /// summarize, extract or classify.
     pub processing_type: String,
     /// 1 (high) to 3 (low); default 2.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::extract::not_null")]
     pub priority: Option<i16>,
 }
 
@@ -54,6 +63,8 @@ pub async fn process(
     JsonBody(req): JsonBody<ProcessRequest>,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
     caller.require(Permission::ProcessDocument)?;
+    no_nul("document_id", &req.document_id)?;
+    no_nul("content", &req.content)?;
     if req.document_id.trim().is_empty() || req.document_id.len() > 200 {
         return Err(AppError::BadRequest(
             "document_id: 1 to 200 characters".into(),
@@ -77,7 +88,11 @@ pub async fn process(
 
     let cached: Option<String> = state
         .kv
-        .query(redis::cmd("GET").arg(result_key(&req.document_id, &req.processing_type)))
+        .query(redis::cmd("GET").arg(result_key(
+            &caller.user_id,
+            &req.processing_type,
+            &req.content,
+        )))
         .await
         .unwrap_or(None);
     if let Some(result) = cached.and_then(|s| serde_json::from_str::<Value>(&s).ok()) {
@@ -148,17 +163,27 @@ struct JobRow {
     priority: i16,
 }
 
-/// A job's status.
+/// A job's status, for its owner and for the auditor and admin roles (contract DOC-5).
+/// Anyone else gets the same 404 as for a job that does not exist, so ids cannot be
+/// probed.
 pub async fn job_status(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, AppError> {
     caller.require(Permission::ViewResults)?;
+    let not_found = || AppError::NotFound("job".into());
+    if no_nul("job_id", &id).is_err() {
+        return Err(not_found());
+    }
+    let sees_all = caller.has(Permission::AuditLogAccess) || caller.has(Permission::AdminAccess);
     let row: Option<JobRow> = sqlx::query_as(
-        "SELECT document_id, status, attempts, result, error, priority FROM app.jobs WHERE id = $1",
+        "SELECT document_id, status, attempts, result, error, priority FROM app.jobs \
+          WHERE id = $1 AND (user_id = $2 OR $3)",
     )
     .bind(&id)
+    .bind(&caller.user_id)
+    .bind(sees_all)
     .fetch_optional(&state.db)
     .await?;
     let JobRow {
@@ -168,7 +193,7 @@ pub async fn job_status(
         result,
         error,
         priority,
-    } = row.ok_or_else(|| AppError::NotFound(format!("job {id}")))?;
+    } = row.ok_or_else(not_found)?;
     audit::record(
         &state.db,
         &caller.user_id,

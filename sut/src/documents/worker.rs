@@ -37,6 +37,12 @@ async fn pop(state: &AppState) -> Result<Option<String>, String> {
 
 async fn work(state: AppState, stop: watch::Receiver<bool>, n: usize) {
     while !*stop.borrow() {
+        // While the breaker turns calls away, a job taken now would spend one of its
+        // attempts on a template; it waits in the queue instead.
+        if !state.llm.breaker.admits_calls() {
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            continue;
+        }
         match pop(&state).await {
             Ok(Some(id)) => process_job(&state, &id).await,
             Ok(None) => {}
@@ -97,7 +103,7 @@ async fn process_job(state: &AppState, id: &str) {
                 .kv
                 .query::<()>(
                     redis::cmd("SETEX")
-                        .arg(result_key(&document_id, &processing_type))
+                        .arg(result_key(&user_id, &processing_type, &content))
                         .arg(3600)
                         .arg(result.to_string()),
                 )
@@ -111,6 +117,14 @@ async fn process_job(state: &AppState, id: &str) {
                 json!({"job_id": id, "attempts": attempts}),
             )
             .await;
+        }
+        // The breaker opened while this job was being generated: the LLM was never
+        // asked, so the attempt is given back.
+        None if !state.llm.breaker.admits_calls() => {
+            let _ = sqlx::query("UPDATE app.jobs SET status = 'queued', enqueued = false, attempts = attempts - 1, updated_at = now() WHERE id = $1")
+                .bind(id)
+                .execute(&state.db)
+                .await;
         }
         None if attempts < max => {
             let _ = sqlx::query("UPDATE app.jobs SET status = 'queued', enqueued = false, updated_at = now() WHERE id = $1")

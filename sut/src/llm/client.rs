@@ -26,6 +26,13 @@ pub enum LlmCallError {
     Transport(String),
 }
 
+impl LlmCallError {
+    /// A 4xx other than 429: the request's own fault, which no retry will mend.
+    pub fn is_client_error(&self) -> bool {
+        matches!(self, LlmCallError::Status { status, .. } if (400..500).contains(status))
+    }
+}
+
 /// Calls `POST {base}/v1/messages`.
 pub struct LlmClient {
     http: reqwest::Client,

@@ -13,7 +13,7 @@ use std::time::Duration;
 use rand::Rng;
 use serde::Serialize;
 
-pub use breaker::{BreakerState, CircuitBreaker};
+pub use breaker::{BreakerState, CallHealth, CircuitBreaker, Permit};
 pub use bucket::TokenBucket;
 pub use client::{LlmCallError, LlmClient};
 
@@ -113,18 +113,21 @@ impl LlmService {
         max_tokens: u32,
         timeout: Duration,
     ) -> Option<Result<String, LlmCallError>> {
-        if !self.breaker.try_acquire() {
+        let Some(permit) = self.breaker.try_acquire() else {
             self.metrics.breaker_state.set(self.breaker.state().gauge());
             return None;
-        }
+        };
         let r = self
             .client
             .complete(model, system, prompt, max_tokens, timeout)
             .await;
-        match &r {
-            Ok(_) => self.breaker.on_success(),
-            Err(_) => self.breaker.on_failure(),
-        }
+        permit.report(match &r {
+            Ok(_) => CallHealth::Answered,
+            // Throttled or refused: the API is up, and the cause is ours.
+            Err(LlmCallError::RateLimited(_)) => CallHealth::ClientError,
+            Err(e) if e.is_client_error() => CallHealth::ClientError,
+            Err(_) => CallHealth::Failed,
+        });
         self.metrics.breaker_state.set(self.breaker.state().gauge());
         let outcome = match &r {
             Ok(_) => "ok",
@@ -167,9 +170,16 @@ impl LlmService {
                     // Seed 002 §1.3: a timeout goes straight to the next attempt.
                 }
                 Some(Err(LlmCallError::RateLimited(after))) => {
+                    // The API said how long to stay away; the backoff may ask for longer.
                     if !last {
-                        tokio::time::sleep(after.min(self.backoff_for(attempt))).await;
+                        tokio::time::sleep(after.max(self.backoff_for(attempt))).await;
                     }
+                }
+                Some(Err(e)) if e.is_client_error() => {
+                    // The request itself was refused (an oversized prompt, say): asking
+                    // the same model again gets the same answer.
+                    tracing::warn!(error = %e, "primary LLM refused the request");
+                    break;
                 }
                 Some(Err(e)) => {
                     tracing::warn!(error = %e, attempt, "primary LLM call failed");
@@ -218,3 +228,6 @@ impl LlmService {
         self.breaker.state() != BreakerState::Closed
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,149 @@
+//! Defects of the reference found by review, Schemathesis and load (issue 15), one test
+//! each, written to fail on the code before its fix.
+
+use std::time::Duration;
+
+use harness::llm::{FailStatus, FailureMode};
+use serde_json::{json, Value};
+
+use crate::helpers::{spawn_app, spawn_app_with, TestApp};
+
+/// Submits a document as `user` (processor) and returns (status, body).
+async fn submit_as(app: &TestApp, user: &str, doc: &str, content: &str) -> (u16, Value) {
+    let r = app
+        .http
+        .post(app.url("/api/v1/documents/process"))
+        .bearer_auth(app.token_for(user, &["processor"]))
+        .json(&json!({"document_id": doc, "content": content, "processing_type": "summarize"}))
+        .send()
+        .await
+        .expect("submit");
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+/// Defect 2 (OWASP API1): the result cache was keyed on `document_id` and type only, so
+/// a second user sending the same id got the first user's output, whatever the content.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_result_is_served_only_to_its_owner_for_the_same_content() {
+    let app = spawn_app().await;
+    let (s, first) = submit_as(&app, "alice", "shared-id", "Alice's quarterly report.").await;
+    assert_eq!(s, 202, "{first}");
+    let id = first["job_id"].as_str().expect("job_id");
+    let done = app.wait_job_as("alice", id, Duration::from_secs(30)).await;
+    assert_eq!(done["status"], "completed", "{done}");
+
+    // The same user and content: served from the cache.
+    let (s, again) = submit_as(&app, "alice", "shared-id", "Alice's quarterly report.").await;
+    assert_eq!((s, &again["cached"]), (200, &json!(true)), "{again}");
+    // Another user, same id and content: not Alice's result.
+    let (s, other) = submit_as(&app, "mallory", "shared-id", "Alice's quarterly report.").await;
+    assert_eq!(s, 202, "another user got a cached result: {other}");
+    // The same user and id, new content: not the old result.
+    let (s, edited) = submit_as(&app, "alice", "shared-id", "A different text entirely.").await;
+    assert_eq!(s, 202, "new content got the old result: {edited}");
+    app.stop().await;
+}
+
+/// Defect 3 (OWASP API1): any authenticated user could read any job's status and output.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_is_readable_by_its_owner_auditors_and_admins_only() {
+    let app = spawn_app().await;
+    let (s, body) = submit_as(&app, "alice", "doc-bola", "Alice's private memo.").await;
+    assert_eq!(s, 202, "{body}");
+    let path = format!("/api/v1/jobs/{}", body["job_id"].as_str().expect("job_id"));
+    for (user, roles, expected) in [
+        ("alice", &["viewer"][..], 200),
+        ("bob", &["viewer"][..], 404),
+        ("bob", &["processor"][..], 404),
+        ("carol", &["auditor"][..], 200),
+        ("dave", &["admin"][..], 200),
+    ] {
+        let (s, answer) = app.get_json(&path, &app.token_for(user, roles)).await;
+        assert_eq!(s, expected, "{user} {roles:?}: {answer}");
+        if expected == 404 {
+            assert!(answer.get("document_id").is_none(), "{answer}");
+        }
+    }
+    app.stop().await;
+}
+
+/// Defect 4: a NUL byte reached Postgres, whose error text came back in a 503; a 401
+/// echoed jsonwebtoken's error kind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_gets_400_and_no_error_carries_library_text() {
+    let app = spawn_app().await;
+    let (s, body) = submit_as(&app, "alice", "nul\u{0}byte", "some text").await;
+    assert_eq!(s, 400, "{body}");
+    let (s, body) = submit_as(&app, "alice", "fine-id", "text with a nul \u{0} inside").await;
+    assert_eq!(s, 400, "{body}");
+    let r = app
+        .http
+        .post(app.url("/api/chat"))
+        .json(&json!({"query": "nul \u{0}", "session_id": "s"}))
+        .bearer_auth(app.token_for("alice", &["viewer"]))
+        .send()
+        .await
+        .expect("chat");
+    assert_eq!(r.status(), 400);
+
+    for token in ["not-a-jwt", "a.b.c", &app.token_for("x", &["viewer"])[..20]] {
+        let (s, body) = app.get_json("/api/v1/jobs/some-id", token).await;
+        assert_eq!(s, 401);
+        let message = body["error"]["message"].as_str().unwrap_or("");
+        assert_eq!(message, "invalid bearer token", "{body}");
+    }
+    app.stop().await;
+}
+
+/// Defect 5 (Schemathesis): `null` was accepted for `session_id` in `/api/chat` and for
+/// `priority` in document processing, though the spec does not make them nullable.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn null_is_refused_where_the_spec_does_not_allow_it() {
+    let app = spawn_app().await;
+    let viewer = app.token_for("alice", &["viewer"]);
+    let processor = app.token_for("alice", &["processor"]);
+    for (path, token, body) in [
+        (
+            "/api/chat",
+            &viewer,
+            r#"{"query": "Delta Industries", "session_id": null}"#,
+        ),
+        (
+            "/api/v1/documents/process",
+            &processor,
+            r#"{"document_id": "d", "content": "c", "processing_type": "summarize", "priority": null}"#,
+        ),
+    ] {
+        let r = app.post_raw(path, Some(token), body).await.expect("post");
+        assert_eq!(r.status(), 400, "{path} {body}");
+    }
+    app.stop().await;
+}
+
+/// Defect 7: jobs spent their retries while the breaker was open (each attempt got a
+/// template at once, without asking the LLM), and failed before the LLM came back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jobs_wait_while_the_breaker_is_open() {
+    let app = spawn_app_with(&[("SUT_BREAKER_TIMEOUT_MS", "5000")]).await;
+    let llm = app.env.llm();
+    llm.set_failure(FailureMode::new(1.0, FailStatus::Overloaded).expect("mode"));
+    // Each chat tries the primary 3 times and the fallback once: the second opens it.
+    for _ in 0..2 {
+        app.chat("What is the status of Delta Industries?").await;
+    }
+    let (_, health) = app.get_json("/health", "").await;
+    assert_eq!(
+        health["components"]["llm"]["circuit_breaker"], "open",
+        "{health}"
+    );
+    let (s, body) = submit_as(&app, "user-1", "doc-breaker", "Quarterly figures.").await;
+    assert_eq!(s, 202, "{body}");
+    let id = body["job_id"].as_str().expect("job_id").to_owned();
+    // Long enough for the outbox to hand the job to a worker three times over.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    llm.set_failure(FailureMode::NONE);
+    let done = app.wait_job(&id, Duration::from_secs(20)).await;
+    assert_eq!(done["status"], "completed", "{done}");
+    app.stop().await;
+}
