@@ -147,3 +147,44 @@ async fn jobs_wait_while_the_breaker_is_open() {
     assert_eq!(done["status"], "completed", "{done}");
     app.stop().await;
 }
+
+/// Defect 9: `c.name <% $1` put the column where `gin_trgm_ops` cannot use it, so fuzzy
+/// entity resolution scanned every customer. With sequential scans disabled, the plan
+/// must use the trigram index. (A property of the reference, read through its own
+/// database: not a contract clause.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reference_entity_resolution_can_use_the_trigram_index() {
+    let app = spawn_app().await;
+    let db = sqlx::PgPool::connect(&app.env.endpoints().postgres_direct_url)
+        .await
+        .expect("direct pool");
+    let mut conn = db.acquire().await.expect("connection");
+    sqlx::query("SET enable_seqscan = off")
+        .execute(&mut *conn)
+        .await
+        .expect("set");
+    let plan: Vec<(String,)> =
+        sqlx::query_as(&format!("EXPLAIN {}", sut::chat::entities::RESOLVE_SQL))
+            .bind("What is the status of Delta Industires?")
+            .bind(sut::chat::entities::phrases(
+                "What is the status of Delta Industires?",
+            ))
+            .fetch_all(&mut *conn)
+            .await
+            .expect("explain");
+    let plan: Vec<String> = plan.into_iter().map(|(l,)| l).collect();
+    eprintln!("{}", plan.join("\n"));
+    assert!(
+        plan.iter().any(|l| l.contains("idx_customers_name_trgm")),
+        "the trigram index is not used:\n{}",
+        plan.join("\n")
+    );
+    drop(conn);
+    db.close().await;
+    // The rewritten query still resolves a misspelled name, and not a lone shared word.
+    let (_, body, _) = app.chat("How does Globex Limted pay its invoices?").await;
+    assert_eq!(body["entities"][0]["name"], "Globex Ltd", "{body}");
+    let (_, body, _) = app.chat("Is Acme Corporashun overdue?").await;
+    assert_eq!(body["entities"][0]["name"], "Acme Corporation", "{body}");
+    app.stop().await;
+}

@@ -68,6 +68,23 @@ impl EntityDirectory {
     }
 }
 
+/// Entity resolution's query: `$1` is the user's question, `$2` its [`phrases`].
+///
+/// Each phrase is matched with `c.name % phrase`, the column on the left, which the
+/// `gin_trgm_ops` index serves (`c.name <% question` cannot use it). A phrase counts as
+/// naming a customer at similarity 0.5 or more, which keeps misspellings and drops a lone
+/// shared word ("Delta" against "Delta Industries" is 0.35).
+pub const RESOLVE_SQL: &str = "SELECT id, name FROM ( \
+                 SELECT c.id, c.name, similarity(c.name, q.phrase) AS score \
+                   FROM unnest($2::text[]) AS q(phrase) \
+                   JOIN domain.customers c ON c.name % q.phrase \
+                  WHERE similarity(c.name, q.phrase) >= 0.5 \
+                 UNION ALL \
+                 SELECT c.id, c.name, 1.0 FROM app.entity_aliases a \
+                   JOIN domain.customers c ON c.id = a.customer_id \
+                  WHERE $1 ILIKE '%' || a.alias || '%' \
+               ) m GROUP BY id, name ORDER BY max(score) DESC LIMIT 5";
+
 /// Resolves entities in `query`: the database first, the directory if it fails.
 /// Returns the entities and whether they came from the directory (a cache).
 pub async fn resolve(
@@ -76,16 +93,9 @@ pub async fn resolve(
     query: &str,
     timeout: Duration,
 ) -> (Vec<Entity>, bool) {
-    let sql = "SELECT id, name FROM ( \
-                 SELECT c.id, c.name, word_similarity(c.name, $1) AS score \
-                   FROM domain.customers c WHERE c.name <% $1 \
-                 UNION ALL \
-                 SELECT c.id, c.name, 1.0 FROM app.entity_aliases a \
-                   JOIN domain.customers c ON c.id = a.customer_id \
-                  WHERE $1 ILIKE '%' || a.alias || '%' \
-               ) m GROUP BY id, name ORDER BY max(score) DESC LIMIT 5";
-    let q = sqlx::query_as::<_, (String, String)>(sql)
+    let q = sqlx::query_as::<_, (String, String)>(RESOLVE_SQL)
         .bind(query)
+        .bind(phrases(query))
         .fetch_all(db);
     match tokio::time::timeout(timeout, q).await {
         Ok(Ok(rows)) => (
@@ -105,9 +115,39 @@ pub async fn resolve(
     }
 }
 
+/// The runs of one to four consecutive words in the first 64 words of `query`: the
+/// candidates for a customer's name.
+pub fn phrases(query: &str) -> Vec<String> {
+    let words: Vec<&str> = query
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(64)
+        .collect();
+    let mut out: Vec<String> = Vec::new();
+    for len in 1..=4 {
+        for window in words.windows(len) {
+            let phrase = window.join(" ");
+            if !out.contains(&phrase) {
+                out.push(phrase);
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn phrases_are_runs_of_up_to_four_words() {
+        let p = phrases("Is Delta Industries late?");
+        assert!(p.contains(&"Delta Industries".to_owned()));
+        assert!(p.contains(&"Is Delta Industries late".to_owned()));
+        assert!(!p.iter().any(|x| x.contains('?')));
+        assert_eq!(p.len(), 4 + 3 + 2 + 1);
+        assert!(phrases(&"w ".repeat(1000)).len() <= 64 * 4);
+    }
 
     #[test]
     fn directory_matches_whole_words_case_insensitively() {
