@@ -72,6 +72,12 @@ pub struct Limits {
     pub workers: usize,
     /// Seed 000: attempts per job (3).
     pub job_max_retries: u32,
+    /// How long a chat request may take end to end (18 s): under the seed 002 §2.2 p99
+    /// budget of 20 s for `request_handler.handle_request`. `SUT_REQUEST_DEADLINE_MS`.
+    pub request_deadline: Duration,
+    /// Postgres `statement_timeout` on every connection (5 s, the retrieval budget), so
+    /// no query outlives the request that made it. `SUT_STATEMENT_TIMEOUT_MS`.
+    pub statement_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -91,6 +97,8 @@ impl Default for Limits {
             max_body_bytes: 1024 * 1024,
             workers: 5,
             job_max_retries: 3,
+            request_deadline: Duration::from_secs(18),
+            statement_timeout: Duration::from_secs(5),
         }
     }
 }
@@ -167,6 +175,8 @@ impl Config {
             max_body_bytes: parsed(&get, "SUT_MAX_BODY_BYTES", d.max_body_bytes)?,
             workers: parsed(&get, "SUT_WORKERS", d.workers)?,
             job_max_retries: parsed(&get, "SUT_JOB_MAX_RETRIES", d.job_max_retries)?.max(1),
+            request_deadline: millis(&get, "SUT_REQUEST_DEADLINE_MS", d.request_deadline)?,
+            statement_timeout: millis(&get, "SUT_STATEMENT_TIMEOUT_MS", d.statement_timeout)?,
         };
         Ok(Config {
             listen: parsed(
@@ -219,6 +229,8 @@ mod tests {
         assert_eq!(c.limits.breaker_threshold, 5);
         assert_eq!(c.limits.breaker_timeout, Duration::from_secs(60));
         assert_eq!(c.limits.retrieval_timeout, Duration::from_secs(5));
+        assert!(c.limits.request_deadline < Duration::from_secs(20));
+        assert_eq!(c.limits.statement_timeout, Duration::from_secs(5));
         assert_eq!(c.llm_base_url, "http://llm");
     }
 

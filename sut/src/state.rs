@@ -4,7 +4,9 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::postgres::PgPoolOptions;
+use std::str::FromStr;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
 
 use crate::cache::PatternCache;
@@ -55,10 +57,13 @@ pub enum StateError {
 impl AppState {
     /// Builds the state without contacting any dependency.
     pub fn new(config: Config) -> Result<Self, StateError> {
+        let statement_timeout = config.limits.statement_timeout.as_millis().to_string();
+        let options = PgConnectOptions::from_str(&config.database_url)?
+            .options([("statement_timeout", statement_timeout.as_str())]);
         let db = PgPoolOptions::new()
             .max_connections(32)
             .acquire_timeout(Duration::from_secs(3))
-            .connect_lazy(&config.database_url)?;
+            .connect_lazy_with(options);
         let kv = Arc::new(Kv::new(&config.redis_url, Duration::from_millis(500))?);
         let metrics = Arc::new(Metrics::new()?);
         let llm = Arc::new(LlmService::new(&config, metrics.clone()));

@@ -1,8 +1,10 @@
 //! Defects of the reference found by review, Schemathesis and load (issue 15), one test
 //! each, written to fail on the code before its fix.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use harness::environment::proxy;
+use harness::faults::{Stream, Toxic};
 use harness::llm::{FailStatus, FailureMode};
 use serde_json::{json, Value};
 
@@ -186,5 +188,40 @@ async fn reference_entity_resolution_can_use_the_trigram_index() {
     assert_eq!(body["entities"][0]["name"], "Globex Ltd", "{body}");
     let (_, body, _) = app.chat("Is Acme Corporashun overdue?").await;
     assert_eq!(body["entities"][0]["name"], "Acme Corporation", "{body}");
+    app.stop().await;
+}
+
+/// Defect 6: nothing bounded a request end to end. With an LLM that never answers in
+/// time, the token wait, three primary attempts and the fallback added up to about
+/// 135 s at the seed's timeouts (12 s at this suite's 3 s), against the §2.2 p99 budget
+/// of 20 s for `request_handler.handle_request`. The request deadline ends it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_ends_by_its_deadline_when_the_llm_hangs() {
+    let app = spawn_app_with(&[("SUT_REQUEST_DEADLINE_MS", "2500")]).await;
+    app.env
+        .faults()
+        .add(
+            proxy::LLM,
+            Stream::Downstream,
+            Toxic::Latency {
+                ms: 60_000,
+                jitter_ms: 0,
+            },
+            1.0,
+        )
+        .await
+        .expect("toxic");
+    let t = Instant::now();
+    let (s, body, _) = app.chat("What is the status of Delta Industries?").await;
+    let took = t.elapsed();
+    assert_eq!((s, &body["fallback"]), (200, &json!("template")), "{body}");
+    assert!(took < Duration::from_millis(3500), "took {took:?}");
+    app.env.faults().clear(proxy::LLM).await.expect("clear");
+    // No query outlives its request either (the reference's own pool).
+    let timeout: String = sqlx::query_scalar("SHOW statement_timeout")
+        .fetch_one(&app.state.db)
+        .await
+        .expect("show");
+    assert_eq!(timeout, "5s");
     app.stop().await;
 }

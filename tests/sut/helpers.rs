@@ -15,6 +15,8 @@ pub const SECRET: &str = "test-secret";
 pub struct TestApp {
     pub addr: SocketAddr,
     pub env: Environment,
+    /// The SUT's own state, for the reference's unit-level checks.
+    pub state: sut::AppState,
     pub http: reqwest::Client,
     stop: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
@@ -69,12 +71,13 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
     let (stop, stopped) = oneshot::channel::<()>();
-    let server = tokio::spawn(sut::serve(state, listener, async {
+    let server = tokio::spawn(sut::serve(state.clone(), listener, async {
         let _ = stopped.await;
     }));
     let app = TestApp {
         addr,
         env,
+        state,
         http: reqwest::Client::new(),
         stop: Some(stop),
         server: Some(server),

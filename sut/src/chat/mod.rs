@@ -74,6 +74,8 @@ pub async fn chat(
     }
     state.limiter.check(&caller.user_id).await?;
     let limits = &state.config.limits;
+    // Every later step fits inside this; the LLM gets what the earlier phases left.
+    let request_deadline = tokio::time::Instant::now() + limits.request_deadline;
     let mut degraded = false;
     let mut sources: Vec<String> = Vec::new();
     let mut notes = Vec::new();
@@ -201,6 +203,7 @@ pub async fn chat(
                 "You are an account assistant. Answer from the context only.",
                 &prompt,
                 max_tokens,
+                request_deadline,
             ),
         )
         .await;

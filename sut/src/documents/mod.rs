@@ -114,8 +114,8 @@ pub async fn process(
 
     let job_id = uuid::Uuid::new_v4().to_string();
     sqlx::query(
-        "INSERT INTO app.jobs (id, document_id, user_id, priority, processing_type, content, status) \
-         VALUES ($1, $2, $3, $4, $5, $6, 'queued')",
+        "INSERT INTO app.jobs (id, document_id, user_id, priority, processing_type, content, status, enqueued) \
+         VALUES ($1, $2, $3, $4, $5, $6, 'queued', true)",
     )
     .bind(&job_id)
     .bind(&req.document_id)
@@ -125,18 +125,18 @@ pub async fn process(
     .bind(&req.content)
     .execute(&state.db)
     .await?;
-    // If Redis is down or slow the job stays un-enqueued in Postgres; the outbox
-    // pushes it once Redis answers.
+    // Inserted as enqueued, so that a worker that runs and requeues the job at once
+    // is not overwritten by a late mark. If Redis is down or slow the mark is taken
+    // back, and the outbox pushes the job once Redis answers.
     let pushed = state
         .kv
         .query::<i64>(redis::cmd("LPUSH").arg(queue_key(priority)).arg(&job_id))
         .await;
-    if pushed.is_ok() {
-        let _ = sqlx::query("UPDATE app.jobs SET enqueued = true WHERE id = $1")
+    if pushed.is_err() {
+        let _ = sqlx::query("UPDATE app.jobs SET enqueued = false WHERE id = $1")
             .bind(&job_id)
             .execute(&state.db)
             .await;
-    } else {
         tracing::warn!(job_id, "queue unavailable; job kept for the outbox");
     }
     audit::record(

@@ -9,6 +9,10 @@ use tokio::task::JoinHandle;
 use super::{audit, pii, queue_key, result_key};
 use crate::state::AppState;
 
+/// How long one job attempt may spend on generation: no client waits on it, so this
+/// only keeps a hung LLM from holding a worker for good.
+const JOB_DEADLINE: Duration = Duration::from_secs(300);
+
 /// Starts the configured number of workers and one outbox task; they stop taking new
 /// work when `stop` turns true.
 pub fn spawn_workers(state: AppState, stop: watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
@@ -87,7 +91,12 @@ async fn process_job(state: &AppState, id: &str) {
     let prompt = format!("Task: {processing_type} the following document.\n\n{redacted}");
     let generation = state
         .llm
-        .generate("You process business documents.", &prompt, 800)
+        .generate(
+            "You process business documents.",
+            &prompt,
+            800,
+            tokio::time::Instant::now() + JOB_DEADLINE,
+        )
         .await;
     let max = state.config.limits.job_max_retries as i32;
     match generation.text {
@@ -175,20 +184,27 @@ async fn outbox(state: AppState, stop: watch::Receiver<bool>) {
             Err(_) => continue,
         };
         for (id, priority) in due {
-            if state
-                .kv
-                .query::<i64>(redis::cmd("LPUSH").arg(queue_key(priority)).arg(&id))
-                .await
-                .is_err()
-            {
-                break;
-            }
+            // Marked before the push: a worker may pop, run and requeue the job (which
+            // clears the mark) before a mark set after the push would land, and the
+            // job would then wait in Postgres, marked but in no list, for 60 s.
             let _ = sqlx::query(
                 "UPDATE app.jobs SET enqueued = true, updated_at = now() WHERE id = $1",
             )
             .bind(&id)
             .execute(&state.db)
             .await;
+            if state
+                .kv
+                .query::<i64>(redis::cmd("LPUSH").arg(queue_key(priority)).arg(&id))
+                .await
+                .is_err()
+            {
+                let _ = sqlx::query("UPDATE app.jobs SET enqueued = false WHERE id = $1")
+                    .bind(&id)
+                    .execute(&state.db)
+                    .await;
+                break;
+            }
         }
     }
 }

@@ -10,6 +10,8 @@ mod client;
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::time::Instant;
+
 use rand::Rng;
 use serde::Serialize;
 
@@ -19,6 +21,14 @@ pub use client::{LlmCallError, LlmClient};
 
 use crate::config::Config;
 use crate::metrics::Metrics;
+
+/// The shortest call worth making: less time than this left, and the next step is taken.
+const MIN_CALL: Duration = Duration::from_millis(100);
+
+/// Time left until `deadline`.
+fn left(deadline: Instant) -> Duration {
+    deadline.saturating_duration_since(Instant::now())
+}
 
 /// Where an answer came from (the response's `fallback` field).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -142,16 +152,42 @@ impl LlmService {
         Some(r)
     }
 
-    /// Generates an answer, degrading step by step; never fails.
-    pub async fn generate(&self, system: &str, prompt: &str, max_tokens: u32) -> Generation {
-        if !self.bucket.acquire(self.timeout).await {
+    /// Generates an answer by `deadline`, degrading step by step; never fails.
+    ///
+    /// The primary attempts, their backoffs and the token wait share the time up to the
+    /// deadline less a reserve for the fallback model (its timeout, or a quarter of the
+    /// time there is, whichever is less); the fallback gets what is left.
+    pub async fn generate(
+        &self,
+        system: &str,
+        prompt: &str,
+        max_tokens: u32,
+        deadline: Instant,
+    ) -> Generation {
+        let reserve = self.fallback_timeout.min(left(deadline) / 4);
+        let primary_window = || left(deadline).saturating_sub(reserve);
+        if !self
+            .bucket
+            .acquire(self.timeout.min(primary_window()))
+            .await
+        {
             tracing::warn!("LLM token bucket empty; answering from template");
             return self.template();
         }
         for attempt in 0..self.attempts {
             let last = attempt + 1 == self.attempts;
+            let window = primary_window();
+            if window < MIN_CALL {
+                break;
+            }
             match self
-                .call(&self.primary, system, prompt, max_tokens, self.timeout)
+                .call(
+                    &self.primary,
+                    system,
+                    prompt,
+                    max_tokens,
+                    self.timeout.min(window),
+                )
                 .await
             {
                 None => return self.template(),
@@ -171,9 +207,11 @@ impl LlmService {
                 }
                 Some(Err(LlmCallError::RateLimited(after))) => {
                     // The API said how long to stay away; the backoff may ask for longer.
-                    if !last {
-                        tokio::time::sleep(after.max(self.backoff_for(attempt))).await;
+                    let wait = after.max(self.backoff_for(attempt));
+                    if last || wait + MIN_CALL > primary_window() {
+                        break;
                     }
+                    tokio::time::sleep(wait).await;
                 }
                 Some(Err(e)) if e.is_client_error() => {
                     // The request itself was refused (an oversized prompt, say): asking
@@ -183,20 +221,20 @@ impl LlmService {
                 }
                 Some(Err(e)) => {
                     tracing::warn!(error = %e, attempt, "primary LLM call failed");
-                    if !last {
-                        tokio::time::sleep(self.backoff_for(attempt)).await;
+                    let wait = self.backoff_for(attempt);
+                    if last || wait + MIN_CALL > primary_window() {
+                        break;
                     }
+                    tokio::time::sleep(wait).await;
                 }
             }
         }
+        let window = left(deadline).min(self.fallback_timeout);
+        if window < MIN_CALL {
+            return self.template();
+        }
         match self
-            .call(
-                &self.fallback,
-                system,
-                prompt,
-                max_tokens,
-                self.fallback_timeout,
-            )
+            .call(&self.fallback, system, prompt, max_tokens, window)
             .await
         {
             Some(Ok(text)) => {

@@ -12,6 +12,11 @@ use serde_json::json;
 
 use super::*;
 
+/// A deadline far enough away not to matter.
+fn soon() -> tokio::time::Instant {
+    tokio::time::Instant::now() + Duration::from_secs(60)
+}
+
 /// One scripted answer: a status (200 gives a good answer), a Retry-After, a delay.
 #[derive(Clone, Copy)]
 struct Step {
@@ -115,21 +120,23 @@ async fn a_cancelled_probe_never_leaves_the_breaker_half_open() {
         ("SUT_BREAKER_TIMEOUT_MS", "100"),
     ]);
     assert_eq!(
-        service.generate("s", "p", 10).await.fallback,
+        service.generate("s", "p", 10, soon()).await.fallback,
         Fallback::Template
     );
     assert_eq!(service.breaker.state(), BreakerState::Open);
     tokio::time::sleep(Duration::from_millis(150)).await;
     // The probe hangs, and its caller gives up.
-    let cancelled =
-        tokio::time::timeout(Duration::from_millis(200), service.generate("s", "p", 10));
+    let cancelled = tokio::time::timeout(
+        Duration::from_millis(200),
+        service.generate("s", "p", 10, soon()),
+    );
     assert!(
         cancelled.await.is_err(),
         "the probe should still be waiting"
     );
     assert_eq!(llm.calls(), 2);
     tokio::time::sleep(Duration::from_millis(150)).await;
-    let after = service.generate("s", "p", 10).await;
+    let after = service.generate("s", "p", 10, soon()).await;
     assert_eq!(
         after.fallback,
         Fallback::None,
@@ -147,7 +154,7 @@ async fn a_client_error_does_not_count_toward_the_breaker() {
     let service = llm.service(&[("SUT_BREAKER_THRESHOLD", "2")]);
     for _ in 0..3 {
         assert_eq!(
-            service.generate("s", "p", 10).await.fallback,
+            service.generate("s", "p", 10, soon()).await.fallback,
             Fallback::Template
         );
     }
@@ -168,7 +175,7 @@ async fn a_429_waits_at_least_its_retry_after() {
     let llm = scripted(vec![limited, OK]).await;
     let service = llm.service(&[]);
     assert_eq!(
-        service.generate("s", "p", 10).await.fallback,
+        service.generate("s", "p", 10, soon()).await.fallback,
         Fallback::None
     );
     let arrivals = llm.arrivals.lock().map(|a| a.clone()).unwrap_or_default();
