@@ -27,12 +27,15 @@ pub enum Tier {
     L3,
     /// Computed now.
     Computed,
+    /// Computed now, but some detectors ran out of time: what they would have found is
+    /// missing, and the result is not cached.
+    Partial,
 }
 
 impl Tier {
     /// True for the three cache tiers.
     pub fn is_cache(self) -> bool {
-        self != Tier::Computed
+        matches!(self, Tier::L1 | Tier::L2 | Tier::L3)
     }
 }
 
@@ -176,8 +179,14 @@ impl PatternCache {
         }
     }
 
-    /// Patterns for one entity and the tier they came from.
-    pub async fn get(&self, id: &str) -> (Vec<PatternInsight>, Tier) {
+    /// Patterns for one entity and the tier they came from. Detection, when the caches
+    /// miss, stops at the pattern timeout or at `deadline`, whichever is first, and keeps
+    /// what the detectors found by then.
+    pub async fn get(
+        &self,
+        id: &str,
+        deadline: tokio::time::Instant,
+    ) -> (Vec<PatternInsight>, Tier) {
         if let Some(v) = self.l1_get(id) {
             self.metrics.cache_hits.with_label_values(&["L1"]).inc();
             return (v, Tier::L1);
@@ -196,7 +205,11 @@ impl PatternCache {
             .cache_misses
             .with_label_values(&["patterns"])
             .inc();
-        let v = analyze_entity(&self.db, id, self.pattern_timeout).await;
+        let until = deadline.min(tokio::time::Instant::now() + self.pattern_timeout);
+        let (v, complete) = analyze_entity(&self.db, id, until).await;
+        if !complete {
+            return (v, Tier::Partial);
+        }
         if !v.is_empty() {
             self.store(id, &v).await;
         }

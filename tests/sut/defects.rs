@@ -225,3 +225,34 @@ async fn a_request_ends_by_its_deadline_when_the_llm_hangs() {
     assert_eq!(timeout, "5s");
     app.stop().await;
 }
+
+/// Defect 8: one slow pattern detector discarded every detector's result: the pattern
+/// phase's budget equalled one detector's timeout, so the slow one took the others down
+/// with it. Here the invoices table is locked (payment timing cannot read it) while rush
+/// orders, which Delta Industries has, are found as usual. (The lock is taken through
+/// the reference's own database: a fault the contract cannot name.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reference_keeps_the_patterns_that_finished_when_one_detector_is_slow() {
+    let app = spawn_app_with(&[("SUT_PATTERN_TIMEOUT_MS", "1000")]).await;
+    let db = sqlx::PgPool::connect(&app.env.endpoints().postgres_direct_url)
+        .await
+        .expect("direct pool");
+    let mut lock = db.begin().await.expect("begin");
+    sqlx::query("LOCK TABLE domain.invoices IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut *lock)
+        .await
+        .expect("lock");
+    let (s, body, _) = app
+        .chat("What patterns do you see for Delta Industries?")
+        .await;
+    lock.rollback().await.expect("unlock");
+    db.close().await;
+    assert_eq!(s, 200, "{body}");
+    let text = body["text"].as_str().unwrap_or("");
+    assert!(
+        text.contains("rush orders in the last 90 days"),
+        "the rush-order pattern was lost with the slow detector: {body}"
+    );
+    assert_eq!(body["degraded"], true, "{body}");
+    app.stop().await;
+}

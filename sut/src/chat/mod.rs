@@ -12,6 +12,7 @@ use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::{Caller, Permission};
+use crate::cache::Tier;
 use crate::error::AppError;
 use crate::extract::{no_nul, JsonBody};
 use crate::llm::Fallback;
@@ -51,6 +52,9 @@ pub struct ChatResponse {
 }
 
 const ENTITY_TIMEOUT: Duration = Duration::from_secs(1);
+/// How long before the retrieval deadline pattern detection stops, to hand back what
+/// it found.
+const PATTERN_MARGIN: Duration = Duration::from_millis(100);
 const MAX_QUERY_CHARS: usize = 4000;
 
 /// Handles one chat request.
@@ -95,23 +99,29 @@ pub async fn chat(
     // Phase 2: memory, patterns and facts in parallel, under one deadline; whatever
     // finished by then is used.
     let deadline = tokio::time::Instant::now() + limits.retrieval_timeout;
-    let pattern_budget =
-        tokio::time::Instant::now() + limits.pattern_timeout.min(limits.retrieval_timeout);
+    // The pattern phase has the pattern timeout (within the retrieval deadline). Its
+    // detectors stop a little before that, so what they found by then is returned
+    // rather than cut off with the phase. Entities run at once.
+    let pattern_window = limits.pattern_timeout.min(limits.retrieval_timeout);
+    let pattern_deadline = tokio::time::Instant::now() + pattern_window;
+    let pattern_budget = pattern_deadline - PATTERN_MARGIN.min(pattern_window / 4);
     let patterns_started = Instant::now();
     let (memories, patterns, facts) = tokio::join!(
         tokio::time::timeout_at(
             deadline,
             retrieval::memories(&state.db, &caller.user_id, &entities)
         ),
-        tokio::time::timeout_at(pattern_budget, async {
-            let mut all: Vec<PatternInsight> = Vec::new();
-            let mut all_cached = true;
-            for e in &entities {
-                let (p, tier) = state.patterns.get(&e.id).await;
-                all_cached &= tier.is_cache();
-                all.extend(p);
-            }
-            (all, all_cached)
+        tokio::time::timeout_at(pattern_deadline, async {
+            let found = futures::future::join_all(
+                entities
+                    .iter()
+                    .map(|e| state.patterns.get(&e.id, pattern_budget)),
+            )
+            .await;
+            let all_cached = found.iter().all(|(_, tier)| tier.is_cache());
+            let partial = found.iter().any(|(_, tier)| *tier == Tier::Partial);
+            let all: Vec<PatternInsight> = found.into_iter().flat_map(|(p, _)| p).collect();
+            (all, all_cached, partial)
         }),
         tokio::time::timeout_at(deadline, retrieval::facts(&state.db, &entities)),
     );
@@ -124,7 +134,11 @@ pub async fn chat(
         }
     };
     let patterns = match patterns {
-        Ok((p, cached)) => {
+        Ok((p, cached, partial)) => {
+            if partial {
+                degraded = true;
+                notes.push("some pattern detectors timed out".to_owned());
+            }
             let op = if cached {
                 "pattern_analyzer.get_cached_patterns"
             } else {

@@ -1,7 +1,7 @@
 //! Pattern analysis (seed 002 §1.2): rush orders, payment timing and anomalies, each run
 //! independently with its own timeout so one failure does not block the others.
 
-use std::time::Duration;
+use tokio::time::Instant;
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -88,23 +88,31 @@ async fn anomalies(db: &PgPool, id: &str) -> Result<Option<PatternInsight>, sqlx
     })
 }
 
-/// Runs every detector with `timeout` each; failures and timeouts are logged and
-/// skipped.
-pub async fn analyze_entity(db: &PgPool, id: &str, timeout: Duration) -> Vec<PatternInsight> {
+/// Runs every detector at once, each until `until`; failures and timeouts are logged
+/// and skipped, and the others' findings kept. Returns the findings and whether every
+/// detector finished.
+pub async fn analyze_entity(db: &PgPool, id: &str, until: Instant) -> (Vec<PatternInsight>, bool) {
     let (a, b, c) = tokio::join!(
-        tokio::time::timeout(timeout, rush_orders(db, id)),
-        tokio::time::timeout(timeout, payment_timing(db, id)),
-        tokio::time::timeout(timeout, anomalies(db, id)),
+        tokio::time::timeout_at(until, rush_orders(db, id)),
+        tokio::time::timeout_at(until, payment_timing(db, id)),
+        tokio::time::timeout_at(until, anomalies(db, id)),
     );
     let mut out = Vec::new();
+    let mut complete = true;
     for (name, r) in [("rush_order", a), ("payment_timing", b), ("anomaly", c)] {
         match r {
             Ok(Ok(Some(p))) => out.push(p),
             Ok(Ok(None)) => {}
-            Ok(Err(e)) => tracing::warn!(pattern = name, error = %e, "pattern detection failed"),
-            Err(_) => tracing::warn!(pattern = name, "pattern detection timed out"),
+            Ok(Err(e)) => {
+                complete = false;
+                tracing::warn!(pattern = name, error = %e, "pattern detection failed");
+            }
+            Err(_) => {
+                complete = false;
+                tracing::warn!(pattern = name, "pattern detection timed out");
+            }
         }
     }
     out.sort_by(|x, y| y.significance.total_cmp(&x.significance));
-    out
+    (out, complete)
 }
