@@ -47,6 +47,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/chat", post(chat::chat))
         .route("/api/v1/documents/process", post(documents::process))
         .route("/api/v1/jobs/{id}", get(documents::job_status))
+        .route("/api/v1/audit", get(documents::audit::list))
         .route("/health", get(health::health))
         .route("/ready", get(health::ready))
         .route("/metrics", get(health::metrics))

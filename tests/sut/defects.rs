@@ -256,3 +256,119 @@ async fn reference_keeps_the_patterns_that_finished_when_one_detector_is_slow() 
     assert_eq!(body["degraded"], true, "{body}");
     app.stop().await;
 }
+
+/// The contract's AUD-2 hash, written from the contract's text alone.
+fn audit_hash(r: &Value) -> String {
+    use sha2::{Digest, Sha256};
+    fn canonical(v: &Value) -> String {
+        match v {
+            Value::Object(m) => {
+                let mut keys: Vec<&String> = m.keys().collect();
+                keys.sort();
+                let fields: Vec<String> = keys
+                    .iter()
+                    .map(|k| format!("{}:{}", Value::String((*k).clone()), canonical(&m[*k])))
+                    .collect();
+                format!("{{{}}}", fields.join(","))
+            }
+            Value::Array(a) => format!(
+                "[{}]",
+                a.iter().map(canonical).collect::<Vec<_>>().join(",")
+            ),
+            other => other.to_string(),
+        }
+    }
+    let entry = json!({
+        "action": r["action"], "at": r["at"], "detail": r["detail"],
+        "document_id": r["document_id"], "prev_hash": r["prev_hash"], "user_id": r["user_id"],
+    });
+    hex::encode(Sha256::digest(canonical(&entry).as_bytes()))
+}
+
+/// Where the chain in `records` breaks, if it does.
+pub fn chain_break(records: &[Value]) -> Option<String> {
+    let mut prev = "0".repeat(64);
+    for r in records {
+        if r["prev_hash"] != json!(prev) {
+            return Some(format!(
+                "seq {}: prev_hash is not the previous hash",
+                r["seq"]
+            ));
+        }
+        if r["hash"] != json!(audit_hash(r)) {
+            return Some(format!("seq {}: hash does not match the record", r["seq"]));
+        }
+        prev = r["hash"].as_str().unwrap_or("").to_owned();
+    }
+    None
+}
+
+/// Defect 10: the audit log kept a per-row hash with no chain, so an edited or deleted
+/// row with a recomputed hash went unnoticed, and it had no read route.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_audit_trail_is_a_chain_that_shows_tampering() {
+    let app = spawn_app().await;
+    let (s, body) = submit_as(&app, "alice", "doc-audit", "Audited text.").await;
+    assert_eq!(s, 202, "{body}");
+    let id = body["job_id"].as_str().expect("job_id").to_owned();
+    let done = app.wait_job_as("alice", &id, Duration::from_secs(30)).await;
+    assert_eq!(done["status"], "completed", "{done}");
+
+    let (s, body) = app
+        .get_json("/api/v1/audit", &app.token_for("alice", &["viewer"]))
+        .await;
+    assert_eq!(s, 403, "{body}");
+    let auditor = app.token_for("carol", &["auditor"]);
+    let (s, body) = app.get_json("/api/v1/audit?limit=1000", &auditor).await;
+    assert_eq!(s, 200, "{body}");
+    let records = body["records"].as_array().cloned().unwrap_or_default();
+    let actions: Vec<&str> = records
+        .iter()
+        .filter_map(|r| r["action"].as_str())
+        .collect();
+    for a in ["process_submitted", "view", "process_completed"] {
+        assert!(actions.contains(&a), "no {a} record: {actions:?}");
+    }
+    assert_eq!(chain_break(&records), None, "{body}");
+    crate::contract::check(&crate::contract::spec(), "get", "/api/v1/audit", 200, &body);
+
+    // Deleting a record, even one whose neighbours are left alone, breaks the chain.
+    let db = sqlx::PgPool::connect(&app.env.endpoints().postgres_direct_url)
+        .await
+        .expect("direct pool");
+    sqlx::query("DELETE FROM app.audit_log WHERE id = $1")
+        .bind(records[1]["seq"].as_i64().expect("seq"))
+        .execute(&db)
+        .await
+        .expect("delete");
+    db.close().await;
+    let (_, body) = app.get_json("/api/v1/audit?limit=1000", &auditor).await;
+    let records = body["records"].as_array().cloned().unwrap_or_default();
+    assert!(
+        chain_break(&records).is_some(),
+        "a deleted record went unnoticed"
+    );
+    app.stop().await;
+}
+
+/// Defect 10: audit writes were best-effort, so a cache hit served while Postgres was
+/// down left no audit record. No record, no answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_access_that_cannot_be_audited_is_refused() {
+    let app = spawn_app().await;
+    let (s, body) = submit_as(&app, "alice", "doc-hit", "Cached text.").await;
+    assert_eq!(s, 202, "{body}");
+    let id = body["job_id"].as_str().expect("job_id").to_owned();
+    app.wait_job_as("alice", &id, Duration::from_secs(30)).await;
+    let (s, body) = submit_as(&app, "alice", "doc-hit", "Cached text.").await;
+    assert_eq!((s, &body["cached"]), (200, &json!(true)), "{body}");
+    app.env
+        .faults()
+        .disable(proxy::POSTGRES)
+        .await
+        .expect("down");
+    let (s, body) = submit_as(&app, "alice", "doc-hit", "Cached text.").await;
+    app.env.faults().enable(proxy::POSTGRES).await.expect("up");
+    assert_eq!(s, 503, "served without an audit record: {body}");
+    app.stop().await;
+}

@@ -96,14 +96,17 @@ pub async fn process(
         .await
         .unwrap_or(None);
     if let Some(result) = cached.and_then(|s| serde_json::from_str::<Value>(&s).ok()) {
+        // No audit record, no answer: a cache hit is still an access.
+        let mut tx = state.db.begin().await?;
         audit::record(
-            &state.db,
+            &mut tx,
             &caller.user_id,
             &req.document_id,
             "process_cache_hit",
             json!({}),
         )
-        .await;
+        .await?;
+        tx.commit().await?;
         return Ok((
             StatusCode::OK,
             Json(
@@ -113,6 +116,7 @@ pub async fn process(
     }
 
     let job_id = uuid::Uuid::new_v4().to_string();
+    let mut tx = state.db.begin().await?;
     sqlx::query(
         "INSERT INTO app.jobs (id, document_id, user_id, priority, processing_type, content, status, enqueued) \
          VALUES ($1, $2, $3, $4, $5, $6, 'queued', true)",
@@ -123,8 +127,17 @@ pub async fn process(
     .bind(priority)
     .bind(&req.processing_type)
     .bind(&req.content)
-    .execute(&state.db)
+    .execute(&mut *tx)
     .await?;
+    audit::record(
+        &mut tx,
+        &caller.user_id,
+        &req.document_id,
+        "process_submitted",
+        json!({"job_id": job_id, "priority": priority, "processing_type": req.processing_type}),
+    )
+    .await?;
+    tx.commit().await?;
     // Inserted as enqueued, so that a worker that runs and requeues the job at once
     // is not overwritten by a late mark. If Redis is down or slow the mark is taken
     // back, and the outbox pushes the job once Redis answers.
@@ -139,14 +152,6 @@ pub async fn process(
             .await;
         tracing::warn!(job_id, "queue unavailable; job kept for the outbox");
     }
-    audit::record(
-        &state.db,
-        &caller.user_id,
-        &req.document_id,
-        "process_submitted",
-        json!({"job_id": job_id, "priority": priority, "processing_type": req.processing_type}),
-    )
-    .await;
     Ok((
         StatusCode::ACCEPTED,
         Json(json!({"job_id": job_id, "status": "queued", "document_id": req.document_id})),
@@ -177,6 +182,7 @@ pub async fn job_status(
         return Err(not_found());
     }
     let sees_all = caller.has(Permission::AuditLogAccess) || caller.has(Permission::AdminAccess);
+    let mut tx = state.db.begin().await?;
     let row: Option<JobRow> = sqlx::query_as(
         "SELECT document_id, status, attempts, result, error, priority FROM app.jobs \
           WHERE id = $1 AND (user_id = $2 OR $3)",
@@ -184,7 +190,7 @@ pub async fn job_status(
     .bind(&id)
     .bind(&caller.user_id)
     .bind(sees_all)
-    .fetch_optional(&state.db)
+    .fetch_optional(&mut *tx)
     .await?;
     let JobRow {
         document_id,
@@ -195,13 +201,14 @@ pub async fn job_status(
         priority,
     } = row.ok_or_else(not_found)?;
     audit::record(
-        &state.db,
+        &mut tx,
         &caller.user_id,
         &document_id,
         "view",
         json!({"job_id": id}),
     )
-    .await;
+    .await?;
+    tx.commit().await?;
     Ok(Json(json!({
         "job_id": id,
         "document_id": document_id,

@@ -103,11 +103,17 @@ async fn process_job(state: &AppState, id: &str) {
         Some(text) => {
             let result =
                 json!({"output": text, "pii_removed": removed, "fallback": generation.fallback});
-            let _ = sqlx::query("UPDATE app.jobs SET status = 'completed', result = $2, updated_at = now() WHERE id = $1")
-                .bind(id)
-                .bind(&result)
-                .execute(&state.db)
-                .await;
+            let done = Outcome {
+                status: "completed",
+                result: Some(&result),
+                error: None,
+                action: "process_completed",
+            };
+            if let Err(e) = finish(state, id, &user_id, &document_id, attempts, done).await {
+                // The job stays `processing`; the outbox requeues it.
+                tracing::error!(job_id = id, error = %e, "could not record the finished job");
+                return;
+            }
             let _ = state
                 .kv
                 .query::<()>(
@@ -118,14 +124,6 @@ async fn process_job(state: &AppState, id: &str) {
                 )
                 .await;
             state.metrics.jobs.with_label_values(&["completed"]).inc();
-            audit::record(
-                &state.db,
-                &user_id,
-                &document_id,
-                "process_completed",
-                json!({"job_id": id, "attempts": attempts}),
-            )
-            .await;
         }
         // The breaker opened while this job was being generated: the LLM was never
         // asked, so the attempt is given back.
@@ -142,23 +140,58 @@ async fn process_job(state: &AppState, id: &str) {
                 .await;
         }
         None => {
-            let _ = sqlx::query(
-                "UPDATE app.jobs SET status = 'failed', error = 'LLM unavailable after retries', updated_at = now() WHERE id = $1",
-            )
-            .bind(id)
-            .execute(&state.db)
-            .await;
-            state.metrics.jobs.with_label_values(&["failed"]).inc();
-            audit::record(
-                &state.db,
-                &user_id,
-                &document_id,
-                "process_failed",
-                json!({"job_id": id, "attempts": attempts}),
-            )
-            .await;
+            let failed = Outcome {
+                status: "failed",
+                result: None,
+                error: Some("LLM unavailable after retries"),
+                action: "process_failed",
+            };
+            match finish(state, id, &user_id, &document_id, attempts, failed).await {
+                Ok(()) => state.metrics.jobs.with_label_values(&["failed"]).inc(),
+                Err(e) => {
+                    tracing::error!(job_id = id, error = %e, "could not record the failed job")
+                }
+            }
         }
     }
+}
+
+/// How a job ended, for [`finish`].
+struct Outcome<'a> {
+    status: &'static str,
+    result: Option<&'a serde_json::Value>,
+    error: Option<&'static str>,
+    action: &'static str,
+}
+
+/// Records a job's end and its audit record in one transaction.
+async fn finish(
+    state: &AppState,
+    id: &str,
+    user_id: &str,
+    document_id: &str,
+    attempts: i32,
+    end: Outcome<'_>,
+) -> Result<(), sqlx::Error> {
+    let mut tx = state.db.begin().await?;
+    sqlx::query(
+        "UPDATE app.jobs SET status = $2, result = $3, error = $4, updated_at = now() WHERE id = $1",
+    )
+    .bind(id)
+    .bind(end.status)
+    .bind(end.result)
+    .bind(end.error)
+    .execute(&mut *tx)
+    .await?;
+    audit::record(
+        &mut tx,
+        user_id,
+        document_id,
+        end.action,
+        json!({"attempts": attempts, "job_id": id}),
+    )
+    .await?;
+    tx.commit().await
 }
 
 /// Pushes jobs that are in Postgres but not (or no longer) in Redis, and requeues jobs
