@@ -120,6 +120,7 @@ pub fn verify(secret: &str, token: &str) -> Result<Caller, AppError> {
     let mut validation = Validation::new(Algorithm::HS256);
     validation.leeway = 0;
     validation.set_required_spec_claims(&["exp"]);
+    validation.validate_nbf = true;
     let data = decode::<Claims>(
         token,
         &DecodingKey::from_secret(secret.as_bytes()),
