@@ -39,6 +39,10 @@ pub enum AppError {
     Internal(String),
 }
 
+/// The `error.type` of a response, for the request's log line.
+#[derive(Debug, Clone, Copy)]
+pub struct ErrorKind(pub &'static str);
+
 impl AppError {
     fn parts(&self) -> (StatusCode, &'static str) {
         match self {
@@ -69,6 +73,7 @@ impl IntoResponse for AppError {
             Json(json!({"error": {"type": kind, "message": message}})),
         )
             .into_response();
+        resp.extensions_mut().insert(ErrorKind(kind));
         match self {
             AppError::RateLimited(secs) => {
                 if let Ok(v) = HeaderValue::from_str(&secs.max(1).to_string()) {

@@ -33,8 +33,9 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 pub use config::Config;
 pub use state::AppState;
 
-use error::AppError;
+use error::{AppError, ErrorKind};
 use timing::Timings;
+use tracing::Instrument;
 
 /// The migrations, embedded at build time.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -67,11 +68,20 @@ async fn observe(State(state): State<AppState>, mut req: Request, next: Next) ->
         .map(|p| p.as_str().to_owned())
         .unwrap_or_else(|| "unmatched".into());
     let method = req.method().to_string();
+    let request_id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
     let timings = Timings::default();
     req.extensions_mut().insert(timings.clone());
     let started = Instant::now();
-    let mut resp = next.run(req).await;
+    // Every line logged while the request runs carries its id and route.
+    let span = tracing::info_span!("request", request_id = %request_id, route = %route);
+    let mut resp = next.run(req).instrument(span).await;
     let total = started.elapsed();
+    log_outcome(&request_id, &route, &method, &resp, total);
     timings.record("request_handler.handle_request", total);
     let entries = timings.entries();
     for (op, d) in &entries {
@@ -95,6 +105,42 @@ async fn observe(State(state): State<AppState>, mut req: Request, next: Next) ->
         resp.headers_mut().insert("server-timing", v);
     }
     resp
+}
+
+/// One flat line per request that failed (all of them at debug level): the request id,
+/// the operation (route and method), the status and the error kind.
+fn log_outcome(request_id: &str, route: &str, method: &str, resp: &Response, took: Duration) {
+    let status = resp.status().as_u16();
+    let kind = resp.extensions().get::<ErrorKind>().map_or("", |k| k.0);
+    let ms = took.as_secs_f64() * 1000.0;
+    match status {
+        500.. => tracing::error!(
+            request_id,
+            route,
+            method,
+            status,
+            error_kind = kind,
+            duration_ms = ms,
+            "request_failed"
+        ),
+        400..=499 => tracing::info!(
+            request_id,
+            route,
+            method,
+            status,
+            error_kind = kind,
+            duration_ms = ms,
+            "request_refused"
+        ),
+        _ => tracing::debug!(
+            request_id,
+            route,
+            method,
+            status,
+            duration_ms = ms,
+            "request_completed"
+        ),
+    }
 }
 
 /// Runs migrations, then loads `seed` if given, retrying until both succeed (the

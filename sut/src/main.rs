@@ -3,7 +3,13 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // One JSON object per line (seed 002 §4.2, contract LOG-1): a failing case can cite
+    // the service's own lines by request id.
     tracing_subscriber::fmt()
+        .json()
+        .flatten_event(true)
+        .with_current_span(true)
+        .with_span_list(false)
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("SUT_LOG")
                 .unwrap_or_else(|_| "info".into()),

@@ -1,5 +1,5 @@
 //! The SUT as a process: readiness before migrations, seed loading, and SIGTERM
-//! (contract clauses READY-1, DATA-2, SHUT-1 and SHUT-2).
+//! (contract clauses READY-1, DATA-2, SHUT-1, SHUT-2 and LOG-1).
 
 use std::time::{Duration, Instant};
 
@@ -190,4 +190,55 @@ async fn sigterm_finishes_requests_in_flight_and_keeps_queued_jobs() {
         "job {job_id} not queued: {queued:?}"
     );
     env.shutdown().await.expect("env shutdown");
+}
+
+/// Contract LOG-1: the service logs JSON lines, and a failed request's line carries its
+/// request id, route, status and error kind, so a failing case can cite it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logs_are_json_lines_that_name_the_request_and_the_error_kind() {
+    let env = start_env().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut sut = spawn_binary(&env, &[], dir.path()).await;
+    sut.wait_ready(Duration::from_secs(60))
+        .await
+        .expect("ready");
+    env.faults().disable(proxy::POSTGRES).await.expect("down");
+    let r = reqwest::Client::new()
+        .get(format!("{}/api/v1/jobs/some-job", sut.base_url()))
+        .bearer_auth(token(&["viewer"]))
+        .send()
+        .await
+        .expect("get");
+    env.faults().enable(proxy::POSTGRES).await.expect("up");
+    assert_eq!(r.status(), 503);
+    let id = r
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .expect("x-request-id")
+        .to_owned();
+    sut.stop(Duration::from_secs(30)).await.expect("stop");
+    env.shutdown().await.expect("env shutdown");
+
+    let log = std::fs::read_to_string(dir.path().join("sut.log")).expect("sut.log");
+    let lines: Vec<Value> = log
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    let line = lines
+        .iter()
+        .find(|l| l["request_id"] == id.as_str())
+        .unwrap_or_else(|| panic!("no line for request {id} in:\n{log}"));
+    assert_eq!(line["level"], "ERROR", "{line}");
+    assert_eq!(line["error_kind"], "unavailable", "{line}");
+    assert_eq!(line["status"], 503, "{line}");
+    assert_eq!(line["route"], "/api/v1/jobs/{id}", "{line}");
+    // The cause, logged deeper down, carries the same id through its span.
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["span"]["request_id"] == id.as_str() && l["message"] != line["message"]),
+        "no cause line for {id}:\n{log}"
+    );
 }
