@@ -79,7 +79,7 @@ async fn chat_answers_with_the_contract_fields_and_headers() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn database_latency_10s_still_answers_from_cache() {
     let app = spawn_app().await;
-    let (s, _, _) = app.chat("What is Delta's status?").await;
+    let (s, healthy, _) = app.chat("What is Delta's status?").await;
     assert_eq!(s, 200);
     app.env
         .faults()
@@ -102,6 +102,12 @@ async fn database_latency_10s_still_answers_from_cache() {
     assert_eq!(body["degraded"], true);
     // Entity resolution (1 s) plus the retrieval deadline (5 s) plus slack.
     assert!(took < Duration::from_secs(8), "took {took:?}");
+    // Contract CHAT-11: an answer built without the account data is less sure of itself.
+    let (sure, unsure) = (healthy["confidence"].as_f64(), body["confidence"].as_f64());
+    assert!(
+        unsure < sure,
+        "confidence {unsure:?} without the database, {sure:?} with it"
+    );
     app.env
         .faults()
         .clear(proxy::POSTGRES)

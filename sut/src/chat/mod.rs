@@ -83,6 +83,7 @@ pub async fn chat(
     let mut degraded = false;
     let mut sources: Vec<String> = Vec::new();
     let mut notes = Vec::new();
+    let mut gaps = Gaps::default();
 
     // Phase 1: entity resolution.
     let (entities, from_directory) = timings
@@ -93,6 +94,7 @@ pub async fn chat(
         .await;
     if from_directory {
         degraded = true;
+        gaps.entities_from_cache = true;
         sources.push("cache".into());
     }
 
@@ -129,6 +131,7 @@ pub async fn chat(
         Ok(Ok(m)) => m,
         _ => {
             degraded = true;
+            gaps.memory = true;
             notes.push("earlier conversations unavailable".to_owned());
             Vec::new()
         }
@@ -137,6 +140,7 @@ pub async fn chat(
         Ok((p, cached, partial)) => {
             if partial {
                 degraded = true;
+                gaps.patterns = true;
                 notes.push("some pattern detectors timed out".to_owned());
             }
             let op = if cached {
@@ -156,6 +160,7 @@ pub async fn chat(
                 patterns_started.elapsed(),
             );
             degraded = true;
+            gaps.patterns = true;
             notes.push("pattern analysis timed out".to_owned());
             Vec::new()
         }
@@ -169,6 +174,7 @@ pub async fn chat(
         }
         _ => {
             degraded = true;
+            gaps.facts = true;
             notes.push("account data unavailable".to_owned());
             Vec::new()
         }
@@ -256,13 +262,45 @@ pub async fn chat(
 
     Ok(Json(ChatResponse {
         text,
-        confidence: generation.confidence,
+        confidence: gaps.confidence(generation.confidence),
         quality_score: generation.quality_score,
         sources,
         degraded,
         fallback: generation.fallback,
         entities,
     }))
+}
+
+/// What the answer had to do without (contract CHAT-11).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Gaps {
+    /// Entities came from the in-process directory, not the database.
+    pub entities_from_cache: bool,
+    /// Earlier conversations could not be read.
+    pub memory: bool,
+    /// Pattern analysis timed out, wholly or in part.
+    pub patterns: bool,
+    /// The account facts could not be read.
+    pub facts: bool,
+}
+
+impl Gaps {
+    /// `base` (the generation's confidence) scaled down for each gap, the account facts
+    /// weighing most: an answer is only as sure as what it was built from.
+    pub fn confidence(self, base: f64) -> f64 {
+        let mut c = base;
+        for (gap, factor) in [
+            (self.entities_from_cache, 0.9),
+            (self.memory, 0.95),
+            (self.patterns, 0.9),
+            (self.facts, 0.7),
+        ] {
+            if gap {
+                c *= factor;
+            }
+        }
+        (c * 1000.0).round() / 1000.0
+    }
 }
 
 /// Seed 002 §1.3 emergency template.
@@ -275,4 +313,33 @@ fn template_text(s: &synthesis::Synthesized) -> String {
         text.push_str(&format!("\n\nNote: {}", s.confidence_notes.join("; ")));
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Gaps;
+
+    #[test]
+    fn each_gap_lowers_confidence_and_facts_most() {
+        let none = Gaps::default().confidence(0.85);
+        assert_eq!(none, 0.85);
+        let facts = Gaps {
+            facts: true,
+            ..Gaps::default()
+        }
+        .confidence(0.85);
+        let memory = Gaps {
+            memory: true,
+            ..Gaps::default()
+        }
+        .confidence(0.85);
+        assert!(facts < memory && memory < none);
+        let all = Gaps {
+            entities_from_cache: true,
+            memory: true,
+            patterns: true,
+            facts: true,
+        };
+        assert!(all.confidence(0.85) < facts);
+    }
 }
