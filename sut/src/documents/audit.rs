@@ -3,6 +3,7 @@
 //! previous record's hash, so an edited, inserted or deleted record breaks every hash
 //! after it. The chain can be checked from `GET /api/v1/audit` alone (contract AUD-2).
 
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::Json;
 use chrono::{DateTime, DurationRound, SecondsFormat, Utc};
@@ -133,8 +134,13 @@ type AuditRow = (
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
-    Query(page): Query<Page>,
+    page: Result<Query<Page>, QueryRejection>,
 ) -> Result<Json<Value>, AppError> {
+    let Ok(Query(page)) = page else {
+        return Err(AppError::BadRequest(
+            "after, limit: whole numbers, each given once".into(),
+        ));
+    };
     if !(caller.has(Permission::AuditLogAccess) || caller.has(Permission::AdminAccess)) {
         return Err(AppError::Forbidden(Permission::AuditLogAccess.as_str()));
     }

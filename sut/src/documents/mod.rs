@@ -49,9 +49,10 @@ pub struct ProcessRequest {
     pub content: String,
     /// summarize, extract or classify.
     pub processing_type: String,
-    /// 1 (high) to 3 (low); default 2.
+    /// 1 (high) to 3 (low); default 2. A number, so `1.0` is 1, as JSON Schema's
+    /// `integer` has it.
     #[serde(default, deserialize_with = "crate::extract::not_null")]
-    pub priority: Option<i16>,
+    pub priority: Option<f64>,
 }
 
 const TYPES: [&str; 3] = ["summarize", "extract", "classify"];
@@ -65,7 +66,7 @@ pub async fn process(
     caller.require(Permission::ProcessDocument)?;
     no_nul("document_id", &req.document_id)?;
     no_nul("content", &req.content)?;
-    if req.document_id.trim().is_empty() || req.document_id.len() > 200 {
+    if req.document_id.trim().is_empty() || req.document_id.chars().count() > 200 {
         return Err(AppError::BadRequest(
             "document_id: 1 to 200 characters".into(),
         ));
@@ -80,10 +81,11 @@ pub async fn process(
             TYPES.join(", ")
         )));
     }
-    let priority = req.priority.unwrap_or(2);
-    if !(1..=3).contains(&priority) {
-        return Err(AppError::BadRequest("priority: must be 1, 2 or 3".into()));
-    }
+    let priority = match req.priority {
+        None => 2,
+        Some(p) if p == 1.0 || p == 2.0 || p == 3.0 => p as i16,
+        Some(_) => return Err(AppError::BadRequest("priority: must be 1, 2 or 3".into())),
+    };
     state.limiter.check(&caller.user_id).await?;
 
     let cached: Option<String> = state
