@@ -97,28 +97,61 @@ pub struct DecisionAnalysis {
     pub factors: Vec<String>,
 }
 
-/// Rule-based decision support over the facts and patterns.
+/// Decision support from the account's own data: how much of what is owed is overdue,
+/// how late payments arrive, how long since the last one, whether ordering is growing
+/// or unusual, and the account's status. Each factor that moved the risk is listed with
+/// its figure, so the recommendation can be checked against the facts.
 pub fn analyze_decision(facts: &[Facts], patterns: &[PatternInsight]) -> DecisionAnalysis {
     let mut risk: f64 = 0.1;
     let mut factors = Vec::new();
     for f in facts {
-        if f.overdue_invoices > 0 {
-            risk += 0.25 * f.overdue_invoices.min(3) as f64;
+        if f.open_invoices > 0 && f.overdue_invoices > 0 {
+            let share = f.overdue_invoices as f64 / f.open_invoices as f64;
+            risk += 0.15 * f.overdue_invoices.min(3) as f64 + 0.15 * share;
             factors.push(format!(
-                "{} has {} overdue invoices",
-                f.name, f.overdue_invoices
+                "{}: {} of {} unpaid invoices overdue ({:.0} open in all)",
+                f.name, f.overdue_invoices, f.open_invoices, f.open_amount
             ));
+        }
+        if let Some(last) = f.last_payment {
+            let days = (chrono::Utc::now() - last).num_days();
+            if days > 90 && f.open_invoices > 0 {
+                risk += 0.15;
+                factors.push(format!("{}: no payment for {days} days", f.name));
+            }
+        } else if f.open_invoices > 0 {
+            risk += 0.1;
+            factors.push(format!("{}: no payment on record", f.name));
         }
         if f.status != "active" {
             risk += 0.3;
-            factors.push(format!("{} account is {}", f.name, f.status));
+            factors.push(format!("{}: account is {}", f.name, f.status));
+        }
+        if f.recent_orders >= 3 && f.overdue_invoices == 0 {
+            risk -= 0.05;
+            factors.push(format!(
+                "{}: {} orders in 90 days, none overdue",
+                f.name, f.recent_orders
+            ));
         }
     }
-    if patterns.iter().any(|p| p.pattern_type == "payment_timing") {
-        risk += 0.15;
-        factors.push("payments have been arriving late".into());
+    for p in patterns {
+        match p.pattern_type.as_str() {
+            "payment_timing" => {
+                let late = p.data["avg_days_late"].as_f64().unwrap_or(0.0);
+                risk += (late / 60.0).clamp(0.05, 0.3);
+                factors.push(format!(
+                    "payments arrive {late:.0} days after due on average"
+                ));
+            }
+            "anomaly" => {
+                risk += 0.1;
+                factors.push(format!("unusual order: {}", p.insight));
+            }
+            _ => {}
+        }
     }
-    let risk = risk.min(1.0);
+    let risk = risk.clamp(0.0, 1.0);
     DecisionAnalysis {
         recommendation: if risk < 0.35 {
             "proceed"
@@ -127,7 +160,7 @@ pub fn analyze_decision(facts: &[Facts], patterns: &[PatternInsight]) -> Decisio
         } else {
             "decline"
         },
-        risk_score: risk,
+        risk_score: (risk * 100.0).round() / 100.0,
         factors,
     }
 }
@@ -150,5 +183,52 @@ mod tests {
             intent("What patterns do you see with Delta Industries?"),
             Intent::Patterns
         );
+    }
+
+    fn facts(open: i64, overdue: i64, paid_days_ago: Option<i64>, recent: i64) -> Facts {
+        Facts {
+            name: "Acme".into(),
+            status: "active".into(),
+            open_invoices: open,
+            open_amount: 1000.0 * open as f64,
+            overdue_invoices: overdue,
+            recent_orders: recent,
+            recent_rush_orders: 0,
+            last_payment: paid_days_ago.map(|d| chrono::Utc::now() - chrono::TimeDelta::days(d)),
+        }
+    }
+
+    #[test]
+    fn decisions_follow_the_accounts_own_figures() {
+        let good = analyze_decision(&[facts(1, 0, Some(10), 5)], &[]);
+        assert_eq!(good.recommendation, "proceed", "{good:?}");
+        assert!(good
+            .factors
+            .iter()
+            .any(|f| f.contains("5 orders in 90 days")));
+
+        let late = PatternInsight {
+            pattern_type: "payment_timing".into(),
+            confidence: 0.8,
+            significance: 0.9,
+            insight: "late".into(),
+            data: serde_json::json!({"overdue_invoices": 3, "avg_days_late": 45.0}),
+            recommendation: None,
+        };
+        let bad = analyze_decision(&[facts(3, 3, Some(120), 1)], &[late]);
+        assert_eq!(bad.recommendation, "decline", "{bad:?}");
+        for needle in [
+            "3 of 3 unpaid invoices overdue",
+            "no payment for 120 days",
+            "45 days after due",
+        ] {
+            assert!(
+                bad.factors.iter().any(|f| f.contains(needle)),
+                "{needle}: {bad:?}"
+            );
+        }
+
+        let middling = analyze_decision(&[facts(4, 1, Some(20), 1)], &[]);
+        assert!(good.risk_score < middling.risk_score && middling.risk_score < bad.risk_score);
     }
 }
