@@ -157,7 +157,10 @@ pub async fn list(
     .bind(page.limit)
     .fetch_all(&state.db)
     .await?;
-    let next = (rows.len() as i64 == page.limit).then(|| rows.last().map(|r| r.0));
+    let next = rows
+        .last()
+        .filter(|_| rows.len() as i64 == page.limit)
+        .map(|r| r.0);
     let records: Vec<Value> = rows
         .into_iter()
         .map(
@@ -175,7 +178,5 @@ pub async fn list(
             },
         )
         .collect();
-    Ok(Json(
-        json!({"records": records, "next_after": next.flatten()}),
-    ))
+    Ok(Json(json!({"records": records, "next_after": next})))
 }

@@ -28,7 +28,7 @@ pub fn queue_key(priority: i16) -> String {
 }
 
 /// Where a finished result is cached: per user, processing type and content, so a
-/// result goes back only to the user who submitted that very text (contract DOC-4).
+/// result goes back only to the user who submitted that very text (contract DOC-8).
 fn result_key(user_id: &str, processing_type: &str, content: &str) -> String {
     use sha2::{Digest, Sha256};
     let mut h = Sha256::new();
@@ -170,7 +170,7 @@ struct JobRow {
     priority: i16,
 }
 
-/// A job's status, for its owner and for the auditor and admin roles (contract DOC-5).
+/// A job's status, for its owner and for the auditor and admin roles (contract DOC-9).
 /// Anyone else gets the same 404 as for a job that does not exist, so ids cannot be
 /// probed.
 pub async fn job_status(

@@ -180,7 +180,8 @@ impl LlmService {
             if window < MIN_CALL {
                 break;
             }
-            match self
+            // How long to wait before the next attempt, if at all.
+            let wait = match self
                 .call(
                     &self.primary,
                     system,
@@ -201,17 +202,13 @@ impl LlmService {
                             confidence: 0.85,
                         };
                     }
+                    None
                 }
-                Some(Err(LlmCallError::Timeout(_))) => {
-                    // Seed 002 §1.3: a timeout goes straight to the next attempt.
-                }
+                // Seed 002 §1.3: a timeout goes straight to the next attempt.
+                Some(Err(LlmCallError::Timeout(_))) => None,
+                // The API said how long to stay away; the backoff may ask for longer.
                 Some(Err(LlmCallError::RateLimited(after))) => {
-                    // The API said how long to stay away; the backoff may ask for longer.
-                    let wait = after.max(self.backoff_for(attempt));
-                    if last || wait + MIN_CALL > primary_window() {
-                        break;
-                    }
-                    tokio::time::sleep(wait).await;
+                    Some(after.max(self.backoff_for(attempt)))
                 }
                 Some(Err(e)) if e.is_client_error() => {
                     // The request itself was refused (an oversized prompt, say): asking
@@ -221,12 +218,14 @@ impl LlmService {
                 }
                 Some(Err(e)) => {
                     tracing::warn!(error = %e, attempt, "primary LLM call failed");
-                    let wait = self.backoff_for(attempt);
-                    if last || wait + MIN_CALL > primary_window() {
-                        break;
-                    }
-                    tokio::time::sleep(wait).await;
+                    Some(self.backoff_for(attempt))
                 }
+            };
+            if let Some(wait) = wait {
+                if last || wait + MIN_CALL > primary_window() {
+                    break;
+                }
+                tokio::time::sleep(wait).await;
             }
         }
         let window = left(deadline).min(self.fallback_timeout);
