@@ -158,7 +158,7 @@ pub struct FaultArgs {
     /// Make this fraction of LLM calls fail (0 to 1).
     #[arg(long, value_name = "RATE", value_parser = units::rate)]
     pub llm_fail: Option<f64>,
-    /// The status failed LLM calls get: 429, 500 or 529 [default: 500].
+    /// The status failed LLM calls get: 400, 429, 500 or 529 [default: 500].
     #[arg(long, value_name = "STATUS", requires = "llm_fail")]
     pub llm_error: Option<FailStatus>,
     /// Make every LLM call take this long, e.g. 30s.

@@ -56,7 +56,7 @@ pub enum Fault {
     LlmFail {
         /// In [0, 1].
         rate: f64,
-        /// 429, 500 or 529.
+        /// 400, 429, 500 or 529.
         status: FailStatus,
     },
     /// The LLM fake answers this much later.

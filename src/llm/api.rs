@@ -1,7 +1,7 @@
 //! The slice of the Anthropic Messages API the fake speaks: request validation, the
 //! success body and the error bodies, with the real field names and error types.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 /// The request fields the fake validates. Everything else is accepted and ignored,
@@ -27,6 +27,8 @@ pub struct ValidRequest {
     pub max_tokens: u64,
     /// A rough input token count (4 characters a token), for `usage`.
     pub input_tokens: u64,
+    /// The text of the last user message: what a grounded answer quotes.
+    pub prompt: String,
 }
 
 /// Why a Messages request is invalid, worded as the real API words an
@@ -67,10 +69,28 @@ pub fn validate(body: &[u8]) -> Result<ValidRequest, InvalidRequest> {
     };
     let chars: usize = messages.iter().map(|m| m.to_string().len()).sum::<usize>()
         + req.system.map(|s| s.to_string().len()).unwrap_or(0);
+    let prompt = messages
+        .iter()
+        .rev()
+        .find(|m| m["role"] == "user")
+        .map(|m| match &m["content"] {
+            Value::String(s) => s.clone(),
+            blocks => blocks
+                .as_array()
+                .map(|b| {
+                    b.iter()
+                        .filter_map(|x| x["text"].as_str())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+                .unwrap_or_default(),
+        })
+        .unwrap_or_default();
     Ok(ValidRequest {
         model,
         max_tokens,
         input_tokens: (chars as u64).div_ceil(4).max(1),
+        prompt,
     })
 }
 
@@ -96,6 +116,33 @@ pub fn message_body(id: &str, req: &ValidRequest, text: &str, output_tokens: u64
         "stop_sequence": null,
         "usage": {"input_tokens": req.input_tokens, "output_tokens": output_tokens},
     })
+}
+
+/// How the fake's answers read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AnswerStyle {
+    /// The answer quotes the prompt, word for word, then fills up to its length: like a
+    /// model that answers from what it was given, so a quality gate that checks answers
+    /// against their context passes them.
+    #[default]
+    Grounded,
+    /// Filler that names nothing and quotes nothing: an answer a quality gate must refuse.
+    Filler,
+}
+
+/// An answer of `tokens` tokens (one word a token) in `style` to `req`.
+pub fn answer_text(style: AnswerStyle, req: &ValidRequest, tokens: u64) -> String {
+    let tokens = tokens.max(1) as usize;
+    let mut words: Vec<&str> = match style {
+        AnswerStyle::Grounded => req.prompt.split_whitespace().take(tokens).collect(),
+        AnswerStyle::Filler => Vec::new(),
+    };
+    let filler = filler_text((tokens - words.len()) as u64);
+    if words.len() < tokens {
+        words.extend(filler.split_whitespace());
+    }
+    words.join(" ")
 }
 
 /// Deterministic filler text of about `tokens` tokens (one word a token).
@@ -150,5 +197,21 @@ mod tests {
         assert_eq!(ok.model, "m");
         assert_eq!(ok.max_tokens, 5);
         assert!(ok.input_tokens >= 1);
+        assert_eq!(ok.prompt, "hello");
+    }
+
+    #[test]
+    fn a_grounded_answer_quotes_the_prompt_and_keeps_its_length() {
+        let req = validate(
+            br#"{"model":"m","max_tokens":50,"messages":[{"role":"user","content":[{"type":"text","text":"Delta owes 12500.00"}]}]}"#,
+        )
+        .expect("valid");
+        let grounded = answer_text(AnswerStyle::Grounded, &req, 6);
+        assert!(grounded.starts_with("Delta owes 12500.00 "), "{grounded}");
+        assert_eq!(grounded.split_whitespace().count(), 6);
+        let filler = answer_text(AnswerStyle::Filler, &req, 6);
+        assert!(!filler.contains("Delta"), "{filler}");
+        assert_eq!(filler.split_whitespace().count(), 6);
+        assert_eq!(answer_text(AnswerStyle::Grounded, &req, 2), "Delta owes");
     }
 }

@@ -12,6 +12,9 @@ use super::api::error_body;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(into = "u16", try_from = "u16")]
 pub enum FailStatus {
+    /// 400 `invalid_request_error`: the request's own fault (a prompt over the model's
+    /// context, say), which a client must neither retry nor count against the API.
+    InvalidRequest,
     /// 429 `rate_limit_error`, with `retry-after`.
     RateLimited,
     /// 500 `api_error`.
@@ -24,6 +27,7 @@ impl FailStatus {
     /// The HTTP status code.
     pub fn code(self) -> u16 {
         match self {
+            FailStatus::InvalidRequest => 400,
             FailStatus::RateLimited => 429,
             FailStatus::ApiError => 500,
             FailStatus::Overloaded => 529,
@@ -33,6 +37,10 @@ impl FailStatus {
     /// The body the real API sends with this status.
     pub fn body(self) -> Value {
         match self {
+            FailStatus::InvalidRequest => error_body(
+                "invalid_request_error",
+                "prompt is too long: 210000 tokens > 200000 maximum",
+            ),
             FailStatus::RateLimited => error_body(
                 "rate_limit_error",
                 "Number of request tokens has exceeded your per-minute rate limit",
@@ -51,13 +59,14 @@ impl From<FailStatus> for u16 {
 
 /// A status the LLM fake cannot fail with.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("'{0}' is not 429, 500 or 529")]
+#[error("'{0}' is not 400, 429, 500 or 529")]
 pub struct StatusError(pub String);
 
 impl TryFrom<u16> for FailStatus {
     type Error = StatusError;
     fn try_from(code: u16) -> Result<Self, StatusError> {
         match code {
+            400 => Ok(FailStatus::InvalidRequest),
             429 => Ok(FailStatus::RateLimited),
             500 => Ok(FailStatus::ApiError),
             529 => Ok(FailStatus::Overloaded),
@@ -111,7 +120,7 @@ mod tests {
 
     #[test]
     fn statuses_round_trip_and_bad_ones_are_named() {
-        for s in ["429", "500", "529"] {
+        for s in ["400", "429", "500", "529"] {
             assert_eq!(s.parse::<FailStatus>().expect(s).to_string(), s);
         }
         let err = "503".parse::<FailStatus>().unwrap_err();

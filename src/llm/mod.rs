@@ -26,7 +26,7 @@ use serde_json::Value;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer};
 
-pub use api::{validate, ValidRequest};
+pub use api::{validate, AnswerStyle, ValidRequest};
 pub use failure::{FailStatus, FailureMode, StatusError};
 pub use profile::{find_profile, load_profiles, LatencyProfile, ProfileError};
 
@@ -218,6 +218,11 @@ impl LlmControl {
             .write()
             .unwrap_or_else(|p| p.into_inner()) = profile;
         Ok(())
+    }
+
+    /// Sets how the following answers read (grounded by default).
+    pub fn set_answers(&self, style: AnswerStyle) {
+        *self.shared.style.write().unwrap_or_else(|p| p.into_inner()) = style;
     }
 
     /// Calls received so far, valid or not.

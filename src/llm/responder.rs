@@ -26,6 +26,7 @@ pub(crate) struct Shared {
     pub(crate) started: Instant,
     pub(crate) failure: RwLock<FailureMode>,
     pub(crate) profile: RwLock<LatencyProfile>,
+    pub(crate) style: RwLock<api::AnswerStyle>,
     pub(crate) rng: Mutex<StdRng>,
     pub(crate) history: Mutex<VecDeque<Value>>,
     pub(crate) history_cap: usize,
@@ -41,6 +42,7 @@ impl Shared {
             started: Instant::now(),
             failure: RwLock::new(FailureMode::NONE),
             profile: RwLock::new(profile),
+            style: RwLock::new(api::AnswerStyle::default()),
             rng: Mutex::new(StdRng::seed_from_u64(seed)),
             history: Mutex::new(VecDeque::with_capacity(history_cap.min(1024))),
             history_cap,
@@ -109,7 +111,11 @@ impl Respond for Responder {
         let body = api::message_body(
             &format!("msg_{id:016x}"),
             &valid,
-            &api::filler_text(tokens),
+            &api::answer_text(
+                *s.style.read().unwrap_or_else(|p| p.into_inner()),
+                &valid,
+                tokens,
+            ),
             tokens,
         );
         ResponseTemplate::new(200)

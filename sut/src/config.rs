@@ -116,6 +116,25 @@ fn required(
     }
 }
 
+/// A required URL whose scheme is one of `schemes` and which names a host.
+fn url(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    schemes: &[&str],
+) -> Result<String, ConfigError> {
+    let v = required(get, var)?;
+    let host = schemes
+        .iter()
+        .find_map(|s| v.trim().strip_prefix(s)?.strip_prefix("://"));
+    match host {
+        Some(rest) if !rest.is_empty() && !rest.starts_with('/') && !rest.contains(' ') => Ok(v),
+        _ => Err(ConfigError {
+            var,
+            message: format!("'{v}' is not a {} URL with a host", schemes.join(" or ")),
+        }),
+    }
+}
+
 fn parsed<T: std::str::FromStr>(
     get: &impl Fn(&str) -> Option<String>,
     var: &'static str,
@@ -184,9 +203,9 @@ impl Config {
                 "SUT_LISTEN_ADDR",
                 SocketAddr::from(([127, 0, 0, 1], 8080)),
             )?,
-            database_url: required(&get, "DATABASE_URL")?,
-            redis_url: required(&get, "REDIS_URL")?,
-            llm_base_url: required(&get, "LLM_BASE_URL")?
+            database_url: url(&get, "DATABASE_URL", &["postgres", "postgresql"])?,
+            redis_url: url(&get, "REDIS_URL", &["redis", "rediss"])?,
+            llm_base_url: url(&get, "LLM_BASE_URL", &["http", "https"])?
                 .trim_end_matches('/')
                 .to_owned(),
             llm_api_key: required(&get, "LLM_API_KEY")?,
@@ -244,5 +263,18 @@ mod tests {
             Config::from_lookup(env(&bad)).unwrap_err().var,
             "SUT_BREAKER_TIMEOUT_MS"
         );
+        for (var, value) in [
+            ("LLM_BASE_URL", "not a url"),
+            ("LLM_BASE_URL", "ftp://llm"),
+            ("DATABASE_URL", "postgres://"),
+            ("REDIS_URL", "localhost:6379"),
+        ] {
+            let mut bad: Vec<(&str, &str)> =
+                BASE.iter().filter(|(k, _)| *k != var).copied().collect();
+            bad.push((var, value));
+            let err = Config::from_lookup(env(&bad)).unwrap_err();
+            assert_eq!(err.var, var, "{value}");
+            assert!(err.to_string().contains(var), "{err}");
+        }
     }
 }

@@ -87,6 +87,7 @@ async fn failure_rate_one_fails_every_call_with_the_configured_status() {
     let fake = start().await;
     let c = reqwest::Client::new();
     for (status, kind) in [
+        (FailStatus::InvalidRequest, "invalid_request_error"),
         (FailStatus::RateLimited, "rate_limit_error"),
         (FailStatus::ApiError, "api_error"),
         (FailStatus::Overloaded, "overloaded_error"),

@@ -41,18 +41,28 @@ pub fn check(spec: &Value, method: &str, path: &str, status: u16, body: &Value) 
     );
 }
 
-/// Every test that CONTRACT.md names exists, and clause IDs are unique, so the
-/// document cannot claim coverage that is not there.
+/// Every test that CONTRACT.md names exists, every clause in force names at least one
+/// black-box test, and clause IDs are unique, so the document cannot claim coverage that
+/// is not there.
 #[test]
 fn contract_md_names_only_real_tests() {
     let root = env!("CARGO_MANIFEST_DIR");
-    let doc = std::fs::read_to_string(format!("{root}/sut/CONTRACT.md")).expect("CONTRACT.md");
+    let read =
+        |path: String| std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let doc = read(format!("{root}/sut/CONTRACT.md"));
     let mut suite = String::new();
-    for f in ["main.rs", "lifecycle.rs", "contract.rs", "defects.rs"] {
-        suite += &std::fs::read_to_string(format!("{root}/tests/sut/{f}")).expect("suite");
+    for f in [
+        "main.rs",
+        "lifecycle.rs",
+        "contract.rs",
+        "defects.rs",
+        "llm.rs",
+    ] {
+        suite += &read(format!("{root}/tests/sut/{f}"));
     }
+    let reference = read(format!("{root}/tests/reference/main.rs"));
     let mut ids = std::collections::HashSet::new();
-    let mut named = 0;
+    let mut black_box = 0;
     for row in doc
         .lines()
         .filter(|l| l.starts_with("| ") && (l.contains(" MUST ") || l.contains(" SHOULD ")))
@@ -61,30 +71,39 @@ fn contract_md_names_only_real_tests() {
         let id = cells[1];
         assert!(ids.insert(id.to_owned()), "clause {id} appears twice");
         let checked = cells[cells.len() - 2];
-        for reference in checked.split(", ") {
-            let reference = reference.trim_matches('`');
-            if let Some(name) = reference.strip_prefix("sut::") {
+        let mut outside = 0;
+        for reference_text in checked.split(", ") {
+            let r = reference_text.trim_matches('`');
+            let r = r.split(" (").next().unwrap_or(r).trim_matches('`');
+            if let Some(name) = r.strip_prefix("sut::") {
                 let name = name.rsplit("::").next().unwrap_or(name);
+                assert!(suite.contains(&format!("fn {name}()")), "{id}: no test {r}");
+                outside += 1;
+            } else if let Some(name) = r.strip_prefix("reference::") {
                 assert!(
-                    suite.contains(&format!("fn {name}()")),
-                    "{id}: no test {reference}"
+                    reference.contains(&format!("fn {name}()")),
+                    "{id}: no test {r}"
                 );
-                named += 1;
-            } else if let Some(rest) = reference.strip_prefix("sut/src/") {
+            } else if let Some(rest) = r.strip_prefix("sut/src/") {
                 let mut parts = rest.split("` `");
                 let file = parts.next().unwrap_or("");
-                let src = std::fs::read_to_string(format!("{root}/sut/src/{file}"))
-                    .unwrap_or_else(|e| panic!("{id}: {file}: {e}"));
+                let src = read(format!("{root}/sut/src/{file}"));
                 if let Some(name) = parts.next() {
                     assert!(
                         src.contains(&format!("fn {name}()")),
                         "{id}: no test {name} in {file}"
                     );
                 }
-                named += 1;
+            } else {
+                panic!("{id}: '{r}' is not a test reference");
             }
         }
+        assert!(outside > 0, "{id} has no black-box test");
+        black_box += outside;
     }
-    assert!(ids.len() >= 30, "only {} clauses parsed", ids.len());
-    assert!(named >= 30, "only {named} test references parsed");
+    assert!(ids.len() >= 40, "only {} clauses parsed", ids.len());
+    assert!(
+        black_box >= 50,
+        "only {black_box} black-box references parsed"
+    );
 }

@@ -1,112 +1,141 @@
-//! `spawn_app()`: the reference SUT in-process on port 0, wired to a real environment
+//! The SUT as a black box: a process started only through the contract's environment
+//! (sut/CONTRACT.md CFG-1, CFG-3), reached only through HTTP, against a real environment
 //! (Postgres, Redis and the LLM fake, all through the fault layer).
+//!
+//! `HARNESS_SUT_CMD` names the implementation under test, as `harness run --sut-cmd`
+//! does: a shell command line run in its own process group. Unset, it is the reference
+//! `sut` binary built from this workspace. Nothing here reads the SUT's stores.
 
-use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use harness::environment::{BackendChoice, EnvConfig, Environment};
 use harness::llm::LlmFakeConfig;
-use serde_json::Value;
-use tokio::sync::oneshot;
+use harness::service::{contract_env, RunningSut, SutCommand, SutSettings};
+use serde_json::{json, Value};
 
+/// `JWT_SECRET` given to the SUT; tokens are minted with it (contract AUTH-4).
 pub const SECRET: &str = "test-secret";
 
+/// The environment variable that names the implementation under test.
+pub const SUT_CMD_VAR: &str = "HARNESS_SUT_CMD";
+
+/// Settings every test starts the SUT with: short backoffs and no LLM throttle, so a
+/// test spends seconds, not the seeds' minutes (contract CFG-3).
+const BASE: [(&str, &str); 4] = [
+    ("SUT_LLM_BACKOFF_MS", "10"),
+    ("SUT_LLM_REQUESTS_PER_MINUTE", "100000"),
+    ("SUT_LLM_TIMEOUT_MS", "3000"),
+    ("SUT_LLM_FALLBACK_TIMEOUT_MS", "3000"),
+];
+
+/// A SUT process with its own environment.
 pub struct TestApp {
-    pub addr: SocketAddr,
     pub env: Environment,
-    /// The SUT's own state, for the reference's unit-level checks.
-    pub state: sut::AppState,
     pub http: reqwest::Client,
-    stop: Option<oneshot::Sender<()>>,
-    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    sut: RunningSut,
+    base: String,
+    // The log directory lives as long as the SUT that writes into it.
+    _logs: tempfile::TempDir,
 }
 
+/// Starts the environment and the SUT with the default settings, and waits for `/ready`.
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(&[]).await
 }
 
 /// Starts the environment and the SUT with extra `SUT_*` settings.
 pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
-    let env = Environment::start(EnvConfig {
+    let env = start_env().await;
+    let logs = tempfile::tempdir().expect("tempdir");
+    let mut sut = spawn_binary(&env, overrides, logs.path()).await;
+    if let Err(e) = sut.wait_ready(Duration::from_secs(90)).await {
+        panic!("SUT not ready: {e}");
+    }
+    let base = sut.base_url().to_owned();
+    TestApp {
+        env,
+        http: reqwest::Client::new(),
+        sut,
+        base,
+        _logs: logs,
+    }
+}
+
+/// An environment of real services, for tests that start the SUT themselves.
+pub async fn start_env() -> Environment {
+    Environment::start(EnvConfig {
         backend: BackendChoice::Native,
         llm: LlmFakeConfig::default(),
         ..EnvConfig::default()
     })
     .await
-    .expect("environment");
-    let ep = env.endpoints().clone();
-    let mut vars: HashMap<String, String> = [
-        ("DATABASE_URL", ep.postgres_url.as_str()),
-        ("REDIS_URL", ep.redis_url.as_str()),
-        ("LLM_BASE_URL", ep.llm_url.as_str()),
-        ("LLM_API_KEY", "test-key"),
-        ("JWT_SECRET", SECRET),
-        ("SUT_LLM_BACKOFF_MS", "10"),
-        ("SUT_LLM_REQUESTS_PER_MINUTE", "100000"),
-        ("SUT_LLM_TIMEOUT_MS", "3000"),
-        ("SUT_LLM_FALLBACK_TIMEOUT_MS", "3000"),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v.to_owned()))
-    .collect();
-    for (k, v) in overrides {
-        vars.insert((*k).to_owned(), (*v).to_owned());
-    }
-    let config = sut::Config::from_lookup(|k| vars.get(k).cloned()).expect("config");
-    let state = sut::AppState::new(config).expect("state");
+    .expect("environment")
+}
 
-    // Schema and seed data go in directly, bypassing the fault layer.
-    let direct = sqlx::PgPool::connect(&ep.postgres_direct_url)
+/// The implementation under test: `HARNESS_SUT_CMD`, or the reference built once.
+pub async fn sut_command() -> SutCommand {
+    static COMMAND: tokio::sync::OnceCell<SutCommand> = tokio::sync::OnceCell::const_new();
+    COMMAND
+        .get_or_init(|| async {
+            match std::env::var(SUT_CMD_VAR) {
+                Ok(line) if !line.trim().is_empty() => SutCommand::Shell(line),
+                _ => SutCommand::Binary(
+                    harness::service::build_reference(harness::service::BuildProfile::Debug)
+                        .await
+                        .expect("cargo build -p sut"),
+                ),
+            }
+        })
         .await
-        .expect("direct pool");
-    sut::MIGRATOR.run(&direct).await.expect("migrate");
-    let seed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seed.json"))
-        .expect("seed file");
-    sut::seed::load(&direct, &seed).await.expect("seed");
-    direct.close().await;
+        .clone()
+}
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let (stop, stopped) = oneshot::channel::<()>();
-    let server = tokio::spawn(sut::serve(state.clone(), listener, async {
-        let _ = stopped.await;
-    }));
-    let app = TestApp {
-        addr,
-        env,
-        state,
-        http: reqwest::Client::new(),
-        stop: Some(stop),
-        server: Some(server),
+/// Spawns the SUT against `env` with the seed file, the base settings and `extra`, its
+/// output in `log_dir/sut.log`. It is not yet ready when this returns.
+pub async fn spawn_binary(env: &Environment, extra: &[(&str, &str)], log_dir: &Path) -> RunningSut {
+    let mut vars: Vec<(String, String)> = BASE
+        .iter()
+        .filter(|(k, _)| !extra.iter().any(|(e, _)| e == k))
+        .chain(extra)
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    vars.sort();
+    let settings = SutSettings {
+        jwt_secret: SECRET.into(),
+        seed_file: Some(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seed.json").into()),
+        extra: vars,
     };
-    app.wait_ready(Duration::from_secs(30)).await;
-    app
+    let port = harness::net::free_port().expect("port");
+    let listen = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let vars = contract_env(env.endpoints(), listen, &settings);
+    RunningSut::spawn(
+        &sut_command().await,
+        listen,
+        &vars,
+        &log_dir.join("sut.log"),
+    )
+    .expect("spawn sut")
+}
+
+/// A token with the contract's claims (AUTH-4), valid for `ttl_secs` (negative: expired).
+pub fn mint(secret: &str, user: &str, roles: &[&str], ttl_secs: i64) -> String {
+    let claims = json!({
+        "user_id": user,
+        "roles": roles,
+        "exp": chrono::Utc::now().timestamp() + ttl_secs,
+    });
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::default(),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .expect("sign")
 }
 
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
-    }
-
-    pub async fn wait_ready(&self, timeout: Duration) {
-        let deadline = Instant::now() + timeout;
-        loop {
-            if let Ok(r) = self.http.get(self.url("/ready")).send().await {
-                if r.status() == 200 {
-                    // The entity directory loads right after migrations.
-                    tokio::time::sleep(Duration::from_millis(300)).await;
-                    return;
-                }
-            }
-            assert!(
-                Instant::now() < deadline,
-                "SUT not ready within {timeout:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        format!("{}{path}", self.base)
     }
 
     pub fn token(&self, roles: &[&str]) -> String {
@@ -114,7 +143,7 @@ impl TestApp {
     }
 
     pub fn token_for(&self, user: &str, roles: &[&str]) -> String {
-        sut::auth::mint(SECRET, user, roles, 3600).expect("token")
+        mint(SECRET, user, roles, 3600)
     }
 
     pub async fn chat(&self, query: &str) -> (u16, Value, reqwest::header::HeaderMap) {
@@ -122,7 +151,7 @@ impl TestApp {
             .http
             .post(self.url("/api/chat"))
             .bearer_auth(self.token(&["viewer"]))
-            .json(&serde_json::json!({"query": query, "session_id": "s-1"}))
+            .json(&json!({"query": query, "session_id": "s-1"}))
             .send()
             .await
             .expect("chat");
@@ -161,6 +190,18 @@ impl TestApp {
         (s, r.json().await.unwrap_or(Value::Null))
     }
 
+    /// `GET /metrics` as text (contract MET-1).
+    pub async fn metrics(&self) -> String {
+        self.http
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("metrics text")
+    }
+
     /// Polls a job until it leaves `queued`/`processing`, or `timeout`.
     pub async fn wait_job(&self, id: &str, timeout: Duration) -> Value {
         self.wait_job_as("user-1", id, timeout).await
@@ -185,60 +226,11 @@ impl TestApp {
         }
     }
 
-    pub async fn stop(mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-        if let Some(h) = self.server.take() {
-            let _ = tokio::time::timeout(Duration::from_secs(40), h).await;
+    /// SIGTERM, up to 40 s to exit (contract SHUT-3), then the environment down.
+    pub async fn stop(self) {
+        if let Err(e) = self.sut.stop(Duration::from_secs(40)).await {
+            eprintln!("stopping the SUT: {e}");
         }
         self.env.shutdown().await.expect("env shutdown");
     }
-}
-
-/// The real `sut` binary, built once per test run.
-pub async fn sut_binary() -> std::path::PathBuf {
-    static BINARY: tokio::sync::OnceCell<std::path::PathBuf> = tokio::sync::OnceCell::const_new();
-    BINARY
-        .get_or_init(|| async {
-            harness::service::build_reference(harness::service::BuildProfile::Debug)
-                .await
-                .expect("cargo build -p sut")
-        })
-        .await
-        .clone()
-}
-
-/// An environment for tests that run the SUT as a process.
-pub async fn start_env() -> Environment {
-    Environment::start(EnvConfig {
-        backend: BackendChoice::Native,
-        llm: LlmFakeConfig::default(),
-        ..EnvConfig::default()
-    })
-    .await
-    .expect("environment")
-}
-
-/// Spawns the real `sut` binary against `env`, with the seed file and `extra` settings.
-/// It is not yet ready when this returns.
-pub async fn spawn_binary(
-    env: &Environment,
-    extra: &[(&str, &str)],
-    log_dir: &std::path::Path,
-) -> harness::service::RunningSut {
-    use harness::service::{contract_env, RunningSut, SutCommand, SutSettings};
-    let settings = SutSettings {
-        jwt_secret: SECRET.into(),
-        seed_file: Some(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seed.json").into()),
-        extra: extra
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect(),
-    };
-    let port = harness::net::free_port().expect("port");
-    let listen = SocketAddr::from(([127, 0, 0, 1], port));
-    let vars = contract_env(env.endpoints(), listen, &settings);
-    let command = SutCommand::Binary(sut_binary().await);
-    RunningSut::spawn(&command, listen, &vars, &log_dir.join("sut.log")).expect("spawn sut")
 }

@@ -7,10 +7,24 @@ use harness::environment::proxy;
 use harness::llm::LatencyProfile;
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_binary, start_env, SECRET};
+use crate::helpers::{mint, spawn_binary, start_env, SECRET};
 
 fn token(roles: &[&str]) -> String {
-    sut::auth::mint(SECRET, "user-1", roles, 3600).expect("token")
+    mint(SECRET, "user-1", roles, 3600)
+}
+
+/// Asks about Delta Industries and returns the entities of the answer.
+async fn delta_entities(base: &str) -> Value {
+    let r = reqwest::Client::new()
+        .post(format!("{base}/api/chat"))
+        .bearer_auth(token(&["viewer"]))
+        .json(&json!({"query": "What is the status of Delta Industries?", "session_id": "s"}))
+        .send()
+        .await
+        .expect("chat");
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.expect("json");
+    body["entities"].clone()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -45,43 +59,19 @@ async fn ready_is_503_until_migrations_and_seed_loads_idempotently() {
         .await
         .expect("ready after the database returns");
 
-    // The seed file was loaded before ready; loading it again inserts nothing.
-    let direct = sqlx::PgPool::connect(&env.endpoints().postgres_direct_url)
-        .await
-        .expect("direct pool");
-    let customers: i64 = sqlx::query_scalar("SELECT count(*) FROM domain.customers")
-        .fetch_one(&direct)
-        .await
-        .expect("count");
-    assert!(customers >= 3, "seeded customers: {customers}");
-    // Seed 002 §2.1: the indexes, with pg_trgm for fuzzy names.
-    let indexes: Vec<String> = sqlx::query_scalar("SELECT indexdef FROM pg_indexes")
-        .fetch_all(&direct)
-        .await
-        .expect("indexes");
-    for want in [
-        "idx_customers_name_trgm",
-        "gin_trgm_ops",
-        "idx_sales_orders_customer_priority_created",
-        "idx_invoices_customer_due",
-        "idx_payments_customer_paid",
-    ] {
-        assert!(
-            indexes.iter().any(|d| d.contains(want)),
-            "{want} missing from the schema"
-        );
-    }
-    let seed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seed.json"))
-        .expect("seed file");
-    let again = sut::seed::load(&direct, &seed).await.expect("reload");
-    assert_eq!(again, 0, "a second load inserted rows");
-    let after: i64 = sqlx::query_scalar("SELECT count(*) FROM domain.customers")
-        .fetch_one(&direct)
-        .await
-        .expect("count");
-    assert_eq!(after, customers);
-    direct.close().await;
+    // The seed file was loaded before ready: its customers resolve.
+    let first = delta_entities(sut.base_url()).await;
+    assert_eq!(first[0]["name"], "Delta Industries", "{first}");
+    assert_eq!(first.as_array().map(Vec::len), Some(1), "{first}");
+    sut.stop(Duration::from_secs(30)).await.expect("stop");
 
+    // A second start loads the same file again: it gets ready, and nothing is doubled.
+    let mut sut = spawn_binary(&env, &[], dir.path()).await;
+    sut.wait_ready(Duration::from_secs(60))
+        .await
+        .expect("ready after a second seed load");
+    let again = delta_entities(sut.base_url()).await;
+    assert_eq!(again, first, "the second load changed the data");
     sut.stop(Duration::from_secs(30)).await.expect("stop");
     env.shutdown().await.expect("env shutdown");
 }
@@ -168,27 +158,29 @@ async fn sigterm_finishes_requests_in_flight_and_keeps_queued_jobs() {
         sut.log_tail(20)
     );
 
-    // The job is still in its queue, for the next instance.
-    let client = redis::Client::open(env.endpoints().redis_direct_url.as_str()).expect("redis");
-    let mut conn = client
-        .get_multiplexed_async_connection()
+    // The job is still queued, for the next instance, which finishes it.
+    let mut next = spawn_binary(&env, &[], dir.path()).await;
+    next.wait_ready(Duration::from_secs(60))
         .await
-        .expect("redis conn");
-    let mut queued: Vec<String> = Vec::new();
-    for p in 1..=3 {
-        let ids: Vec<String> = redis::cmd("LRANGE")
-            .arg(sut::documents::queue_key(p))
-            .arg(0)
-            .arg(-1)
-            .query_async(&mut conn)
+        .expect("next instance ready");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        let r = http
+            .get(format!("{}/api/v1/jobs/{job_id}", next.base_url()))
+            .bearer_auth(token(&["viewer"]))
+            .send()
             .await
-            .expect("LRANGE");
-        queued.extend(ids);
-    }
-    assert!(
-        queued.contains(&job_id),
-        "job {job_id} not queued: {queued:?}"
-    );
+            .expect("job");
+        assert_eq!(r.status(), 200);
+        let body: Value = r.json().await.expect("json");
+        let status = body["status"].as_str().unwrap_or("").to_owned();
+        if status == "completed" || status == "failed" || Instant::now() > deadline {
+            break status;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(status, "completed", "{}", next.log_tail(20));
+    next.stop(Duration::from_secs(40)).await.expect("stop");
     env.shutdown().await.expect("env shutdown");
 }
 
@@ -241,4 +233,46 @@ async fn logs_are_json_lines_that_name_the_request_and_the_error_kind() {
             .any(|l| l["span"]["request_id"] == id.as_str() && l["message"] != line["message"]),
         "no cause line for {id}:\n{log}"
     );
+}
+
+/// Contract CFG-1: a missing or malformed required variable stops start-up with a
+/// message that names it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_or_malformed_variable_is_named_at_start_up() {
+    use harness::service::{contract_env, RunningSut, SutSettings};
+    let env = start_env().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let settings = SutSettings {
+        jwt_secret: SECRET.into(),
+        seed_file: None,
+        extra: Vec::new(),
+    };
+    for (name, value) in [
+        ("JWT_SECRET", None),
+        ("DATABASE_URL", None),
+        ("DATABASE_URL", Some("not a url")),
+        ("LLM_BASE_URL", Some("not a url")),
+        ("SUT_LISTEN_ADDR", Some("nowhere")),
+    ] {
+        let port = harness::net::free_port().expect("port");
+        let listen = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        let mut vars: Vec<(String, String)> = contract_env(env.endpoints(), listen, &settings)
+            .into_iter()
+            .filter(|(k, _)| k != name)
+            .collect();
+        if let Some(v) = value {
+            vars.push((name.to_owned(), v.to_owned()));
+        }
+        let log = dir.path().join(format!("{name}.log"));
+        let command = crate::helpers::sut_command().await;
+        let mut sut = RunningSut::spawn(&command, listen, &vars, &log).expect("spawn");
+        let exit = sut.wait_exit(Duration::from_secs(20)).await;
+        assert!(
+            exit.is_some_and(|s| !s.success()),
+            "{name} {value:?}: exit {exit:?}"
+        );
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        assert!(text.contains(name), "{name} is not named in:\n{text}");
+    }
+    env.shutdown().await.expect("env shutdown");
 }

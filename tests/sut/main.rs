@@ -1,10 +1,13 @@
-//! The reference SUT against real Postgres, Redis and the LLM fake, through the fault
-//! layer. Nothing here is mocked.
+//! The contract's tests (sut/CONTRACT.md), black-box: the implementation runs as a
+//! process (`HARNESS_SUT_CMD`, or the reference) against real Postgres, Redis and the LLM
+//! fake, through the fault layer. Nothing here is mocked, and nothing reads the SUT's
+//! stores.
 
 mod contract;
 mod defects;
 mod helpers;
 mod lifecycle;
+mod llm;
 
 use std::time::{Duration, Instant};
 
@@ -47,11 +50,13 @@ async fn chat_answers_with_the_contract_fields_and_headers() {
         assert!(body.get(f).is_some(), "missing {f}: {body}");
     }
     assert_eq!(body["fallback"], "none");
+    // Contract CHAT-15: the primary answered with everything in hand.
+    assert_eq!(body["degraded"], false, "{body}");
+    assert_eq!(body["confidence"], 0.85, "{body}");
+    assert!(body["decision"]["recommendation"].is_string(), "{body}");
     assert_eq!(body["entities"][0]["name"], "Delta Industries");
     assert!(sources(&body).contains(&"database"), "{body}");
-    let text = body["text"].as_str().unwrap_or("");
-    assert!(text.contains("Pattern Analysis"), "{text}");
-    assert!(text.contains("Decision Support"), "{text}");
+    assert!(sources(&body).contains(&"patterns"), "{body}");
     assert!(headers.contains_key("x-request-id"));
     let timing = headers
         .get("server-timing")
@@ -131,6 +136,14 @@ async fn llm_failure_rate_1_gives_the_template() {
         "{body}"
     );
     assert_eq!(body["degraded"], true);
+    // Contract CHAT-15: what the template's fields say.
+    assert_eq!(body["quality_score"], 0.6, "{body}");
+    assert!(body["confidence"].as_f64().unwrap_or(1.0) <= 0.6, "{body}");
+    let metrics = app.metrics().await;
+    assert!(
+        metrics.contains("llm_fallbacks_total{kind=\"template\"} 1"),
+        "{metrics}"
+    );
     app.stop().await;
 }
 
@@ -154,8 +167,8 @@ async fn pattern_timeout_answers_without_pattern_analysis() {
         .expect("toxic");
     let (s, body, _) = app.chat("What's going on with Delta?").await;
     assert_eq!(s, 200, "{body}");
-    let text = body["text"].as_str().unwrap_or("");
-    assert!(!text.contains("Pattern Analysis"), "{text}");
+    assert!(!sources(&body).contains(&"patterns"), "{body}");
+    assert_eq!(body["degraded"], true, "{body}");
     assert!(sources(&body).contains(&"database"), "{body}");
     app.env.faults().clear(proxy::REDIS).await.expect("clear");
     app.stop().await;
@@ -218,11 +231,11 @@ async fn jwt_attacks_get_401_or_403() {
         ("missing", None),
         (
             "expired",
-            Some(sut::auth::mint(helpers::SECRET, "u", &["admin"], -60).expect("mint")),
+            Some(helpers::mint(helpers::SECRET, "u", &["admin"], -60)),
         ),
         (
             "wrong signature",
-            Some(sut::auth::mint("another-secret", "u", &["admin"], 3600).expect("mint")),
+            Some(helpers::mint("another-secret", "u", &["admin"], 3600)),
         ),
         (
             "alg none",
@@ -293,7 +306,7 @@ async fn rate_limit_body_limit_and_malformed_json() {
         .expect("Retry-After");
     assert!((1..=60).contains(&retry));
 
-    let other = sut::auth::mint(helpers::SECRET, "user-2", &["viewer"], 3600).expect("mint");
+    let other = helpers::mint(helpers::SECRET, "user-2", &["viewer"], 3600);
     let big = format!(r#"{{"query":"{}"}}"#, "x".repeat(2 * 1024 * 1024));
     // An early 413 races the client's write (broken pipe) and a pooled connection
     // races the close (incomplete message). The SUT drains the body and says it
@@ -455,21 +468,14 @@ async fn health_reflects_components() {
         .enable(proxy::POSTGRES)
         .await
         .expect("db up");
-    let metrics = app
-        .http
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    let metrics = app.metrics().await;
     for m in [
         "http_requests_total{method=\"POST\",route=\"/api/chat\",status=\"200\"} 1",
         "operation_duration_seconds_bucket{operation=\"entity_resolver.resolve\"",
         "circuit_breaker_state 0",
-        "cache_misses_total",
-        "llm_calls_total",
+        "cache_misses_total{cache=\"patterns\"}",
+        "llm_calls_total{model=\"claude-sonnet-4-5\",outcome=\"ok\"} 1",
+        "http_request_duration_seconds_bucket{route=\"/api/chat\"",
     ] {
         assert!(metrics.contains(m), "{m} missing");
     }
@@ -641,5 +647,135 @@ async fn responses_validate_against_openapi() {
         .enable(proxy::POSTGRES)
         .await
         .expect("db up");
+    app.stop().await;
+}
+
+/// Contract CHAT-9: memory is stored after the response, so the next question about the
+/// same customer in the session is built from it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_conversation_is_remembered_for_the_next_question() {
+    let app = spawn_app().await;
+    let (_, first, _) = app.chat("What is the status of Globex Ltd?").await;
+    assert!(!sources(&first).contains(&"memory"), "{first}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let later = loop {
+        let (_, body, _) = app.chat("Has Globex Ltd paid its invoices?").await;
+        if sources(&body).contains(&"memory") || Instant::now() > deadline {
+            break body;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(sources(&later).contains(&"memory"), "{later}");
+    app.stop().await;
+}
+
+/// Contract AUTH-1 and AUTH-3: each role reaches what seed 000 grants it, and gets 403
+/// elsewhere.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_role_reaches_what_seed_000_grants_it() {
+    let app = spawn_app().await;
+    let doc = json!({"document_id": "doc-roles", "content": "Terms for Acme.", "processing_type": "classify"});
+    for (role, chat, process, audit) in [
+        ("viewer", 200, 403, 403),
+        ("processor", 200, 202, 403),
+        ("admin", 200, 202, 200),
+        ("auditor", 200, 403, 200),
+        ("intern", 403, 403, 403),
+    ] {
+        let token = app.token_for(&format!("u-{role}"), &[role]);
+        let r = app
+            .http
+            .post(app.url("/api/chat"))
+            .bearer_auth(&token)
+            .json(&json!({"query": "What is the status of Acme?"}))
+            .send()
+            .await
+            .expect("chat");
+        assert_eq!(r.status(), chat, "{role} chat");
+        let r = app
+            .http
+            .post(app.url("/api/v1/documents/process"))
+            .bearer_auth(&token)
+            .json(&doc)
+            .send()
+            .await
+            .expect("process");
+        assert_eq!(r.status(), process, "{role} process");
+        let (s, body) = app.get_json("/api/v1/audit?limit=1", &token).await;
+        assert_eq!(s, audit, "{role} audit: {body}");
+    }
+    app.stop().await;
+}
+
+/// Contract CHAT-12: the recommendation follows the account's own figures. Acme has paid
+/// every invoice; Globex is on hold with its only invoice 40 days overdue and no payment.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn decisions_follow_the_accounts_own_figures() {
+    let app = spawn_app().await;
+    let (_, acme, _) = app
+        .chat("Should we extend payment terms to Acme Corporation?")
+        .await;
+    let (_, globex, _) = app
+        .chat("Should we extend payment terms to Globex Ltd?")
+        .await;
+    assert_eq!(acme["decision"]["recommendation"], "proceed", "{acme}");
+    assert_ne!(globex["decision"]["recommendation"], "proceed", "{globex}");
+    let risk = |b: &Value| b["decision"]["risk_score"].as_f64().unwrap_or(f64::NAN);
+    assert!(risk(&acme) < risk(&globex), "{acme}\n{globex}");
+    let factors = globex["decision"]["factors"].to_string();
+    assert!(factors.contains("overdue"), "{factors}");
+    let (_, plain, _) = app.chat("What is the status of Acme Corporation?").await;
+    assert!(plain.get("decision").is_none(), "{plain}");
+    app.stop().await;
+}
+
+/// Contract HDR-3: which Server-Timing names appear, and when.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_timing_names_each_operation_that_ran() {
+    let app = spawn_app().await;
+    let names = |h: &reqwest::header::HeaderMap| -> Vec<String> {
+        h.get("server-timing")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .split(',')
+            .filter_map(|e| e.split(';').next())
+            .map(|n| n.trim().to_owned())
+            .filter(|n| !n.is_empty())
+            .collect()
+    };
+    let (s, body, first) = app.chat("What is the status of Globex Ltd?").await;
+    assert_eq!(s, 200, "{body}");
+    let first = names(&first);
+    for op in OPERATIONS
+        .iter()
+        .chain(&["pattern_analyzer.analyze_entity"])
+    {
+        assert!(first.iter().any(|n| n == op), "{op} missing: {first:?}");
+    }
+    assert!(
+        !first
+            .iter()
+            .any(|n| n == "decision_support.analyze_decision"),
+        "{first:?}"
+    );
+    // The same customer again: its patterns come from a cache tier.
+    let (_, _, again) = app.chat("Has Globex Ltd paid?").await;
+    let again = names(&again);
+    assert!(
+        again
+            .iter()
+            .any(|n| n == "pattern_analyzer.get_cached_patterns"),
+        "{again:?}"
+    );
+    let r = app
+        .http
+        .get(app.url("/health"))
+        .send()
+        .await
+        .expect("health");
+    assert_eq!(
+        names(r.headers()),
+        vec!["request_handler.handle_request".to_owned()]
+    );
     app.stop().await;
 }

@@ -15,7 +15,7 @@ use crate::auth::{Caller, Permission};
 use crate::cache::Tier;
 use crate::error::AppError;
 use crate::extract::{no_nul, JsonBody};
-use crate::llm::Fallback;
+use crate::llm::{Fallback, Grounds};
 use crate::state::AppState;
 use crate::timing::Timings;
 use entities::Entity;
@@ -41,14 +41,32 @@ pub struct ChatResponse {
     pub confidence: f64,
     /// Seed 002 §1.3 quality gate score.
     pub quality_score: f64,
-    /// Where the facts came from: database, memory, cache.
-    pub sources: Vec<String>,
+    /// What the answer was built from (contract CHAT-13).
+    pub sources: Vec<Source>,
     /// True when any part of the flow fell back or timed out.
     pub degraded: bool,
     /// none, fallback_model or template.
     pub fallback: Fallback,
     /// Resolved entities.
     pub entities: Vec<Entity>,
+    /// The decision-support phase's result, for a decision question (contract CHAT-12).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decision: Option<synthesis::DecisionAnalysis>,
+}
+
+/// One kind of input an answer was built from (contract CHAT-13).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    /// The account's facts, read from the database.
+    Database,
+    /// Earlier conversations about the same entities.
+    Memory,
+    /// Payment patterns that the detectors found, fresh or cached.
+    Patterns,
+    /// Something came from a cache instead of its store: entities from the in-process
+    /// directory, or patterns from a cache tier.
+    Cache,
 }
 
 const ENTITY_TIMEOUT: Duration = Duration::from_secs(1);
@@ -81,7 +99,7 @@ pub async fn chat(
     // Every later step fits inside this; the LLM gets what the earlier phases left.
     let request_deadline = tokio::time::Instant::now() + limits.request_deadline;
     let mut degraded = false;
-    let mut sources: Vec<String> = Vec::new();
+    let mut sources: Vec<Source> = Vec::new();
     let mut notes = Vec::new();
     let mut gaps = Gaps::default();
 
@@ -95,7 +113,7 @@ pub async fn chat(
     if from_directory {
         degraded = true;
         gaps.entities_from_cache = true;
-        sources.push("cache".into());
+        sources.push(Source::Cache);
     }
 
     // Phase 2: memory, patterns and facts in parallel, under one deadline; whatever
@@ -149,8 +167,11 @@ pub async fn chat(
                 "pattern_analyzer.analyze_entity"
             };
             timings.record(op, patterns_started.elapsed());
-            if cached && !entities.is_empty() && !sources.iter().any(|s| s == "cache") {
-                sources.push("cache".into());
+            if cached && !entities.is_empty() && !sources.contains(&Source::Cache) {
+                sources.push(Source::Cache);
+            }
+            if !p.is_empty() {
+                sources.push(Source::Patterns);
             }
             p
         }
@@ -168,7 +189,7 @@ pub async fn chat(
     let facts = match facts {
         Ok(Ok(f)) => {
             if !f.is_empty() {
-                sources.push("database".into());
+                sources.push(Source::Database);
             }
             f
         }
@@ -180,7 +201,7 @@ pub async fn chat(
         }
     };
     if !memories.is_empty() {
-        sources.push("memory".into());
+        sources.push(Source::Memory);
     }
 
     // Phase 3: synthesis.
@@ -224,6 +245,7 @@ pub async fn chat(
                 &prompt,
                 max_tokens,
                 request_deadline,
+                &Grounds::new(entities.iter().map(|e| e.name.clone()), &prompt),
             ),
         )
         .await;
@@ -268,6 +290,7 @@ pub async fn chat(
         degraded,
         fallback: generation.fallback,
         entities,
+        decision,
     }))
 }
 

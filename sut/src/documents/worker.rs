@@ -7,6 +7,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::{audit, pii, queue_key, result_key};
+use crate::llm::Grounds;
 use crate::state::AppState;
 
 /// How long one job attempt may spend on generation: no client waits on it, so this
@@ -96,6 +97,7 @@ async fn process_job(state: &AppState, id: &str) {
             &prompt,
             800,
             tokio::time::Instant::now() + JOB_DEADLINE,
+            &Grounds::new([], &redacted),
         )
         .await;
     let max = state.config.limits.job_max_retries as i32;

@@ -6,6 +6,7 @@
 mod breaker;
 mod bucket;
 mod client;
+pub mod quality;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,6 +19,7 @@ use serde::Serialize;
 pub use breaker::{BreakerState, CallHealth, CircuitBreaker, Permit};
 pub use bucket::TokenBucket;
 pub use client::{LlmCallError, LlmClient};
+pub use quality::Grounds;
 
 use crate::config::Config;
 use crate::metrics::Metrics;
@@ -64,16 +66,6 @@ impl Generation {
             quality_score: 0.6,
             confidence: 0.6,
         }
-    }
-}
-
-/// A model answer's quality: substantive answers pass, fragments do not.
-pub fn quality_score(text: &str) -> f64 {
-    let words = text.split_whitespace().count();
-    match words {
-        0..=4 => 0.4,
-        5..=19 => 0.75,
-        _ => 0.85,
     }
 }
 
@@ -163,6 +155,7 @@ impl LlmService {
         prompt: &str,
         max_tokens: u32,
         deadline: Instant,
+        grounds: &Grounds,
     ) -> Generation {
         let reserve = self.fallback_timeout.min(left(deadline) / 4);
         let primary_window = || left(deadline).saturating_sub(reserve);
@@ -193,8 +186,10 @@ impl LlmService {
             {
                 None => return self.template(),
                 Some(Ok(text)) => {
-                    let q = quality_score(&text);
-                    if q > 0.5 {
+                    // Seed 002 §1.3's quality gate: an answer the context does not bear
+                    // out is asked for again.
+                    let q = grounds.score(&text);
+                    if q >= quality::PASS {
                         return Generation {
                             text: Some(text),
                             fallback: Fallback::None,
@@ -202,6 +197,11 @@ impl LlmService {
                             confidence: 0.85,
                         };
                     }
+                    tracing::warn!(
+                        quality = q,
+                        attempt,
+                        "primary LLM answer failed the quality gate"
+                    );
                     None
                 }
                 // Seed 002 §1.3: a timeout goes straight to the next attempt.
@@ -236,13 +236,13 @@ impl LlmService {
             .call(&self.fallback, system, prompt, max_tokens, window)
             .await
         {
-            Some(Ok(text)) => {
+            Some(Ok(text)) if grounds.score(&text) >= quality::PASS => {
                 self.metrics
                     .llm_fallbacks
                     .with_label_values(&["fallback_model"])
                     .inc();
                 Generation {
-                    quality_score: quality_score(&text),
+                    quality_score: grounds.score(&text),
                     text: Some(text),
                     fallback: Fallback::FallbackModel,
                     confidence: 0.75,

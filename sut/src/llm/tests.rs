@@ -120,15 +120,19 @@ async fn a_cancelled_probe_never_leaves_the_breaker_half_open() {
         ("SUT_BREAKER_TIMEOUT_MS", "100"),
     ]);
     assert_eq!(
-        service.generate("s", "p", 10, soon()).await.fallback,
+        service
+            .generate("s", "p", 10, soon(), &Grounds::default())
+            .await
+            .fallback,
         Fallback::Template
     );
     assert_eq!(service.breaker.state(), BreakerState::Open);
     tokio::time::sleep(Duration::from_millis(150)).await;
     // The probe hangs, and its caller gives up.
+    let grounds = Grounds::default();
     let cancelled = tokio::time::timeout(
         Duration::from_millis(200),
-        service.generate("s", "p", 10, soon()),
+        service.generate("s", "p", 10, soon(), &grounds),
     );
     assert!(
         cancelled.await.is_err(),
@@ -136,7 +140,9 @@ async fn a_cancelled_probe_never_leaves_the_breaker_half_open() {
     );
     assert_eq!(llm.calls(), 2);
     tokio::time::sleep(Duration::from_millis(150)).await;
-    let after = service.generate("s", "p", 10, soon()).await;
+    let after = service
+        .generate("s", "p", 10, soon(), &Grounds::default())
+        .await;
     assert_eq!(
         after.fallback,
         Fallback::None,
@@ -154,7 +160,10 @@ async fn a_client_error_does_not_count_toward_the_breaker() {
     let service = llm.service(&[("SUT_BREAKER_THRESHOLD", "2")]);
     for _ in 0..3 {
         assert_eq!(
-            service.generate("s", "p", 10, soon()).await.fallback,
+            service
+                .generate("s", "p", 10, soon(), &Grounds::default())
+                .await
+                .fallback,
             Fallback::Template
         );
     }
@@ -175,7 +184,10 @@ async fn a_429_waits_at_least_its_retry_after() {
     let llm = scripted(vec![limited, OK]).await;
     let service = llm.service(&[]);
     assert_eq!(
-        service.generate("s", "p", 10, soon()).await.fallback,
+        service
+            .generate("s", "p", 10, soon(), &Grounds::default())
+            .await
+            .fallback,
         Fallback::None
     );
     let arrivals = llm.arrivals.lock().map(|a| a.clone()).unwrap_or_default();
