@@ -6,13 +6,22 @@
 
 use std::collections::HashSet;
 
-use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
-use crate::error::AppError;
-use crate::state::AppState;
+/// Why a caller was refused (the HTTP layer renders these as 401 and 403).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum AuthError {
+    /// No `Authorization: Bearer` header.
+    #[error("missing bearer token")]
+    Missing,
+    /// A token that fails any check; which one is logged, not told (contract ERR-1).
+    #[error("invalid bearer token")]
+    Invalid,
+    /// A valid token whose roles lack the permission.
+    #[error("permission {} required", .0.as_str())]
+    Forbidden(Permission),
+}
 
 /// Seed 000 permissions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -83,12 +92,12 @@ impl Caller {
         self.permissions.contains(&p)
     }
 
-    /// `Err(403)` unless the caller has `p`.
-    pub fn require(&self, p: Permission) -> Result<(), AppError> {
+    /// `Err(Forbidden)` unless the caller has `p`.
+    pub fn require(&self, p: Permission) -> Result<(), AuthError> {
         if self.permissions.contains(&p) {
             Ok(())
         } else {
-            Err(AppError::Forbidden(p.as_str()))
+            Err(AuthError::Forbidden(p))
         }
     }
 }
@@ -99,7 +108,7 @@ pub fn mint(
     user_id: &str,
     roles: &[&str],
     ttl_secs: i64,
-) -> Result<String, AppError> {
+) -> Result<String, jsonwebtoken::errors::Error> {
     let now = chrono::Utc::now().timestamp();
     let claims = Claims {
         user_id: user_id.into(),
@@ -112,11 +121,10 @@ pub fn mint(
         &claims,
         &EncodingKey::from_secret(secret.as_bytes()),
     )
-    .map_err(|e| AppError::Internal(format!("sign token: {e}")))
 }
 
 /// Verifies a bearer token.
-pub fn verify(secret: &str, token: &str) -> Result<Caller, AppError> {
+pub fn verify(secret: &str, token: &str) -> Result<Caller, AuthError> {
     let mut validation = Validation::new(Algorithm::HS256);
     validation.leeway = 0;
     validation.set_required_spec_claims(&["exp"]);
@@ -128,7 +136,7 @@ pub fn verify(secret: &str, token: &str) -> Result<Caller, AppError> {
     )
     .map_err(|e| {
         tracing::debug!(reason = ?e.kind(), "token refused");
-        AppError::Unauthorized("invalid bearer token")
+        AuthError::Invalid
     })?;
     let permissions = data
         .claims
@@ -140,24 +148,6 @@ pub fn verify(secret: &str, token: &str) -> Result<Caller, AppError> {
         user_id: data.claims.user_id,
         permissions,
     })
-}
-
-impl FromRequestParts<AppState> for Caller {
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let header = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .ok_or(AppError::Unauthorized("missing bearer token"))?;
-        let token = header
-            .strip_prefix("Bearer ")
-            .ok_or(AppError::Unauthorized(
-                "authorization is not a bearer token",
-            ))?;
-        verify(&state.config.jwt_secret, token.trim())
-    }
 }
 
 #[cfg(test)]

@@ -2,14 +2,15 @@
 //! document-processing service, in axum, sqlx and redis. `sut/CONTRACT.md` is what it
 //! promises; the harness knows it only through that contract.
 
+// Layers, top to bottom (tests/architecture checks that no module imports one above it):
+// this file and `main` → `http` (handlers, extractors, errors) → `worker` → `state` →
+// the domain (`chat`, `documents`) → services (`llm`, `ratelimit`, `kv`) → `auth`,
+// `config`, `metrics`, `timing`, `seed`.
 pub mod auth;
-pub mod cache;
 pub mod chat;
 pub mod config;
 pub mod documents;
-pub mod error;
-pub mod extract;
-pub mod health;
+pub mod http;
 pub mod kv;
 pub mod llm;
 pub mod metrics;
@@ -17,6 +18,7 @@ pub mod ratelimit;
 pub mod seed;
 pub mod state;
 pub mod timing;
+pub mod worker;
 
 use std::future::Future;
 use std::sync::atomic::Ordering;
@@ -33,7 +35,8 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 pub use config::Config;
 pub use state::AppState;
 
-use error::{AppError, ErrorKind};
+use http::error::{AppError, ErrorKind};
+use http::{audit, health};
 use timing::Timings;
 use tracing::Instrument;
 
@@ -45,10 +48,10 @@ pub fn app(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     let limit = state.config.limits.max_body_bytes;
     Router::new()
-        .route("/api/chat", post(chat::chat))
-        .route("/api/v1/documents/process", post(documents::process))
-        .route("/api/v1/jobs/{id}", get(documents::job_status))
-        .route("/api/v1/audit", get(documents::audit::list))
+        .route("/api/chat", post(http::chat::chat))
+        .route("/api/v1/documents/process", post(http::documents::process))
+        .route("/api/v1/jobs/{id}", get(http::documents::job_status))
+        .route("/api/v1/audit", get(audit::list))
         .route("/health", get(health::health))
         .route("/ready", get(health::ready))
         .route("/metrics", get(health::metrics))
@@ -214,7 +217,7 @@ pub async fn serve(
         async move { migrate_until_done(&s, seed.as_ref()).await }
     });
     let directory = tokio::spawn(refresh_directory(state.clone()));
-    let workers = documents::spawn_workers(state.clone(), stop_rx);
+    let workers = worker::spawn_workers(state.clone(), stop_rx);
     let result = axum::serve(listener, app(state).into_make_service())
         .with_graceful_shutdown(shutdown)
         .await;

@@ -5,8 +5,12 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use crate::error::AppError;
 use crate::kv::Kv;
+
+/// Over the limit: retry after this many seconds (the rest of the window, at least 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("rate limit exceeded; retry after {0} s")]
+pub struct Limited(pub u64);
 
 /// The limiter.
 pub struct ApiLimiter {
@@ -25,8 +29,8 @@ impl ApiLimiter {
         }
     }
 
-    /// Counts a request for `key`; `Err(429)` with the seconds left in the window if over.
-    pub async fn check(&self, key: &str) -> Result<(), AppError> {
+    /// Counts a request for `key`; `Err(Limited)` with the seconds left in the window if over.
+    pub async fn check(&self, key: &str) -> Result<(), Limited> {
         let now = chrono::Utc::now().timestamp();
         let window = now / 60;
         let retry_after = (60 - now % 60).max(1) as u64;
@@ -51,7 +55,7 @@ impl ApiLimiter {
             }
         };
         if count > self.per_minute {
-            Err(AppError::RateLimited(retry_after))
+            Err(Limited(retry_after))
         } else {
             Ok(())
         }

@@ -9,8 +9,9 @@ use std::str::FromStr;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
 
-use crate::cache::PatternCache;
 use crate::chat::entities::EntityDirectory;
+use crate::chat::pattern_cache::PatternCache;
+use crate::chat::Deps;
 use crate::config::Config;
 use crate::kv::Kv;
 use crate::llm::LlmService;
@@ -55,6 +56,17 @@ pub enum StateError {
 }
 
 impl AppState {
+    /// What the chat flow needs, lent for one answer.
+    pub fn chat_deps(&self) -> Deps<'_> {
+        Deps {
+            db: &self.db,
+            directory: &self.directory,
+            patterns: &self.patterns,
+            llm: &self.llm,
+            limits: &self.config.limits,
+        }
+    }
+
     /// Builds the state without contacting any dependency.
     pub fn new(config: Config) -> Result<Self, StateError> {
         let statement_timeout = config.limits.statement_timeout.as_millis().to_string();

@@ -46,8 +46,41 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("exit", &[]),
 ];
 
+/// The reference SUT's layers, top to bottom: handlers apart from the domain. `lib.rs`
+/// and `main.rs` (the router and start-up) sit above them all.
+#[rustfmt::skip]
+const SUT_LAYERS: &[(&str, &[&str])] = &[
+    ("handlers", &["http"]),
+    ("runtime", &["worker", "state"]),
+    ("domain", &["chat", "documents"]),
+    ("services", &["llm", "ratelimit", "kv"]),
+    ("base", &["auth", "config", "metrics", "timing", "seed"]),
+];
+
+/// Every edge allowed in `sut/src`.
+#[rustfmt::skip]
+const SUT_ALLOWED: &[(&str, &[&str])] = &[
+    ("http", &["state", "chat", "documents", "ratelimit", "auth", "timing"]),
+    ("worker", &["state", "documents", "llm"]),
+    ("state", &["chat", "config", "kv", "llm", "metrics", "ratelimit"]),
+    ("chat", &["llm", "kv", "config", "metrics", "timing"]),
+    ("documents", &["kv"]),
+    ("llm", &["config", "metrics"]),
+    ("ratelimit", &["kv"]),
+    ("kv", &[]),
+    ("auth", &[]),
+    ("config", &[]),
+    ("metrics", &[]),
+    ("timing", &[]),
+    ("seed", &[]),
+];
+
 fn rank(module: &str) -> Option<(usize, usize)> {
-    LAYERS
+    rank_in(LAYERS, module)
+}
+
+fn rank_in(layers: &[(&str, &[&str])], module: &str) -> Option<(usize, usize)> {
+    layers
         .iter()
         .enumerate()
         .find_map(|(layer, (_, mods))| mods.iter().position(|m| *m == module).map(|i| (layer, i)))
@@ -199,6 +232,45 @@ fn the_map_itself_only_points_down() {
     for f in files {
         if let Some(m) = module_of(&src(), &f) {
             assert!(rank(&m).is_some(), "{m} ({}) is in no layer", f.display());
+        }
+    }
+}
+
+fn sut_src() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("sut/src")
+}
+
+/// The reference SUT keeps its handlers apart from its domain (issue 15): no module of
+/// `sut/src` imports one above it, and the map itself only points down.
+#[test]
+fn no_sut_module_imports_one_above_it() {
+    let allowed: BTreeMap<&str, &[&str]> = SUT_ALLOWED.iter().copied().collect();
+    let lines: Vec<String> = back_edges(&sut_src(), &allowed)
+        .iter()
+        .map(|b| format!("{} imports {}: {}", b.from, b.to, b.at))
+        .collect();
+    assert!(
+        lines.is_empty(),
+        "edges the SUT's layer map does not allow:\n{}",
+        lines.join("\n")
+    );
+    for (from, tos) in SUT_ALLOWED {
+        let f = rank_in(SUT_LAYERS, from).unwrap_or_else(|| panic!("{from} is in no layer"));
+        for to in *tos {
+            let t = rank_in(SUT_LAYERS, to).unwrap_or_else(|| panic!("{to} is in no layer"));
+            let down = t.0 > f.0 || (t.0 == f.0 && t.1 > f.1);
+            assert!(down, "{from} → {to} points up the SUT's layers");
+        }
+    }
+    let mut files = Vec::new();
+    rs_files(&sut_src(), &mut files);
+    for f in files {
+        if let Some(m) = module_of(&sut_src(), &f) {
+            assert!(
+                rank_in(SUT_LAYERS, &m).is_some(),
+                "{m} ({}) is in no layer of the SUT",
+                f.display()
+            );
         }
     }
 }

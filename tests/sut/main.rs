@@ -779,3 +779,57 @@ async fn server_timing_names_each_operation_that_ran() {
     );
     app.stop().await;
 }
+
+/// Contract HDR-2 and defect 11: each Server-Timing entry is its own operation's time.
+/// Under load, `pattern_analyzer.get_cached_patterns` read 1.2 s at p95 because it was
+/// timed after the whole retrieval phase, facts and memories included. Here every
+/// database answer takes 400 ms while the patterns come from the cache.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cached_patterns_are_timed_apart_from_the_database_reads() {
+    let app = spawn_app().await;
+    let (s, body, _) = app.chat("What is the status of Delta Industries?").await;
+    assert_eq!(s, 200, "{body}");
+    app.env
+        .faults()
+        .add(
+            proxy::POSTGRES,
+            Stream::Downstream,
+            Toxic::Latency {
+                ms: 400,
+                jitter_ms: 0,
+            },
+            1.0,
+        )
+        .await
+        .expect("toxic");
+    let (s, body, headers) = app.chat("Has Delta Industries paid?").await;
+    app.env
+        .faults()
+        .clear(proxy::POSTGRES)
+        .await
+        .expect("clear");
+    assert_eq!(s, 200, "{body}");
+    let timing = headers
+        .get("server-timing")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let ms = |op: &str| -> f64 {
+        timing
+            .split(',')
+            .find_map(|e| {
+                e.trim()
+                    .strip_prefix(op)?
+                    .strip_prefix(";dur=")?
+                    .parse()
+                    .ok()
+            })
+            .unwrap_or_else(|| panic!("{op} missing: {timing}"))
+    };
+    assert!(ms("request_handler.handle_request") >= 400.0, "{timing}");
+    assert!(
+        ms("pattern_analyzer.get_cached_patterns") < 200.0,
+        "the cache lookup was charged the database's time: {timing}"
+    );
+    app.stop().await;
+}

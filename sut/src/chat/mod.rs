@@ -1,36 +1,25 @@
-//! `POST /api/chat`: the seed 002 §3.1 request flow.
+//! The chat flow of seed 002 §3.1: entity resolution, parallel retrieval, synthesis,
+//! decision support and generation. The HTTP handler (`http::chat`) checks the request
+//! and the caller; this module answers.
 
 pub mod entities;
+pub mod pattern_cache;
 pub mod patterns;
 pub mod retrieval;
 pub mod synthesis;
 
 use std::time::{Duration, Instant};
 
-use axum::extract::State;
-use axum::{Extension, Json};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+use sqlx::PgPool;
 
-use crate::auth::{Caller, Permission};
-use crate::cache::Tier;
-use crate::error::AppError;
-use crate::extract::{no_nul, JsonBody};
-use crate::llm::{Fallback, Grounds};
-use crate::state::AppState;
+use crate::config::Limits;
+use crate::llm::{Fallback, Grounds, LlmService};
 use crate::timing::Timings;
-use entities::Entity;
+use entities::{Entity, EntityDirectory};
+use pattern_cache::{PatternCache, Tier};
 use patterns::PatternInsight;
 use synthesis::Intent;
-
-/// The request body.
-#[derive(Debug, Deserialize)]
-pub struct ChatRequest {
-    /// The question.
-    pub query: String,
-    /// Conversation id.
-    #[serde(default, deserialize_with = "crate::extract::not_null")]
-    pub session_id: Option<String>,
-}
 
 /// The response body (contract CHAT-2).
 #[derive(Debug, Serialize)]
@@ -73,29 +62,31 @@ const ENTITY_TIMEOUT: Duration = Duration::from_secs(1);
 /// How long before the retrieval deadline pattern detection stops, to hand back what
 /// it found.
 const PATTERN_MARGIN: Duration = Duration::from_millis(100);
-const MAX_QUERY_CHARS: usize = 4000;
 
-/// Handles one chat request.
-pub async fn chat(
-    State(state): State<AppState>,
-    Extension(timings): Extension<Timings>,
-    caller: Caller,
-    JsonBody(req): JsonBody<ChatRequest>,
-) -> Result<Json<ChatResponse>, AppError> {
-    caller.require(Permission::ViewResults)?;
-    no_nul("query", &req.query)?;
-    no_nul("session_id", req.session_id.as_deref().unwrap_or(""))?;
-    let query = req.query.trim();
-    if query.is_empty() {
-        return Err(AppError::BadRequest("query: must not be empty".into()));
-    }
-    if query.chars().count() > MAX_QUERY_CHARS {
-        return Err(AppError::BadRequest(format!(
-            "query: longer than {MAX_QUERY_CHARS} characters"
-        )));
-    }
-    state.limiter.check(&caller.user_id).await?;
-    let limits = &state.config.limits;
+/// What the flow reads from and calls: the application's state, lent for one answer.
+pub struct Deps<'a> {
+    /// The database.
+    pub db: &'a PgPool,
+    /// Customer names in memory, for when the database is slow.
+    pub directory: &'a EntityDirectory,
+    /// The three-tier pattern cache.
+    pub patterns: &'a PatternCache,
+    /// The LLM with its limiter, breaker and retries.
+    pub llm: &'a LlmService,
+    /// Timeouts and the request deadline.
+    pub limits: &'a Limits,
+}
+
+/// Answers `query` for `user_id`, recording each §2.2 operation in `timings`. It does
+/// not fail: what it could not get lowers `confidence` and sets `degraded`.
+pub async fn answer(
+    deps: &Deps<'_>,
+    timings: &Timings,
+    user_id: &str,
+    session_id: Option<String>,
+    query: &str,
+) -> ChatResponse {
+    let limits = deps.limits;
     // Every later step fits inside this; the LLM gets what the earlier phases left.
     let request_deadline = tokio::time::Instant::now() + limits.request_deadline;
     let mut degraded = false;
@@ -107,7 +98,7 @@ pub async fn chat(
     let (entities, from_directory) = timings
         .measure(
             "entity_resolver.resolve",
-            entities::resolve(&state.db, &state.directory, query, ENTITY_TIMEOUT),
+            entities::resolve(deps.db, deps.directory, query, ENTITY_TIMEOUT),
         )
         .await;
     if from_directory {
@@ -127,23 +118,22 @@ pub async fn chat(
     let pattern_budget = pattern_deadline - PATTERN_MARGIN.min(pattern_window / 4);
     let patterns_started = Instant::now();
     let (memories, patterns, facts) = tokio::join!(
-        tokio::time::timeout_at(
-            deadline,
-            retrieval::memories(&state.db, &caller.user_id, &entities)
-        ),
+        tokio::time::timeout_at(deadline, retrieval::memories(deps.db, user_id, &entities)),
         tokio::time::timeout_at(pattern_deadline, async {
             let found = futures::future::join_all(
                 entities
                     .iter()
-                    .map(|e| state.patterns.get(&e.id, pattern_budget)),
+                    .map(|e| deps.patterns.get(&e.id, pattern_budget)),
             )
             .await;
             let all_cached = found.iter().all(|(_, tier)| tier.is_cache());
             let partial = found.iter().any(|(_, tier)| *tier == Tier::Partial);
             let all: Vec<PatternInsight> = found.into_iter().flat_map(|(p, _)| p).collect();
-            (all, all_cached, partial)
+            // Timed here, not after the join: the phase also waits for memories and
+            // facts, which are not the pattern analyzer's time.
+            (all, all_cached, partial, patterns_started.elapsed())
         }),
-        tokio::time::timeout_at(deadline, retrieval::facts(&state.db, &entities)),
+        tokio::time::timeout_at(deadline, retrieval::facts(deps.db, &entities)),
     );
     let memories = match memories {
         Ok(Ok(m)) => m,
@@ -155,7 +145,7 @@ pub async fn chat(
         }
     };
     let patterns = match patterns {
-        Ok((p, cached, partial)) => {
+        Ok((p, cached, partial, took)) => {
             if partial {
                 degraded = true;
                 gaps.patterns = true;
@@ -166,7 +156,7 @@ pub async fn chat(
             } else {
                 "pattern_analyzer.analyze_entity"
             };
-            timings.record(op, patterns_started.elapsed());
+            timings.record(op, took);
             if cached && !entities.is_empty() && !sources.contains(&Source::Cache) {
                 sources.push(Source::Cache);
             }
@@ -178,7 +168,7 @@ pub async fn chat(
         Err(_) => {
             timings.record(
                 "pattern_analyzer.analyze_entity",
-                patterns_started.elapsed(),
+                patterns_started.elapsed().min(pattern_window),
             );
             degraded = true;
             gaps.patterns = true;
@@ -240,7 +230,7 @@ pub async fn chat(
     let generation = timings
         .measure(
             "response_generator.generate",
-            state.llm.generate(
+            deps.llm.generate(
                 "You are an account assistant. Answer from the context only.",
                 &prompt,
                 max_tokens,
@@ -269,9 +259,9 @@ pub async fn chat(
 
     // Phase 6: memory storage in the background.
     let (db, user, session, ents) = (
-        state.db.clone(),
-        caller.user_id.clone(),
-        req.session_id.clone().unwrap_or_default(),
+        deps.db.clone(),
+        user_id.to_owned(),
+        session_id.unwrap_or_default(),
         entities.clone(),
     );
     let memory = format!("asked: {query}");
@@ -282,7 +272,7 @@ pub async fn chat(
         }
     });
 
-    Ok(Json(ChatResponse {
+    ChatResponse {
         text,
         confidence: gaps.confidence(generation.confidence),
         quality_score: generation.quality_score,
@@ -291,7 +281,7 @@ pub async fn chat(
         fallback: generation.fallback,
         entities,
         decision,
-    }))
+    }
 }
 
 /// What the answer had to do without (contract CHAT-11).

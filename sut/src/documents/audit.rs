@@ -3,18 +3,10 @@
 //! previous record's hash, so an edited, inserted or deleted record breaks every hash
 //! after it. The chain can be checked from `GET /api/v1/audit` alone (contract AUD-2).
 
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
-use axum::Json;
 use chrono::{DateTime, DurationRound, SecondsFormat, Utc};
-use serde::Deserialize;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
-use sqlx::PgConnection;
-
-use crate::auth::{Caller, Permission};
-use crate::error::AppError;
-use crate::state::AppState;
+use sqlx::{PgConnection, PgPool};
 
 /// The `prev_hash` of the first record.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -104,21 +96,6 @@ pub fn canonical(v: &Value) -> String {
     }
 }
 
-/// `GET /api/v1/audit` query: records after `after` (a `seq`), at most `limit`.
-#[derive(Debug, Deserialize)]
-pub struct Page {
-    /// Records with a greater `seq` (default 0: from the start).
-    #[serde(default)]
-    pub after: i64,
-    /// 1 to 1000 (default 100).
-    #[serde(default = "default_limit")]
-    pub limit: i64,
-}
-
-fn default_limit() -> i64 {
-    100
-}
-
 type AuditRow = (
     i64,
     DateTime<Utc>,
@@ -130,36 +107,24 @@ type AuditRow = (
     String,
 );
 
-/// The audit trail, oldest first, for the auditor and admin roles.
-pub async fn list(
-    State(state): State<AppState>,
-    caller: Caller,
-    page: Result<Query<Page>, QueryRejection>,
-) -> Result<Json<Value>, AppError> {
-    let Ok(Query(page)) = page else {
-        return Err(AppError::BadRequest(
-            "after, limit: whole numbers, each given once".into(),
-        ));
-    };
-    if !(caller.has(Permission::AuditLogAccess) || caller.has(Permission::AdminAccess)) {
-        return Err(AppError::Forbidden(Permission::AuditLogAccess.as_str()));
-    }
-    if !(1..=1000).contains(&page.limit) || page.after < 0 {
-        return Err(AppError::BadRequest(
-            "limit: 1 to 1000; after: 0 or more".into(),
-        ));
-    }
+/// Records after `after` (a `seq`), at most `limit`, oldest first, as the contract's
+/// JSON (AUD-2); and the `after` for the next page, when this one is full.
+pub async fn page(
+    db: &PgPool,
+    after: i64,
+    limit: i64,
+) -> Result<(Vec<Value>, Option<i64>), sqlx::Error> {
     let rows: Vec<AuditRow> = sqlx::query_as(
         "SELECT id, at, user_id, document_id, action, detail, prev_hash, integrity_hash \
            FROM app.audit_log WHERE id > $1 ORDER BY id LIMIT $2",
     )
-    .bind(page.after)
-    .bind(page.limit)
-    .fetch_all(&state.db)
+    .bind(after)
+    .bind(limit)
+    .fetch_all(db)
     .await?;
     let next = rows
         .last()
-        .filter(|_| rows.len() as i64 == page.limit)
+        .filter(|_| rows.len() as i64 == limit)
         .map(|r| r.0);
     let records: Vec<Value> = rows
         .into_iter()
@@ -178,5 +143,5 @@ pub async fn list(
             },
         )
         .collect();
-    Ok(Json(json!({"records": records, "next_after": next})))
+    Ok((records, next))
 }

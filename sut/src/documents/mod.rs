@@ -1,5 +1,6 @@
-//! Seed 000 document processing: `POST /api/v1/documents/process` and
-//! `GET /api/v1/jobs/{id}`, a result cache, and a three-priority job queue in Redis.
+//! Seed 000 document processing: jobs, a result cache per user and content, and a
+//! three-priority job queue in Redis. The routes are in `http::documents`; the workers
+//! in `worker`.
 //!
 //! Postgres holds every job (the source of truth); Redis lists carry job ids to the
 //! workers. A job whose push to Redis failed, or that Redis lost, is pushed again by
@@ -7,20 +8,11 @@
 
 pub mod audit;
 pub mod pii;
-mod worker;
 
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::Json;
-use serde::Deserialize;
 use serde_json::{json, Value};
+use sqlx::PgPool;
 
-pub use worker::spawn_workers;
-
-use crate::auth::{Caller, Permission};
-use crate::error::AppError;
-use crate::extract::{no_nul, JsonBody};
-use crate::state::AppState;
+use crate::kv::Kv;
 
 /// The Redis list for a priority (1 high, 3 low).
 pub fn queue_key(priority: i16) -> String {
@@ -29,7 +21,7 @@ pub fn queue_key(priority: i16) -> String {
 
 /// Where a finished result is cached: per user, processing type and content, so a
 /// result goes back only to the user who submitted that very text (contract DOC-8).
-fn result_key(user_id: &str, processing_type: &str, content: &str) -> String {
+pub fn result_key(user_id: &str, processing_type: &str, content: &str) -> String {
     use sha2::{Digest, Sha256};
     let mut h = Sha256::new();
     // Lengths first, so no two (user, content) pairs hash the same bytes.
@@ -40,124 +32,90 @@ fn result_key(user_id: &str, processing_type: &str, content: &str) -> String {
     format!("docresult:{}", hex::encode(h.finalize()))
 }
 
-/// The request body.
-#[derive(Debug, Deserialize)]
-pub struct ProcessRequest {
-    /// Caller's document id.
-    pub document_id: String,
+/// The processing types a document may ask for.
+pub const TYPES: [&str; 3] = ["summarize", "extract", "classify"];
+
+/// A document to process, checked by the caller.
+#[derive(Debug)]
+pub struct Submission<'a> {
+    /// Who submits it.
+    pub user_id: &'a str,
+    /// Their document id.
+    pub document_id: &'a str,
+    /// One of `TYPES`.
+    pub processing_type: &'a str,
     /// The text.
-    pub content: String,
-    /// summarize, extract or classify.
-    pub processing_type: String,
-    /// 1 (high) to 3 (low); default 2. A number, so `1.0` is 1, as JSON Schema's
-    /// `integer` has it.
-    #[serde(default, deserialize_with = "crate::extract::not_null")]
-    pub priority: Option<f64>,
+    pub content: &'a str,
+    /// 1 (high) to 3 (low).
+    pub priority: i16,
 }
 
-const TYPES: [&str; 3] = ["summarize", "extract", "classify"];
-
-/// Submits a document: a cached result at once, or a queued job (202).
-pub async fn process(
-    State(state): State<AppState>,
-    caller: Caller,
-    JsonBody(req): JsonBody<ProcessRequest>,
-) -> Result<(StatusCode, Json<Value>), AppError> {
-    caller.require(Permission::ProcessDocument)?;
-    no_nul("document_id", &req.document_id)?;
-    no_nul("content", &req.content)?;
-    if req.document_id.trim().is_empty() || req.document_id.chars().count() > 200 {
-        return Err(AppError::BadRequest(
-            "document_id: 1 to 200 characters".into(),
-        ));
-    }
-    if req.content.trim().is_empty() {
-        return Err(AppError::BadRequest("content: must not be empty".into()));
-    }
-    if !TYPES.contains(&req.processing_type.as_str()) {
-        return Err(AppError::BadRequest(format!(
-            "processing_type: '{}' is not one of {}",
-            req.processing_type,
-            TYPES.join(", ")
-        )));
-    }
-    let priority = match req.priority {
-        None => 2,
-        Some(p) if p == 1.0 || p == 2.0 || p == 3.0 => p as i16,
-        Some(_) => return Err(AppError::BadRequest("priority: must be 1, 2 or 3".into())),
-    };
-    state.limiter.check(&caller.user_id).await?;
-
-    let cached: Option<String> = state
-        .kv
-        .query(redis::cmd("GET").arg(result_key(
-            &caller.user_id,
-            &req.processing_type,
-            &req.content,
-        )))
+/// The result this user already got for this very content and type, if any; a hit is an
+/// access, audited in the same transaction (no record, no answer: contract AUD-1).
+pub async fn cached_result(
+    db: &PgPool,
+    kv: &Kv,
+    s: &Submission<'_>,
+) -> Result<Option<Value>, sqlx::Error> {
+    let cached: Option<String> = kv
+        .query(redis::cmd("GET").arg(result_key(s.user_id, s.processing_type, s.content)))
         .await
         .unwrap_or(None);
-    if let Some(result) = cached.and_then(|s| serde_json::from_str::<Value>(&s).ok()) {
-        // No audit record, no answer: a cache hit is still an access.
-        let mut tx = state.db.begin().await?;
-        audit::record(
-            &mut tx,
-            &caller.user_id,
-            &req.document_id,
-            "process_cache_hit",
-            json!({}),
-        )
-        .await?;
-        tx.commit().await?;
-        return Ok((
-            StatusCode::OK,
-            Json(
-                json!({"status": "completed", "document_id": req.document_id, "cached": true, "result": result}),
-            ),
-        ));
-    }
+    let Some(result) = cached.and_then(|c| serde_json::from_str::<Value>(&c).ok()) else {
+        return Ok(None);
+    };
+    let mut tx = db.begin().await?;
+    audit::record(
+        &mut tx,
+        s.user_id,
+        s.document_id,
+        "process_cache_hit",
+        json!({}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Some(result))
+}
 
+/// Stores a new job with its audit record, then hands it to the queue. Returns its id.
+pub async fn submit(db: &PgPool, kv: &Kv, s: &Submission<'_>) -> Result<String, sqlx::Error> {
     let job_id = uuid::Uuid::new_v4().to_string();
-    let mut tx = state.db.begin().await?;
+    let mut tx = db.begin().await?;
     sqlx::query(
         "INSERT INTO app.jobs (id, document_id, user_id, priority, processing_type, content, status, enqueued) \
          VALUES ($1, $2, $3, $4, $5, $6, 'queued', true)",
     )
     .bind(&job_id)
-    .bind(&req.document_id)
-    .bind(&caller.user_id)
-    .bind(priority)
-    .bind(&req.processing_type)
-    .bind(&req.content)
+    .bind(s.document_id)
+    .bind(s.user_id)
+    .bind(s.priority)
+    .bind(s.processing_type)
+    .bind(s.content)
     .execute(&mut *tx)
     .await?;
     audit::record(
         &mut tx,
-        &caller.user_id,
-        &req.document_id,
+        s.user_id,
+        s.document_id,
         "process_submitted",
-        json!({"job_id": job_id, "priority": priority, "processing_type": req.processing_type}),
+        json!({"job_id": job_id, "priority": s.priority, "processing_type": s.processing_type}),
     )
     .await?;
     tx.commit().await?;
     // Inserted as enqueued, so that a worker that runs and requeues the job at once
     // is not overwritten by a late mark. If Redis is down or slow the mark is taken
     // back, and the outbox pushes the job once Redis answers.
-    let pushed = state
-        .kv
-        .query::<i64>(redis::cmd("LPUSH").arg(queue_key(priority)).arg(&job_id))
+    let pushed = kv
+        .query::<i64>(redis::cmd("LPUSH").arg(queue_key(s.priority)).arg(&job_id))
         .await;
     if pushed.is_err() {
         let _ = sqlx::query("UPDATE app.jobs SET enqueued = false WHERE id = $1")
             .bind(&job_id)
-            .execute(&state.db)
+            .execute(db)
             .await;
         tracing::warn!(job_id, "queue unavailable; job kept for the outbox");
     }
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(json!({"job_id": job_id, "status": "queued", "document_id": req.document_id})),
-    ))
+    Ok(job_id)
 }
 
 #[derive(sqlx::FromRow)]
@@ -170,48 +128,46 @@ struct JobRow {
     priority: i16,
 }
 
-/// A job's status, for its owner and for the auditor and admin roles (contract DOC-9).
-/// Anyone else gets the same 404 as for a job that does not exist, so ids cannot be
-/// probed.
-pub async fn job_status(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, AppError> {
-    caller.require(Permission::ViewResults)?;
-    let not_found = || AppError::NotFound("job".into());
-    if no_nul("job_id", &id).is_err() {
-        return Err(not_found());
-    }
-    let sees_all = caller.has(Permission::AuditLogAccess) || caller.has(Permission::AdminAccess);
-    let mut tx = state.db.begin().await?;
+/// Job `id` as `user_id` may see it: their own, or any when `sees_all` (contract DOC-9).
+/// `None` both for a job that does not exist and for someone else's, so ids cannot be
+/// probed. A view is audited in the same transaction.
+pub async fn job_for(
+    db: &PgPool,
+    id: &str,
+    user_id: &str,
+    sees_all: bool,
+) -> Result<Option<Value>, sqlx::Error> {
+    let mut tx = db.begin().await?;
     let row: Option<JobRow> = sqlx::query_as(
         "SELECT document_id, status, attempts, result, error, priority FROM app.jobs \
           WHERE id = $1 AND (user_id = $2 OR $3)",
     )
-    .bind(&id)
-    .bind(&caller.user_id)
+    .bind(id)
+    .bind(user_id)
     .bind(sees_all)
     .fetch_optional(&mut *tx)
     .await?;
-    let JobRow {
+    let Some(JobRow {
         document_id,
         status,
         attempts,
         result,
         error,
         priority,
-    } = row.ok_or_else(not_found)?;
+    }) = row
+    else {
+        return Ok(None);
+    };
     audit::record(
         &mut tx,
-        &caller.user_id,
+        user_id,
         &document_id,
         "view",
         json!({"job_id": id}),
     )
     .await?;
     tx.commit().await?;
-    Ok(Json(json!({
+    Ok(Some(json!({
         "job_id": id,
         "document_id": document_id,
         "status": status,

@@ -10,7 +10,7 @@ use lru::LruCache;
 use serde::Serialize;
 use sqlx::PgPool;
 
-use crate::chat::patterns::{analyze_entity, PatternInsight};
+use super::patterns::{analyze_entity, PatternInsight};
 use crate::kv::Kv;
 use crate::metrics::Metrics;
 

@@ -6,7 +6,7 @@ use serde_json::json;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use super::{audit, pii, queue_key, result_key};
+use crate::documents::{audit, pii, queue_key, result_key};
 use crate::llm::Grounds;
 use crate::state::AppState;
 

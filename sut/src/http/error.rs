@@ -10,6 +10,9 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
+use crate::auth::AuthError;
+use crate::ratelimit::Limited;
+
 /// A handler failure.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -97,5 +100,21 @@ impl From<sqlx::Error> for AppError {
     fn from(e: sqlx::Error) -> Self {
         tracing::error!(error = %e, "database call failed");
         AppError::Unavailable("database")
+    }
+}
+
+impl From<AuthError> for AppError {
+    fn from(e: AuthError) -> Self {
+        match e {
+            AuthError::Missing => AppError::Unauthorized("missing bearer token"),
+            AuthError::Invalid => AppError::Unauthorized("invalid bearer token"),
+            AuthError::Forbidden(p) => AppError::Forbidden(p.as_str()),
+        }
+    }
+}
+
+impl From<Limited> for AppError {
+    fn from(Limited(secs): Limited) -> Self {
+        AppError::RateLimited(secs)
     }
 }

@@ -14,7 +14,7 @@ use futures::StreamExt;
 use serde::de::DeserializeOwned;
 use tokio::time::Instant;
 
-use crate::error::AppError;
+use super::error::AppError;
 use crate::state::AppState;
 
 /// The most of an oversized body we read and drop before giving up on the client.
