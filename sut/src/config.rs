@@ -78,6 +78,8 @@ pub struct Limits {
     /// Postgres `statement_timeout` on every connection (5 s, the retrieval budget), so
     /// no query outlives the request that made it. `SUT_STATEMENT_TIMEOUT_MS`.
     pub statement_timeout: Duration,
+    /// The most database connections the pool opens (`SUT_DB_POOL_SIZE`).
+    pub db_pool_size: u32,
 }
 
 impl Default for Limits {
@@ -99,6 +101,7 @@ impl Default for Limits {
             job_max_retries: 3,
             request_deadline: Duration::from_secs(18),
             statement_timeout: Duration::from_secs(5),
+            db_pool_size: 32,
         }
     }
 }
@@ -196,6 +199,7 @@ impl Config {
             job_max_retries: parsed(&get, "SUT_JOB_MAX_RETRIES", d.job_max_retries)?.max(1),
             request_deadline: millis(&get, "SUT_REQUEST_DEADLINE_MS", d.request_deadline)?,
             statement_timeout: millis(&get, "SUT_STATEMENT_TIMEOUT_MS", d.statement_timeout)?,
+            db_pool_size: parsed(&get, "SUT_DB_POOL_SIZE", d.db_pool_size)?,
         };
         Ok(Config {
             listen: parsed(

@@ -3,7 +3,8 @@
 //! calls and fallbacks, and jobs.
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+    TextEncoder,
 };
 
 /// Latency buckets in seconds: dense enough that percentiles read from them agree with
@@ -34,6 +35,9 @@ pub struct Metrics {
     pub llm_fallbacks: IntCounterVec,
     /// `jobs_total{status}`.
     pub jobs: IntCounterVec,
+    /// `db_pool_connections{state}`: the pool's connections `in_use` and `idle`, set at
+    /// each scrape, so a queue for connections shows under load.
+    pub db_pool: IntGaugeVec,
 }
 
 impl Metrics {
@@ -96,7 +100,12 @@ impl Metrics {
         registry.register(Box::new(cache_misses.clone()))?;
         registry.register(Box::new(llm_calls.clone()))?;
         registry.register(Box::new(llm_fallbacks.clone()))?;
+        let db_pool = IntGaugeVec::new(
+            Opts::new("db_pool_connections", "Database pool connections by state"),
+            &["state"],
+        )?;
         registry.register(Box::new(jobs.clone()))?;
+        registry.register(Box::new(db_pool.clone()))?;
         Ok(Metrics {
             registry,
             requests,
@@ -108,6 +117,7 @@ impl Metrics {
             llm_calls,
             llm_fallbacks,
             jobs,
+            db_pool,
         })
     }
 

@@ -73,7 +73,7 @@ impl AppState {
         let options = PgConnectOptions::from_str(&config.database_url)?
             .options([("statement_timeout", statement_timeout.as_str())]);
         let db = PgPoolOptions::new()
-            .max_connections(32)
+            .max_connections(config.limits.db_pool_size.max(1))
             .acquire_timeout(Duration::from_secs(3))
             .connect_lazy_with(options);
         let kv = Arc::new(Kv::new(&config.redis_url, Duration::from_millis(500))?);

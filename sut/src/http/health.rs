@@ -68,6 +68,11 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         .metrics
         .breaker_state
         .set(state.llm.breaker.state().gauge());
+    let (size, idle) = (state.db.size(), state.db.num_idle() as u32);
+    let pool = &state.metrics.db_pool;
+    pool.with_label_values(&["in_use"])
+        .set(i64::from(size.saturating_sub(idle)));
+    pool.with_label_values(&["idle"]).set(i64::from(idle));
     (
         [(
             axum::http::header::CONTENT_TYPE,
