@@ -134,15 +134,19 @@ pub enum AnswerStyle {
 /// An answer of `tokens` tokens (one word a token) in `style` to `req`.
 pub fn answer_text(style: AnswerStyle, req: &ValidRequest, tokens: u64) -> String {
     let tokens = tokens.max(1) as usize;
-    let mut words: Vec<&str> = match style {
+    let quoted: Vec<&str> = match style {
         AnswerStyle::Grounded => req.prompt.split_whitespace().take(tokens).collect(),
         AnswerStyle::Filler => Vec::new(),
     };
-    let filler = filler_text((tokens - words.len()) as u64);
-    if words.len() < tokens {
-        words.extend(filler.split_whitespace());
+    let mut text = quoted.join(" ");
+    let rest = tokens - quoted.len();
+    if rest > 0 {
+        if !text.is_empty() {
+            text.push(' ');
+        }
+        text.push_str(&filler_text(rest as u64));
     }
-    words.join(" ")
+    text
 }
 
 /// Deterministic filler text of about `tokens` tokens (one word a token).

@@ -92,6 +92,12 @@ impl Caller {
         self.permissions.contains(&p)
     }
 
+    /// Whether the caller may see every user's records (jobs, the audit trail): the
+    /// auditor and admin roles (contract DOC-9, AUD-2).
+    pub fn sees_all_records(&self) -> bool {
+        self.has(Permission::AuditLogAccess) || self.has(Permission::AdminAccess)
+    }
+
     /// `Err(Forbidden)` unless the caller has `p`.
     pub fn require(&self, p: Permission) -> Result<(), AuthError> {
         if self.permissions.contains(&p) {

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::error::AppError;
-use crate::auth::{Caller, Permission};
+use crate::auth::{AuthError, Caller, Permission};
 use crate::documents::audit;
 use crate::state::AppState;
 
@@ -38,8 +38,8 @@ pub async fn list(
             "after, limit: whole numbers, each given once".into(),
         ));
     };
-    if !(caller.has(Permission::AuditLogAccess) || caller.has(Permission::AdminAccess)) {
-        return Err(AppError::Forbidden(Permission::AuditLogAccess.as_str()));
+    if !caller.sees_all_records() {
+        return Err(AuthError::Forbidden(Permission::AuditLogAccess).into());
     }
     if !(1..=1000).contains(&page.limit) || page.after < 0 {
         return Err(AppError::BadRequest(

@@ -92,8 +92,7 @@ pub async fn job_status(
     if no_nul("job_id", &id).is_err() {
         return Err(not_found());
     }
-    let sees_all = caller.has(Permission::AuditLogAccess) || caller.has(Permission::AdminAccess);
-    documents::job_for(&state.db, &id, &caller.user_id, sees_all)
+    documents::job_for(&state.db, &id, &caller.user_id, caller.sees_all_records())
         .await?
         .map(Json)
         .ok_or_else(not_found)

@@ -232,17 +232,21 @@ impl LlmService {
         if window < MIN_CALL {
             return self.template();
         }
-        match self
+        let answer = self
             .call(&self.fallback, system, prompt, max_tokens, window)
-            .await
-        {
-            Some(Ok(text)) if grounds.score(&text) >= quality::PASS => {
+            .await;
+        match answer {
+            Some(Ok(text)) => {
+                let q = grounds.score(&text);
+                if q < quality::PASS {
+                    return self.template();
+                }
                 self.metrics
                     .llm_fallbacks
                     .with_label_values(&["fallback_model"])
                     .inc();
                 Generation {
-                    quality_score: grounds.score(&text),
+                    quality_score: q,
                     text: Some(text),
                     fallback: Fallback::FallbackModel,
                     confidence: 0.75,
