@@ -119,7 +119,7 @@ mod tests {
                         status,
                         ..Sample::default()
                     },
-                    None,
+                    crate::record::Correction::None,
                 );
             }
         }

@@ -5,13 +5,29 @@
 use std::time::Duration;
 
 use crate::results::StageInfo;
-use crate::scenario::{Profile, Stage};
+use crate::scenario::{Arrival, Model, Profile, Stage};
+
+/// In flight at once under the open model, unless the profile says otherwise.
+pub const DEFAULT_MAX_IN_FLIGHT: u32 = 1000;
+
+/// The open model's settings: how sends are spaced and how many may be outstanding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OpenShape {
+    /// Constant or Poisson spacing.
+    pub arrival: Arrival,
+    /// The in-flight cap: a send due while this many are outstanding is dropped and
+    /// counted.
+    pub max_in_flight: u32,
+}
 
 /// The load a run puts on the SUT.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LoadShape {
-    /// Time-bound stages (ramp to N users, then hold); empty for an iterations profile.
+    /// Time-bound stages (ramp to N users or R requests a second, then hold); empty for
+    /// an iterations profile.
     pub stages: Vec<Stage>,
+    /// `Some` for the open model: the stages are rates, not users.
+    pub open: Option<OpenShape>,
     /// For an iterations profile: passes through the mix per user.
     pub iterations: Option<u32>,
     /// The most users at any time.
@@ -47,6 +63,9 @@ impl LoadShape {
     /// assert_eq!(shape.goose_test_plan().as_deref(), Some("10,2;10,28;0,0"));
     /// ```
     pub fn settle(p: &Profile) -> Self {
+        if p.model == Model::Open {
+            return Self::settle_open(p);
+        }
         let users = p.users.unwrap_or(1);
         let spawn_rate = p.spawn_rate.unwrap_or(f64::from(users));
         let ramp_of_users = p.arrival();
@@ -56,6 +75,7 @@ impl LoadShape {
             match p.duration {
                 Some(d) => vec![Stage {
                     users,
+                    rate: None,
                     ramp: ramp_of_users,
                     hold: d.saturating_sub(ramp_of_users),
                 }],
@@ -79,6 +99,7 @@ impl LoadShape {
         LoadShape {
             iterations: stages.is_empty().then(|| p.iterations.unwrap_or(1)),
             stages,
+            open: None,
             peak_users,
             spawn_rate,
             ramp,
@@ -87,18 +108,66 @@ impl LoadShape {
         }
     }
 
-    /// The shape of a chaos run: the peak users, arriving at the same rate, held until
-    /// `total` (ramp included), scored until `scored_until`.
+    fn settle_open(p: &Profile) -> Self {
+        let stages = if p.stages.is_empty() {
+            vec![Stage {
+                users: 0,
+                rate: p.rate,
+                ramp: Duration::ZERO,
+                hold: p.duration.unwrap_or_default(),
+            }]
+        } else {
+            p.stages.clone()
+        };
+        LoadShape {
+            stages,
+            open: Some(OpenShape {
+                arrival: p.arrival,
+                max_in_flight: p.max_in_flight.unwrap_or(DEFAULT_MAX_IN_FLIGHT),
+            }),
+            iterations: None,
+            peak_users: 0,
+            spawn_rate: 0.0,
+            ramp: Duration::ZERO,
+            warmup: p.warmup.unwrap_or_default(),
+            scored_until: None,
+        }
+    }
+
+    /// The highest rate of an open-model shape, requests a second (0 for closed).
+    pub fn peak_rate(&self) -> f64 {
+        self.stages
+            .iter()
+            .filter_map(|s| s.rate)
+            .fold(0.0, f64::max)
+    }
+
+    /// The shape of a chaos run: the peak users (or rate), arriving at the same rate,
+    /// held until `total` (ramp included), scored until `scored_until`.
     pub fn held_for(&self, total: Duration, scored_until: Duration) -> Self {
+        if self.open.is_some() {
+            return LoadShape {
+                stages: vec![Stage {
+                    users: 0,
+                    rate: Some(self.peak_rate()),
+                    ramp: Duration::ZERO,
+                    hold: total,
+                }],
+                scored_until: Some(scored_until),
+                ..self.clone()
+            };
+        }
         let users = self.peak_users.max(1);
         // All of them arrive at the profile's rate, in whole seconds as Goose counts.
         let ramp = Duration::from_secs((f64::from(users) / self.spawn_rate).ceil().max(0.0) as u64);
         LoadShape {
             stages: vec![Stage {
                 users,
+                rate: None,
                 ramp,
                 hold: total.saturating_sub(ramp),
             }],
+            open: None,
             iterations: None,
             peak_users: users,
             spawn_rate: self.spawn_rate,
@@ -115,7 +184,7 @@ impl LoadShape {
 
     /// The Goose test plan, `users,ramp;users,hold;…;0,0`; `None` for iterations.
     pub fn goose_test_plan(&self) -> Option<String> {
-        if self.stages.is_empty() {
+        if self.stages.is_empty() || self.open.is_some() {
             return None;
         }
         let mut steps: Vec<String> = Vec::new();
@@ -136,6 +205,7 @@ impl LoadShape {
             .map(|s| {
                 let mut info = StageInfo {
                     users: s.users,
+                    rate: s.rate,
                     start_s: t.as_secs_f64(),
                     ramp_s: s.ramp.as_secs_f64(),
                     hold_s: s.hold.as_secs_f64(),
@@ -162,11 +232,13 @@ mod tests {
             stages: vec![
                 Stage {
                     users: 100,
+                    rate: None,
                     ramp: Duration::from_secs(10),
                     hold: Duration::from_secs(60),
                 },
                 Stage {
                     users: 500,
+                    rate: None,
                     ramp: Duration::from_secs(30),
                     hold: Duration::from_secs(60),
                 },

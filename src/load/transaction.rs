@@ -1,6 +1,7 @@
 //! One scenario transaction as a Goose transaction: build the request from the spec,
 //! send it through Goose (so Goose keeps its own counts), time it ourselves end to end,
-//! poll if asked, and send one [`Sample`] to the collector.
+//! poll if asked, and send one [`Sample`] to the collector. A transaction still running
+//! at the load phase's deadline is cut there and recorded as a timeout.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -9,7 +10,8 @@ use goose::goose::{GooseMethod, GooseRequest, GooseUser, Transaction, Transactio
 use serde_json::Value;
 use tokio::sync::mpsc::UnboundedSender;
 
-use crate::record::{parse_server_timing, Sample};
+use super::request::{fill, final_status, poll_path, read_answer};
+use crate::record::Sample;
 use crate::scenario::TransactionSpec;
 
 /// Per-user state, set by the on-start transaction.
@@ -29,6 +31,9 @@ pub struct Shared {
     pub started: Instant,
     /// Mints the token for user `i`.
     pub mint: Box<dyn Fn(usize) -> String + Send + Sync>,
+    /// When transactions still running are cut (`None`: an iterations profile, which
+    /// ends when its users are done).
+    pub deadline: Option<Instant>,
 }
 
 /// The on-start transaction: mints the user's token.
@@ -54,26 +59,6 @@ pub fn transaction(spec: Arc<TransactionSpec>, shared: Arc<Shared>) -> Transacti
         Box::pin(async move { run(&spec, &shared, user).await })
     }))
     .set_name(&name)
-}
-
-/// Replaces `{user}` and `{n}` in every string of `v`.
-fn fill(v: &toml::Value, user: usize, n: u64) -> Value {
-    match v {
-        toml::Value::String(s) => Value::String(
-            s.replace("{user}", &user.to_string())
-                .replace("{n}", &n.to_string()),
-        ),
-        toml::Value::Integer(i) => Value::from(*i),
-        toml::Value::Float(f) => Value::from(*f),
-        toml::Value::Boolean(b) => Value::from(*b),
-        toml::Value::Datetime(d) => Value::String(d.to_string()),
-        toml::Value::Array(a) => Value::Array(a.iter().map(|x| fill(x, user, n)).collect()),
-        toml::Value::Table(t) => Value::Object(
-            t.iter()
-                .map(|(k, x)| (k.clone(), fill(x, user, n)))
-                .collect(),
-        ),
-    }
 }
 
 async fn run(spec: &TransactionSpec, shared: &Shared, user: &mut GooseUser) -> TransactionResult {
@@ -105,61 +90,46 @@ async fn run(spec: &TransactionSpec, shared: &Shared, user: &mut GooseUser) -> T
 
     let begun = Instant::now();
     let at = begun.saturating_duration_since(shared.started);
-    let response = user.request(request).await;
     let mut sample = Sample {
         transaction: spec.name.clone(),
         at,
         ..Sample::default()
     };
-    let mut body = Value::Null;
-    if let Ok(goose_response) = response {
-        if let Ok(r) = goose_response.response {
-            sample.status = Some(r.status().as_u16());
-            if let Some(h) = r
-                .headers()
-                .get("server-timing")
-                .and_then(|v| v.to_str().ok())
-            {
-                sample.operations = parse_server_timing(h);
-            }
-            match r.bytes().await {
-                Ok(bytes) => body = serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-                Err(_) => sample.status = None,
+    let exchange = async {
+        let mut body = Value::Null;
+        if let Ok(goose_response) = user.request(request).await {
+            if let Ok(r) = goose_response.response {
+                let status = r.status().as_u16();
+                let timing = r
+                    .headers()
+                    .get("server-timing")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned);
+                match r.bytes().await {
+                    Ok(bytes) => body = read_answer(&mut sample, status, timing.as_deref(), &bytes),
+                    Err(_) => sample.status = None,
+                }
             }
         }
-    }
-    sample.fallback = body
-        .get("fallback")
-        .and_then(Value::as_str)
-        .map(str::to_owned);
-    sample.degraded = body.get("degraded").and_then(Value::as_bool);
-    sample.quality_score = body.get("quality_score").and_then(Value::as_f64);
-    if let Some(Value::Array(sources)) = body.get("sources") {
-        sample.sources = sources
-            .iter()
-            .filter_map(Value::as_str)
-            .map(str::to_owned)
-            .collect();
-    }
-    if let (Some(poll), false) = (&spec.poll, sample.is_error()) {
-        sample.status = poll_job(poll, &body, &token, user).await;
+        if let (Some(poll), false) = (&spec.poll, sample.is_error()) {
+            sample.status = poll_job(poll, &body, &token, user).await;
+        }
+    };
+    let finished = match shared.deadline {
+        Some(d) => tokio::time::timeout_at(d.into(), exchange).await.is_ok(),
+        None => {
+            exchange.await;
+            true
+        }
+    };
+    if !finished {
+        sample.status = None;
+        sample.cut = true;
     }
     sample.latency = begun.elapsed();
     // The collector only goes away when the run is over; a late sample is dropped.
     let _ = shared.samples.send(sample);
     Ok(())
-}
-
-/// 200 or 500 when `body`'s watched field holds a final value (500 for a failed one).
-fn final_status(poll: &crate::scenario::PollSpec, body: &Value) -> Option<u16> {
-    let v = body.get(&poll.field).and_then(Value::as_str)?;
-    poll.until.iter().any(|u| u == v).then(|| {
-        if poll.failed.iter().any(|f| f == v) {
-            500
-        } else {
-            200
-        }
-    })
 }
 
 /// Polls until the watched field reaches a final value. Returns the status to record:
@@ -175,12 +145,9 @@ async fn poll_job(
     if let Some(status) = final_status(poll, first) {
         return Some(status);
     }
-    let id = match first.get(&poll.id_field) {
-        Some(Value::String(s)) => s.clone(),
-        Some(other) => other.to_string(),
-        None => return Some(502),
+    let Some(path) = poll_path(poll, first) else {
+        return Some(502);
     };
-    let path = poll.path.replace("{job_id}", &id);
     let deadline = Instant::now() + poll.timeout;
     loop {
         tokio::time::sleep(poll.every).await;

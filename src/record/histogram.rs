@@ -45,15 +45,6 @@ impl Latency {
         self.0.saturating_record(us.clamp(1, MAX_US));
     }
 
-    /// Records one sample and, for coordinated omission, the samples a load generator
-    /// that kept its schedule every `expected_us` would have seen while this one stalled.
-    pub fn record_corrected(&mut self, us: u64, expected_us: u64) {
-        let us = us.clamp(1, MAX_US);
-        if self.0.record_correct(us, expected_us).is_err() {
-            self.0.saturating_record(us);
-        }
-    }
-
     /// Adds every sample of `other` (histograms from workers, seconds or machines).
     pub fn merge(&mut self, other: &Latency) {
         // Same bounds on both sides, so this cannot fail.
@@ -165,14 +156,5 @@ mod tests {
         // The 20th largest of 2,000: b's 1,962 ms.
         assert!((p99 - 1_962_000.0).abs() / 1_962_000.0 < 0.002, "{p99}");
         assert!(Latency::decode("not base64!").is_err());
-    }
-
-    #[test]
-    fn correction_fills_in_the_stall() {
-        let mut h = Latency::new();
-        h.record_corrected(1_000_000, 100_000);
-        // One real sample plus the nine a steady 100 ms schedule would have seen.
-        assert_eq!(h.count(), 10);
-        assert_eq!(Latency::new().percentile_us(99.0), 0);
     }
 }

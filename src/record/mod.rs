@@ -3,6 +3,7 @@
 //! the run's recording ends when the last sender is dropped.
 
 pub mod histogram;
+mod omission;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -10,6 +11,7 @@ use std::time::Duration;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 pub use histogram::{Decode, HistogramError, Latency};
+pub use omission::{Backfill, Omission};
 
 /// Seed 002 §5.2: a template answer scores below this quality.
 pub const QUALITY_GATE: f64 = 0.7;
@@ -35,7 +37,17 @@ pub struct Sample {
     pub quality_score: Option<f64>,
     /// The body's `sources`, when it has them.
     pub sources: Vec<String>,
+    /// Open model: how long after its intended send time the request started.
+    pub late: Duration,
+    /// Still unanswered at the load phase's deadline, and cut there (an error).
+    pub cut: bool,
+    /// Open model: not sent, because the in-flight cap was reached (an error with no
+    /// latency).
+    pub dropped: bool,
 }
+
+/// A start this far behind the intended send time counts as late.
+pub const LATE: Duration = Duration::from_millis(10);
 
 impl Sample {
     /// 2xx and 3xx are successes; any other status or a transport error is an error.
@@ -55,8 +67,15 @@ impl Sample {
         !self.is_error() && self.sources.iter().any(|s| s == "cache")
     }
 
-    /// The status as a label: the code, or `transport` for a connection failure.
+    /// The status as a label: the code; `dropped` or `timeout` (cut at the deadline)
+    /// for a request the generator gave up on; `transport` for a connection failure.
     pub fn status_label(&self) -> String {
+        if self.dropped {
+            return "dropped".to_owned();
+        }
+        if self.cut {
+            return "timeout".to_owned();
+        }
         self.status
             .map_or_else(|| "transport".to_owned(), |s| s.to_string())
     }
@@ -118,12 +137,26 @@ pub fn ratio(n: u64, d: u64) -> f64 {
     }
 }
 
+/// How end-to-end latencies are corrected for coordinated omission.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Correction {
+    /// Closed-model users that think this long on average between transactions: the
+    /// sends a stall held back are added (see [`Omission`]).
+    Schedule {
+        /// The mean think time.
+        think_mean: Duration,
+    },
+    /// Open-model load: latency is already taken from each request's intended send
+    /// time, so nothing is held back and nothing is added.
+    None,
+}
+
 /// Everything the collector built.
 #[derive(Debug, Clone, Default)]
 pub struct Recorded {
-    /// Per transaction, end to end (coordinated-omission corrected when enabled).
+    /// Per transaction, end to end, with the sends a stall held back (see [`Correction`]).
     pub transactions: BTreeMap<String, Latency>,
-    /// All transactions together, corrected when enabled.
+    /// All transactions together, corrected as `transactions` are.
     pub overall: Latency,
     /// All transactions together, as measured (no correction).
     pub overall_raw: Latency,
@@ -144,31 +177,73 @@ pub struct Recorded {
     /// Samples that start at or after this are kept in `seconds` only (a chaos run
     /// scores its budgets over the baseline phase).
     pub until: Option<Duration>,
+    /// Samples the coordinated-omission correction added to `transactions` and
+    /// `overall` (never to `overall_raw`, the timeline or the operations).
+    pub backfilled: u64,
+    /// Open model: requests that started [`LATE`] or more after their intended time.
+    pub late: u64,
+    /// Open model: the latest start after the intended time.
+    pub max_late: Duration,
+    /// Open model: sends not made because of the in-flight cap.
+    pub dropped: u64,
+    /// Requests cut at the load phase's deadline.
+    pub cut: u64,
+    /// The cadence the correction assumed for each user (median response time plus
+    /// mean think time); `None` when nothing was corrected.
+    pub cadence: Option<Duration>,
+    /// The completion timeline and candidate samples the correction reads.
+    omission: Omission,
 }
 
-/// Receives samples until every sender is gone. With `co_interval`, each end-to-end
-/// sample is also corrected for coordinated omission against that expected interval.
-/// Only samples that start in `[warmup, until)` are scored; all are in the timeline.
+/// Receives samples until every sender is gone, then applies `correction`. Only samples
+/// that start in `[warmup, until)` are scored; all are in the timeline.
 pub async fn collect(
     mut rx: UnboundedReceiver<Sample>,
-    co_interval: Option<Duration>,
+    correction: Correction,
     warmup: Duration,
     until: Option<Duration>,
 ) -> Recorded {
-    let mut r = Recorded {
-        warmup,
-        until,
-        ..Recorded::default()
-    };
+    let mut r = Recorded::scoring(warmup, until);
     while let Some(s) = rx.recv().await {
-        r.add(&s, co_interval);
+        r.add(&s, correction);
     }
+    r.finish(correction);
     r
 }
 
 impl Recorded {
+    /// Nothing recorded yet; samples that start in `[warmup, until)` will be scored.
+    pub fn scoring(warmup: Duration, until: Option<Duration>) -> Self {
+        Recorded {
+            warmup,
+            until,
+            ..Recorded::default()
+        }
+    }
+
+    /// Adds the sends a stall held back, once every sample is in.
+    pub fn finish(&mut self, correction: Correction) {
+        let Correction::Schedule { think_mean } = correction else {
+            return;
+        };
+        if self.overall_raw.count() == 0 {
+            return;
+        }
+        let usual = Duration::from_micros(self.overall_raw.percentile_us(50.0));
+        let cadence = usual + think_mean;
+        self.cadence = Some(cadence);
+        for b in self.omission.backfill(cadence, usual) {
+            self.overall.record(b.latency_us);
+            self.transactions
+                .entry(b.transaction)
+                .or_default()
+                .record(b.latency_us);
+            self.backfilled += 1;
+        }
+    }
+
     /// Adds one sample.
-    pub fn add(&mut self, s: &Sample, co_interval: Option<Duration>) {
+    pub fn add(&mut self, s: &Sample, correction: Correction) {
         let us = s.latency.as_micros() as u64;
         let label = s.status_label();
         let error = s.is_error();
@@ -177,8 +252,13 @@ impl Recorded {
         if self.seconds.len() <= idx {
             self.seconds.resize_with(idx + 1, Second::default);
         }
+        if matches!(correction, Correction::Schedule { .. }) && !s.dropped {
+            self.omission.completed(s.at.as_micros() as u64, us);
+        }
         let sec = &mut self.seconds[idx];
-        sec.latency.record(us);
+        if !s.dropped {
+            sec.latency.record(us);
+        }
         sec.requests += 1;
         sec.errors += u64::from(error);
         sec.fallbacks += u64::from(fell_back);
@@ -189,23 +269,30 @@ impl Recorded {
         if let Some(f) = &s.fallback {
             *sec.fallback_kinds.entry(f.clone()).or_default() += 1;
         }
-        if s.at < self.warmup || self.until.is_some_and(|u| s.at >= u) {
+        // A request cut at the deadline is scored even when it started in the warm-up:
+        // it went unanswered through the whole scored window, and a SUT that answers
+        // nothing must still get a verdict.
+        let in_warmup = s.at < self.warmup && !s.cut;
+        if in_warmup || self.until.is_some_and(|u| s.at >= u) {
             return;
         }
 
-        let tx = self.transactions.entry(s.transaction.clone()).or_default();
-        match co_interval {
-            Some(i) if !i.is_zero() => {
-                let expected = i.as_micros() as u64;
-                tx.record_corrected(us, expected);
-                self.overall.record_corrected(us, expected);
-            }
-            _ => {
-                tx.record(us);
-                self.overall.record(us);
+        self.late += u64::from(s.late >= LATE);
+        self.max_late = self.max_late.max(s.late);
+        self.dropped += u64::from(s.dropped);
+        self.cut += u64::from(s.cut);
+        if !s.dropped {
+            self.transactions
+                .entry(s.transaction.clone())
+                .or_default()
+                .record(us);
+            self.overall.record(us);
+            self.overall_raw.record(us);
+            if let Correction::Schedule { think_mean } = correction {
+                self.omission
+                    .consider(&s.transaction, s.at.as_micros() as u64, us, think_mean);
             }
         }
-        self.overall_raw.record(us);
         for (op, d) in &s.operations {
             self.operations
                 .entry(op.clone())
@@ -294,7 +381,7 @@ mod tests {
                 .expect("send");
         }
         drop(worker);
-        let r = collect(rx, None, Duration::ZERO, None).await;
+        let r = collect(rx, Correction::None, Duration::ZERO, None).await;
         assert_eq!((r.requests, r.errors), (3, 2));
         assert_eq!(r.seconds.len(), 2);
         assert_eq!(r.seconds[0].requests, 3 - 1);

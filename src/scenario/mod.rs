@@ -15,7 +15,7 @@ use crate::datafile::DataFileError;
 use crate::faults::Fault;
 use crate::units::serde_duration;
 
-pub use profile::{Profile, Stage};
+pub use profile::{Arrival, Model, Profile, Stage};
 
 /// A scenario file, as written.
 #[derive(Debug, Clone, Deserialize)]

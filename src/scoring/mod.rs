@@ -136,7 +136,10 @@ fn load(
         if worst.as_ref().is_none_or(|(w, _)| v > *w) {
             worst = Some((
                 v,
-                format!("{} users, {n} samples in {from}–{to} s", s.users),
+                match s.rate {
+                    Some(r) => format!("{r} requests/s, {n} samples in {from}–{to} s"),
+                    None => format!("{} users, {n} samples in {from}–{to} s", s.users),
+                },
             ));
         }
     }

@@ -26,7 +26,7 @@ fn recorded(latencies_ms: &[(u64, u64, Option<u16>)]) -> Recorded {
                 operations: vec![("op.x".into(), Duration::from_millis(ms / 2))],
                 ..Sample::default()
             },
-            None,
+            crate::record::Correction::None,
         );
     }
     r
@@ -83,12 +83,14 @@ fn load_budgets_score_each_stage_in_their_user_range() {
     let stages = vec![
         StageInfo {
             users: 10,
+            rate: None,
             start_s: 0.0,
             ramp_s: 1.0,
             hold_s: 3.0,
         },
         StageInfo {
             users: 200,
+            rate: None,
             start_s: 4.0,
             ramp_s: 1.0,
             hold_s: 3.0,

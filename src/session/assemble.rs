@@ -11,7 +11,7 @@ use super::{RunPlan, TargetPlan};
 use crate::chaos::{self, driver::Observed};
 use crate::load::LoadOutcome;
 use crate::results::{
-    MachineInfo, Results, ScenarioInfo, SecondPoint, TargetInfo, TargetKind, Totals, SCHEMA_VERSION,
+    LoadInfo, LoadModel, MachineInfo, Results, ScenarioInfo, SecondPoint, TargetInfo, TargetKind, Totals, SCHEMA_VERSION,
 };
 use crate::scoring;
 
@@ -207,6 +207,19 @@ pub fn results(i: Inputs<'_>) -> Results {
             m
         },
         coordinated_omission: i.outcome.coordinated_omission.clone(),
+        load: Some(LoadInfo {
+            model: if plan.shape.open.is_some() {
+                LoadModel::Open
+            } else {
+                LoadModel::Closed
+            },
+            backfilled: rec.backfilled,
+            cadence_ms: rec.cadence.map(|c| c.as_secs_f64() * 1e3),
+            late: rec.late,
+            max_late_ms: rec.max_late.as_secs_f64() * 1e3,
+            dropped: rec.dropped,
+            cut: rec.cut,
+        }),
         duration_s: i.outcome.elapsed.as_secs_f64(),
         warmup_s: rec.warmup.as_secs_f64(),
         totals: Totals {

@@ -181,6 +181,10 @@ pub async fn execute(plan: RunPlan, observer: &dyn Observer) -> Result<RunOutcom
         let load_step = Step::Load {
             planned: plan.shape.planned(),
             peak_users: plan.shape.peak_users,
+            peak_rate: plan
+                .shape
+                .open
+                .map(|_| plan.shape.peak_rate().ceil() as u32),
         };
         observer.started(load_step);
         let secret = plan.jwt_secret.clone();

@@ -17,8 +17,10 @@ pub enum Step {
     Load {
         /// Its planned length, when it is time-bound.
         planned: Option<Duration>,
-        /// The most users at any time.
+        /// The most users at any time (closed model).
         peak_users: u32,
+        /// Open model: the highest rate, requests a second, rounded up for display.
+        peak_rate: Option<u32>,
     },
     /// Scoring and writing the reports.
     Scoring,
@@ -43,12 +45,18 @@ impl Step {
             Step::Environment => "postgres, redis, fault layer, LLM fake".into(),
             Step::WarmUp => "starting the SUT, waiting for /ready".into(),
             Step::Load {
+                peak_rate: Some(r),
+                ..
+            } => format!("open model, up to {r} requests/s"),
+            Step::Load {
                 planned: Some(_),
                 peak_users,
+                ..
             } => format!("up to {peak_users} users"),
             Step::Load {
                 planned: None,
                 peak_users,
+                ..
             } => format!("{peak_users} users, fixed iterations"),
             Step::Scoring => "budgets".into(),
         }

@@ -9,7 +9,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Stops the target when dropped: no new connection is served, and the threads of the
 /// open ones end when their client closes.
@@ -26,16 +26,45 @@ impl Drop for Stop {
     }
 }
 
-/// Serves `GET /` after `delay(n)` for the n-th request (from 0), on a loopback port,
-/// until the returned [`Stop`] is dropped.
-pub async fn known_latency_server(
-    delay: impl Fn(u64) -> Duration + Send + Sync + 'static,
-) -> (SocketAddr, Stop) {
+/// How long the target takes over the n-th request (from 0) that arrives `since` its
+/// first request.
+pub type Delay = Arc<dyn Fn(u64, Duration) -> Duration + Send + Sync>;
+
+/// Fixed latency.
+pub fn fixed(ms: u64) -> Delay {
+    Arc::new(move |_, _| Duration::from_millis(ms))
+}
+
+/// Every 10th request takes `slow` ms, the others `fast`: independent of time, so a slow
+/// answer holds nobody else back.
+pub fn bimodal(fast: u64, slow: u64) -> Delay {
+    Arc::new(move |n, _| Duration::from_millis(if n % 10 == 9 { slow } else { fast }))
+}
+
+/// `ms` per request, except that nothing is answered from `from` to `from + len`: a
+/// request arriving then is answered `ms` after the stall ends.
+pub fn stall(ms: u64, from: Duration, len: Duration) -> Delay {
+    Arc::new(move |_, since| stall_latency(ms, from, len, since))
+}
+
+/// The latency of the [`stall`] target for a request that arrives at `t`.
+pub fn stall_latency(ms: u64, from: Duration, len: Duration, t: Duration) -> Duration {
+    let d = Duration::from_millis(ms);
+    if t >= from && t < from + len {
+        from + len - t + d
+    } else {
+        d
+    }
+}
+
+/// Serves `GET /` after `delay`, on a loopback port, until the returned [`Stop`] is
+/// dropped.
+pub async fn known_latency_server(delay: Delay) -> (SocketAddr, Stop) {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = listener.local_addr().expect("addr");
     let stopping = Arc::new(AtomicBool::new(false));
     let counter = Arc::new(AtomicU64::new(0));
-    let delay: Arc<dyn Fn(u64) -> Duration + Send + Sync> = Arc::new(delay);
+    let first: Arc<std::sync::OnceLock<Instant>> = Arc::new(std::sync::OnceLock::new());
     let flag = stopping.clone();
     std::thread::spawn(move || {
         for conn in listener.incoming() {
@@ -43,15 +72,15 @@ pub async fn known_latency_server(
                 break;
             }
             let Ok(conn) = conn else { continue };
-            let (counter, delay) = (counter.clone(), delay.clone());
-            std::thread::spawn(move || serve(conn, &counter, &*delay));
+            let (counter, delay, first) = (counter.clone(), delay.clone(), first.clone());
+            std::thread::spawn(move || serve(conn, &counter, &delay, &first));
         }
     });
     (addr, Stop { addr, stopping })
 }
 
 /// Answers each request on one keep-alive connection until the client closes it.
-fn serve(conn: TcpStream, counter: &AtomicU64, delay: &(dyn Fn(u64) -> Duration + Send + Sync)) {
+fn serve(conn: TcpStream, counter: &AtomicU64, delay: &Delay, first: &std::sync::OnceLock<Instant>) {
     let _ = conn.set_nodelay(true);
     let Ok(mut out) = conn.try_clone() else {
         return;
@@ -69,7 +98,11 @@ fn serve(conn: TcpStream, counter: &AtomicU64, delay: &(dyn Fn(u64) -> Duration 
                 Ok(_) => started = true,
             }
         }
-        std::thread::sleep(delay(counter.fetch_add(1, Ordering::Relaxed)));
+        let now = Instant::now();
+        let since = now.saturating_duration_since(*first.get_or_init(|| now));
+        let wait = delay(counter.fetch_add(1, Ordering::Relaxed), since);
+        // Sleep until the answer is due, from the arrival, not from now.
+        std::thread::sleep((now + wait).saturating_duration_since(Instant::now()));
         let answer = b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 2\r\n\r\nok";
         if out.write_all(answer).is_err() {
             return;
@@ -77,12 +110,18 @@ fn serve(conn: TcpStream, counter: &AtomicU64, delay: &(dyn Fn(u64) -> Duration 
     }
 }
 
-/// A scenario of one `GET /` transaction, no think time, `users` × `iterations`.
-pub fn scenario(users: u32, iterations: u32) -> harness::scenario::Scenario {
+/// A scenario of one `GET /` transaction with think time `think` (e.g. `{ min =
+/// "100ms", max = "200ms" }`, or empty for none) and the profile `truth` (TOML lines).
+pub fn scenario(think: &str, profile: &str) -> harness::scenario::Scenario {
+    let think = if think.is_empty() {
+        String::new()
+    } else {
+        format!("think_time = {think}\n")
+    };
     let text = format!(
-        "name = \"truth\"\nroles = []\n\
+        "name = \"truth\"\nroles = []\n{think}\
          [[transactions]]\nname = \"get\"\nweight = 1\nmethod = \"GET\"\npath = \"/\"\n\
-         [profiles.truth]\nusers = {users}\nspawn_rate = {users}\niterations = {iterations}\n"
+         [profiles.truth]\n{profile}\n"
     );
     harness::scenario::Scenario::parse(&text, std::path::Path::new("truth.toml")).expect("scenario")
 }

@@ -76,17 +76,23 @@ pub struct Results {
     pub machine: MachineInfo,
     /// How coordinated omission was handled.
     pub coordinated_omission: String,
+    /// How the load was generated, and what it could not send on time (absent from
+    /// results written before the open model existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load: Option<LoadInfo>,
     /// Load phase length, seconds.
     pub duration_s: f64,
     /// Unscored seconds at the start.
     pub warmup_s: f64,
     /// Counts over the scored window.
     pub totals: Totals,
-    /// End to end, all transactions (corrected when correction is on).
+    /// End to end, all transactions: the view every latency budget scores. Closed model:
+    /// the measured samples plus the sends a stall held back (`load.backfilled`). Open
+    /// model: measured from each request's intended send time, nothing added.
     pub overall: HistogramSummary,
-    /// End to end, all transactions, as measured.
+    /// End to end, all transactions, as measured, nothing added.
     pub overall_raw: HistogramSummary,
-    /// End to end per transaction.
+    /// End to end per transaction, corrected as `overall` is.
     pub transactions: BTreeMap<String, HistogramSummary>,
     /// Per `Server-Timing` operation.
     pub operations: BTreeMap<String, HistogramSummary>,
@@ -130,6 +136,10 @@ pub struct ScenarioInfo {
 pub struct StageInfo {
     /// Users at the end of the ramp.
     pub users: u32,
+    /// Requests a second at the end of the ramp, for an open-model stage (then
+    /// `users` is 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate: Option<f64>,
     /// Start of the ramp, seconds from the start of load.
     pub start_s: f64,
     /// Ramp, seconds.
@@ -229,6 +239,42 @@ pub struct MachineInfo {
     /// `postgres` and `redis` (asked at run time). Absent entries were not known.
     #[serde(default)]
     pub versions: BTreeMap<String, String>,
+}
+
+/// Closed or open load model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum LoadModel {
+    /// Users that wait for each answer and think between requests.
+    Closed,
+    /// Requests sent on an arrival schedule whatever the answers.
+    Open,
+}
+
+/// How the load was generated, and every request it could not make as planned. Counts
+/// are over the scored window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct LoadInfo {
+    /// Closed or open.
+    pub model: LoadModel,
+    /// Closed model: samples the coordinated-omission correction added to `overall` and
+    /// `transactions` (sends a stall held back); 0 for the open model.
+    pub backfilled: u64,
+    /// Closed model: each user's usual cadence the correction assumed (median response
+    /// time plus mean think time), ms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cadence_ms: Option<f64>,
+    /// Open model: requests that started 10 ms or more after their intended send time
+    /// (their latency still counts from the intended time).
+    pub late: u64,
+    /// Open model: the latest start, ms after the intended send time.
+    pub max_late_ms: f64,
+    /// Open model: sends not made because `max_in_flight` requests were outstanding.
+    /// Counted as errors (status `dropped`), with no latency.
+    pub dropped: u64,
+    /// Requests still unanswered at the load phase's deadline, cut there and counted as
+    /// errors (status `timeout`), with their latency up to the cut.
+    pub cut: u64,
 }
 
 /// Counts over the scored window.

@@ -42,10 +42,7 @@ fn spec() -> ChaosSpec {
 /// Ten samples a second for 40 s; in the fault phase (10–20 s) `during` decides each
 /// sample's status and fallback; from 24 s on, everything is back to normal.
 fn recorded(during: (Option<u16>, &str)) -> Recorded {
-    let mut r = Recorded {
-        warmup: Duration::from_secs(1),
-        ..Recorded::default()
-    };
+    let mut r = Recorded::scoring(Duration::from_secs(1), None);
     for t in 0..40u64 {
         let (status, fallback, ms) = match t {
             10..=19 => (during.0, during.1, 30),
@@ -63,7 +60,7 @@ fn recorded(during: (Option<u16>, &str)) -> Recorded {
                     quality_score: Some(if fallback == "none" { 0.85 } else { 0.6 }),
                     ..Sample::default()
                 },
-                None,
+                crate::record::Correction::None,
             );
         }
     }

@@ -1,0 +1,242 @@
+//! The open model: requests sent on an arrival schedule (constant, ramped or Poisson)
+//! whatever the service does, as wrk2 sends them. Latency counts from each request's
+//! intended send time, so a stall shows in full and nothing needs correcting.
+//!
+//! One dispatcher waits for each intended time, then hands the request to its own
+//! task on a shared hyper connection pool (no reqwest on the hot path). A request that
+//! starts late is counted, and its latency still counts from the intended time. A send
+//! due while `max_in_flight` requests are outstanding is not made; it is counted as
+//! dropped, an error. Requests unanswered at the phase's deadline are cut as timeouts.
+
+mod client;
+mod schedule;
+
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rand::distributions::{Distribution, WeightedIndex};
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use tokio::sync::mpsc::UnboundedSender;
+use tokio::task::JoinSet;
+
+use super::{LoadError, LoadOutcome, LoadPlan, OpenShape};
+use crate::record::{self, Correction, Sample};
+use crate::scenario::TransactionSpec;
+
+pub use client::Client;
+pub use schedule::Schedule;
+
+/// Tokens minted for the open model's virtual users; request k acts as user k mod this.
+const USERS: usize = 100;
+
+/// What one request task needs.
+struct Job {
+    spec: Arc<TransactionSpec>,
+    token: Arc<str>,
+    user: usize,
+    n: u64,
+    intended: Instant,
+    at: Duration,
+}
+
+/// Runs the open-model load phase of `plan`.
+pub async fn run(plan: LoadPlan, open: OpenShape) -> Result<LoadOutcome, LoadError> {
+    let warmup = plan.shape.warmup;
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let collector = tokio::spawn(record::collect(
+        rx,
+        Correction::None,
+        warmup,
+        plan.shape.scored_until,
+    ));
+    let client = Client::new(&plan.base_url)?;
+    let tokens: Vec<Arc<str>> = (0..USERS).map(|i| Arc::from((plan.mint)(i))).collect();
+    let specs: Vec<Arc<TransactionSpec>> = plan
+        .scenario
+        .transactions
+        .iter()
+        .map(|t| Arc::new(t.clone()))
+        .collect();
+    let weights = WeightedIndex::new(plan.scenario.transactions.iter().map(|t| t.weight))
+        .map_err(|e| LoadError::Goose(format!("transaction weights: {e}")))?;
+    let deadline = plan.epoch + super::deadline(&plan).unwrap_or(super::DRAIN);
+    let in_flight = Arc::new(AtomicU32::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let watcher = {
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            crate::shutdown::signalled().await;
+            stop.store(true, Ordering::SeqCst);
+        })
+    };
+    let started = Instant::now();
+    let dispatch = Dispatch {
+        handle: tokio::runtime::Handle::current(),
+        client,
+        tokens,
+        specs,
+        weights,
+        epoch: plan.epoch,
+        deadline,
+        timeout: plan.scenario.request_timeout,
+        max_in_flight: open.max_in_flight,
+        in_flight,
+        stop: stop.clone(),
+        samples: tx,
+    };
+    // The dispatcher keeps time on a thread of its own: the OS sleeps it to within tens
+    // of microseconds of each send, where the runtime's timer wheel rounds up to the
+    // next millisecond.
+    let (mut tasks, tx) = tokio::task::spawn_blocking(move || {
+        dispatch.run(Schedule::new(&plan.shape.stages, open.arrival, 0x0a11))
+    })
+        .await
+        .map_err(|e| LoadError::Goose(format!("dispatcher: {e}")))?;
+    watcher.abort();
+    let interrupted = stop.load(Ordering::SeqCst);
+    // Every task ends by the deadline on its own; this is the backstop.
+    let drained = tokio::time::timeout_at((deadline + Duration::from_secs(5)).into(), async {
+        while tasks.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        tasks.abort_all();
+    }
+    drop(tx);
+    let elapsed = started.elapsed();
+    let recorded = collector
+        .await
+        .map_err(|e| LoadError::Goose(format!("collector: {e}")))?;
+    let coordinated_omission = describe(&recorded, open);
+    Ok(LoadOutcome {
+        recorded,
+        elapsed,
+        generator_requests: None,
+        coordinated_omission,
+        interrupted,
+    })
+}
+
+/// The dispatcher's state: everything it needs to send the schedule.
+struct Dispatch {
+    handle: tokio::runtime::Handle,
+    client: Client,
+    tokens: Vec<Arc<str>>,
+    specs: Vec<Arc<TransactionSpec>>,
+    weights: WeightedIndex<u32>,
+    epoch: Instant,
+    deadline: Instant,
+    timeout: Duration,
+    max_in_flight: u32,
+    in_flight: Arc<AtomicU32>,
+    stop: Arc<AtomicBool>,
+    samples: UnboundedSender<Sample>,
+}
+
+impl Dispatch {
+    /// Sends the schedule, each request on its own task; returns the tasks still
+    /// running, and the sender, which the caller drops once they are done.
+    fn run(self, schedule: Schedule) -> (JoinSet<()>, UnboundedSender<Sample>) {
+        let mut rng = StdRng::seed_from_u64(0x5eed);
+        let mut tasks = JoinSet::new();
+        for (k, offset) in schedule.enumerate() {
+            let intended = self.epoch + offset;
+            // Short naps, so that a signal is seen within 50 ms.
+            loop {
+                if self.stop.load(Ordering::SeqCst) {
+                    return (tasks, self.samples);
+                }
+                let now = Instant::now();
+                if now >= intended {
+                    break;
+                }
+                std::thread::sleep((intended - now).min(Duration::from_millis(50)));
+            }
+            let spec = self.specs[self.weights.sample(&mut rng)].clone();
+            if self.in_flight.load(Ordering::Relaxed) >= self.max_in_flight {
+                let _ = self.samples.send(Sample {
+                    transaction: spec.name.clone(),
+                    at: offset,
+                    dropped: true,
+                    ..Sample::default()
+                });
+                continue;
+            }
+            self.in_flight.fetch_add(1, Ordering::Relaxed);
+            let job = Job {
+                spec,
+                token: self.tokens[k % USERS].clone(),
+                user: k % USERS,
+                n: (k / USERS) as u64 + 1,
+                intended,
+                at: offset,
+            };
+            let (client, tx, in_flight) = (
+                self.client.clone(),
+                self.samples.clone(),
+                self.in_flight.clone(),
+            );
+            let (deadline, timeout) = (self.deadline, self.timeout);
+            tasks.spawn_on(
+                async move {
+                    let sample = send(&client, job, deadline, timeout).await;
+                    in_flight.fetch_sub(1, Ordering::Relaxed);
+                    let _ = tx.send(sample);
+                },
+                &self.handle,
+            );
+            // Finished tasks are reaped as the run goes, so the set stays as small as
+            // the requests in flight.
+            while tasks.try_join_next().is_some() {}
+        }
+        (tasks, self.samples)
+    }
+}
+
+/// Sends one request (and polls, if the transaction does) and builds its sample, with
+/// latency from the intended send time.
+async fn send(client: &Client, job: Job, deadline: Instant, timeout: Duration) -> Sample {
+    let begun = Instant::now();
+    let mut sample = Sample {
+        transaction: job.spec.name.clone(),
+        at: job.at,
+        late: begun.saturating_duration_since(job.intended),
+        ..Sample::default()
+    };
+    let cut_at = deadline.min(begun + timeout);
+    let exchange = client.transaction(&job.spec, &job.token, job.user, job.n, &mut sample);
+    match tokio::time::timeout_at(cut_at.into(), exchange).await {
+        Ok(()) => {}
+        Err(_) => {
+            sample.status = None;
+            // Cut by the phase's deadline, or a transport timeout of its own.
+            sample.cut = Instant::now() >= deadline;
+        }
+    }
+    sample.latency = job.intended.elapsed();
+    sample
+}
+
+/// What the results say about how the open model measured.
+fn describe(r: &record::Recorded, open: OpenShape) -> String {
+    format!(
+        "open model, not corrected because nothing is held back: requests were sent on a {} \
+         arrival schedule whatever the answers, and each latency counts from the request's \
+         intended send time (wrk2's rule), so a stall shows in full in `overall`, which equals \
+         `overall_raw`. {} requests started {} ms or more late (latest {:.1} ms), {} were not \
+         sent because {} were in flight (counted as errors, status `dropped`), and {} were cut \
+         at the phase's deadline (errors, status `timeout`).",
+        match open.arrival {
+            crate::scenario::Arrival::Constant => "constant",
+            crate::scenario::Arrival::Poisson => "Poisson",
+        },
+        r.late,
+        record::LATE.as_millis(),
+        r.max_late.as_secs_f64() * 1e3,
+        r.dropped,
+        open.max_in_flight,
+        r.cut,
+    )
+}
