@@ -76,6 +76,9 @@ pub fn render(r: &Results) -> String {
         let _ = writeln!(out, "  FAIL {}: {} [seed {}]", b.name, b.detail, b.seed);
     }
     let _ = writeln!(out, "coordinated omission: {}", r.coordinated_omission);
+    if let Some(l) = load_summary(r) {
+        let _ = writeln!(out, "load: {l}");
+    }
     if r.verdict.passed {
         let _ = writeln!(out, "PASS: every applicable budget met");
     } else {
@@ -87,6 +90,27 @@ pub fn render(r: &Results) -> String {
         );
     }
     out
+}
+
+/// The load model and every request it could not make as planned, on one line; `None`
+/// for results written before the open model existed.
+pub fn load_summary(r: &Results) -> Option<String> {
+    let l = r.load.as_ref()?;
+    Some(match l.model {
+        crate::results::LoadModel::Closed => format!(
+            "closed model; {} samples added for sends a stall held back (user cadence {}); \
+             {} cut at the deadline",
+            l.backfilled,
+            l.cadence_ms
+                .map_or_else(|| "n/a".to_owned(), |c| format!("{c:.0} ms")),
+            l.cut
+        ),
+        crate::results::LoadModel::Open => format!(
+            "open model; {} sent late (latest {:.1} ms), {} dropped at the in-flight cap, \
+             {} cut at the deadline",
+            l.late, l.max_late_ms, l.dropped, l.cut
+        ),
+    })
 }
 
 #[cfg(test)]

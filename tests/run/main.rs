@@ -300,3 +300,66 @@ async fn the_session_reports_every_step_to_its_observer() {
         seen.lines()
     );
 }
+
+/// A target that answers `/ready` and `/health`, and holds every other request open
+/// without ever answering. Serves until the process ends.
+fn hung_target() -> std::net::SocketAddr {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    std::thread::spawn(move || {
+        for conn in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let Ok(mut out) = conn.try_clone() else {
+                    return;
+                };
+                let mut first = String::new();
+                if BufReader::new(conn).read_line(&mut first).is_err() {
+                    return;
+                }
+                if first.starts_with("GET /ready") || first.starts_with("GET /health") {
+                    let _ = out.write_all(
+                        b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok",
+                    );
+                } else {
+                    // Never answers; the client gives up or the test process ends.
+                    std::thread::sleep(std::time::Duration::from_secs(600));
+                }
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_target_that_never_answers_fails_within_the_planned_length_plus_30s() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let reports = tempfile::tempdir().expect("tempdir");
+    let url = format!("http://{}", hung_target());
+    let began = std::time::Instant::now();
+    let out = harness_run(
+        &["--scenario", "smoke", "--sut-url", &url, "--jwt-secret", "s3cret"],
+        reports.path(),
+    )
+    .await;
+    let took = began.elapsed();
+    // smoke's smoke profile: 10 s of load.
+    assert!(
+        took < std::time::Duration::from_secs(10 + 30),
+        "took {took:?}: {}",
+        text(&out)
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let r = results(reports.path());
+    assert_eq!(r["totals"]["error_rate"].as_f64(), Some(1.0), "{}", r["totals"]);
+    let cut = r["load"]["cut"].as_u64().unwrap_or(0);
+    assert!(cut >= 1 && r["totals"]["statuses"]["timeout"].as_u64() == Some(cut), "{}", r["totals"]);
+    let failed: Vec<&str> = r["verdict"]["failed"]
+        .as_array()
+        .expect("failed")
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect();
+    assert!(failed.contains(&"load.error_rate"), "{failed:?}");
+    assert!(text(&out).contains("load.error_rate"), "{}", text(&out));
+}

@@ -44,6 +44,9 @@ impl Exporter for Markdown {
             r.totals.error_rate * 100.0,
             value(Unit::Ms, r.overall.p95_us as f64 / 1000.0)
         );
+        if let Some(l) = crate::report::table::load_summary(r) {
+            let _ = writeln!(m, "Load: {l}.\n");
+        }
         if !r.phases.is_empty() {
             let _ = writeln!(
                 m,

@@ -171,6 +171,9 @@ pub fn environment(h: &mut String, r: &Results) {
     );
     item(h, "os", &m.os);
     item(h, "coordinated omission", &r.coordinated_omission);
+    if let Some(l) = crate::report::table::load_summary(r) {
+        item(h, "load", &l);
+    }
     let _ = writeln!(h, "</dl>\n</section>");
 }
 
@@ -184,11 +187,15 @@ pub fn scenario(h: &mut String, r: &Results) {
     let stages: Vec<String> = s
         .stages
         .iter()
-        .map(|st| {
-            format!(
+        .map(|st| match st.rate {
+            Some(rate) => format!(
+                "{rate} requests/s: ramp {:.0} s, hold {:.0} s",
+                st.ramp_s, st.hold_s
+            ),
+            None => format!(
                 "{} users: ramp {:.0} s, hold {:.0} s",
                 st.users, st.ramp_s, st.hold_s
-            )
+            ),
         })
         .collect();
     item(h, "stages", &stages.join("; "));
