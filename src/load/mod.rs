@@ -84,9 +84,10 @@ pub async fn run(plan: LoadPlan) -> Result<LoadOutcome, LoadError> {
 
 /// What the results say about the closed model's coordinated-omission correction.
 fn describe_correction(r: &Recorded, think: ThinkTime) -> String {
-    let cadence = r
-        .cadence
-        .map_or_else(|| "n/a".to_owned(), |c| format!("{:.1} ms", c.as_secs_f64() * 1e3));
+    let cadence = r.cadence.map_or_else(
+        || "n/a".to_owned(),
+        |c| format!("{:.1} ms", c.as_secs_f64() * 1e3),
+    );
     format!(
         "closed model, corrected against each user's schedule: a user's usual cadence is the \
          median response time plus the mean think time ({:?}–{:?}), here {cadence}. Sends it \
@@ -111,4 +112,3 @@ pub enum Chatter {
     /// Nowhere (`--quiet`).
     Silenced,
 }
-

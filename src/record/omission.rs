@@ -70,7 +70,13 @@ impl Omission {
     }
 
     /// Keeps a scored sample that may have hidden sends (one longer than `think_mean`).
-    pub fn consider(&mut self, transaction: &str, at_us: u64, latency_us: u64, think_mean: Duration) {
+    pub fn consider(
+        &mut self,
+        transaction: &str,
+        at_us: u64,
+        latency_us: u64,
+        think_mean: Duration,
+    ) {
         if latency_us <= think_mean.as_micros() as u64 {
             return;
         }
@@ -175,7 +181,9 @@ mod tests {
         }
         o.completed(300 * MS, 500 * MS);
         o.consider("get", 300 * MS, 500 * MS, Duration::from_millis(150));
-        assert!(o.backfill(Duration::from_millis(200), Duration::from_millis(50)).is_empty());
+        assert!(o
+            .backfill(Duration::from_millis(200), Duration::from_millis(50))
+            .is_empty());
     }
 
     #[test]

@@ -156,7 +156,10 @@ impl Profile {
             ("iterations", self.iterations.is_some()),
         ] {
             if set {
-                return err(field, "applies to the closed model; an open profile sets rate");
+                return err(
+                    field,
+                    "applies to the closed model; an open profile sets rate",
+                );
             }
         }
         if self.max_in_flight == Some(0) {
@@ -177,7 +180,10 @@ impl Profile {
             return Ok(());
         }
         match (self.rate, self.duration) {
-            (None, _) => err("rate", "an open profile needs rate (requests a second) or stages"),
+            (None, _) => err(
+                "rate",
+                "an open profile needs rate (requests a second) or stages",
+            ),
             (Some(r), _) if !positive(r) => err("rate", "must be a positive number a second"),
             (_, None) => err("duration", "an open profile needs a duration"),
             (_, Some(d)) if d.is_zero() => err("duration", "must be positive"),

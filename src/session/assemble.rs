@@ -11,7 +11,8 @@ use super::{RunPlan, TargetPlan};
 use crate::chaos::{self, driver::Observed};
 use crate::load::LoadOutcome;
 use crate::results::{
-    LoadInfo, LoadModel, MachineInfo, Results, ScenarioInfo, SecondPoint, TargetInfo, TargetKind, Totals, SCHEMA_VERSION,
+    LoadInfo, LoadModel, MachineInfo, Results, ScenarioInfo, SecondPoint, TargetInfo, TargetKind,
+    Totals, SCHEMA_VERSION,
 };
 use crate::scoring;
 

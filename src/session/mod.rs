@@ -7,6 +7,7 @@
 mod assemble;
 pub mod matrix;
 mod observer;
+mod stand;
 pub mod up;
 
 use std::path::PathBuf;
@@ -14,17 +15,16 @@ use std::time::{Duration, Instant};
 
 pub use assemble::{machine_info, run_id};
 pub use observer::{Observer, Recorder, Step};
+pub use stand::Stand;
 
 use crate::chaos::driver::{self, Observed};
 use crate::chaos::ChaosSpec;
-use crate::environment::{EnvConfig, EnvError, Environment};
+use crate::environment::{EnvConfig, EnvError};
 use crate::load::{self, Chatter, LoadError, LoadPlan, LoadShape};
 use crate::results::{EventAction, Results};
 use crate::scenario::Scenario;
 use crate::scoring::Budget;
-use crate::service::{
-    build_reference, contract_env, BuildProfile, RunningSut, ServiceError, SutCommand, SutSettings,
-};
+use crate::service::{BuildProfile, ServiceError};
 use crate::shutdown;
 
 /// What to measure.
@@ -134,50 +134,9 @@ pub async fn execute(plan: RunPlan, observer: &dyn Observer) -> Result<RunOutcom
         source,
     })?;
 
-    let command = match &plan.target {
-        TargetPlan::Reference(profile) => {
-            observer.started(Step::Build);
-            let binary = interruptible(build_reference(*profile)).await??;
-            observer.finished(Step::Build, &binary.display().to_string());
-            Some(SutCommand::Binary(binary))
-        }
-        TargetPlan::Command(c) => Some(SutCommand::Shell(c.clone())),
-        TargetPlan::Url(_) => None,
-    };
-
-    let mut env: Option<Environment> = None;
-    let mut sut: Option<RunningSut> = None;
-    let mut versions = std::collections::BTreeMap::new();
+    let mut stand = Stand::up(&plan, &dir, observer).await?;
     let result = async {
-        let base_url = match (&plan.target, &command) {
-            (TargetPlan::Url(url), _) => url.trim_end_matches('/').to_owned(),
-            (_, Some(cmd)) => {
-                observer.started(Step::Environment);
-                let e = interruptible(Environment::start(plan.env.clone())).await??;
-                observer.finished(Step::Environment, &format!("{} backend", e.backend()));
-                versions = e.versions().await;
-                let settings = SutSettings {
-                    jwt_secret: plan.jwt_secret.clone(),
-                    seed_file: Some(plan.seed_file.clone()),
-                    extra: plan.scenario.sut_env.clone().into_iter().collect(),
-                };
-                let port = crate::net::free_port().map_err(|e| {
-                    RunError::Service(ServiceError::Spawn {
-                        command: "pick a port".into(),
-                        source: e,
-                    })
-                })?;
-                let listen = std::net::SocketAddr::from(([127, 0, 0, 1], port));
-                let vars = contract_env(e.endpoints(), listen, &settings);
-                env = Some(e);
-                observer.started(Step::WarmUp);
-                let s = sut.insert(RunningSut::spawn(cmd, listen, &vars, &dir.join("sut.log"))?);
-                interruptible(s.wait_ready(plan.ready_timeout)).await??;
-                observer.finished(Step::WarmUp, "ready");
-                s.base_url().to_owned()
-            }
-            (_, None) => unreachable!("a command exists for every non-URL target"),
-        };
+        let base_url = stand.base_url.clone();
         let load_step = Step::Load {
             planned: plan.shape.planned(),
             peak_users: plan.shape.peak_users,
@@ -198,7 +157,7 @@ pub async fn execute(plan: RunPlan, observer: &dyn Observer) -> Result<RunOutcom
             epoch,
             chatter: plan.chatter,
         };
-        let (outcome, observed) = match (&plan.chaos, env.as_ref()) {
+        let (outcome, observed) = match (&plan.chaos, stand.env.as_ref()) {
             (Some(spec), Some(e)) => {
                 let (done_tx, done_rx) = tokio::sync::watch::channel(false);
                 let load = async {
@@ -231,18 +190,9 @@ pub async fn execute(plan: RunPlan, observer: &dyn Observer) -> Result<RunOutcom
     }
     .await;
 
-    // Stop in reverse order on every path.
-    if let Some(s) = sut.take() {
-        if let Err(e) = s.stop(Duration::from_secs(30)).await {
-            tracing::warn!(error = %e, "stopping the SUT");
-        }
-    }
-    let backend = env.as_ref().map(|e| e.backend().to_string());
-    if let Some(e) = env.take() {
-        if let Err(err) = e.shutdown().await {
-            tracing::warn!(error = %err, "environment shutdown");
-        }
-    }
+    let backend = stand.backend();
+    let versions = std::mem::take(&mut stand.versions);
+    stand.down().await;
     let (base_url, outcome, observed) = result?;
     if outcome.recorded.requests == 0 {
         return Err(RunError::NoData);

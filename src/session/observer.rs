@@ -45,8 +45,7 @@ impl Step {
             Step::Environment => "postgres, redis, fault layer, LLM fake".into(),
             Step::WarmUp => "starting the SUT, waiting for /ready".into(),
             Step::Load {
-                peak_rate: Some(r),
-                ..
+                peak_rate: Some(r), ..
             } => format!("open model, up to {r} requests/s"),
             Step::Load {
                 planned: Some(_),

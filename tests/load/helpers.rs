@@ -80,7 +80,12 @@ pub async fn known_latency_server(delay: Delay) -> (SocketAddr, Stop) {
 }
 
 /// Answers each request on one keep-alive connection until the client closes it.
-fn serve(conn: TcpStream, counter: &AtomicU64, delay: &Delay, first: &std::sync::OnceLock<Instant>) {
+fn serve(
+    conn: TcpStream,
+    counter: &AtomicU64,
+    delay: &Delay,
+    first: &std::sync::OnceLock<Instant>,
+) {
     let _ = conn.set_nodelay(true);
     let Ok(mut out) = conn.try_clone() else {
         return;

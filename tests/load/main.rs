@@ -69,7 +69,10 @@ async fn assert_truth(name: &str, delay: Delay, think: &str, profile: &str, trut
         drop(stop);
         let r = &out.recorded;
         assert_eq!(r.errors, 0, "{name}: {:?}", r.statuses);
-        let (corrected, raw) = (percentiles(&r.transactions["get"]), percentiles(&r.overall_raw));
+        let (corrected, raw) = (
+            percentiles(&r.transactions["get"]),
+            percentiles(&r.overall_raw),
+        );
         eprintln!(
             "{name}, run {attempt}: corrected {corrected:?}, raw {raw:?}, {} samples, {} backfilled",
             r.overall_raw.count(),
@@ -99,7 +102,10 @@ fn schedule_truth(rate: f64, length: Duration) -> [f64; 2] {
         let t = Duration::from_secs_f64(k as f64 / rate);
         h.record(helpers::stall_latency(STALL_MS, STALL_FROM, STALL_LEN, t).as_micros() as u64);
     }
-    [h.percentile_us(95.0) as f64 / 1e3, h.percentile_us(99.0) as f64 / 1e3]
+    [
+        h.percentile_us(95.0) as f64 / 1e3,
+        h.percentile_us(99.0) as f64 / 1e3,
+    ]
 }
 
 /// `got` is within 10% of `want`.
@@ -175,7 +181,10 @@ async fn truth_closed_model_counts_what_a_stall_held_back() {
     )
     .await;
     // Each user saw the stall once: the raw view misses most of it.
-    assert!(raw95 < want95 / 2.0, "raw p95 {raw95:.0} ms vs {want95:.0} ms");
+    assert!(
+        raw95 < want95 / 2.0,
+        "raw p95 {raw95:.0} ms vs {want95:.0} ms"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -338,7 +338,14 @@ async fn a_target_that_never_answers_fails_within_the_planned_length_plus_30s() 
     let url = format!("http://{}", hung_target());
     let began = std::time::Instant::now();
     let out = harness_run(
-        &["--scenario", "smoke", "--sut-url", &url, "--jwt-secret", "s3cret"],
+        &[
+            "--scenario",
+            "smoke",
+            "--sut-url",
+            &url,
+            "--jwt-secret",
+            "s3cret",
+        ],
         reports.path(),
     )
     .await;
@@ -351,9 +358,18 @@ async fn a_target_that_never_answers_fails_within_the_planned_length_plus_30s() 
     );
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let r = results(reports.path());
-    assert_eq!(r["totals"]["error_rate"].as_f64(), Some(1.0), "{}", r["totals"]);
+    assert_eq!(
+        r["totals"]["error_rate"].as_f64(),
+        Some(1.0),
+        "{}",
+        r["totals"]
+    );
     let cut = r["load"]["cut"].as_u64().unwrap_or(0);
-    assert!(cut >= 1 && r["totals"]["statuses"]["timeout"].as_u64() == Some(cut), "{}", r["totals"]);
+    assert!(
+        cut >= 1 && r["totals"]["statuses"]["timeout"].as_u64() == Some(cut),
+        "{}",
+        r["totals"]
+    );
     let failed: Vec<&str> = r["verdict"]["failed"]
         .as_array()
         .expect("failed")

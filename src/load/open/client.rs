@@ -41,8 +41,8 @@ impl Client {
         }
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
-        let inner = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
-            .build(connector);
+        let inner =
+            hyper_util::client::legacy::Client::builder(TokioExecutor::new()).build(connector);
         Ok(Client { inner, base })
     }
 
@@ -69,14 +69,25 @@ impl Client {
         let Some(answer) = self.exchange(method, &spec.path, token, body).await else {
             return;
         };
-        let first = read_answer(sample, answer.status, answer.timing.as_deref(), &answer.body);
+        let first = read_answer(
+            sample,
+            answer.status,
+            answer.timing.as_deref(),
+            &answer.body,
+        );
         if let (Some(poll), false) = (&spec.poll, sample.is_error()) {
             sample.status = self.poll(poll, &first, token).await;
         }
     }
 
     /// One request and its whole answer; `None` on a transport failure.
-    async fn exchange(&self, method: Method, path: &str, token: &str, body: String) -> Option<Answer> {
+    async fn exchange(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: String,
+    ) -> Option<Answer> {
         let uri: Uri = format!("{}{path}", self.base).parse().ok()?;
         let mut req = Request::builder().method(method).uri(uri);
         if !token.is_empty() {

@@ -92,8 +92,8 @@ pub async fn run(plan: LoadPlan, open: OpenShape) -> Result<LoadOutcome, LoadErr
     let (mut tasks, tx) = tokio::task::spawn_blocking(move || {
         dispatch.run(Schedule::new(&plan.shape.stages, open.arrival, 0x0a11))
     })
-        .await
-        .map_err(|e| LoadError::Goose(format!("dispatcher: {e}")))?;
+    .await
+    .map_err(|e| LoadError::Goose(format!("dispatcher: {e}")))?;
     watcher.abort();
     let interrupted = stop.load(Ordering::SeqCst);
     // Every task ends by the deadline on its own; this is the backstop.

@@ -41,7 +41,10 @@ impl Schedule {
         let (mut t, mut before, mut rate) = (0.0, 0.0, 0.0);
         for s in stages {
             let r = s.rate.unwrap_or(0.0);
-            for (len, r0, r1) in [(s.ramp.as_secs_f64(), rate, r), (s.hold.as_secs_f64(), r, r)] {
+            for (len, r0, r1) in [
+                (s.ramp.as_secs_f64(), rate, r),
+                (s.hold.as_secs_f64(), r, r),
+            ] {
                 if len > 0.0 {
                     pieces.push(Piece {
                         start: t,
@@ -104,7 +107,9 @@ impl Iterator for Schedule {
             (-p.rate0 + (p.rate0 * p.rate0 + 2.0 * a * want).max(0.0).sqrt()) / a
         };
         self.target += self.gap();
-        Some(Duration::from_secs_f64((p.start + x.clamp(0.0, p.len)).max(0.0)))
+        Some(Duration::from_secs_f64(
+            (p.start + x.clamp(0.0, p.len)).max(0.0),
+        ))
     }
 }
 
@@ -153,6 +158,10 @@ mod tests {
         let var = gaps.iter().map(|g| (g - mean).powi(2)).sum::<f64>() / gaps.len() as f64;
         // Exponential: the standard deviation equals the mean (5 ms).
         assert!((mean - 0.005).abs() < 0.0002, "{mean}");
-        assert!((var.sqrt() / mean - 1.0).abs() < 0.05, "{}", var.sqrt() / mean);
+        assert!(
+            (var.sqrt() / mean - 1.0).abs() < 0.05,
+            "{}",
+            var.sqrt() / mean
+        );
     }
 }
