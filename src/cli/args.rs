@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::environment::{BackendChoice, ImageRef};
 use crate::faults::{Fault, Target};
 use crate::llm::FailStatus;
-use crate::plan::{ChaosOptions, EnvOptions, RunOptions};
+use crate::plan::{CapacityOptions, ChaosOptions, EnvOptions, RunOptions};
 use crate::service::BuildProfile;
 use crate::units;
 
@@ -42,6 +42,11 @@ pub enum Command {
     /// 0, 1 or 2 as `run` does.
     #[command(after_help = CHAOS_EXAMPLES)]
     Chaos(Box<ChaosArgs>),
+    /// Find the load the SUT sustains within its budgets: step through --rates or
+    /// --users, or search (double, then bisect), optionally with a fault held throughout;
+    /// exit 0 when a capacity was found, 1 when even the lowest load missed a budget.
+    #[command(after_help = CAPACITY_EXAMPLES)]
+    Capacity(Box<CapacityArgs>),
     /// Re-render saved results into HTML, JUnit, Markdown or JSON.
     #[command(after_help = REPORT_EXAMPLES)]
     Report(super::report::ReportArgs),
@@ -70,6 +75,11 @@ const CHAOS_EXAMPLES: &str = "Examples:
   harness chaos --db-latency 10s --fault-for 30s
   harness chaos --bandwidth 8 --on redis       # Redis at 8 KB/s
   harness chaos --matrix --scenario chaos-fast # every fault alone, in turn, one summary";
+const CAPACITY_EXAMPLES: &str = "Examples:
+  harness capacity --scenario seed-mix --rates 10,20,40        # three open-model steps
+  harness capacity --scenario seed-mix --repeats 2             # search: double, then bisect
+  harness capacity --fault 'redis-latency 200ms' --max-rate 80 # the capacity while Redis is slow
+  harness capacity --users 10,50,100 --step 60s                # closed model: users, not rates";
 const REPORT_EXAMPLES: &str = "Examples:
   harness report reports/latest/results.json             # every format beside the file
   harness report results.json --format junit,md --out ci/";
@@ -122,6 +132,70 @@ pub struct RunArgs {
     /// The environment.
     #[command(flatten)]
     pub env: EnvArgs,
+}
+
+/// `harness capacity`'s flags: `run`'s, and the probes.
+#[derive(Debug, Args)]
+pub struct CapacityArgs {
+    /// Everything `run` takes (the scenario gives the mix and think time; --profile is
+    /// not used).
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Step through these rates, requests a second (open model), e.g. 10,20,40.
+    #[arg(long, value_name = "R,R,…", conflicts_with = "users")]
+    pub rates: Option<String>,
+    /// Step through these user counts (closed model), e.g. 10,50,100.
+    #[arg(long, value_name = "N,N,…")]
+    pub users: Option<String>,
+    /// Where a search starts, requests a second.
+    #[arg(long, default_value_t = 5.0)]
+    pub start_rate: f64,
+    /// The highest rate a search tries.
+    #[arg(long, default_value_t = 320.0)]
+    pub max_rate: f64,
+    /// A search stops bisecting when its bracket is this close (a fraction).
+    #[arg(long, default_value_t = 0.1)]
+    pub precision: f64,
+    /// Probes at each load; it passes only when every one does.
+    #[arg(long, default_value_t = 1)]
+    pub repeats: u32,
+    /// Each probe's scored length.
+    #[arg(long, default_value = "30s", value_parser = units::duration)]
+    pub step: Duration,
+    /// Each probe's unscored start.
+    #[arg(long, default_value = "5s", value_parser = units::duration)]
+    pub warmup: Duration,
+    /// Hold this fault for the whole search, written as for a scenario's [chaos] faults:
+    /// 'redis-latency 200ms', 'llm-fail 0.5', 'bandwidth 8 on db'.
+    #[arg(long, value_name = "SPEC")]
+    pub fault: Option<String>,
+    /// The open model's in-flight cap; sends due beyond it are dropped and counted.
+    #[arg(long, default_value_t = crate::load::DEFAULT_MAX_IN_FLIGHT)]
+    pub max_in_flight: u32,
+    /// A request within this end to end (and not failed) counts towards goodput
+    /// [default: the request_handler.handle_request.p95 budget].
+    #[arg(long, value_name = "DURATION", value_parser = units::duration)]
+    pub goodput_limit: Option<Duration>,
+}
+
+impl CapacityArgs {
+    /// The capacity options.
+    pub fn options(self) -> CapacityOptions {
+        CapacityOptions {
+            run: self.run.options("seed-mix"),
+            rates: self.rates,
+            users: self.users,
+            start_rate: self.start_rate,
+            max_rate: self.max_rate,
+            precision: self.precision,
+            repeats: self.repeats,
+            step: self.step,
+            warmup: self.warmup,
+            fault: self.fault,
+            max_in_flight: self.max_in_flight,
+            goodput_limit: self.goodput_limit,
+        }
+    }
 }
 
 /// `harness chaos`'s flags: `run`'s, the faults and the phases.

@@ -13,7 +13,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 pub use args::Cli;
-use args::{ChaosArgs, Command, RunArgs, ToxiproxyArgs, UpArgs};
+use args::{CapacityArgs, ChaosArgs, Command, RunArgs, ToxiproxyArgs, UpArgs};
 pub use progress::Progress;
 
 use crate::exit::{process_exit_code, Outcome};
@@ -92,6 +92,7 @@ async fn dispatch(command: Command) -> Result<Outcome, CliError> {
         Command::ToxiproxyServer(args) => toxiproxy_server(args).await,
         Command::Run(args) => run(*args).await,
         Command::Chaos(args) => chaos(*args).await,
+        Command::Capacity(args) => capacity(*args).await,
         Command::Report(args) => report::report(args),
         Command::Compare(args) => report::compare_files(args),
     }
@@ -160,6 +161,31 @@ async fn chaos(args: ChaosArgs) -> Result<Outcome, CliError> {
     let summary = session::matrix::run(plans, &reports, &progress, announce).await?;
     output::matrix(&summary, json)?;
     Ok(summary.outcome())
+}
+
+async fn capacity(args: CapacityArgs) -> Result<Outcome, CliError> {
+    let (quiet, json) = (args.run.quiet, args.run.json);
+    let plan = args.options().into_plan()?;
+    let progress = Progress::new(quiet || json);
+    let say = |s: &crate::results::CapacityStep| {
+        if !quiet && !json {
+            eprintln!("{}", output::capacity_step(s));
+        }
+    };
+    match session::capacity::run(plan, &progress, &say).await {
+        Ok((c, dir)) => {
+            output::capacity(&c, &dir, json)?;
+            Ok(if c.capacity.is_some() {
+                Outcome::Passed
+            } else {
+                Outcome::Failed
+            })
+        }
+        Err(e) => {
+            eprintln!("harness capacity: {}", error_chain(&e));
+            Ok(Outcome::Error)
+        }
+    }
 }
 
 async fn toxiproxy_server(args: ToxiproxyArgs) -> Result<Outcome, CliError> {

@@ -103,3 +103,39 @@ pub fn ready_text(info: &ReadyInfo) -> String {
         info.direct.llm_url,
     )
 }
+
+/// One finished capacity probe, for the terminal.
+pub fn capacity_step(s: &crate::results::CapacityStep) -> String {
+    format!(
+        "harness capacity: load {} (repeat {}): {:.1}/s, goodput {:.1}/s, p95 {:.0} ms, errors {:.2}%, {}",
+        s.load,
+        s.repeat,
+        s.throughput_rps,
+        s.goodput_rps,
+        s.p95_ms,
+        s.error_rate * 100.0,
+        if s.passed {
+            "budgets met".to_owned()
+        } else {
+            format!("missed {}", s.failed.join(", "))
+        }
+    )
+}
+
+/// The capacity on stdout: capacity.json, or the headline and where the files are.
+pub fn capacity(
+    c: &crate::results::Capacity,
+    dir: &std::path::Path,
+    json: bool,
+) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    if json {
+        return writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(c).unwrap_or_default()
+        );
+    }
+    writeln!(out, "{}", crate::report::capacity::headline(c))?;
+    writeln!(out, "reports: {}/capacity.html", dir.display())
+}

@@ -2,12 +2,14 @@
 //! before any work starts. Errors here name the flag, file or variable at fault; no
 //! layer below this one knows a flag's name.
 
+mod capacity;
 mod chaos;
 mod env;
 mod run;
 
 use std::path::{Path, PathBuf};
 
+pub use capacity::{CapacityOptions, GOODPUT_BUDGET};
 pub use chaos::{ChaosOptions, LabelledPlan, DEFAULT_PHASES};
 pub use env::{EnvOptions, UpPlan};
 pub use run::RunOptions;

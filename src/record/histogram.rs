@@ -64,6 +64,14 @@ impl Latency {
         self.0.value_at_quantile(q / 100.0)
     }
 
+    /// Samples of at most `us` (to HDR resolution).
+    pub fn count_at_most(&self, us: u64) -> u64 {
+        if self.0.is_empty() {
+            return 0;
+        }
+        self.0.count_between(0, us.clamp(1, MAX_US))
+    }
+
     /// Mean in µs.
     pub fn mean_us(&self) -> f64 {
         self.0.mean()
@@ -156,5 +164,6 @@ mod tests {
         // The 20th largest of 2,000: b's 1,962 ms.
         assert!((p99 - 1_962_000.0).abs() / 1_962_000.0 < 0.002, "{p99}");
         assert!(Latency::decode("not base64!").is_err());
+        assert_eq!(back.count_at_most(500_000), 500);
     }
 }

@@ -160,6 +160,9 @@ pub struct Recorded {
     pub overall: Latency,
     /// All transactions together, as measured (no correction).
     pub overall_raw: Latency,
+    /// Transactions that did not fail, as measured: goodput counts those within a
+    /// per-request limit.
+    pub succeeded: Latency,
     /// Per `Server-Timing` operation, as the service reported it.
     pub operations: BTreeMap<String, Latency>,
     /// Per second of the load phase.
@@ -288,6 +291,9 @@ impl Recorded {
                 .record(us);
             self.overall.record(us);
             self.overall_raw.record(us);
+            if !error {
+                self.succeeded.record(us);
+            }
             if let Correction::Schedule { think_mean } = correction {
                 self.omission
                     .consider(&s.transaction, s.at.as_micros() as u64, us, think_mean);

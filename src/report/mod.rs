@@ -2,6 +2,7 @@
 //! summary and the comparison of two runs on the terminal, and the file exporters
 //! (HTML, JUnit, Markdown, JSON) with the code that reads and writes report files.
 
+pub mod capacity;
 pub mod compare;
 pub mod export;
 pub mod files;

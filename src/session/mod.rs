@@ -5,6 +5,7 @@
 //! process and container it starts is stopped on every path out, Ctrl-C included.
 
 mod assemble;
+pub mod capacity;
 pub mod matrix;
 mod observer;
 mod stand;

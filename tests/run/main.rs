@@ -379,3 +379,97 @@ async fn a_target_that_never_answers_fails_within_the_planned_length_plus_30s() 
     assert!(failed.contains(&"load.error_rate"), "{failed:?}");
     assert!(text(&out).contains("load.error_rate"), "{}", text(&out));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn capacity_steps_rates_on_one_sut_and_writes_every_format() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    // Kept for ci/html-check, as the chaos suite keeps its run.
+    let keep = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("capacity-smoke");
+    let _ = std::fs::remove_dir_all(&keep);
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_harness"));
+    cmd.args([
+        "capacity",
+        "--backend",
+        "native",
+        "--sut-build",
+        "debug",
+        "--quiet",
+    ])
+    .args([
+        "--scenario",
+        "smoke",
+        "--rates",
+        "2,6",
+        "--step",
+        "4s",
+        "--warmup",
+        "1s",
+    ])
+    .arg("--reports")
+    .arg(&keep)
+    .current_dir(env!("CARGO_MANIFEST_DIR"))
+    .kill_on_drop(true);
+    let out = tokio::time::timeout(std::time::Duration::from_secs(600), cmd.output())
+        .await
+        .expect("capacity finished within 10 minutes")
+        .expect("harness runs");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        text(&out).contains("capacity at budget: 6 requests/s"),
+        "{}",
+        text(&out)
+    );
+    let dir = keep.join("latest");
+    let c: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("capacity.json")).expect("capacity.json"),
+    )
+    .expect("JSON");
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/schema/capacity.schema.json"
+        ))
+        .expect("schema"),
+    )
+    .expect("schema JSON");
+    let v = jsonschema::validator_for(&schema).expect("schema compiles");
+    assert!(v.is_valid(&c), "capacity.json does not match its schema");
+    let steps = c["steps"].as_array().expect("steps");
+    assert_eq!(steps.len(), 2);
+    for s in steps {
+        let load = s["load"].as_f64().unwrap_or(0.0);
+        // An open-model probe offers its rate: Poisson, 8 or 24 sends expected in 4 s.
+        let tput = s["throughput_rps"].as_f64().unwrap_or(0.0);
+        assert!(tput > load * 0.3 && tput < load * 2.2, "{s}");
+        assert_eq!(s["dropped"], 0, "{s}");
+        let probe = dir.join(s["results"].as_str().expect("results path"));
+        let r: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&probe).expect("probe results"))
+                .expect("probe JSON");
+        assert_eq!(r["load"]["model"], "open");
+        assert_eq!(r["scenario"]["stages"][0]["rate"].as_f64(), Some(load));
+    }
+    for f in ["capacity.md", "capacity.html"] {
+        let t = std::fs::read_to_string(dir.join(f)).expect(f);
+        assert!(t.contains("capacity at budget: 6 requests/s"), "{f}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn capacity_names_a_bad_flag_and_exits_2() {
+    for (args, flag) in [
+        (vec!["--rates", "10,five"], "--rates"),
+        (vec!["--fault", "flood 3"], "--fault"),
+        (vec!["--repeats", "0"], "--repeats"),
+        (vec!["--step", "0s"], "--step"),
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_harness"))
+            .arg("capacity")
+            .args(&args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .expect("harness runs");
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out));
+        assert!(text(&out).contains(flag), "{args:?}: {}", text(&out));
+    }
+}

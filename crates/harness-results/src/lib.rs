@@ -21,10 +21,12 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+mod capacity;
 mod chaos;
 mod compare;
 pub mod exit;
 
+pub use capacity::{Capacity, CapacityStep};
 pub use chaos::{
     ChaosInfo, ChaosSecond, Event, EventAction, HealthSample, MatrixOutcome, MatrixRow,
     MatrixSummary, Phase, PhaseName,
@@ -397,4 +399,13 @@ pub fn schema() -> serde_json::Value {
 /// ```
 pub fn compare_schema() -> serde_json::Value {
     serde_json::to_value(schemars::schema_for!(Comparison)).unwrap_or_default()
+}
+
+/// The JSON Schema of `capacity.json`.
+///
+/// ```
+/// assert_eq!(harness_results::capacity_schema()["title"], "Capacity");
+/// ```
+pub fn capacity_schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(Capacity)).unwrap_or_default()
 }

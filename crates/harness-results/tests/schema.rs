@@ -54,6 +54,10 @@ fn validator() -> jsonschema::Validator {
 fn committed_schemas_are_current() {
     check(&committed("results.schema.json"), schema());
     check(&committed("compare.schema.json"), compare_schema());
+    check(
+        &committed("capacity.schema.json"),
+        harness_results::capacity_schema(),
+    );
 }
 
 #[test]

@@ -89,11 +89,10 @@ pub async fn run(plan: LoadPlan, open: OpenShape) -> Result<LoadOutcome, LoadErr
     // The dispatcher keeps time on a thread of its own: the OS sleeps it to within tens
     // of microseconds of each send, where the runtime's timer wheel rounds up to the
     // next millisecond.
-    let (mut tasks, tx) = tokio::task::spawn_blocking(move || {
-        dispatch.run(Schedule::new(&plan.shape.stages, open.arrival, 0x0a11))
-    })
-    .await
-    .map_err(|e| LoadError::Goose(format!("dispatcher: {e}")))?;
+    let schedule = Schedule::new(&plan.shape.stages, open.arrival, 0x0a11);
+    let (mut tasks, tx) = tokio::task::spawn_blocking(move || dispatch.run(schedule))
+        .await
+        .map_err(|e| LoadError::Goose(format!("dispatcher: {e}")))?;
     watcher.abort();
     let interrupted = stop.load(Ordering::SeqCst);
     // Every task ends by the deadline on its own; this is the backstop.
@@ -105,7 +104,13 @@ pub async fn run(plan: LoadPlan, open: OpenShape) -> Result<LoadOutcome, LoadErr
         tasks.abort_all();
     }
     drop(tx);
-    let elapsed = started.elapsed();
+    // The schedule spans the planned length even when its last send came earlier.
+    let planned = plan.shape.planned().unwrap_or_default();
+    let elapsed = if interrupted {
+        started.elapsed()
+    } else {
+        started.elapsed().max(planned)
+    };
     let recorded = collector
         .await
         .map_err(|e| LoadError::Goose(format!("collector: {e}")))?;

@@ -14,12 +14,12 @@ use crate::results::Results;
 /// The HTML exporter.
 pub struct Html;
 
-const STYLE: &str = include_str!("report.css");
+pub(crate) const STYLE: &str = include_str!("report.css");
 
 /// Runs in the reader's browser: marks the page with how many charts rendered and
 /// whether any script error happened, so a headless browser can check the page
 /// (`ci/html-check`). It fetches nothing.
-const SELF_CHECK: &str = "window.addEventListener('error',function(){document.body.dataset.errors=String(Number(document.body.dataset.errors||0)+1);});\
+pub(crate) const SELF_CHECK: &str = "window.addEventListener('error',function(){document.body.dataset.errors=String(Number(document.body.dataset.errors||0)+1);});\
 window.addEventListener('load',function(){var n=0;document.querySelectorAll('figure.chart svg').forEach(function(s){var b=s.getBBox();if(b.width>0&&b.height>0){n++;}});document.body.dataset.rendered=String(n);document.body.dataset.errors=document.body.dataset.errors||'0';});";
 
 impl Exporter for Html {
