@@ -32,6 +32,7 @@ pub async fn run(plan: LoadPlan) -> Result<LoadOutcome, LoadError> {
         samples: tx,
         started: plan.epoch,
         mint: plan.mint,
+        feeder: plan.feeder.clone(),
         deadline,
     });
 

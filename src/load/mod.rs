@@ -35,6 +35,8 @@ pub struct LoadPlan {
     pub epoch: Instant,
     /// Where Goose's own output goes.
     pub chatter: Chatter,
+    /// Rows for `{column}` placeholders, when the scenario has a feeder.
+    pub feeder: Option<std::sync::Arc<crate::scenario::Feeder>>,
 }
 
 /// Load that could not run.

@@ -6,23 +6,45 @@ use serde_json::Value;
 use crate::record::{parse_server_timing, Sample};
 use crate::scenario::PollSpec;
 
-/// Replaces `{user}` and `{n}` in every string of `v`.
-pub fn fill(v: &toml::Value, user: usize, n: u64) -> Value {
+/// What fills the placeholders of one transaction: `{user}`, `{n}` and the feeder
+/// row's columns.
+pub struct Vars<'a> {
+    /// The user's number.
+    pub user: usize,
+    /// The user's iteration.
+    pub n: u64,
+    /// The feeder row, as (column, value).
+    pub row: Vec<(&'a str, &'a str)>,
+}
+
+impl Vars<'_> {
+    /// `text` with every placeholder filled.
+    pub fn apply(&self, text: &str) -> String {
+        if !text.contains('{') {
+            return text.to_owned();
+        }
+        let mut out = text
+            .replace("{user}", &self.user.to_string())
+            .replace("{n}", &self.n.to_string());
+        for (col, value) in &self.row {
+            out = out.replace(&format!("{{{col}}}"), value);
+        }
+        out
+    }
+}
+
+/// Fills the placeholders in every string of `v`.
+pub fn fill(v: &toml::Value, vars: &Vars<'_>) -> Value {
     match v {
-        toml::Value::String(s) => Value::String(
-            s.replace("{user}", &user.to_string())
-                .replace("{n}", &n.to_string()),
-        ),
+        toml::Value::String(s) => Value::String(vars.apply(s)),
         toml::Value::Integer(i) => Value::from(*i),
         toml::Value::Float(f) => Value::from(*f),
         toml::Value::Boolean(b) => Value::from(*b),
         toml::Value::Datetime(d) => Value::String(d.to_string()),
-        toml::Value::Array(a) => Value::Array(a.iter().map(|x| fill(x, user, n)).collect()),
-        toml::Value::Table(t) => Value::Object(
-            t.iter()
-                .map(|(k, x)| (k.clone(), fill(x, user, n)))
-                .collect(),
-        ),
+        toml::Value::Array(a) => Value::Array(a.iter().map(|x| fill(x, vars)).collect()),
+        toml::Value::Table(t) => {
+            Value::Object(t.iter().map(|(k, x)| (k.clone(), fill(x, vars))).collect())
+        }
     }
 }
 

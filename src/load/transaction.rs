@@ -10,7 +10,7 @@ use goose::goose::{GooseMethod, GooseRequest, GooseUser, Transaction, Transactio
 use serde_json::Value;
 use tokio::sync::mpsc::UnboundedSender;
 
-use super::request::{fill, final_status, poll_path, read_answer};
+use super::request::{fill, final_status, poll_path, read_answer, Vars};
 use crate::record::Sample;
 use crate::scenario::TransactionSpec;
 
@@ -31,6 +31,8 @@ pub struct Shared {
     pub started: Instant,
     /// Mints the token for user `i`.
     pub mint: Box<dyn Fn(usize) -> String + Send + Sync>,
+    /// Rows for `{column}` placeholders.
+    pub feeder: Option<Arc<crate::scenario::Feeder>>,
     /// When transactions still running are cut (`None`: an iterations profile, which
     /// ends when its users are done).
     pub deadline: Option<Instant>,
@@ -74,16 +76,26 @@ async fn run(spec: &TransactionSpec, shared: &Shared, user: &mut GooseUser) -> T
     } else {
         GooseMethod::Post
     };
-    let mut rb = user.get_request_builder(&method, &spec.path)?;
+    let vars = Vars {
+        user: user.weighted_users_index,
+        n,
+        row: shared
+            .feeder
+            .as_deref()
+            .map(|f| f.row(user.weighted_users_index))
+            .unwrap_or_default(),
+    };
+    let path = vars.apply(&spec.path);
+    let mut rb = user.get_request_builder(&method, &path)?;
     if !token.is_empty() {
         rb = rb.bearer_auth(&token);
     }
     if let Some(body) = &spec.body {
-        rb = rb.json(&fill(body, user.weighted_users_index, n));
+        rb = rb.json(&fill(body, &vars));
     }
     let request = GooseRequest::builder()
         .method(method)
-        .path(spec.path.as_str())
+        .path(path.as_str())
         .name(spec.name.as_str())
         .set_request_builder(rb)
         .build();

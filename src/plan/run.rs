@@ -5,8 +5,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::{fixtures_dir, scenarios_dir, EnvOptions, PlanError};
+use crate::datafile::DataFileError;
 use crate::load::{Chatter, LoadShape};
-use crate::scenario::Scenario;
+use crate::scenario::{Feeder, Scenario};
 use crate::scoring::budgets;
 use crate::service::BuildProfile;
 use crate::session::{RunPlan, TargetPlan};
@@ -76,6 +77,32 @@ impl RunOptions {
             .map_err(|e| PlanError::Profile(self.profile.clone(), e))?;
         let shape = LoadShape::settle(profile);
         let fixtures = fixtures_dir(&self.env.fixtures);
+        let feeder = match &scenario.feeder {
+            Some(f) => Some(std::sync::Arc::new(Feeder::load(
+                &fixtures.join(&f.file),
+                f.strategy,
+            )?)),
+            None => None,
+        };
+        let columns = feeder.as_ref().map_or(&[][..], |f| f.columns());
+        if let Some((field, name)) = scenario.unbound(columns).into_iter().next() {
+            return Err(PlanError::DataFile(DataFileError::invalid(
+                &scenario_file,
+                field,
+                format!(
+                    "{{{name}}} is not {{user}}, {{n}} or a column of the feeder ({})",
+                    columns.join(", ")
+                ),
+            )));
+        }
+        let seed = fixtures.join(scenario.seed.as_deref().unwrap_or("seed.json"));
+        if !seed.is_file() {
+            return Err(PlanError::DataFile(DataFileError::invalid(
+                &scenario_file,
+                "seed",
+                format!("{} is not a file", seed.display()),
+            )));
+        }
         let mut budgets = budgets::load(&fixtures.join("budgets.toml"))?;
         let origin = format!("{} [budgets]", scenario_file.display());
         for (name, value) in &scenario.budgets {
@@ -120,8 +147,7 @@ impl RunOptions {
             budgets,
             target,
             env,
-            seed_file: std::fs::canonicalize(fixtures.join("seed.json"))
-                .unwrap_or_else(|_| fixtures.join("seed.json")),
+            seed_file: std::fs::canonicalize(&seed).unwrap_or(seed),
             reports_dir: self.reports,
             ready_timeout: self.ready_timeout,
             jwt_secret: self
@@ -134,6 +160,7 @@ impl RunOptions {
                 Chatter::Stderr
             },
             chaos: None,
+            feeder,
         })
     }
 }

@@ -3,6 +3,7 @@
 //! budget overrides, and load profiles. Parsing reports the file and line; validation
 //! names the field.
 
+mod feeder;
 mod profile;
 
 use std::collections::BTreeMap;
@@ -15,6 +16,7 @@ use crate::datafile::DataFileError;
 use crate::faults::Fault;
 use crate::units::serde_duration;
 
+pub use feeder::{Feeder, FeederSpec, Strategy};
 pub use profile::{Arrival, Model, Profile, Stage};
 
 /// A scenario file, as written.
@@ -54,6 +56,12 @@ pub struct Scenario {
     /// A fault timeline for `harness chaos`.
     #[serde(default)]
     pub chaos: Option<ChaosSection>,
+    /// The SUT's seed data, relative to the fixtures directory [default: `seed.json`].
+    #[serde(default)]
+    pub seed: Option<String>,
+    /// Rows that fill `{column}` placeholders in paths and bodies.
+    #[serde(default)]
+    pub feeder: Option<FeederSpec>,
 }
 
 /// `[chaos]`: phase lengths and the faults of the fault phase, written as the flags
@@ -98,10 +106,10 @@ pub struct TransactionSpec {
     /// GET or POST.
     #[serde(default = "default_method")]
     pub method: String,
-    /// Path on the SUT, e.g. `/api/chat`.
+    /// Path on the SUT, e.g. `/api/chat`; placeholders as in `body`.
     pub path: String,
-    /// JSON body. String values may use `{user}` (the user's number) and `{n}` (this
-    /// user's iteration).
+    /// JSON body. String values may use `{user}` (the user's number), `{n}` (this
+    /// user's iteration) and `{column}` for each column of the scenario's feeder.
     #[serde(default)]
     pub body: Option<toml::Value>,
     /// Poll a job until it finishes; the transaction's time includes the polling.
@@ -278,6 +286,39 @@ impl Scenario {
         Ok(())
     }
 
+    /// Every `{name}` placeholder in a transaction's path or body that is neither
+    /// `{user}`, `{n}` nor one of `columns`: (field, placeholder).
+    pub fn unbound(&self, columns: &[String]) -> Vec<(String, String)> {
+        fn strings<'a>(v: &'a toml::Value, out: &mut Vec<&'a str>) {
+            match v {
+                toml::Value::String(s) => out.push(s),
+                toml::Value::Array(a) => a.iter().for_each(|x| strings(x, out)),
+                toml::Value::Table(t) => t.values().for_each(|x| strings(x, out)),
+                _ => {}
+            }
+        }
+        let mut out = Vec::new();
+        for (i, t) in self.transactions.iter().enumerate() {
+            let mut texts = vec![("path", t.path.as_str())];
+            if let Some(b) = &t.body {
+                let mut found = Vec::new();
+                strings(b, &mut found);
+                texts.extend(found.into_iter().map(|s| ("body", s)));
+            }
+            for (field, text) in texts {
+                for name in placeholders(text) {
+                    if name != "user" && name != "n" && !columns.iter().any(|c| c == name) {
+                        out.push((
+                            format!("transactions[{i}] ({}).{field}", t.name),
+                            name.to_owned(),
+                        ));
+                    }
+                }
+            }
+        }
+        out
+    }
+
     /// The named profile, or an error listing the ones this scenario has.
     pub fn profile(&self, name: &str) -> Result<&Profile, NoProfile> {
         self.profiles.get(name).ok_or_else(|| NoProfile {
@@ -290,6 +331,28 @@ impl Scenario {
                 .join(", "),
         })
     }
+}
+
+/// The `{name}` placeholders in `text` (names of letters, digits and `_`).
+pub fn placeholders(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        match after.find('}') {
+            Some(close)
+                if close > 0
+                    && after[..close]
+                        .chars()
+                        .all(|c| c.is_alphanumeric() || c == '_') =>
+            {
+                out.push(&after[..close]);
+                rest = &after[close + 1..];
+            }
+            _ => rest = after,
+        }
+    }
+    out
 }
 
 #[cfg(test)]

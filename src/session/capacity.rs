@@ -255,6 +255,7 @@ async fn probe_once(
         mint: Box::new(move |i| assemble::mint(&secret, i, &roles)),
         epoch: Instant::now(),
         chatter: run.chatter,
+        feeder: run.feeder.clone(),
     }))
     .await??;
     observer.finished(step, &format!("{} transactions", outcome.recorded.requests));

@@ -70,6 +70,8 @@ pub struct RunPlan {
     pub chatter: Chatter,
     /// `harness chaos`: the faults, phases and expectations.
     pub chaos: Option<ChaosSpec>,
+    /// The scenario's feeder rows, loaded.
+    pub feeder: Option<std::sync::Arc<crate::scenario::Feeder>>,
 }
 
 /// Why a run could not produce a verdict (exit code 2).
@@ -157,6 +159,7 @@ pub async fn execute(plan: RunPlan, observer: &dyn Observer) -> Result<RunOutcom
             mint: Box::new(move |i| assemble::mint(&secret, i, &roles)),
             epoch,
             chatter: plan.chatter,
+            feeder: plan.feeder.clone(),
         };
         let (outcome, observed) = match (&plan.chaos, stand.env.as_ref()) {
             (Some(spec), Some(e)) => {

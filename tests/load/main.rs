@@ -28,6 +28,7 @@ async fn measure(addr: std::net::SocketAddr, think: &str, profile: &str) -> Load
         mint: Box::new(|_| String::new()),
         epoch: Instant::now(),
         chatter: load::Chatter::Silenced,
+        feeder: None,
     })
     .await
     .expect("load")

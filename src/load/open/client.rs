@@ -11,7 +11,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use serde_json::Value;
 
-use crate::load::request::{fill, final_status, poll_path, read_answer};
+use crate::load::request::{fill, final_status, poll_path, read_answer, Vars};
 use crate::load::LoadError;
 use crate::record::Sample;
 use crate::scenario::{PollSpec, TransactionSpec};
@@ -46,27 +46,27 @@ impl Client {
         Ok(Client { inner, base })
     }
 
-    /// Runs `spec` as user `user` on its `n`-th request, filling `sample` with what the
-    /// answer says. A transport failure leaves the status `None`.
+    /// Runs `spec` with its placeholders filled from `vars`, filling `sample` with what
+    /// the answer says. A transport failure leaves the status `None`.
     pub async fn transaction(
         &self,
         spec: &TransactionSpec,
         token: &str,
-        user: usize,
-        n: u64,
+        vars: &Vars<'_>,
         sample: &mut Sample,
     ) {
         let body = spec
             .body
             .as_ref()
-            .map(|b| fill(b, user, n).to_string())
+            .map(|b| fill(b, vars).to_string())
             .unwrap_or_default();
+        let path = vars.apply(&spec.path);
         let method = if spec.method == "GET" {
             Method::GET
         } else {
             Method::POST
         };
-        let Some(answer) = self.exchange(method, &spec.path, token, body).await else {
+        let Some(answer) = self.exchange(method, &path, token, body).await else {
             return;
         };
         let first = read_answer(

@@ -21,9 +21,10 @@ use rand::SeedableRng;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinSet;
 
+use super::request::Vars;
 use super::{LoadError, LoadOutcome, LoadPlan, OpenShape};
 use crate::record::{self, Correction, Sample};
-use crate::scenario::TransactionSpec;
+use crate::scenario::{Feeder, TransactionSpec};
 
 pub use client::Client;
 pub use schedule::Schedule;
@@ -34,6 +35,7 @@ const USERS: usize = 100;
 /// What one request task needs.
 struct Job {
     spec: Arc<TransactionSpec>,
+    feeder: Option<Arc<Feeder>>,
     token: Arc<str>,
     user: usize,
     n: u64,
@@ -74,6 +76,7 @@ pub async fn run(plan: LoadPlan, open: OpenShape) -> Result<LoadOutcome, LoadErr
     let started = Instant::now();
     let dispatch = Dispatch {
         handle: tokio::runtime::Handle::current(),
+        feeder: plan.feeder.clone(),
         client,
         tokens,
         specs,
@@ -127,6 +130,7 @@ pub async fn run(plan: LoadPlan, open: OpenShape) -> Result<LoadOutcome, LoadErr
 /// The dispatcher's state: everything it needs to send the schedule.
 struct Dispatch {
     handle: tokio::runtime::Handle,
+    feeder: Option<Arc<Feeder>>,
     client: Client,
     tokens: Vec<Arc<str>>,
     specs: Vec<Arc<TransactionSpec>>,
@@ -172,6 +176,7 @@ impl Dispatch {
             self.in_flight.fetch_add(1, Ordering::Relaxed);
             let job = Job {
                 spec,
+                feeder: self.feeder.clone(),
                 token: self.tokens[k % USERS].clone(),
                 user: k % USERS,
                 n: (k / USERS) as u64 + 1,
@@ -211,7 +216,16 @@ async fn send(client: &Client, job: Job, deadline: Instant, timeout: Duration) -
         ..Sample::default()
     };
     let cut_at = deadline.min(begun + timeout);
-    let exchange = client.transaction(&job.spec, &job.token, job.user, job.n, &mut sample);
+    let vars = Vars {
+        user: job.user,
+        n: job.n,
+        row: job
+            .feeder
+            .as_deref()
+            .map(|f| f.row(job.user))
+            .unwrap_or_default(),
+    };
+    let exchange = client.transaction(&job.spec, &job.token, &vars, &mut sample);
     match tokio::time::timeout_at(cut_at.into(), exchange).await {
         Ok(()) => {}
         Err(_) => {
