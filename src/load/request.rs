@@ -61,7 +61,13 @@ pub fn read_answer(
     if let Some(h) = server_timing {
         sample.operations = parse_server_timing(h);
     }
-    let body: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    // Only a JSON object has the contract's fields; anything else is not parsed (a
+    // failed parse allocates its error, on every sample of a non-JSON target).
+    let body: Value = if body.trim_ascii_start().first() == Some(&b'{') {
+        serde_json::from_slice(body).unwrap_or(Value::Null)
+    } else {
+        Value::Null
+    };
     sample.fallback = body
         .get("fallback")
         .and_then(Value::as_str)

@@ -128,6 +128,26 @@ impl Second {
     }
 }
 
+/// Adds `n` to `map[key]`, allocating the key only the first time it is seen: the
+/// collector does this several times a sample, at tens of thousands of samples a second.
+fn bump(map: &mut BTreeMap<String, u64>, key: &str, n: u64) {
+    match map.get_mut(key) {
+        Some(v) => *v += n,
+        None => {
+            map.insert(key.to_owned(), n);
+        }
+    }
+}
+
+/// The histogram for `key`, allocating the key only the first time it is seen.
+fn histogram<'a>(map: &'a mut BTreeMap<String, Latency>, key: &str) -> &'a mut Latency {
+    if !map.contains_key(key) {
+        map.insert(key.to_owned(), Latency::new());
+    }
+    // Inserted just above when missing.
+    map.get_mut(key).expect("present")
+}
+
 /// `n / d`, or 0 when `d` is 0.
 pub fn ratio(n: u64, d: u64) -> f64 {
     if d == 0 {
@@ -268,9 +288,9 @@ impl Recorded {
         sec.degraded += u64::from(s.degraded == Some(true));
         sec.templated += u64::from(s.is_template_answer());
         sec.cache_sourced += u64::from(s.is_cache_sourced());
-        *sec.statuses.entry(label.clone()).or_default() += 1;
+        bump(&mut sec.statuses, &label, 1);
         if let Some(f) = &s.fallback {
-            *sec.fallback_kinds.entry(f.clone()).or_default() += 1;
+            bump(&mut sec.fallback_kinds, f, 1);
         }
         // A request cut at the deadline is scored even when it started in the warm-up:
         // it went unanswered through the whole scored window, and a SUT that answers
@@ -285,10 +305,7 @@ impl Recorded {
         self.dropped += u64::from(s.dropped);
         self.cut += u64::from(s.cut);
         if !s.dropped {
-            self.transactions
-                .entry(s.transaction.clone())
-                .or_default()
-                .record(us);
+            histogram(&mut self.transactions, &s.transaction).record(us);
             self.overall.record(us);
             self.overall_raw.record(us);
             if !error {
@@ -300,14 +317,11 @@ impl Recorded {
             }
         }
         for (op, d) in &s.operations {
-            self.operations
-                .entry(op.clone())
-                .or_default()
-                .record(d.as_micros() as u64);
+            histogram(&mut self.operations, op).record(d.as_micros() as u64);
         }
-        *self.statuses.entry(label).or_default() += 1;
+        bump(&mut self.statuses, &label, 1);
         if let Some(f) = &s.fallback {
-            *self.fallbacks.entry(f.clone()).or_default() += 1;
+            bump(&mut self.fallbacks, f, 1);
         }
         self.requests += 1;
         self.errors += u64::from(error);

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 
@@ -152,9 +152,13 @@ pub fn results(i: Inputs<'_>) -> Results {
         None => (Vec::new(), None),
     };
     let verdict = scoring::verdict(&budgets, &[]);
-    let scored_end = rec
-        .until
-        .map_or(i.outcome.elapsed, |u| u.min(i.outcome.elapsed));
+    // Samples are scored by when they started, so the window ends where sends stop:
+    // the planned length (or the chaos baseline), or earlier if the run was cut short.
+    // The drain after it adds answers, not sends.
+    let scored_end = [rec.until, plan.shape.planned()]
+        .into_iter()
+        .flatten()
+        .fold(i.outcome.elapsed, Duration::min);
     let scored_s = (scored_end.saturating_sub(rec.warmup))
         .as_secs_f64()
         .max(1e-3);

@@ -262,7 +262,6 @@ async fn probe_once(
     if outcome.interrupted {
         return Err(RunError::Interrupted("a signal during the load".into()));
     }
-    let scored_s = plan.step.as_secs_f64().max(1e-3);
     let good = outcome
         .recorded
         .succeeded
@@ -277,7 +276,10 @@ async fn probe_once(
         observed: None,
         versions: stand.versions.clone(),
     });
-    Ok((results, good as f64 / scored_s))
+    // Over the same window as the throughput.
+    let goodput =
+        results.totals.throughput_rps * good as f64 / results.totals.requests.max(1) as f64;
+    Ok((results, goodput))
 }
 
 fn step_of(r: &Results, load: f64, repeat: u32, goodput_rps: f64, name: String) -> CapacityStep {

@@ -224,3 +224,25 @@ fn a_miss_names_the_percentile_and_the_tolerance() {
         Some("x p99: reported 203.900 ms, truth 200 ms, tolerance ±3.00 ms")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn truth_open_model_counts_sends_over_the_in_flight_cap() {
+    let _one = SERIAL.lock().await;
+    let (addr, stop) = helpers::known_latency_server(helpers::fixed(200)).await;
+    // 50 sends a second for 2 s, at most 2 in flight of 200 ms: room for 10 a second.
+    let out = measure(
+        addr,
+        "",
+        "model = \"open\"\nrate = 50\nduration = \"2s\"\nmax_in_flight = 2",
+    )
+    .await;
+    drop(stop);
+    let r = &out.recorded;
+    assert_eq!(r.requests, 100, "every send is counted");
+    assert!((70..=85).contains(&r.dropped), "dropped {}", r.dropped);
+    assert_eq!(r.errors, r.dropped);
+    assert_eq!(r.statuses.get("dropped"), Some(&r.dropped));
+    // Dropped sends have no latency; those made read their 200 ms.
+    assert_eq!(r.overall.count(), r.requests - r.dropped);
+    assert!((r.overall.percentile_us(50.0) as f64 / 1e3 - 200.0).abs() < 3.0);
+}

@@ -473,3 +473,39 @@ async fn capacity_names_a_bad_flag_and_exits_2() {
         assert!(text(&out).contains(flag), "{args:?}: {}", text(&out));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn realistic_mix_ci_scores_every_section_2_2_budget() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let reports = tempfile::tempdir().expect("tempdir");
+    let out = harness_run(
+        &["--scenario", "realistic-mix", "--profile", "ci"],
+        reports.path(),
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let r = results(reports.path());
+    let budgets = r["budgets"].as_array().expect("budgets");
+    let section: Vec<&serde_json::Value> = budgets
+        .iter()
+        .filter(|b| {
+            b["seed"]
+                .as_str()
+                .is_some_and(|s| s.starts_with("002 §2.2"))
+        })
+        .collect();
+    assert_eq!(section.len(), 21, "every §2.2 budget is in budgets.toml");
+    for b in section {
+        assert_eq!(b["status"], "pass", "{b}");
+    }
+    // The feeder reached the SUT: many customers, so the pattern cache missed and hit.
+    for op in [
+        "pattern_analyzer.analyze_entity",
+        "pattern_analyzer.get_cached_patterns",
+    ] {
+        assert!(
+            r["operations"][op]["count"].as_u64().unwrap_or(0) > 20,
+            "{op}"
+        );
+    }
+}

@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use super::{headline, CapacityExporter};
+use super::{headline, step_cells, CapacityExporter};
 use crate::report::export::html::{SELF_CHECK, STYLE};
 use crate::report::export::{escape, value};
 use crate::results::{Capacity, Unit};
@@ -53,26 +53,15 @@ impl CapacityExporter for Html {
             escape(&c.load_unit)
         );
         for s in &c.steps {
+            let cells: Vec<String> = step_cells(s)
+                .iter()
+                .map(|c| format!("<td>{}</td>", escape(c)))
+                .collect();
             let _ = writeln!(
                 h,
-                "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{:.1}</td><td>{:.1}</td><td>{}</td>\
-                 <td>{}</td><td>{}</td><td>{:.2}%</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                "<tr class=\"{}\">{}</tr>",
                 if s.passed { "pass" } else { "fail" },
-                s.load,
-                s.repeat,
-                s.throughput_rps,
-                s.goodput_rps,
-                value(Unit::Ms, s.p50_ms),
-                value(Unit::Ms, s.p95_ms),
-                value(Unit::Ms, s.p99_ms),
-                s.error_rate * 100.0,
-                s.late,
-                s.dropped,
-                if s.passed {
-                    "met".to_owned()
-                } else {
-                    escape(&format!("missed: {}", s.failed.join(", ")))
-                }
+                cells.concat()
             );
             if !s.operations_p95_ms.is_empty() {
                 let ops: Vec<String> = s

@@ -79,25 +79,7 @@ impl CapacityExporter for Markdown {
         );
         let _ = writeln!(m, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
         for s in &c.steps {
-            let _ = writeln!(
-                m,
-                "| {} | {} | {:.1} | {:.1} | {} | {} | {} | {:.2}% | {} | {} | {} |",
-                s.load,
-                s.repeat,
-                s.throughput_rps,
-                s.goodput_rps,
-                value(Unit::Ms, s.p50_ms),
-                value(Unit::Ms, s.p95_ms),
-                value(Unit::Ms, s.p99_ms),
-                s.error_rate * 100.0,
-                s.late,
-                s.dropped,
-                if s.passed {
-                    "met".to_owned()
-                } else {
-                    format!("missed: {}", s.failed.join(", "))
-                }
-            );
+            let _ = writeln!(m, "| {} |", step_cells(s).join(" | "));
         }
         for (load, tput, p95) in c.spread() {
             let _ = writeln!(
@@ -111,6 +93,28 @@ impl CapacityExporter for Markdown {
         let _ = writeln!(m, "\nReproduce: `{}`", c.command.join(" "));
         m.into_bytes()
     }
+}
+
+/// One step's row, cell by cell, as both tables show it: load, repeat, throughput,
+/// goodput, p50, p95, p99, errors, late, dropped, budgets.
+pub fn step_cells(s: &crate::results::CapacityStep) -> [String; 11] {
+    [
+        s.load.to_string(),
+        s.repeat.to_string(),
+        format!("{:.1}", s.throughput_rps),
+        format!("{:.1}", s.goodput_rps),
+        value(Unit::Ms, s.p50_ms),
+        value(Unit::Ms, s.p95_ms),
+        value(Unit::Ms, s.p99_ms),
+        format!("{:.2}%", s.error_rate * 100.0),
+        s.late.to_string(),
+        s.dropped.to_string(),
+        if s.passed {
+            "met".to_owned()
+        } else {
+            format!("missed: {}", s.failed.join(", "))
+        },
+    ]
 }
 
 /// Writes every format into `dir`.
