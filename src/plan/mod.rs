@@ -9,9 +9,9 @@ mod run;
 
 use std::path::{Path, PathBuf};
 
-pub use capacity::{CapacityOptions, GOODPUT_BUDGET};
 /// The open model's in-flight cap when a profile or flag gives none.
 pub use crate::load::DEFAULT_MAX_IN_FLIGHT;
+pub use capacity::{CapacityOptions, GOODPUT_BUDGET};
 pub use chaos::{ChaosOptions, LabelledPlan, DEFAULT_PHASES};
 pub use env::{EnvOptions, UpPlan};
 pub use run::RunOptions;
