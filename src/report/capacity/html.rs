@@ -174,10 +174,11 @@ fn curve(c: &Capacity) -> String {
     for s in &points {
         let _ = writeln!(
             svg,
-            "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"4\" fill=\"{}\"><title>{} {}: p95 {:.0} ms, \
-             {:.1}/s</title></circle>",
+            "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"4\" fill=\"{}\" stroke=\"#c0392b\" \
+             stroke-width=\"2\"><title>{} {}: p95 {:.0} ms, {:.1}/s</title></circle>",
             x(s.throughput_rps),
             y(s.p95_ms, max_p95),
+            // Hollow: a probe that missed a budget.
             if s.passed { "#c0392b" } else { "#fff" },
             s.load,
             escape(&c.load_unit),

@@ -125,3 +125,75 @@ pub fn write(c: &Capacity, dir: &Path) -> Result<(), ReportError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::{CapacityStep, LoadModel};
+
+    fn step(load: f64, p95: f64, passed: bool) -> CapacityStep {
+        CapacityStep {
+            load,
+            repeat: 1,
+            throughput_rps: load * 0.98,
+            goodput_rps: load * 0.97,
+            p50_ms: p95 / 2.0,
+            p95_ms: p95,
+            p99_ms: p95 * 1.5,
+            operations_p95_ms: [("entity_resolver.resolve".to_owned(), p95 / 10.0)].into(),
+            error_rate: 0.0,
+            late: 0,
+            dropped: 0,
+            passed,
+            failed: if passed {
+                Vec::new()
+            } else {
+                vec!["entity_resolver.resolve.p50".into()]
+            },
+            results: format!("probe-{load}/results.json"),
+        }
+    }
+
+    fn capacity() -> Capacity {
+        Capacity {
+            schema_version: 1,
+            capacity_id: "20261126T095245Z-realistic-mix-capacity".into(),
+            command: vec!["harness".into(), "capacity".into()],
+            started_at: "2026-11-26T09:52:45Z".into(),
+            scenario: "realistic-mix".into(),
+            model: LoadModel::Open,
+            load_unit: "rate".into(),
+            method: "search".into(),
+            fault: None,
+            repeats: 1,
+            step_s: 30.0,
+            goodput_limit_ms: 10_000.0,
+            steps: vec![
+                step(40.0, 150.0, true),
+                step(80.0, 170.0, true),
+                step(160.0, 1070.0, false),
+            ],
+            capacity: Some(80.0),
+            knee: Some(80.0),
+            method_note: "How.".into(),
+        }
+    }
+
+    #[test]
+    fn markdown_snapshot() {
+        let md = String::from_utf8(Markdown.render(&capacity())).expect("utf-8");
+        insta::assert_snapshot!(md);
+    }
+
+    #[test]
+    fn the_curve_marks_the_capacity_and_each_missed_probe() {
+        let html = String::from_utf8(Html.render(&capacity())).expect("utf-8");
+        assert!(html.contains("capacity 80 requests/s"), "capacity marker");
+        // Passed probes filled, missed ones hollow with an outline, never invisible.
+        assert_eq!(html.matches("<circle").count(), 3);
+        assert_eq!(html.matches("fill=\"#fff\" stroke=\"#c0392b\"").count(), 1);
+        assert!(html.contains("missed: entity_resolver.resolve.p50"));
+        let json: Capacity = serde_json::from_slice(&Json.render(&capacity())).expect("JSON");
+        assert_eq!(json, capacity());
+    }
+}
