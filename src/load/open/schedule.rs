@@ -73,13 +73,6 @@ impl Schedule {
         s
     }
 
-    /// Sends the whole schedule makes (on average, for Poisson).
-    pub fn expected(&self) -> f64 {
-        self.pieces
-            .last()
-            .map_or(0.0, |p| p.before + p.len * (p.rate0 + p.rate1) / 2.0)
-    }
-
     fn gap(&mut self) -> f64 {
         match self.arrival {
             Arrival::Constant => 1.0,
