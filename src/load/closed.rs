@@ -34,6 +34,7 @@ pub async fn run(plan: LoadPlan) -> Result<LoadOutcome, LoadError> {
         mint: plan.mint,
         feeder: plan.feeder.clone(),
         deadline,
+        request_timeout: plan.scenario.request_timeout,
     });
 
     let mut scenario = GooseScenario::new(&plan.scenario.name)

@@ -4,7 +4,7 @@
 //! at the load phase's deadline is cut there and recorded as a timeout.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use goose::goose::{GooseMethod, GooseRequest, GooseUser, Transaction, TransactionResult};
 use serde_json::Value;
@@ -36,6 +36,8 @@ pub struct Shared {
     /// When transactions still running are cut (`None`: an iterations profile, which
     /// ends when its users are done).
     pub deadline: Option<Instant>,
+    /// The scenario's per-request timeout (Goose's client has it too).
+    pub request_timeout: Duration,
 }
 
 /// The on-start transaction: mints the user's token.
@@ -93,6 +95,17 @@ async fn run(spec: &TransactionSpec, shared: &Shared, user: &mut GooseUser) -> T
     if let Some(body) = &spec.body {
         rb = rb.json(&fill(body, &vars));
     }
+    // A single exchange is cut at the deadline by the client's own timer, shortened to
+    // end there, rather than by a second timer around it: one timer per request is
+    // part of keeping the closed path as fast as bare Goose. A polled job makes several
+    // exchanges and keeps the outer timer.
+    let single = spec.poll.is_none();
+    if let (Some(d), true) = (shared.deadline, single) {
+        let left = d.saturating_duration_since(Instant::now());
+        if left < shared.request_timeout {
+            rb = rb.timeout(left.max(Duration::from_millis(1)));
+        }
+    }
     let request = GooseRequest::builder()
         .method(method)
         .path(path.as_str())
@@ -128,7 +141,12 @@ async fn run(spec: &TransactionSpec, shared: &Shared, user: &mut GooseUser) -> T
         }
     };
     let finished = match shared.deadline {
-        Some(d) => tokio::time::timeout_at(d.into(), exchange).await.is_ok(),
+        Some(d) if !single => tokio::time::timeout_at(d.into(), exchange).await.is_ok(),
+        Some(d) => {
+            exchange.await;
+            // No answer, and the deadline has passed: the client's timer cut it there.
+            !(sample.status.is_none() && Instant::now() >= d)
+        }
         None => {
             exchange.await;
             true

@@ -69,15 +69,43 @@ impl Sample {
 
     /// The status as a label: the code; `dropped` or `timeout` (cut at the deadline)
     /// for a request the generator gave up on; `transport` for a connection failure.
-    pub fn status_label(&self) -> String {
+    /// Built on the stack: the collector labels every sample.
+    pub fn status_label(&self) -> StatusLabel {
         if self.dropped {
-            return "dropped".to_owned();
+            return StatusLabel::Word("dropped");
         }
         if self.cut {
-            return "timeout".to_owned();
+            return StatusLabel::Word("timeout");
         }
-        self.status
-            .map_or_else(|| "transport".to_owned(), |s| s.to_string())
+        match self.status {
+            Some(code @ 100..=999) => StatusLabel::Code([
+                b'0' + (code / 100) as u8,
+                b'0' + (code / 10 % 10) as u8,
+                b'0' + (code % 10) as u8,
+            ]),
+            Some(_) => StatusLabel::Word("invalid"),
+            None => StatusLabel::Word("transport"),
+        }
+    }
+}
+
+/// What [`Sample::status_label`] returns: a three-digit code or a word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusLabel {
+    /// An HTTP status, as three ASCII digits.
+    Code([u8; 3]),
+    /// `dropped`, `timeout`, `transport` or `invalid`.
+    Word(&'static str),
+}
+
+impl StatusLabel {
+    /// The label as text.
+    pub fn as_str(&self) -> &str {
+        match self {
+            // Always ASCII digits (see `status_label`).
+            StatusLabel::Code(d) => std::str::from_utf8(d).unwrap_or("invalid"),
+            StatusLabel::Word(w) => w,
+        }
     }
 }
 
@@ -288,7 +316,7 @@ impl Recorded {
         sec.degraded += u64::from(s.degraded == Some(true));
         sec.templated += u64::from(s.is_template_answer());
         sec.cache_sourced += u64::from(s.is_cache_sourced());
-        bump(&mut sec.statuses, &label, 1);
+        bump(&mut sec.statuses, label.as_str(), 1);
         if let Some(f) = &s.fallback {
             bump(&mut sec.fallback_kinds, f, 1);
         }
@@ -319,7 +347,7 @@ impl Recorded {
         for (op, d) in &s.operations {
             histogram(&mut self.operations, op).record(d.as_micros() as u64);
         }
-        bump(&mut self.statuses, &label, 1);
+        bump(&mut self.statuses, label.as_str(), 1);
         if let Some(f) = &s.fallback {
             bump(&mut self.fallbacks, f, 1);
         }
@@ -361,6 +389,28 @@ pub fn parse_server_timing(header: &str) -> Vec<(String, Duration)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn status_labels_name_the_code_or_why_there_is_none() {
+        let label = |status, cut, dropped| {
+            Sample {
+                status,
+                cut,
+                dropped,
+                ..Sample::default()
+            }
+            .status_label()
+            .as_str()
+            .to_owned()
+        };
+        assert_eq!(label(Some(200), false, false), "200");
+        assert_eq!(label(Some(404), false, false), "404");
+        assert_eq!(label(Some(503), false, false), "503");
+        assert_eq!(label(None, false, false), "transport");
+        assert_eq!(label(None, true, false), "timeout");
+        assert_eq!(label(None, false, true), "dropped");
+        assert_eq!(label(Some(42), false, false), "invalid");
+    }
 
     #[test]
     fn parses_server_timing_and_skips_junk() {

@@ -89,6 +89,54 @@ async fn llm_failure_gives_templates_opens_the_breaker_and_recovers() {
     .expect("keep results.json");
 }
 
+/// The same fault under an arrival schedule: the phases run, the verdict is the same,
+/// and the load really was open: sends kept their rate while the fault changed latency.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chaos_phases_run_under_an_open_model_load() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let reports = tempfile::tempdir().expect("tempdir");
+    let out = harness_chaos(
+        "native",
+        &[
+            "--scenario",
+            "chaos-fast",
+            "--profile",
+            "open",
+            "--llm-fail",
+            "1.0",
+        ],
+        reports.path(),
+    )
+    .await;
+    let shown = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{shown}");
+    let r = results(reports.path());
+    assert_eq!(r["load"]["model"], "open", "{}", r["load"]);
+    assert_eq!(r["load"]["dropped"], 0, "{}", r["load"]);
+    assert!(
+        r["phases"][1]["template_share"].as_f64().unwrap_or(0.0) >= 0.99,
+        "{}",
+        r["phases"][1]
+    );
+    assert!(
+        r["chaos"]["time_to_recover_s"].as_f64().is_some(),
+        "{shown}"
+    );
+    // 20 requests a second, Poisson: over each phase the mean rate is close to 20
+    // whatever the latency did (a closed-model load would slow down with the SUT).
+    let secs = r["timeline"].as_array().expect("timeline");
+    for phase in ["baseline", "fault", "recovery"] {
+        let (a, b) = seconds_in(&r, phase);
+        let sent: u64 = secs
+            .iter()
+            .filter(|s| (a..b).contains(&(s["t"].as_u64().unwrap_or(0) as usize)))
+            .map(|s| s["requests"].as_u64().unwrap_or(0))
+            .sum();
+        let rate = sent as f64 / (b - a) as f64;
+        assert!((15.0..=25.0).contains(&rate), "{phase}: {rate}/s");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_implementation_without_a_fallback_fails_and_is_named() {
     let _one = ONE_AT_A_TIME.lock().await;

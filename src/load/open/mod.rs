@@ -28,8 +28,10 @@ use crate::scenario::{Feeder, TransactionSpec};
 pub use client::Client;
 pub use schedule::Schedule;
 
-/// Waits shorter than this yield the core instead of sleeping on a timer.
-const SPIN: Duration = Duration::from_micros(200);
+/// The last stretch before a send, which the dispatcher spends yielding to the
+/// runtime's other tasks rather than asleep on its timer: the timer wheel wakes up to a
+/// millisecond late, and a send must not be.
+const SPIN: Duration = Duration::from_micros(1200);
 
 /// Tokens minted for the open model's virtual users; request k acts as user k mod this.
 const USERS: usize = 100;
@@ -77,7 +79,6 @@ pub async fn run(plan: LoadPlan, open: OpenShape) -> Result<LoadOutcome, LoadErr
     };
     let started = Instant::now();
     let dispatch = Dispatch {
-        handle: tokio::runtime::Handle::current(),
         feeder: plan.feeder.clone(),
         client,
         tokens,
@@ -91,11 +92,11 @@ pub async fn run(plan: LoadPlan, open: OpenShape) -> Result<LoadOutcome, LoadErr
         stop: stop.clone(),
         samples: tx,
     };
-    // The dispatcher keeps time on a thread of its own: the OS sleeps it to within tens
-    // of microseconds of each send, where the runtime's timer wheel rounds up to the
-    // next millisecond.
+    // The dispatcher is a task on the runtime, as the requests are: a send hands a task
+    // to the worker's own queue, with no thread to wake (a dispatcher on a thread of its
+    // own cost a wake-up, two system calls and a context switch per send).
     let schedule = Schedule::new(&plan.shape.stages, open.arrival, 0x0a11);
-    let tx = tokio::task::spawn_blocking(move || dispatch.run(schedule))
+    let tx = tokio::spawn(dispatch.run(schedule))
         .await
         .map_err(|e| LoadError::Goose(format!("dispatcher: {e}")))?;
     watcher.abort();
@@ -136,7 +137,6 @@ pub async fn run(plan: LoadPlan, open: OpenShape) -> Result<LoadOutcome, LoadErr
 
 /// The dispatcher's state: everything it needs to send the schedule.
 struct Dispatch {
-    handle: tokio::runtime::Handle,
     feeder: Option<Arc<Feeder>>,
     client: Client,
     tokens: Vec<Arc<str>>,
@@ -152,11 +152,11 @@ struct Dispatch {
 }
 
 impl Dispatch {
-    /// Waits for `intended`; false when a signal came first. Waits longer than
-    /// [`SPIN`] sleep on the OS timer (within tens of microseconds); shorter ones yield
-    /// the core, so that dense schedules (thousands a second) are neither late by a
-    /// timer's slack nor a syscall apiece.
-    fn wait_until(&self, intended: Instant) -> bool {
+    /// Waits for `intended`; false when a signal came first. It sleeps on the
+    /// runtime's timer until [`SPIN`] before, then yields to the other tasks until the
+    /// time comes, so that a send is late by microseconds, not by the timer's
+    /// millisecond, and dense schedules (thousands a second) cost no timer at all.
+    async fn wait_until(&self, intended: Instant) -> bool {
         loop {
             if self.stop.load(Ordering::Relaxed) {
                 return false;
@@ -168,20 +168,20 @@ impl Dispatch {
             let left = intended - now;
             if left > SPIN {
                 // Short naps, so that a signal is seen within 50 ms.
-                std::thread::sleep((left - SPIN / 2).min(Duration::from_millis(50)));
+                tokio::time::sleep((left - SPIN).min(Duration::from_millis(50))).await;
             } else {
-                std::thread::yield_now();
+                tokio::task::yield_now().await;
             }
         }
     }
 
     /// Sends the schedule, each request on its own task; returns the sender, which the
     /// caller drops once the requests in flight are done.
-    fn run(self, schedule: Schedule) -> UnboundedSender<Sample> {
+    async fn run(self, schedule: Schedule) -> UnboundedSender<Sample> {
         let mut rng = StdRng::seed_from_u64(0x5eed);
         for (k, offset) in schedule.enumerate() {
             let intended = self.epoch + offset;
-            if !self.wait_until(intended) {
+            if !self.wait_until(intended).await {
                 return self.samples;
             }
             let spec = self.specs[self.weights.sample(&mut rng)].clone();
@@ -212,7 +212,7 @@ impl Dispatch {
             let (deadline, timeout) = (self.deadline, self.timeout);
             // Detached: each task ends by the deadline on its own, and says so through
             // the in-flight count.
-            self.handle.spawn(async move {
+            tokio::spawn(async move {
                 let sample = send(&client, job, deadline, timeout).await;
                 let _ = tx.send(sample);
                 in_flight.fetch_sub(1, Ordering::Release);
