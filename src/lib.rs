@@ -7,7 +7,7 @@
 //! 2. [`plan`]: every option validated into a plan before any work starts.
 //! 3. [`session`]: one run from plan to written results, the `--matrix` loop, `up`.
 //! 4. [`report`]: the exporters (HTML, JUnit, Markdown, JSON), tables and comparisons.
-//! 5. The engine parts: [`chaos`] (fault timeline, expectations, recovery, scoring of
+//! 5. The engine parts: [`certify`] (the contract's clause catalogue and cases), [`chaos`] (fault timeline, expectations, recovery, scoring of
 //!    phases), [`load`], [`scenario`], [`service`] (the SUT), [`environment`],
 //!    [`faults`] (fault values and the fault layer), [`llm`] (the LLM fake).
 //! 6. [`scoring`]: budgets and comparisons.
@@ -21,6 +21,7 @@ pub mod session;
 
 pub mod report;
 
+pub mod certify;
 pub mod chaos;
 pub mod environment;
 pub mod faults;

@@ -47,6 +47,11 @@ pub enum Command {
     /// exit 0 when a capacity was found, 1 when even the lowest load missed a budget.
     #[command(after_help = CAPACITY_EXAMPLES)]
     Capacity(Box<CapacityArgs>),
+    /// Certify an implementation against sut/CONTRACT.md: every case of the clause
+    /// catalogue, with evidence, a certificate (JSON, HTML, JUnit, Markdown) and its
+    /// digests; exit 0 certified, 1 not certified, 2 could not run.
+    #[command(after_help = CERTIFY_EXAMPLES, args_conflicts_with_subcommands = true)]
+    Certify(Box<super::certify::CertifyArgs>),
     /// Re-render saved results into HTML, JUnit, Markdown or JSON.
     #[command(after_help = REPORT_EXAMPLES)]
     Report(super::report::ReportArgs),
@@ -80,6 +85,14 @@ const CAPACITY_EXAMPLES: &str = "Examples:
   harness capacity --scenario seed-mix --repeats 2             # search: double, then bisect
   harness capacity --fault 'redis-latency 200ms' --max-rate 80 # the capacity while Redis is slow
   harness capacity --users 10,50,100 --step 60s                # closed model: users, not rates";
+const CERTIFY_EXAMPLES: &str = "Examples:
+  harness certify                                   # the reference, every case, --level quick
+  harness certify --sut-cmd './my-sut' --product product.toml
+  harness certify --sut-url http://127.0.0.1:8080 --jwt-secret S   # black-box: never CERTIFIED
+  harness certify --list                            # every case with its clauses and level
+  harness certify --case jwt_attacks_get_401_or_403 # one case (repeat for more)
+  harness certify --exclude pii_never_reaches_the_llm --reason 'no LLM in this build'
+  harness certify verify reports/latest/certificate.json   # was it altered?";
 const REPORT_EXAMPLES: &str = "Examples:
   harness report reports/latest/results.json             # every format beside the file
   harness report results.json --format junit,md --out ci/";

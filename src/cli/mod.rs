@@ -3,6 +3,7 @@
 //! turns its outcome into the exit code.
 
 mod args;
+mod certify;
 mod output;
 mod progress;
 mod report;
@@ -93,6 +94,7 @@ async fn dispatch(command: Command) -> Result<Outcome, CliError> {
         Command::Run(args) => run(*args).await,
         Command::Chaos(args) => chaos(*args).await,
         Command::Capacity(args) => capacity(*args).await,
+        Command::Certify(args) => certify::certify(*args).await,
         Command::Report(args) => report::report(args),
         Command::Compare(args) => report::compare_files(args),
     }

@@ -3,6 +3,7 @@
 //! layer below this one knows a flag's name.
 
 mod capacity;
+mod certify;
 mod chaos;
 mod env;
 mod run;
@@ -12,6 +13,7 @@ use std::path::{Path, PathBuf};
 /// The open model's in-flight cap when a profile or flag gives none.
 pub use crate::load::DEFAULT_MAX_IN_FLIGHT;
 pub use capacity::{CapacityOptions, GOODPUT_BUDGET};
+pub use certify::{CertifyOptions, MANAGED_SECRET};
 pub use chaos::{ChaosOptions, LabelledPlan, DEFAULT_PHASES};
 pub use env::{EnvOptions, UpPlan};
 pub use run::RunOptions;

@@ -3,6 +3,7 @@
 //! (HTML, JUnit, Markdown, JSON) with the code that reads and writes report files.
 
 pub mod capacity;
+pub mod certificate;
 pub mod compare;
 pub mod export;
 pub mod files;

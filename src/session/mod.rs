@@ -6,6 +6,7 @@
 
 mod assemble;
 pub mod capacity;
+pub mod certify;
 pub mod matrix;
 mod observer;
 mod stand;

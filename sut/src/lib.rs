@@ -9,7 +9,9 @@
 pub mod auth;
 pub mod chat;
 pub mod config;
+pub mod defect;
 pub mod documents;
+pub mod entry;
 pub mod http;
 pub mod kv;
 pub mod llm;

@@ -22,6 +22,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 mod capacity;
+pub mod certificate;
 mod chaos;
 mod compare;
 pub mod exit;
@@ -408,4 +409,13 @@ pub fn compare_schema() -> serde_json::Value {
 /// ```
 pub fn capacity_schema() -> serde_json::Value {
     serde_json::to_value(schemars::schema_for!(Capacity)).unwrap_or_default()
+}
+
+/// The JSON Schema of `certificate.json`.
+///
+/// ```
+/// assert_eq!(harness_results::certificate_schema()["title"], "Certificate");
+/// ```
+pub fn certificate_schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(certificate::Certificate)).unwrap_or_default()
 }

@@ -58,6 +58,10 @@ fn committed_schemas_are_current() {
         &committed("capacity.schema.json"),
         harness_results::capacity_schema(),
     );
+    check(
+        &committed("certificate.schema.json"),
+        harness_results::certificate_schema(),
+    );
 }
 
 #[test]

@@ -48,6 +48,11 @@ where
             Ok(axum::Json(v)) => Ok(JsonBody(v)),
             Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(AppError::TooLarge(limit)),
             // serde's own wording stays in the log; the body says which rule was broken.
+            Err(JsonRejection::JsonSyntaxError(_))
+                if crate::defect::active(crate::defect::Defect::MalformedJson500) =>
+            {
+                Err(AppError::Internal("malformed JSON".into()))
+            }
             Err(e) => {
                 tracing::debug!(error = %e.body_text(), "request body refused");
                 Err(AppError::BadRequest(

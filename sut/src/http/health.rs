@@ -28,6 +28,7 @@ async fn redis_ok(state: &AppState) -> bool {
 /// (database down).
 pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
     let (db, redis) = tokio::join!(db_ok(&state), redis_ok(&state));
+    let db = db || crate::defect::active(crate::defect::Defect::HealthIgnoresDb);
     let llm = !state.llm.is_down();
     let word = |ok: bool| if ok { "up" } else { "down" };
     let (status, overall) = if !db {

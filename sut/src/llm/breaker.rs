@@ -113,7 +113,9 @@ impl CircuitBreaker {
             BreakerState::Closed => false,
             BreakerState::HalfOpen => return None,
             BreakerState::Open => {
-                if s.opened_at.is_none_or(|t| t.elapsed() < self.timeout) {
+                if s.opened_at.is_none_or(|t| t.elapsed() < self.timeout)
+                    || crate::defect::active(crate::defect::Defect::BreakerNeverCloses)
+                {
                     return None;
                 }
                 s.state = BreakerState::HalfOpen;

@@ -1,0 +1,150 @@
+//! Every case of the catalogue: its ID (the name `sut/CONTRACT.md`'s *Checked by* column
+//! gives it), what it needs of the harness, the settings it starts the subject with, and
+//! the check itself. The checks reach the subject only through HTTP and the contract's
+//! environment; `tests/sut` runs each against the reference.
+
+mod chat;
+mod defects;
+mod lifecycle;
+mod llm;
+
+use std::future::Future;
+use std::pin::Pin;
+
+use super::ctx::{CaseResult, Ctx};
+
+/// What a case needs beyond HTTP to the subject.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Needs {
+    /// Nothing: it runs against any URL (black-box mode).
+    Http,
+    /// The harness's environment: faults, the LLM fake, or `SUT_*` settings.
+    Environment,
+    /// Starting instances of the subject itself (start-up, SIGTERM, logs).
+    Launch,
+}
+
+impl Needs {
+    /// Why a black-box run cannot run such a case.
+    pub fn black_box_reason(self) -> Option<&'static str> {
+        match self {
+            Needs::Http => None,
+            Needs::Environment => Some(
+                "needs fault injection, the LLM fake or SUT_* settings: not available with --sut-url",
+            ),
+            Needs::Launch => {
+                Some("needs to start the subject itself: not available with --sut-url")
+            }
+        }
+    }
+}
+
+/// A check's future.
+pub type CaseFuture<'a> = Pin<Box<dyn Future<Output = CaseResult> + Send + 'a>>;
+
+/// One case.
+pub struct Case {
+    /// Its ID.
+    pub id: &'static str,
+    /// What it needs.
+    pub needs: Needs,
+    /// `SUT_*` settings it starts the subject with, over the level's.
+    pub settings: &'static [(&'static str, &'static str)],
+    /// A short statement of what it expects, for `--list` and the evidence.
+    pub expects: &'static str,
+    /// The check.
+    pub run: for<'a> fn(&'a Ctx) -> CaseFuture<'a>,
+}
+
+macro_rules! case {
+    ($module:ident :: $name:ident, $needs:ident, $settings:expr, $expects:expr) => {
+        Case {
+            id: stringify!($name),
+            needs: Needs::$needs,
+            settings: $settings,
+            expects: $expects,
+            run: |ctx| Box::pin($module::$name(ctx)),
+        }
+    };
+}
+
+/// Every case, in the order a run takes them.
+pub const ALL: &[Case] = &[
+    case!(chat::chat_answers_with_the_contract_fields_and_headers, Environment, &[],
+        "a chat answer has the contract's fields, headers and Server-Timing names, and the question reaches the LLM"),
+    case!(chat::jwt_attacks_get_401_or_403, Http, &[],
+        "missing, expired, wrongly signed, alg-none, tampered and garbage tokens get 401; a role without the permission gets 403"),
+    case!(chat::each_role_reaches_what_seed_000_grants_it, Http, &[],
+        "viewer, processor, admin, auditor and an unknown role reach exactly what seed 000 grants"),
+    case!(chat::decisions_follow_the_accounts_own_figures, Http, &[],
+        "a decision question about a good payer proceeds, about a late payer does not, and names its factors"),
+    case!(chat::server_timing_names_each_operation_that_ran, Http, &[],
+        "Server-Timing names each operation that ran, and only those"),
+    case!(chat::a_conversation_is_remembered_for_the_next_question, Http, &[],
+        "a later question about the same customer is built from memory"),
+    case!(defects::a_result_is_served_only_to_its_owner_for_the_same_content, Http, &[],
+        "a cached result goes only to its owner, for the same content"),
+    case!(defects::a_job_is_readable_by_its_owner_auditors_and_admins_only, Http, &[],
+        "a job answers its owner, auditors and admins; anyone else gets 404 without job fields"),
+    case!(defects::bad_input_gets_400_and_no_error_carries_library_text, Http, &[],
+        "NUL bytes get 400, and a bad token's 401 says only 'invalid bearer token'"),
+    case!(defects::null_is_refused_where_the_spec_does_not_allow_it, Http, &[],
+        "null where openapi.yaml does not allow it gets 400"),
+    case!(defects::fuzzy_names_resolve_to_their_customer, Http, &[],
+        "misspelled names resolve to their customer; a lone shared word does not"),
+    case!(defects::the_audit_trail_is_a_chain_that_shows_tampering, Http, &[],
+        "the audit log is readable by auditors only, records every event, and its hash chain holds and shows tampering"),
+    case!(defects::token_claims_are_checked_as_the_contract_states, Http, &[],
+        "exp, nbf, user_id and roles are checked with no leeway"),
+    case!(chat::database_latency_10s_still_answers_from_cache, Environment, &[],
+        "with 10 s of database latency, chat answers 200 from the cache in under 8 s, less confident"),
+    case!(chat::llm_failure_rate_1_gives_the_template, Environment, &[],
+        "with every LLM call failing, chat answers 200 with the template (quality 0.6)"),
+    case!(chat::pattern_timeout_answers_without_pattern_analysis, Environment, &[("SUT_PATTERN_TIMEOUT_MS", "100")],
+        "when pattern analysis times out, the answer is 200, degraded, without patterns"),
+    case!(chat::breaker_opens_after_5_failures_and_closes_after_its_timeout, Environment, &[("SUT_BREAKER_TIMEOUT_MS", "1500")],
+        "the breaker opens after 5 failures, keeps calls away while open, and closes after one probe"),
+    case!(chat::rate_limit_body_limit_and_malformed_json, Environment, &[("SUT_RATE_LIMIT_PER_MINUTE", "3")],
+        "the rate limit answers 429 with Retry-After; an oversized body gets 413 and Connection: close; malformed JSON gets 400"),
+    case!(chat::jobs_survive_redis_down_and_slow, Environment, &[],
+        "a job submitted while Redis is down or slow completes after recovery"),
+    case!(chat::pii_never_reaches_the_llm, Environment, &[],
+        "no PII reaches the LLM, and the audit chain holds"),
+    case!(chat::health_reflects_components, Environment, &[],
+        "/health reports each component from real round trips; /metrics has the contract's series"),
+    case!(chat::responses_validate_against_openapi, Environment, &[("SUT_RATE_LIMIT_PER_MINUTE", "40")],
+        "every route's answers, bad inputs included, validate against openapi.yaml, and none is a 500"),
+    case!(chat::cached_patterns_are_timed_apart_from_the_database_reads, Environment, &[],
+        "each Server-Timing entry is its own operation's time"),
+    case!(defects::jobs_wait_while_the_breaker_is_open, Environment, &[("SUT_BREAKER_TIMEOUT_MS", "5000")],
+        "queued jobs wait while the breaker is open and complete after"),
+    case!(defects::a_request_ends_by_its_deadline_when_the_llm_hangs, Environment, &[("SUT_REQUEST_DEADLINE_MS", "2500")],
+        "a chat request ends by its deadline with the template when the LLM hangs"),
+    case!(defects::pattern_detectors_and_entities_run_at_once, Environment, &[("SUT_PATTERN_TIMEOUT_MS", "1000")],
+        "the entities of one question are looked up at once"),
+    case!(defects::an_access_that_cannot_be_audited_is_refused, Environment, &[],
+        "a cache hit that cannot be audited gets 503"),
+    case!(llm::a_client_error_neither_opens_the_breaker_nor_is_retried, Environment, &[],
+        "an LLM 4xx neither opens the breaker nor is retried"),
+    case!(llm::a_429_waits_the_longer_of_retry_after_and_the_backoff, Environment, &[],
+        "after a 429 the next attempt waits Retry-After"),
+    case!(llm::a_probe_whose_caller_leaves_does_not_stick_the_breaker, Environment, &[("SUT_BREAKER_TIMEOUT_MS", "1000")],
+        "a half-open probe whose client leaves does not stick the breaker"),
+    case!(llm::llm_calls_beyond_the_token_bucket_take_the_fallback_path, Environment, &[("SUT_LLM_REQUESTS_PER_MINUTE", "5")],
+        "calls beyond the token bucket take the fallback path at once"),
+    case!(llm::the_quality_gate_refuses_an_answer_its_context_does_not_bear_out, Environment, &[],
+        "an answer its context does not bear out is refused: three attempts, the fallback, then the template"),
+    case!(lifecycle::ready_is_503_until_migrations_and_seed_loads_idempotently, Launch, &[],
+        "/ready is 503 until the database answers and the seed is loaded; a second load changes nothing"),
+    case!(lifecycle::sigterm_finishes_requests_in_flight_and_keeps_queued_jobs, Launch, &[],
+        "SIGTERM finishes requests in flight, exits 0, and leaves queued jobs for the next instance"),
+    case!(lifecycle::logs_are_json_lines_that_name_the_request_and_the_error_kind, Launch, &[],
+        "logs are JSON lines; a failed request's line names its request id, route, status and error kind"),
+    case!(lifecycle::a_missing_or_malformed_variable_is_named_at_start_up, Launch, &[],
+        "a missing or malformed required variable stops start-up with a message naming it"),
+];
+
+/// The case with this ID.
+pub fn find(id: &str) -> Option<&'static Case> {
+    ALL.iter().find(|c| c.id == id)
+}

@@ -1,0 +1,352 @@
+//! What a case works with: the SUT's address, tokens, the environment (when the harness
+//! manages it), the recording client, and the way a check says it failed.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use super::http::Http;
+use crate::environment::{EnvConfig, Environment};
+use crate::results::certificate::Measure;
+use crate::service::{contract_env, RunningSut, SutCommand, SutSettings};
+
+/// How a case ended when it did not pass.
+#[derive(Debug, thiserror::Error)]
+pub enum CaseError {
+    /// The subject broke an expectation: the clause is not met.
+    #[error("{0}")]
+    Fail(String),
+    /// The harness could not judge (its environment failed, a fault would not apply).
+    #[error("{0}")]
+    Error(String),
+}
+
+/// What a case returns.
+pub type CaseResult = Result<(), CaseError>;
+
+/// Fails the case with a message unless the condition holds.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! ensure {
+    ($cond:expr $(,)?) => {
+        if !$cond {
+            return Err($crate::certify::CaseError::Fail(format!("expected {}", stringify!($cond))));
+        }
+    };
+    ($cond:expr, $($arg:tt)+) => {
+        if !$cond {
+            return Err($crate::certify::CaseError::Fail(format!($($arg)+)));
+        }
+    };
+}
+
+/// Fails the case unless the two are equal, showing both.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! ensure_eq {
+    ($a:expr, $b:expr $(,)?) => {
+        $crate::ensure_eq!($a, $b, "{}", stringify!($a))
+    };
+    ($a:expr, $b:expr, $($arg:tt)+) => {
+        match (&$a, &$b) {
+            (a, b) => {
+                if !(*a == *b) {
+                    return Err($crate::certify::CaseError::Fail(format!(
+                        "{}: expected {:?}, observed {:?}", format!($($arg)+), b, a
+                    )));
+                }
+            }
+        }
+    };
+}
+
+/// Fails the case if the two are equal.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! ensure_ne {
+    ($a:expr, $b:expr $(,)?) => {
+        $crate::ensure_ne!($a, $b, "{}", stringify!($a))
+    };
+    ($a:expr, $b:expr, $($arg:tt)+) => {
+        if $a == $b {
+            return Err($crate::certify::CaseError::Fail(format!(
+                "{}: expected anything but {:?}", format!($($arg)+), $b
+            )));
+        }
+    };
+}
+
+/// Turns a missing value or an error into the case's end: [`Or::or_fail`] when the
+/// subject gave it, [`Or::or_error`] when the harness's own side did.
+pub trait Or<T> {
+    /// The subject did not give what the contract says it must.
+    fn or_fail(self, what: &str) -> Result<T, CaseError>;
+    /// The harness could not do its part.
+    fn or_error(self, what: &str) -> Result<T, CaseError>;
+}
+
+impl<T, E: std::fmt::Display> Or<T> for Result<T, E> {
+    fn or_fail(self, what: &str) -> Result<T, CaseError> {
+        self.map_err(|e| CaseError::Fail(format!("{what}: {e}")))
+    }
+    fn or_error(self, what: &str) -> Result<T, CaseError> {
+        self.map_err(|e| CaseError::Error(format!("{what}: {e}")))
+    }
+}
+
+impl<T> Or<T> for Option<T> {
+    fn or_fail(self, what: &str) -> Result<T, CaseError> {
+        self.ok_or_else(|| CaseError::Fail(format!("{what}: absent")))
+    }
+    fn or_error(self, what: &str) -> Result<T, CaseError> {
+        self.ok_or_else(|| CaseError::Error(format!("{what}: absent")))
+    }
+}
+
+/// How to start (another) instance of the subject, when the harness manages it.
+#[derive(Debug, Clone)]
+pub struct Launch {
+    /// The subject's command.
+    pub command: SutCommand,
+    /// The environment every instance gets.
+    pub env: EnvConfig,
+    /// `JWT_SECRET`.
+    pub secret: String,
+    /// `SUT_SEED_FILE`.
+    pub seed_file: PathBuf,
+    /// `SUT_*` settings of the level, before a case's own.
+    pub base: Vec<(String, String)>,
+    /// How long an instance may take to answer `/ready`.
+    pub ready_timeout: Duration,
+}
+
+impl Launch {
+    /// An environment of real services, for a case that starts the subject itself.
+    pub async fn start_env(&self) -> Result<Environment, CaseError> {
+        Environment::start(self.env.clone())
+            .await
+            .or_error("starting the environment")
+    }
+
+    /// Spawns the subject against `env` with the seed file, the base settings and
+    /// `extra`, its output in `log_dir/sut.log`. It is not yet ready when this returns.
+    pub fn spawn(
+        &self,
+        env: &Environment,
+        extra: &[(&str, &str)],
+        log_dir: &Path,
+    ) -> Result<RunningSut, CaseError> {
+        let mut vars: Vec<(String, String)> = self
+            .base
+            .iter()
+            .filter(|(k, _)| !extra.iter().any(|(e, _)| e == k))
+            .cloned()
+            .chain(
+                extra
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+            )
+            .collect();
+        vars.sort();
+        let settings = SutSettings {
+            jwt_secret: self.secret.clone(),
+            seed_file: Some(self.seed_file.clone()),
+            extra: vars,
+        };
+        let port = crate::net::free_port().or_error("a free port")?;
+        let listen = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        let vars = contract_env(env.endpoints(), listen, &settings);
+        RunningSut::spawn(&self.command, listen, &vars, &log_dir.join("sut.log"))
+            .or_error("starting the subject")
+    }
+}
+
+/// A case's view of the subject.
+pub struct Ctx {
+    /// The recording client.
+    pub http: Http,
+    base: String,
+    secret: String,
+    env: Option<Environment>,
+    launch: Option<Launch>,
+    measures: Mutex<Vec<Measure>>,
+}
+
+/// A token with the contract's claims (AUTH-4), valid for `ttl_secs` (negative: expired).
+pub fn mint(secret: &str, user: &str, roles: &[&str], ttl_secs: i64) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let claims = json!({"user_id": user, "roles": roles, "exp": now + ttl_secs});
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::default(),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .unwrap_or_default()
+}
+
+impl Ctx {
+    /// A context for the subject at `base`; `env` and `launch` are there when the harness
+    /// manages the subject.
+    pub fn new(
+        base: String,
+        secret: String,
+        env: Option<Environment>,
+        launch: Option<Launch>,
+    ) -> Self {
+        Ctx {
+            http: Http::new(Duration::from_secs(60)),
+            base,
+            secret,
+            env,
+            launch,
+            measures: Mutex::default(),
+        }
+    }
+
+    /// The environment, for a case that injects faults or watches the LLM fake.
+    pub fn env(&self) -> Result<&Environment, CaseError> {
+        self.env
+            .as_ref()
+            .ok_or_else(|| CaseError::Error("this case needs the harness's environment".into()))
+    }
+
+    /// How to start more instances, for a case that starts the subject itself.
+    pub fn launch(&self) -> Result<&Launch, CaseError> {
+        self.launch
+            .as_ref()
+            .ok_or_else(|| CaseError::Error("this case needs to start the subject".into()))
+    }
+
+    /// Takes the environment back when the case is done, keeping the evidence.
+    pub fn split_env(mut self) -> (Self, Option<Environment>) {
+        let env = self.env.take();
+        (self, env)
+    }
+
+    /// The `JWT_SECRET` the subject verifies tokens with.
+    pub fn secret(&self) -> &str {
+        &self.secret
+    }
+
+    /// Records a figure against its limit.
+    pub fn measure(&self, name: &str, value: f64, unit: &str, limit: Option<&str>) {
+        if let Ok(mut m) = self.measures.lock() {
+            m.push(Measure {
+                name: name.to_owned(),
+                value,
+                unit: unit.to_owned(),
+                limit: limit.map(str::to_owned),
+            });
+        }
+    }
+
+    /// The figures recorded so far.
+    pub fn measures(&self) -> Vec<Measure> {
+        self.measures.lock().map(|m| m.clone()).unwrap_or_default()
+    }
+
+    /// `base` + `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A viewer or other role's token for `user-1`.
+    pub fn token(&self, roles: &[&str]) -> String {
+        self.token_for("user-1", roles)
+    }
+
+    /// A token for `user` with `roles`, valid for an hour.
+    pub fn token_for(&self, user: &str, roles: &[&str]) -> String {
+        mint(&self.secret, user, roles, 3600)
+    }
+
+    /// Asks `query` as a viewer: (status, body, headers); status 0 when no answer came.
+    pub async fn chat(&self, query: &str) -> (u16, Value, reqwest::header::HeaderMap) {
+        let sent = self
+            .http
+            .post(self.url("/api/chat"))
+            .bearer_auth(self.token(&["viewer"]))
+            .json(&json!({"query": query, "session_id": "s-1"}))
+            .send()
+            .await;
+        match sent {
+            Ok(r) => (
+                r.status().as_u16(),
+                r.json().await.unwrap_or(Value::Null),
+                r.headers().clone(),
+            ),
+            Err(_) => (0, Value::Null, reqwest::header::HeaderMap::new()),
+        }
+    }
+
+    /// POSTs `body` as JSON text, as is, so a case can send what no serializer would.
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        body: impl Into<reqwest::Body>,
+    ) -> Result<super::http::Resp, reqwest::Error> {
+        let mut r = self
+            .http
+            .post(self.url(path))
+            .header("content-type", "application/json")
+            .body(body);
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        r.send().await
+    }
+
+    /// GETs `path` with `token` (none when empty): (status, JSON body or null); status 0
+    /// when no answer came.
+    pub async fn get_json(&self, path: &str, token: &str) -> (u16, Value) {
+        let mut r = self.http.get(self.url(path));
+        if !token.is_empty() {
+            r = r.bearer_auth(token);
+        }
+        match r.send().await {
+            Ok(r) => (r.status().as_u16(), r.json().await.unwrap_or(Value::Null)),
+            Err(_) => (0, Value::Null),
+        }
+    }
+
+    /// `GET /metrics` as text (contract MET-1); empty when it could not be read.
+    pub async fn metrics(&self) -> String {
+        match self.http.get(self.url("/metrics")).send().await {
+            Ok(r) => r.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        }
+    }
+
+    /// Polls a job as `user-1` until it leaves `queued`/`processing`, or `timeout`.
+    pub async fn wait_job(&self, id: &str, timeout: Duration) -> Value {
+        self.wait_job_as("user-1", id, timeout).await
+    }
+
+    /// Polls a job as `user` (a viewer) until it leaves `queued`/`processing`. When it
+    /// cannot be read or does not finish, the answer's `status` says so, so the case's
+    /// check of the status fails with that text.
+    pub async fn wait_job_as(&self, user: &str, id: &str, timeout: Duration) -> Value {
+        let token = self.token_for(user, &["viewer"]);
+        let deadline = Instant::now() + timeout;
+        loop {
+            let (s, body) = self.get_json(&format!("/api/v1/jobs/{id}"), &token).await;
+            if s != 200 {
+                return json!({"status": format!("unreadable: HTTP {s} {body}")});
+            }
+            let status = body["status"].as_str().unwrap_or("");
+            if status == "completed" || status == "failed" {
+                return body;
+            }
+            if Instant::now() >= deadline {
+                return json!({"status": format!("still {status} after {timeout:?}")});
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}

@@ -1,0 +1,17 @@
+//! Conformance certification against `sut/CONTRACT.md`: the clause catalogue (generated
+//! from the contract's own table), the cases that judge each clause, the recording
+//! client that keeps their evidence, and how verdicts combine into a certificate.
+//!
+//! A case is a check of the subject through HTTP and the contract's environment only;
+//! the same checks are the black-box test suite (`tests/sut`).
+
+pub mod cases;
+pub mod catalogue;
+mod ctx;
+pub mod http;
+pub mod openapi;
+pub mod run;
+pub mod verdict;
+pub mod verify;
+
+pub use ctx::{mint, CaseError, CaseResult, Ctx, Launch, Or};

@@ -1,0 +1,126 @@
+//! Runs one case against its own instance of the subject (managed), or against the
+//! running subject (black-box), and keeps its evidence.
+
+use std::time::{Duration, Instant};
+
+use super::cases::Case;
+use super::ctx::{CaseError, Ctx, Launch};
+use crate::results::certificate::{Exchange, Measure};
+
+/// Where the cases run.
+#[derive(Debug, Clone)]
+pub enum Target {
+    /// Each case gets a fresh environment and instance, started by the harness.
+    Managed(Launch),
+    /// The subject already runs at this URL; it verifies tokens with this secret.
+    BlackBox {
+        /// `http://host:port`.
+        url: String,
+        /// Its `JWT_SECRET`.
+        secret: String,
+    },
+}
+
+/// How one case ended, with what it saw.
+#[derive(Debug, Clone)]
+pub struct Ran {
+    /// Passed, or why not.
+    pub outcome: Result<(), Ended>,
+    /// The exchanges, in order.
+    pub transcript: Vec<Exchange>,
+    /// Figures against their limits.
+    pub measures: Vec<Measure>,
+    /// Seconds.
+    pub duration_s: f64,
+}
+
+/// Why a case did not pass.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ended {
+    /// The subject broke an expectation.
+    Fail(String),
+    /// The harness could not judge.
+    Error(String),
+}
+
+/// How long one case may take, start-up included, before it is an ERROR.
+pub const CASE_TIMEOUT: Duration = Duration::from_secs(240);
+
+/// Runs `case` against `target`.
+pub async fn run(case: &Case, target: &Target) -> Ran {
+    let started = Instant::now();
+    let (outcome, ctx) = match target {
+        Target::BlackBox { url, secret } => {
+            let ctx = Ctx::new(
+                url.trim_end_matches('/').to_owned(),
+                secret.clone(),
+                None,
+                None,
+            );
+            let outcome = timed(case, &ctx).await;
+            (outcome, Some(ctx))
+        }
+        Target::Managed(launch) => managed(case, launch).await,
+    };
+    let (transcript, measures) = ctx
+        .map(|c| (c.http.transcript(), c.measures()))
+        .unwrap_or_default();
+    Ran {
+        outcome,
+        transcript,
+        measures,
+        duration_s: started.elapsed().as_secs_f64(),
+    }
+}
+
+async fn timed(case: &Case, ctx: &Ctx) -> Result<(), Ended> {
+    match tokio::time::timeout(CASE_TIMEOUT, (case.run)(ctx)).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(CaseError::Fail(why))) => Err(Ended::Fail(why)),
+        Ok(Err(CaseError::Error(why))) => Err(Ended::Error(why)),
+        Err(_) => Err(Ended::Error(format!(
+            "the case did not end within {}s",
+            CASE_TIMEOUT.as_secs()
+        ))),
+    }
+}
+
+/// A fresh environment and instance with the case's settings; both are stopped after,
+/// whatever the case did.
+async fn managed(case: &Case, launch: &Launch) -> (Result<(), Ended>, Option<Ctx>) {
+    let env = match launch.start_env().await {
+        Ok(env) => env,
+        Err(e) => return (Err(Ended::Error(e.to_string())), None),
+    };
+    let logs = match tempfile::tempdir() {
+        Ok(d) => d,
+        Err(_) => return (Err(Ended::Error("no temporary directory".into())), None),
+    };
+    let mut sut = match launch.spawn(&env, case.settings, logs.path()) {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = env.shutdown().await;
+            return (Err(Ended::Error(e.to_string())), None);
+        }
+    };
+    if let Err(e) = sut.wait_ready(launch.ready_timeout).await {
+        let tail = sut.log_tail(10);
+        let _ = sut.stop(Duration::from_secs(10)).await;
+        let _ = env.shutdown().await;
+        // Not getting ready with the contract's environment is the subject's failure.
+        return (Err(Ended::Fail(format!("not ready: {e}\n{tail}"))), None);
+    }
+    let ctx = Ctx::new(
+        sut.base_url().to_owned(),
+        launch.secret.clone(),
+        Some(env),
+        Some(launch.clone()),
+    );
+    let outcome = timed(case, &ctx).await;
+    let _ = sut.stop(Duration::from_secs(40)).await;
+    let (ctx, env) = ctx.split_env();
+    if let Some(env) = env {
+        let _ = env.shutdown().await;
+    }
+    (outcome, Some(ctx))
+}

@@ -1,0 +1,271 @@
+//! `harness certify` and `harness certify verify`: flags, `--list`, progress lines and
+//! the summary.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Subcommand};
+
+use super::args::EnvArgs;
+use super::CliError;
+use crate::certify::cases;
+use crate::certify::catalogue::Catalogue;
+use crate::certify::verify::verify;
+use crate::exit::Outcome;
+use crate::plan::{CertifyOptions, EnvOptions};
+use crate::results::certificate::{
+    CaseResult, CertLevel, CertOutcome, Certificate, Level, Verdict,
+};
+use crate::service::BuildProfile;
+use crate::session::{certify, error_chain};
+use crate::units;
+
+/// `harness certify`'s flags.
+#[derive(Debug, Args)]
+pub struct CertifyArgs {
+    /// Check a certificate instead of making one.
+    #[command(subcommand)]
+    pub action: Option<CertifyAction>,
+    /// Start this command as the subject, with the contract's environment (CFG-1);
+    /// without it, the reference SUT is built and certified.
+    #[arg(long, value_name = "CMD")]
+    pub sut_cmd: Option<String>,
+    /// Black-box: a subject already running here. Only the cases that need no
+    /// environment run, and the result is never CERTIFIED.
+    #[arg(long, value_name = "URL")]
+    pub sut_url: Option<String>,
+    /// The JWT secret the running subject verifies tokens with (with --sut-url).
+    #[arg(long, env = "HARNESS_JWT_SECRET")]
+    pub jwt_secret: Option<String>,
+    /// Build the reference SUT as debug or release.
+    #[arg(long, default_value = "release")]
+    pub sut_build: BuildProfile,
+    /// How long each instance may take to answer /ready.
+    #[arg(long, default_value = "60s", value_parser = units::duration)]
+    pub ready_timeout: Duration,
+    /// quick: the contract's timer overrides (CFG-5) shorten the resilience timers.
+    #[arg(long, default_value = "quick", value_parser = level)]
+    pub level: CertLevel,
+    /// Run only this case (repeatable); the others are recorded as not run.
+    #[arg(long = "case", value_name = "ID")]
+    pub cases: Vec<String>,
+    /// Leave this case out, recorded with its --reason (repeatable, one reason each).
+    /// Excluding a case of a MUST clause means no certificate.
+    #[arg(long, value_name = "ID")]
+    pub exclude: Vec<String>,
+    /// Why the --exclude in the same position is left out.
+    #[arg(long = "reason", value_name = "TEXT")]
+    pub reasons: Vec<String>,
+    /// The product: a TOML file with vendor, name, version, and optionally url and contact.
+    #[arg(long, value_name = "FILE")]
+    pub product: Option<PathBuf>,
+    /// Print every case with its clauses, level and needs, and run nothing.
+    #[arg(long)]
+    pub list: bool,
+    /// Cases run at once, each in its own environment.
+    #[arg(long, default_value_t = 2)]
+    pub jobs: usize,
+    /// Where reports/<run-id>/ go.
+    #[arg(long, default_value = "reports")]
+    pub reports: PathBuf,
+    /// No line per case; only the summary.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// The environment.
+    #[command(flatten)]
+    pub env: EnvArgs,
+}
+
+/// `harness certify`'s subcommands.
+#[derive(Debug, Subcommand)]
+pub enum CertifyAction {
+    /// Recompute a certificate's digests: exit 0 when intact, 1 when altered or judged
+    /// against another catalogue, 2 when it cannot be read.
+    Verify {
+        /// The certificate.json to check.
+        file: PathBuf,
+    },
+}
+
+fn level(v: &str) -> Result<CertLevel, String> {
+    match v {
+        "quick" => Ok(CertLevel::Quick),
+        "full" => Err("'full' (the seeds' timers) is not available yet; use quick".into()),
+        other => Err(format!("'{other}' is not a level (quick)")),
+    }
+}
+
+/// Runs `harness certify`.
+pub async fn certify(args: CertifyArgs) -> Result<Outcome, CliError> {
+    if let Some(CertifyAction::Verify { file }) = &args.action {
+        return verify_file(file);
+    }
+    if args.list {
+        return list();
+    }
+    let quiet = args.quiet;
+    let plan = CertifyOptions {
+        sut_cmd: args.sut_cmd,
+        sut_url: args.sut_url,
+        jwt_secret: args.jwt_secret,
+        sut_build: args.sut_build,
+        ready_timeout: args.ready_timeout,
+        level: args.level,
+        cases: args.cases,
+        exclude: args.exclude,
+        reasons: args.reasons,
+        product: args.product,
+        reports: args.reports,
+        jobs: args.jobs,
+        env: EnvOptions::from(args.env),
+    }
+    .into_plan()?;
+    let each = |r: &CaseResult| {
+        if !quiet && !matches!(r.verdict, Verdict::NotRun) {
+            eprintln!("{}", case_line(r));
+        }
+    };
+    match certify::certify(&plan, &each).await {
+        Ok(done) => {
+            summary(&done.certificate, &done.dir)?;
+            Ok(match done.certificate.outcome {
+                CertOutcome::Certified => Outcome::Passed,
+                CertOutcome::NotCertified => Outcome::Failed,
+            })
+        }
+        Err(e) => {
+            eprintln!("harness certify: {}", error_chain(&e));
+            Ok(Outcome::Error)
+        }
+    }
+}
+
+/// One line per finished case.
+pub fn case_line(r: &CaseResult) -> String {
+    let mut line = format!(
+        "{:<13} {:<62} {:>6.1}s  {}",
+        r.verdict.label(),
+        r.id,
+        r.duration_s,
+        r.clauses.join(",")
+    );
+    if !matches!(r.verdict, Verdict::Pass) {
+        let why = r.reason.as_deref().unwrap_or(&r.observed);
+        let short: String = why.chars().take(200).collect();
+        line.push_str(&format!("\n              {}", short.replace('\n', " ")));
+    }
+    line
+}
+
+fn summary(c: &Certificate, dir: &std::path::Path) -> Result<(), CliError> {
+    let mut out = std::io::stdout().lock();
+    let outcome = match c.outcome {
+        CertOutcome::Certified => "CERTIFIED",
+        CertOutcome::NotCertified => "NOT CERTIFIED",
+    };
+    let count = |v: Verdict| c.clauses.iter().filter(|cl| cl.verdict == v).count();
+    writeln!(out, "harness certify: {outcome}")?;
+    writeln!(
+        out,
+        "clauses: {} pass, {} fail, {} error, {} non-strict, {} not run, {} excluded (of {}); cases run {} of {}",
+        count(Verdict::Pass),
+        count(Verdict::Fail),
+        count(Verdict::Error),
+        count(Verdict::NonStrict),
+        count(Verdict::NotRun),
+        count(Verdict::Excluded),
+        c.clauses.len(),
+        c.cases_run,
+        c.expected_cases
+    )?;
+    for r in &c.reasons {
+        writeln!(out, "  {r}")?;
+    }
+    writeln!(
+        out,
+        "certificate: {}",
+        dir.join("certificate.json").display()
+    )?;
+    Ok(())
+}
+
+fn list() -> Result<Outcome, CliError> {
+    let catalogue = Catalogue::built_in()
+        .map_err(|e| CliError::Output(std::io::Error::other(e.to_string())))?;
+    let judged = catalogue.cases();
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{:<64} {:<6} {:<11} CLAUSES", "CASE", "LEVEL", "NEEDS")?;
+    for case in cases::ALL.iter().filter(|c| judged.contains_key(c.id)) {
+        let level = match certify::case_level(&catalogue, case.id) {
+            Level::Must => "MUST",
+            Level::Should => "SHOULD",
+        };
+        let needs = match case.needs {
+            cases::Needs::Http => "http",
+            cases::Needs::Environment => "environment",
+            cases::Needs::Launch => "launch",
+        };
+        writeln!(
+            out,
+            "{:<64} {level:<6} {needs:<11} {}",
+            case.id,
+            judged.get(case.id).map(|c| c.join(",")).unwrap_or_default()
+        )?;
+    }
+    writeln!(
+        out,
+        "{} cases judge {} clauses (catalogue SHA-256 {})",
+        judged.len(),
+        catalogue.clauses.len(),
+        catalogue.sha256()
+    )?;
+    Ok(Outcome::Passed)
+}
+
+fn verify_file(file: &std::path::Path) -> Result<Outcome, CliError> {
+    let read = std::fs::read_to_string(file)
+        .map_err(|e| e.to_string())
+        .and_then(|t| serde_json::from_str::<Certificate>(&t).map_err(|e| e.to_string()));
+    let cert = match read {
+        Ok(c) => c,
+        Err(why) => {
+            eprintln!("harness certify verify: {}: {why}", file.display());
+            return Ok(Outcome::Error);
+        }
+    };
+    let catalogue = Catalogue::built_in()
+        .map_err(|e| CliError::Output(std::io::Error::other(e.to_string())))?;
+    let v = verify(&cert, &catalogue);
+    let mut out = std::io::stdout().lock();
+    if v.results_intact {
+        writeln!(
+            out,
+            "{}: results digest matches ({})",
+            file.display(),
+            cert.digests.results_sha256
+        )?;
+    } else {
+        writeln!(
+            out,
+            "{}: ALTERED: the results digest is {}, the file says {}",
+            file.display(),
+            v.recomputed,
+            cert.digests.results_sha256
+        )?;
+    }
+    if !v.same_catalogue {
+        writeln!(
+            out,
+            "{}: judged against another catalogue ({}), not this harness's ({})",
+            file.display(),
+            cert.digests.catalogue_sha256,
+            catalogue.sha256()
+        )?;
+    }
+    Ok(if v.ok() {
+        Outcome::Passed
+    } else {
+        Outcome::Failed
+    })
+}

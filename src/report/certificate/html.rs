@@ -1,0 +1,211 @@
+//! `certificate.html`: the outcome, the subject and the digests on top with a bar of
+//! clause verdicts; then one section per clause with each of its cases' evidence
+//! (expectation, observation, figures, the transcript, and how to reproduce it).
+
+use std::fmt::Write;
+
+use super::CertExporter;
+use crate::report::export::escape;
+use crate::report::export::html::{SELF_CHECK, STYLE};
+use crate::results::certificate::{CaseResult, CertOutcome, Certificate, Level, Verdict};
+
+/// The HTML exporter.
+pub struct Html;
+
+const EXTRA_STYLE: &str = ".v-PASS{color:#17663a}.v-FAIL,.v-ERROR{color:#a11}\
+.v-NON-STRICT,.v-NOT_RUN,.v-EXCLUDED{color:#8a5a00}\
+details pre{white-space:pre-wrap;word-break:break-all;background:#f6f6f6;padding:.5em}\
+section.clause{border-top:1px solid #ddd;margin-top:1em}";
+
+fn color(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Pass => "#2e8b57",
+        Verdict::Fail | Verdict::Error => "#c0392b",
+        Verdict::NonStrict => "#e67e22",
+        Verdict::NotRun | Verdict::Excluded => "#b0b0b0",
+        Verdict::Informational | Verdict::Unimplemented => "#5b7db1",
+    }
+}
+
+/// A bar of the clauses' verdicts, one segment per verdict, widths by count.
+fn verdict_bar(h: &mut String, c: &Certificate) {
+    let order = [
+        Verdict::Pass,
+        Verdict::NonStrict,
+        Verdict::Informational,
+        Verdict::Unimplemented,
+        Verdict::NotRun,
+        Verdict::Excluded,
+        Verdict::Error,
+        Verdict::Fail,
+    ];
+    let total = c.clauses.len().max(1) as f64;
+    let mut x = 0.0;
+    h.push_str("<figure class=\"chart\"><svg viewBox=\"0 0 600 60\" width=\"600\" height=\"60\" role=\"img\" aria-label=\"clause verdicts\">");
+    for v in order {
+        let n = c.clauses.iter().filter(|cl| cl.verdict == v).count();
+        if n == 0 {
+            continue;
+        }
+        let w = 600.0 * n as f64 / total;
+        let _ = write!(
+            h,
+            "<rect x=\"{x:.1}\" y=\"0\" width=\"{w:.1}\" height=\"36\" fill=\"{}\"><title>{}: {n}</title></rect>\
+             <text x=\"{:.1}\" y=\"52\" font-size=\"11\">{} {n}</text>",
+            color(v),
+            v.label(),
+            x + 2.0,
+            v.label()
+        );
+        x += w;
+    }
+    h.push_str("</svg><figcaption>Clauses by verdict</figcaption></figure>\n");
+}
+
+fn case(h: &mut String, r: &CaseResult) {
+    let _ = write!(
+        h,
+        "<details{}><summary><code>{}</code> <b class=\"v-{}\">{}</b> ({:.1} s)</summary>\n\
+         <p>Expected: {}</p>\n",
+        if r.verdict == Verdict::Pass {
+            ""
+        } else {
+            " open"
+        },
+        escape(&r.id),
+        r.verdict.label(),
+        r.verdict.label(),
+        r.duration_s,
+        escape(&r.expectation)
+    );
+    if let Some(why) = &r.reason {
+        let _ = writeln!(h, "<p>Reason: {}</p>", escape(why));
+    }
+    if !r.observed.is_empty() {
+        let _ = writeln!(h, "<p>Observed: {}</p>", escape(&r.observed));
+    }
+    if !r.measures.is_empty() {
+        h.push_str("<table><tr><th>Measured</th><th>Value</th><th>Limit</th></tr>");
+        for m in &r.measures {
+            let _ = write!(
+                h,
+                "<tr><td>{}</td><td>{} {}</td><td>{}</td></tr>",
+                escape(&m.name),
+                m.value,
+                escape(&m.unit),
+                escape(m.limit.as_deref().unwrap_or("—"))
+            );
+        }
+        h.push_str("</table>\n");
+    }
+    if !r.transcript.is_empty() {
+        let _ = write!(
+            h,
+            "<details><summary>Transcript: {} exchanges</summary>",
+            r.transcript.len()
+        );
+        for e in &r.transcript {
+            let status = e.status.map_or("no answer".to_owned(), |s| s.to_string());
+            let _ = write!(
+                h,
+                "<pre>{} {}\n{}\n\n{}\n→ {status} in {:.1} ms\n{}\n\n{}\n\n$ {}</pre>",
+                escape(&e.method),
+                escape(&e.url),
+                escape(&lines(&e.request_headers)),
+                escape(&e.request_body),
+                e.elapsed_ms,
+                escape(&lines(&e.response_headers)),
+                escape(&e.response_body),
+                escape(&e.curl)
+            );
+        }
+        h.push_str("</details>\n");
+    }
+    let _ = writeln!(
+        h,
+        "<p>Reproduce: <code>{}</code></p></details>",
+        escape(&r.reproduce)
+    );
+}
+
+fn lines(headers: &[(String, String)]) -> String {
+    headers
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+impl CertExporter for Html {
+    fn file_name(&self) -> &'static str {
+        "certificate.html"
+    }
+
+    fn render(&self, c: &Certificate) -> Vec<u8> {
+        let outcome = match c.outcome {
+            CertOutcome::Certified => "CERTIFIED",
+            CertOutcome::NotCertified => "NOT CERTIFIED",
+        };
+        let mut h = String::new();
+        let _ = write!(
+            h,
+            "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+             <title>harness certify: {outcome}</title>\n<style>{STYLE}{EXTRA_STYLE}</style>\n</head>\n\
+             <body data-charts=\"1\">\n<section id=\"verdict\">\n<h1>Certification: {outcome}</h1>\n"
+        );
+        let p = &c.subject.product;
+        let _ = write!(
+            h,
+            "<p>Subject <code>{}</code> ({}); product {} {} {}; binary SHA-256 <code>{}</code></p>\n\
+             <p>Suite {} at level {}, started {}; {} of {} cases run; backend {}</p>\n\
+             <p>Catalogue SHA-256 <code>{}</code><br>Results SHA-256 <code>{}</code></p>\n",
+            escape(&c.subject.target),
+            c.subject.mode.name(),
+            escape(&p.vendor),
+            escape(&p.name),
+            escape(&p.version),
+            escape(c.subject.binary_sha256.as_deref().unwrap_or("unknown")),
+            escape(&c.suite_version),
+            c.level.name(),
+            escape(&c.started_at),
+            c.cases_run,
+            c.expected_cases,
+            escape(c.environment.backend.as_deref().unwrap_or("none")),
+            c.digests.catalogue_sha256,
+            c.digests.results_sha256
+        );
+        if !c.reasons.is_empty() {
+            h.push_str("<p>Withheld because:</p><ul>");
+            for r in &c.reasons {
+                let _ = write!(h, "<li>{}</li>", escape(r));
+            }
+            h.push_str("</ul>\n");
+        }
+        verdict_bar(&mut h, c);
+        h.push_str("</section>\n");
+        for cl in &c.clauses {
+            let level = match cl.level {
+                Level::Must => "MUST",
+                Level::Should => "SHOULD",
+            };
+            let _ = write!(
+                h,
+                "<section class=\"clause\" id=\"{}\">\n<h2>{} <small>{level}</small> <b class=\"v-{}\">{}</b></h2>\n\
+                 <p>{}</p><p><small>Seed: {}</small></p>\n",
+                escape(&cl.id),
+                escape(&cl.id),
+                cl.verdict.label(),
+                cl.verdict.label(),
+                escape(&cl.text).replace('\n', "<br>"),
+                escape(&cl.seed)
+            );
+            for r in c.cases.iter().filter(|r| cl.cases.contains(&r.id)) {
+                case(&mut h, r);
+            }
+            h.push_str("</section>\n");
+        }
+        let _ = write!(h, "<script>{SELF_CHECK}</script>\n</body>\n</html>\n");
+        h.into_bytes()
+    }
+}

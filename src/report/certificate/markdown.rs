@@ -1,0 +1,103 @@
+//! Markdown: the outcome and what withheld it, the clause table, then the cases that
+//! did not pass, each with what was observed and how to reproduce it.
+
+use std::fmt::Write;
+
+use super::CertExporter;
+use crate::results::certificate::{CertOutcome, Certificate, Level, Verdict};
+
+/// The Markdown exporter.
+pub struct Markdown;
+
+fn level(l: Level) -> &'static str {
+    match l {
+        Level::Must => "MUST",
+        Level::Should => "SHOULD",
+    }
+}
+
+/// A table cell: one line, no pipes.
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+impl CertExporter for Markdown {
+    fn file_name(&self) -> &'static str {
+        "certificate.md"
+    }
+
+    fn render(&self, c: &Certificate) -> Vec<u8> {
+        let mut m = String::new();
+        let outcome = match c.outcome {
+            CertOutcome::Certified => "CERTIFIED",
+            CertOutcome::NotCertified => "NOT CERTIFIED",
+        };
+        let _ = writeln!(m, "# Certification: {outcome}\n");
+        let p = &c.subject.product;
+        let _ = writeln!(
+            m,
+            "- Subject: `{}` ({}){}",
+            c.subject.target,
+            c.subject.mode.name(),
+            if p.name.is_empty() {
+                String::new()
+            } else {
+                format!(", {} {} {}", p.vendor, p.name, p.version)
+            }
+        );
+        let _ = writeln!(
+            m,
+            "- Suite {} at level {}; {} of {} cases run; started {}",
+            c.suite_version,
+            c.level.name(),
+            c.cases_run,
+            c.expected_cases,
+            c.started_at
+        );
+        let _ = writeln!(m, "- Catalogue SHA-256 `{}`", c.digests.catalogue_sha256);
+        let _ = writeln!(m, "- Results SHA-256 `{}`", c.digests.results_sha256);
+        if !c.reasons.is_empty() {
+            m.push_str("\nWithheld because:\n");
+            for r in &c.reasons {
+                let _ = writeln!(m, "- {r}");
+            }
+        }
+        m.push_str("\n| Clause | Level | Verdict | Cases |\n|---|---|---|---|\n");
+        for cl in &c.clauses {
+            let _ = writeln!(
+                m,
+                "| {} | {} | {} | {} |",
+                cl.id,
+                level(cl.level),
+                cl.verdict.label(),
+                cell(&cl.cases.join(", "))
+            );
+        }
+        let open: Vec<_> = c
+            .cases
+            .iter()
+            .filter(|r| r.verdict != Verdict::Pass)
+            .collect();
+        if !open.is_empty() {
+            m.push_str("\n## Cases that did not pass\n");
+            for r in open {
+                let _ = writeln!(
+                    m,
+                    "\n### {} — {} ({})\n\n- Expected: {}",
+                    r.id,
+                    r.verdict.label(),
+                    r.clauses.join(", "),
+                    r.expectation
+                );
+                if let Some(why) = &r.reason {
+                    let _ = writeln!(m, "- Reason: {why}");
+                }
+                if !r.observed.is_empty() {
+                    let _ = writeln!(m, "- Observed: {}", cell(&r.observed));
+                }
+                let _ = writeln!(m, "- Reproduce: `{}`", r.reproduce);
+            }
+        }
+        m.into_bytes()
+    }
+}

@@ -1,0 +1,153 @@
+//! The certificate's exporters on a small certificate whose every verdict is known.
+
+use super::*;
+use crate::results::certificate::{
+    CaseResult, CertEnvironment, CertLevel, CertOutcome, ClauseRef, Digests, Exchange, Level,
+    Measure, Product, Subject, SubjectMode, Verdict, CERTIFICATE_SCHEMA_VERSION,
+};
+use crate::results::MachineInfo;
+
+fn case(id: &str, clauses: &[&str], verdict: Verdict, observed: &str) -> CaseResult {
+    CaseResult {
+        id: id.into(),
+        clauses: clauses.iter().map(|c| (*c).to_owned()).collect(),
+        level: Level::Must,
+        expectation: format!("{id} holds"),
+        verdict,
+        observed: observed.into(),
+        reason: (verdict == Verdict::Excluded).then(|| "no LLM in this build".to_owned()),
+        transcript: vec![Exchange {
+            method: "POST".into(),
+            url: "http://127.0.0.1:8080/api/chat".into(),
+            request_headers: vec![("authorization".into(), "Bearer eyJhbGci…(masked)".into())],
+            request_body: "{\"query\":\"<b>hi</b>\"}".into(),
+            status: Some(500),
+            response_headers: vec![],
+            response_body: "{\"error\":{\"type\":\"internal\"}}".into(),
+            elapsed_ms: 12.5,
+            curl: "curl -si -X POST 'http://127.0.0.1:8080/api/chat'".into(),
+        }],
+        measures: vec![Measure {
+            name: "took".into(),
+            value: 2.6,
+            unit: "s".into(),
+            limit: Some("< 3.5 s".into()),
+        }],
+        duration_s: 1.25,
+        reproduce: format!("harness certify --sut-cmd './broken' --level quick --case {id}"),
+    }
+}
+
+fn clause(id: &str, level: Level, verdict: Verdict, cases: &[&str]) -> ClauseRef {
+    ClauseRef {
+        id: id.into(),
+        level,
+        seed: "002 §5.2".into(),
+        text: format!("{id} says so"),
+        verdict,
+        cases: cases.iter().map(|c| (*c).to_owned()).collect(),
+    }
+}
+
+/// A run of a broken subject: one pass, one failure, one exclusion.
+pub(crate) fn sample() -> Certificate {
+    Certificate {
+        schema_version: CERTIFICATE_SCHEMA_VERSION,
+        suite_version: "0.1.0".into(),
+        started_at: "2026-11-26T15:00:00Z".into(),
+        level: CertLevel::Quick,
+        subject: Subject {
+            mode: SubjectMode::Managed,
+            target: "./broken".into(),
+            binary_sha256: Some("ab".repeat(32)),
+            product: Product {
+                vendor: "Acme".into(),
+                name: "Broken".into(),
+                version: "1.0".into(),
+                url: String::new(),
+                contact: String::new(),
+            },
+        },
+        environment: CertEnvironment {
+            backend: Some("native".into()),
+            machine: MachineInfo {
+                cores: 2,
+                memory_bytes: 1 << 30,
+                os: "Linux".into(),
+                git_sha: None,
+                versions: Default::default(),
+            },
+        },
+        expected_cases: 3,
+        cases_run: 2,
+        outcome: CertOutcome::NotCertified,
+        reasons: vec![
+            "MUST clause LIM-3 failed".into(),
+            "MUST clause DOC-5 has an excluded case".into(),
+        ],
+        clauses: vec![
+            clause("AUTH-2", Level::Must, Verdict::Pass, &["jwt_attacks"]),
+            clause("LIM-3", Level::Must, Verdict::Fail, &["malformed_json"]),
+            clause("DOC-5", Level::Must, Verdict::Excluded, &["pii"]),
+        ],
+        cases: vec![
+            case("jwt_attacks", &["AUTH-2"], Verdict::Pass, "as expected"),
+            case(
+                "malformed_json",
+                &["LIM-3"],
+                Verdict::Fail,
+                "POST /api/chat: expected 400, observed 500",
+            ),
+            case("pii", &["DOC-5"], Verdict::Excluded, ""),
+        ],
+        digests: Digests {
+            catalogue_sha256: "cd".repeat(32),
+            results_sha256: "ef".repeat(32),
+        },
+    }
+}
+
+fn text(e: &dyn CertExporter) -> String {
+    String::from_utf8(e.render(&sample())).expect("UTF-8")
+}
+
+#[test]
+fn markdown_snapshot() {
+    insta::assert_snapshot!(text(&Markdown));
+}
+
+#[test]
+fn junit_snapshot() {
+    let x = text(&Junit);
+    let doc = roxmltree::Document::parse(&x).expect("well-formed XML");
+    let cases = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("testcase"))
+        .count();
+    assert_eq!(cases, 3, "one testcase per case");
+    insta::assert_snapshot!(x);
+}
+
+#[test]
+fn html_has_a_section_per_clause_with_its_evidence_escaped() {
+    let h = text(&Html);
+    for id in ["AUTH-2", "LIM-3", "DOC-5"] {
+        assert!(
+            h.contains(&format!("<section class=\"clause\" id=\"{id}\">")),
+            "{id}"
+        );
+    }
+    assert!(h.contains("Certification: NOT CERTIFIED"));
+    assert!(h.contains("expected 400, observed 500"));
+    assert!(h.contains("&lt;b&gt;hi&lt;/b&gt;"), "a body is escaped");
+    assert!(!h.contains("<b>hi</b>"));
+    assert!(h.contains("no LLM in this build"));
+    assert!(h.contains("--case malformed_json"));
+    assert!(h.contains("data-charts=\"1\"") && h.contains("<figure class=\"chart\"><svg"));
+}
+
+#[test]
+fn json_reads_back_as_written() {
+    let back: Certificate = serde_json::from_slice(&Json.render(&sample())).expect("JSON");
+    assert_eq!(back, sample());
+}

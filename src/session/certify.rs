@@ -1,0 +1,295 @@
+//! `harness certify`: every case of the catalogue against the subject, each in its own
+//! environment (managed) or against the running subject (black-box), two at a time;
+//! then the certificate, its digests, and every report format. Ctrl-C stops the run and
+//! everything it started.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use futures::StreamExt;
+use sha2::{Digest, Sha256};
+
+use crate::certify::cases::{self, Case};
+use crate::certify::catalogue::{Catalogue, CatalogueError};
+use crate::certify::run::{self, Ended, Target};
+use crate::certify::verdict::{self, Status};
+use crate::certify::Launch;
+use crate::environment::EnvConfig;
+use crate::report::certificate as export;
+use crate::results::certificate::{
+    CaseResult, CertEnvironment, CertLevel, Certificate, Digests, Level, Product, Subject,
+    SubjectMode, Verdict, CERTIFICATE_SCHEMA_VERSION,
+};
+use crate::service::{build_reference, ServiceError, SutCommand};
+use crate::shutdown;
+
+use super::TargetPlan;
+
+/// The `SUT_*` settings every managed instance gets at `--level quick` (contract CFG-5):
+/// short backoffs and LLM timeouts and no LLM throttle, so the resilience cases take
+/// seconds, not the seeds' minutes. Cases add their own on top.
+pub const QUICK_SETTINGS: [(&str, &str); 4] = [
+    ("SUT_LLM_BACKOFF_MS", "10"),
+    ("SUT_LLM_REQUESTS_PER_MINUTE", "100000"),
+    ("SUT_LLM_TIMEOUT_MS", "3000"),
+    ("SUT_LLM_FALLBACK_TIMEOUT_MS", "3000"),
+];
+
+/// A validated certification run.
+#[derive(Debug, Clone)]
+pub struct CertifyPlan {
+    /// The reference, a command, or a URL.
+    pub target: TargetPlan,
+    /// Each case's environment (managed runs).
+    pub env: EnvConfig,
+    /// `JWT_SECRET`: given to a managed subject, or the one a running subject uses.
+    pub jwt_secret: String,
+    /// `SUT_SEED_FILE` for managed instances.
+    pub seed_file: PathBuf,
+    /// How long an instance may take to get ready.
+    pub ready_timeout: Duration,
+    /// `--product`.
+    pub product: Product,
+    /// `--level`.
+    pub level: CertLevel,
+    /// `--case`: only these run (empty: all).
+    pub only: Vec<String>,
+    /// `--exclude` with `--reason`.
+    pub excluded: Vec<(String, String)>,
+    /// `reports/`; the run writes `reports/<id>/`.
+    pub reports: PathBuf,
+    /// Cases run at once.
+    pub jobs: usize,
+    /// How the command line reproduces a case: everything but `--case`.
+    pub reproduce: String,
+}
+
+/// Why certification could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum CertifyError {
+    /// The built-in contract could not be read.
+    #[error(transparent)]
+    Catalogue(#[from] CatalogueError),
+    /// The reference SUT could not be built.
+    #[error("building the reference SUT")]
+    Build(#[source] ServiceError),
+    /// The reports could not be written.
+    #[error("writing the certificate to {0}")]
+    Write(PathBuf, #[source] std::io::Error),
+    /// Ctrl-C or SIGTERM.
+    #[error("interrupted by {0}; every environment and instance it started was stopped")]
+    Interrupted(String),
+}
+
+/// What a run wrote.
+#[derive(Debug)]
+pub struct Certified {
+    /// The certificate.
+    pub certificate: Certificate,
+    /// `reports/<id>/`.
+    pub dir: PathBuf,
+}
+
+/// The level of a case: MUST when it judges any MUST clause.
+pub fn case_level(catalogue: &Catalogue, id: &str) -> Level {
+    let judged = catalogue.cases();
+    let levels = judged
+        .get(id)
+        .into_iter()
+        .flatten()
+        .filter_map(|c| catalogue.clause(c));
+    levels.map(|c| c.level).min().unwrap_or(Level::Should)
+}
+
+/// Runs the plan; `each` hears of every case as it ends.
+pub async fn certify(
+    plan: &CertifyPlan,
+    each: &(dyn Fn(&CaseResult) + Sync),
+) -> Result<Certified, CertifyError> {
+    let catalogue = Catalogue::built_in()?;
+    let started_at = super::assemble::now_rfc3339();
+    let (target, binary) = resolve(plan).await?;
+    let mode = match target {
+        Target::Managed(_) => SubjectMode::Managed,
+        Target::BlackBox { .. } => SubjectMode::BlackBox,
+    };
+    let judged = catalogue.cases();
+    let order: Vec<&'static Case> = cases::ALL
+        .iter()
+        .filter(|c| judged.contains_key(c.id))
+        .collect();
+    let work = futures::stream::iter(order.iter().map(|case| async {
+        let status = status(plan, &target, case).await;
+        let result = case_result(plan, &catalogue, case, status);
+        each(&result);
+        result
+    }))
+    .buffered(plan.jobs.max(1))
+    .collect::<Vec<_>>();
+    let results = tokio::select! {
+        r = work => r,
+        s = shutdown::signalled() => return Err(CertifyError::Interrupted(s.to_string())),
+    };
+    let clauses = verdict::clauses(&catalogue, &results);
+    let (outcome, reasons) = verdict::outcome(mode, &clauses);
+    let mut machine = super::machine_info();
+    machine
+        .versions
+        .insert("harness".into(), env!("CARGO_PKG_VERSION").into());
+    let mut certificate = Certificate {
+        schema_version: CERTIFICATE_SCHEMA_VERSION,
+        suite_version: env!("CARGO_PKG_VERSION").to_owned(),
+        started_at,
+        level: plan.level,
+        subject: Subject {
+            mode,
+            target: describe(&plan.target),
+            binary_sha256: binary.as_deref().and_then(sha256_file),
+            product: plan.product.clone(),
+        },
+        environment: CertEnvironment {
+            backend: match &target {
+                Target::Managed(l) => Some(format!("{:?}", l.env.backend).to_lowercase()),
+                Target::BlackBox { .. } => None,
+            },
+            machine,
+        },
+        expected_cases: results.len(),
+        cases_run: results
+            .iter()
+            .filter(|r| !matches!(r.verdict, Verdict::NotRun | Verdict::Excluded))
+            .count(),
+        outcome,
+        reasons,
+        clauses,
+        cases: results,
+        digests: Digests {
+            catalogue_sha256: catalogue.sha256(),
+            results_sha256: String::new(),
+        },
+    };
+    certificate.digests.results_sha256 = verdict::results_sha256(&certificate);
+    let dir = plan
+        .reports
+        .join(super::assemble::run_id("certify", plan.level.name()));
+    export::write(&certificate, &dir).map_err(|e| CertifyError::Write(dir.clone(), e))?;
+    super::assemble::point_latest(&plan.reports, &dir);
+    Ok(Certified { certificate, dir })
+}
+
+/// The subject as cases reach it, and the file its command starts.
+async fn resolve(plan: &CertifyPlan) -> Result<(Target, Option<PathBuf>), CertifyError> {
+    let command = match &plan.target {
+        TargetPlan::Url(url) => {
+            let target = Target::BlackBox {
+                url: url.clone(),
+                secret: plan.jwt_secret.clone(),
+            };
+            return Ok((target, None));
+        }
+        TargetPlan::Reference(profile) => SutCommand::Binary(
+            build_reference(*profile)
+                .await
+                .map_err(CertifyError::Build)?,
+        ),
+        TargetPlan::Command(line) => SutCommand::Shell(line.clone()),
+    };
+    let binary = match &command {
+        SutCommand::Binary(path) => Some(path.clone()),
+        SutCommand::Shell(line) => program(line),
+    };
+    let base = match plan.level {
+        CertLevel::Quick => QUICK_SETTINGS
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+        CertLevel::Full => Vec::new(),
+    };
+    let launch = Launch {
+        command,
+        env: plan.env.clone(),
+        secret: plan.jwt_secret.clone(),
+        seed_file: plan.seed_file.clone(),
+        base,
+        ready_timeout: plan.ready_timeout,
+    };
+    Ok((Target::Managed(launch), binary))
+}
+
+/// The subject as the certificate names it.
+fn describe(target: &TargetPlan) -> String {
+    match target {
+        TargetPlan::Reference(_) => "the reference SUT, built from this workspace".to_owned(),
+        TargetPlan::Command(line) => line.clone(),
+        TargetPlan::Url(url) => url.clone(),
+    }
+}
+
+/// The program a command line starts: its first word, as a path or found on `PATH`.
+fn program(line: &str) -> Option<PathBuf> {
+    let first = line.split_whitespace().next()?;
+    let direct = PathBuf::from(first);
+    if first.contains('/') {
+        return direct.is_file().then_some(direct);
+    }
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(first))
+            .find(|p| p.is_file())
+    })
+}
+
+async fn status(plan: &CertifyPlan, target: &Target, case: &Case) -> Status {
+    if let Some((_, why)) = plan.excluded.iter().find(|(id, _)| id == case.id) {
+        return Status::Excluded(why.clone());
+    }
+    if !plan.only.is_empty() && !plan.only.iter().any(|id| id == case.id) {
+        return Status::NotRun("not selected: --case named others".into());
+    }
+    if let (Target::BlackBox { .. }, Some(why)) = (target, case.needs.black_box_reason()) {
+        return Status::NotRun(why.into());
+    }
+    Status::Ran(run::run(case, target).await)
+}
+
+fn case_result(
+    plan: &CertifyPlan,
+    catalogue: &Catalogue,
+    case: &Case,
+    status: Status,
+) -> CaseResult {
+    let level = case_level(catalogue, case.id);
+    let verdict = verdict::case_verdict(level, &status);
+    let (observed, reason, transcript, measures, duration_s) = match status {
+        Status::Ran(r) => {
+            let observed = match r.outcome {
+                Ok(()) => "as expected".to_owned(),
+                Err(Ended::Fail(why)) | Err(Ended::Error(why)) => why,
+            };
+            (observed, None, r.transcript, r.measures, r.duration_s)
+        }
+        Status::NotRun(why) | Status::Excluded(why) => {
+            (String::new(), Some(why), Vec::new(), Vec::new(), 0.0)
+        }
+    };
+    CaseResult {
+        id: case.id.to_owned(),
+        clauses: catalogue.cases().remove(case.id).unwrap_or_default(),
+        level,
+        expectation: case.expects.to_owned(),
+        verdict,
+        observed,
+        reason,
+        transcript,
+        measures,
+        duration_s,
+        reproduce: format!("{} --case {}", plan.reproduce, case.id),
+    }
+}
+
+/// SHA-256 (hex) of a file's bytes, if it can be read.
+pub fn sha256_file(path: &Path) -> Option<String> {
+    std::fs::read(path)
+        .ok()
+        .map(|b| hex::encode(Sha256::digest(&b)))
+}

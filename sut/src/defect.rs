@@ -1,0 +1,63 @@
+//! Deliberate breaches of the contract, for proving that `harness certify` catches them.
+//! They exist only in a build with the `defects` feature (off by default: the reference
+//! as shipped has none of this code); such a build reads `SUT_DEFECT` at start-up.
+//!
+//! Each names what it breaks:
+//! - `no-template-fallback`: when no model answers, chat answers 503 instead of the
+//!   template (CHAT-6, CHAT-7);
+//! - `malformed-json-500`: malformed JSON gets 500, not 400 (LIM-3, LIM-4);
+//! - `health-ignores-db`: `/health` answers 200 while the database is down (HEALTH-1);
+//! - `chat-without-auth`: `POST /api/chat` takes a missing token as a viewer (AUTH-2,
+//!   AUTH-3);
+//! - `jobs-readable-by-anyone`: any caller may read any job (DOC-9);
+//! - `breaker-never-closes`: once open, the LLM breaker never lets a probe through
+//!   (LLM-1, LLM-3, DOC-10).
+
+/// One deliberate breach.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Defect {
+    /// 503 instead of the template.
+    NoTemplateFallback,
+    /// 500 on malformed JSON.
+    MalformedJson500,
+    /// `/health` never asks the database.
+    HealthIgnoresDb,
+    /// `/api/chat` without a token.
+    ChatWithoutAuth,
+    /// No owner check on jobs.
+    JobsReadableByAnyone,
+    /// The breaker stays open.
+    BreakerNeverCloses,
+}
+
+impl Defect {
+    /// Every defect with its `SUT_DEFECT` name.
+    pub const ALL: [(&'static str, Defect); 6] = [
+        ("no-template-fallback", Defect::NoTemplateFallback),
+        ("malformed-json-500", Defect::MalformedJson500),
+        ("health-ignores-db", Defect::HealthIgnoresDb),
+        ("chat-without-auth", Defect::ChatWithoutAuth),
+        ("jobs-readable-by-anyone", Defect::JobsReadableByAnyone),
+        ("breaker-never-closes", Defect::BreakerNeverCloses),
+    ];
+}
+
+/// Whether this build was asked to commit `d`.
+#[cfg(feature = "defects")]
+pub fn active(d: Defect) -> bool {
+    static CHOSEN: std::sync::OnceLock<Option<Defect>> = std::sync::OnceLock::new();
+    let chosen = CHOSEN.get_or_init(|| {
+        let name = std::env::var("SUT_DEFECT").ok()?;
+        Defect::ALL
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, d)| *d)
+    });
+    *chosen == Some(d)
+}
+
+/// Whether this build was asked to commit `d`: never, without the `defects` feature.
+#[cfg(not(feature = "defects"))]
+pub const fn active(_: Defect) -> bool {
+    false
+}
