@@ -27,27 +27,25 @@ pub enum CaseError {
 pub type CaseResult = Result<(), CaseError>;
 
 /// Fails the case with a message unless the condition holds.
-#[macro_export]
-#[doc(hidden)]
 macro_rules! ensure {
     ($cond:expr $(,)?) => {
-        if !$cond {
+        let holds: bool = $cond;
+        if !holds {
             return Err($crate::certify::CaseError::Fail(format!("expected {}", stringify!($cond))));
         }
     };
     ($cond:expr, $($arg:tt)+) => {
-        if !$cond {
+        let holds: bool = $cond;
+        if !holds {
             return Err($crate::certify::CaseError::Fail(format!($($arg)+)));
         }
     };
 }
 
 /// Fails the case unless the two are equal, showing both.
-#[macro_export]
-#[doc(hidden)]
 macro_rules! ensure_eq {
     ($a:expr, $b:expr $(,)?) => {
-        $crate::ensure_eq!($a, $b, "{}", stringify!($a))
+        $crate::certify::ensure_eq!($a, $b, "{}", stringify!($a))
     };
     ($a:expr, $b:expr, $($arg:tt)+) => {
         match (&$a, &$b) {
@@ -63,11 +61,9 @@ macro_rules! ensure_eq {
 }
 
 /// Fails the case if the two are equal.
-#[macro_export]
-#[doc(hidden)]
 macro_rules! ensure_ne {
     ($a:expr, $b:expr $(,)?) => {
-        $crate::ensure_ne!($a, $b, "{}", stringify!($a))
+        $crate::certify::ensure_ne!($a, $b, "{}", stringify!($a))
     };
     ($a:expr, $b:expr, $($arg:tt)+) => {
         if $a == $b {
@@ -77,6 +73,36 @@ macro_rules! ensure_ne {
         }
     };
 }
+
+/// Records that one clause's expectation did not hold, and goes on: the case fails, but
+/// only the named clause (one of those the case judges) is charged with it, and the
+/// checks after this one still run.
+macro_rules! check {
+    ($ctx:expr, $clause:expr, $cond:expr, $($arg:tt)+) => {
+        let holds: bool = $cond;
+        if !holds {
+            $ctx.broke($clause, format!($($arg)+));
+        }
+    };
+}
+
+/// [`check!`] for two values that must be equal, showing both.
+macro_rules! check_eq {
+    ($ctx:expr, $clause:expr, $a:expr, $b:expr, $($arg:tt)+) => {
+        match (&$a, &$b) {
+            (a, b) => {
+                if !(*a == *b) {
+                    $ctx.broke(
+                        $clause,
+                        format!("{}: expected {:?}, observed {:?}", format!($($arg)+), b, a),
+                    );
+                }
+            }
+        }
+    };
+}
+
+pub(crate) use {check, check_eq, ensure, ensure_eq, ensure_ne};
 
 /// Turns a missing value or an error into the case's end: [`Or::or_fail`] when the
 /// subject gave it, [`Or::or_error`] when the harness's own side did.
@@ -172,6 +198,7 @@ pub struct Ctx {
     env: Option<Environment>,
     launch: Option<Launch>,
     measures: Mutex<Vec<Measure>>,
+    broken: Mutex<Vec<(String, String)>>,
 }
 
 /// A token with the contract's claims (AUTH-4), valid for `ttl_secs` (negative: expired).
@@ -205,6 +232,7 @@ impl Ctx {
             env,
             launch,
             measures: Mutex::default(),
+            broken: Mutex::default(),
         }
     }
 
@@ -243,6 +271,18 @@ impl Ctx {
                 limit: limit.map(str::to_owned),
             });
         }
+    }
+
+    /// Charges `clause` with a broken expectation; the case goes on (see [`check!`]).
+    pub fn broke(&self, clause: &str, message: String) {
+        if let Ok(mut b) = self.broken.lock() {
+            b.push((clause.to_owned(), message));
+        }
+    }
+
+    /// The clauses charged so far, with what was observed.
+    pub fn broken(&self) -> Vec<(String, String)> {
+        self.broken.lock().map(|b| b.clone()).unwrap_or_default()
     }
 
     /// The figures recorded so far.

@@ -14,4 +14,5 @@ pub mod run;
 pub mod verdict;
 pub mod verify;
 
+pub(crate) use ctx::{check, check_eq, ensure, ensure_eq, ensure_ne};
 pub use ctx::{mint, CaseError, CaseResult, Ctx, Launch, Or};

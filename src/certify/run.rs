@@ -11,7 +11,7 @@ use crate::results::certificate::{Exchange, Measure};
 #[derive(Debug, Clone)]
 pub enum Target {
     /// Each case gets a fresh environment and instance, started by the harness.
-    Managed(Launch),
+    Managed(Box<Launch>),
     /// The subject already runs at this URL; it verifies tokens with this secret.
     BlackBox {
         /// `http://host:port`.
@@ -32,6 +32,9 @@ pub struct Ran {
     pub measures: Vec<Measure>,
     /// Seconds.
     pub duration_s: f64,
+    /// The clauses a failure is charged to: those its checks named, or `None` when a
+    /// check that names no clause stopped the case (then every clause it judges).
+    pub charged: Option<Vec<String>>,
 }
 
 /// Why a case did not pass.
@@ -62,14 +65,40 @@ pub async fn run(case: &Case, target: &Target) -> Ran {
         }
         Target::Managed(launch) => managed(case, launch).await,
     };
-    let (transcript, measures) = ctx
-        .map(|c| (c.http.transcript(), c.measures()))
+    let (transcript, measures, broken) = ctx
+        .map(|c| (c.http.transcript(), c.measures(), c.broken()))
         .unwrap_or_default();
+    let (outcome, charged) = charge(outcome, &broken);
     Ran {
         outcome,
         transcript,
         measures,
         duration_s: started.elapsed().as_secs_f64(),
+        charged,
+    }
+}
+
+/// Folds the clause-named checks that did not hold into the case's outcome.
+fn charge(
+    outcome: Result<(), Ended>,
+    broken: &[(String, String)],
+) -> (Result<(), Ended>, Option<Vec<String>>) {
+    let named = broken
+        .iter()
+        .map(|(clause, why)| format!("{clause}: {why}"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    match outcome {
+        Ok(()) if broken.is_empty() => (Ok(()), None),
+        Ok(()) => {
+            let mut clauses: Vec<String> = broken.iter().map(|(c, _)| c.clone()).collect();
+            clauses.dedup();
+            (Err(Ended::Fail(named)), Some(clauses))
+        }
+        Err(Ended::Fail(why)) if !broken.is_empty() => {
+            (Err(Ended::Fail(format!("{named}; then {why}"))), None)
+        }
+        other => (other, None),
     }
 }
 

@@ -20,8 +20,9 @@ pub enum Status {
     Excluded(String),
 }
 
-/// A case's verdict: a broken expectation is FAIL when the case judges a MUST clause,
-/// NON-STRICT when it judges SHOULD clauses only.
+/// A case's verdict: a broken expectation is FAIL when it is charged to a MUST clause,
+/// NON-STRICT when only to SHOULD clauses. `level` is the highest level among the
+/// clauses the failure is charged to.
 pub fn case_verdict(level: Level, status: &Status) -> Verdict {
     match status {
         Status::Ran(r) => match &r.outcome {
@@ -77,10 +78,15 @@ pub fn clauses(catalogue: &Catalogue, cases: &[CaseResult]) -> Vec<ClauseRef> {
         .clauses
         .iter()
         .map(|c| {
-            let verdicts = cases
-                .iter()
-                .filter(|r| c.cases.contains(&r.id))
-                .map(|r| r.verdict);
+            // A failure charged to other clauses of the case says nothing against this one.
+            let verdicts = cases.iter().filter(|r| c.cases.contains(&r.id)).map(|r| {
+                let failed = matches!(r.verdict, Verdict::Fail | Verdict::NonStrict);
+                if failed && !r.failed_clauses.contains(&c.id) {
+                    Verdict::Pass
+                } else {
+                    r.verdict
+                }
+            });
             ClauseRef {
                 id: c.id.clone(),
                 level: c.level,
@@ -113,6 +119,7 @@ mod tests {
             transcript: vec![],
             measures: vec![],
             duration_s: 0.0,
+            charged: None,
         })
     }
 

@@ -213,7 +213,7 @@ async fn resolve(plan: &CertifyPlan) -> Result<(Target, Option<PathBuf>), Certif
         base,
         ready_timeout: plan.ready_timeout,
     };
-    Ok((Target::Managed(launch), binary))
+    Ok((Target::Managed(Box::new(launch)), binary))
 }
 
 /// The subject as the certificate names it.
@@ -258,8 +258,31 @@ fn case_result(
     case: &Case,
     status: Status,
 ) -> CaseResult {
-    let level = case_level(catalogue, case.id);
+    let clauses = catalogue.cases().remove(case.id).unwrap_or_default();
+    // A check that names a clause the contract does not list for this case would hide
+    // its failure; it is charged to every clause instead.
+    let charged = match &status {
+        Status::Ran(r) if r.outcome.is_err() => match &r.charged {
+            Some(named) if named.iter().all(|c| clauses.contains(c)) => named.clone(),
+            _ => clauses.clone(),
+        },
+        _ => Vec::new(),
+    };
+    let level = if charged.is_empty() {
+        case_level(catalogue, case.id)
+    } else {
+        charged
+            .iter()
+            .filter_map(|c| catalogue.clause(c))
+            .map(|c| c.level)
+            .min()
+            .unwrap_or(Level::Must)
+    };
     let verdict = verdict::case_verdict(level, &status);
+    let failed_clauses = match verdict {
+        Verdict::Fail | Verdict::NonStrict => charged,
+        _ => Vec::new(),
+    };
     let (observed, reason, transcript, measures, duration_s) = match status {
         Status::Ran(r) => {
             let observed = match r.outcome {
@@ -274,10 +297,11 @@ fn case_result(
     };
     CaseResult {
         id: case.id.to_owned(),
-        clauses: catalogue.cases().remove(case.id).unwrap_or_default(),
-        level,
+        clauses,
+        level: case_level(catalogue, case.id),
         expectation: case.expects.to_owned(),
         verdict,
+        failed_clauses,
         observed,
         reason,
         transcript,

@@ -13,7 +13,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("plan", &["plan"]),
     ("session", &["session"]),
     ("report", &["report"]),
-    ("engine", &["chaos", "load", "scenario", "service", "environment", "faults", "llm"]),
+    ("engine", &["certify", "chaos", "load", "scenario", "service", "environment", "faults", "llm"]),
     ("scoring", &["scoring"]),
     ("record", &["record"]),
     ("support", &["datafile", "units", "net", "process", "shutdown"]),
@@ -23,11 +23,13 @@ const LAYERS: &[(&str, &[&str])] = &[
 /// Every edge allowed, from a module to the modules it may import.
 #[rustfmt::skip]
 const ALLOWED: &[(&str, &[&str])] = &[
-    ("cli", &["plan", "session", "report", "scoring", "environment", "faults", "llm", "service", "units", "shutdown", "results", "exit"]),
-    ("plan", &["session", "report", "chaos", "load", "scenario", "service", "environment", "faults", "llm", "scoring", "datafile", "units", "results"]),
-    ("session", &["report", "chaos", "load", "scenario", "service", "environment", "scoring", "record", "net", "shutdown", "results", "exit"]),
+    ("cli", &["plan", "session", "report", "certify", "scoring", "environment", "faults", "llm", "service", "units", "shutdown", "results", "exit"]),
+    ("plan", &["session", "report", "certify", "chaos", "load", "scenario", "service", "environment", "faults", "llm", "scoring", "datafile", "units", "results"]),
+    ("session", &["report", "certify", "chaos", "load", "scenario", "service", "environment", "scoring", "record", "net", "shutdown", "results", "exit"]),
     // Reports read results only, and decode the histograms stored in them.
     ("report", &["record", "datafile", "results", "exit"]),
+    // Certification cases drive the subject, its environment and the fault layer.
+    ("certify", &["service", "environment", "faults", "llm", "net", "results"]),
     ("chaos", &["environment", "faults", "llm", "scoring", "record", "datafile", "units", "results"]),
     ("load", &["scenario", "record", "shutdown", "results"]),
     ("scenario", &["faults", "datafile", "units"]),
@@ -46,26 +48,26 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("exit", &[]),
 ];
 
-/// The reference SUT's layers, top to bottom: handlers apart from the domain. `lib.rs`
-/// and `main.rs` (the router and start-up) sit above them all.
+/// The reference SUT's layers, top to bottom: handlers apart from the domain. `lib.rs`,
+/// `main.rs`, `entry.rs` and `bin/` (the router and start-up) sit above them all.
 #[rustfmt::skip]
 const SUT_LAYERS: &[(&str, &[&str])] = &[
     ("handlers", &["http"]),
     ("runtime", &["worker", "state"]),
     ("domain", &["chat", "documents"]),
     ("services", &["llm", "ratelimit", "kv"]),
-    ("base", &["auth", "config", "metrics", "timing", "seed"]),
+    ("base", &["auth", "config", "metrics", "timing", "seed", "defect"]),
 ];
 
 /// Every edge allowed in `sut/src`.
 #[rustfmt::skip]
 const SUT_ALLOWED: &[(&str, &[&str])] = &[
-    ("http", &["state", "chat", "documents", "ratelimit", "auth", "timing"]),
+    ("http", &["state", "chat", "documents", "ratelimit", "auth", "timing", "defect"]),
     ("worker", &["state", "documents", "llm"]),
     ("state", &["chat", "config", "kv", "llm", "metrics", "ratelimit"]),
     ("chat", &["llm", "kv", "config", "metrics", "timing"]),
     ("documents", &["kv"]),
-    ("llm", &["config", "metrics"]),
+    ("llm", &["config", "metrics", "defect"]),
     ("ratelimit", &["kv"]),
     ("kv", &[]),
     ("auth", &[]),
@@ -73,6 +75,7 @@ const SUT_ALLOWED: &[(&str, &[&str])] = &[
     ("metrics", &[]),
     ("timing", &[]),
     ("seed", &[]),
+    ("defect", &[]),
 ];
 
 fn rank(module: &str) -> Option<(usize, usize)> {
@@ -118,7 +121,8 @@ fn module_of(src: &Path, file: &Path) -> Option<String> {
         .to_string_lossy()
         .into_owned();
     let name = first.trim_end_matches(".rs").to_owned();
-    (name != "lib" && name != "main").then_some(name)
+    // The crate root and the process entry points sit above every layer.
+    (!matches!(name.as_str(), "lib" | "main" | "entry" | "bin")).then_some(name)
 }
 
 /// The modules `line` names as `crate::X`.

@@ -232,7 +232,11 @@ pub struct CaseResult {
     pub expectation: String,
     /// The verdict.
     pub verdict: Verdict,
-    /// What was observed (for a failure: the first expectation that did not hold).
+    /// The clauses a FAIL or NON-STRICT is charged to: the clauses whose own checks
+    /// did not hold (every clause of the case when a check that names none stopped it).
+    #[serde(default)]
+    pub failed_clauses: Vec<String>,
+    /// What was observed (for a failure: each expectation that did not hold).
     pub observed: String,
     /// Why it was not run or excluded.
     pub reason: Option<String>,

@@ -5,10 +5,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::certify::{mint, CaseError, CaseResult, Ctx, Or};
+use crate::certify::{ensure, ensure_eq, mint, CaseError, CaseResult, Ctx, Or};
 use crate::environment::proxy;
 use crate::llm::LatencyProfile;
-use crate::{ensure, ensure_eq};
 
 fn token(app: &Ctx, roles: &[&str]) -> String {
     mint(app.secret(), "user-1", roles, 3600)

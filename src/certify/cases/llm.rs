@@ -5,9 +5,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::certify::{CaseResult, Ctx, Or};
+use crate::certify::{check, check_eq, ensure, ensure_eq, CaseResult, Ctx, Or};
 use crate::llm::{AnswerStyle, FailStatus, FailureMode, LatencyProfile};
-use crate::{ensure, ensure_eq};
 
 const QUESTION: &str = "What is the status of Delta Industries?";
 
@@ -43,9 +42,12 @@ pub async fn a_client_error_neither_opens_the_breaker_nor_is_retried(app: &Ctx) 
         .set_failure(FailureMode::new(1.0, FailStatus::InvalidRequest).or_error("mode")?);
     for _ in 0..4 {
         let (s, body, _) = app.chat(QUESTION).await;
-        ensure_eq!(
+        check_eq!(
+            app,
+            "CHAT-6",
             (s, &body["fallback"]),
-            (200, &serde_json::json!("template"))
+            (200, &serde_json::json!("template")),
+            "{body}"
         );
     }
     let seen = models(app);
@@ -75,7 +77,13 @@ pub async fn a_429_waits_the_longer_of_retry_after_and_the_backoff(app: &Ctx) ->
     let t = Instant::now();
     let (s, body, _) = app.chat(QUESTION).await;
     let took = t.elapsed();
-    ensure_eq!(s, 200, "{body}");
+    app.measure(
+        "answer time after 429s with Retry-After 1 s",
+        took.as_secs_f64() * 1e3,
+        "ms",
+        Some(">= 1000 per retry"),
+    );
+    check_eq!(app, "CHAT-6", s, 200, "the template after 429s: {body}");
     let seen = models(app);
     let primary = seen
         .iter()
@@ -139,7 +147,7 @@ pub async fn llm_calls_beyond_the_token_bucket_take_the_fallback_path(app: &Ctx)
     for _ in 0..10 {
         let t = Instant::now();
         let (s, body, _) = app.chat(QUESTION).await;
-        ensure_eq!(s, 200, "{body}");
+        check_eq!(app, "CHAT-6", s, 200, "{body}");
         ensure!(
             t.elapsed() < Duration::from_secs(4),
             "queued {:?}",
@@ -150,8 +158,22 @@ pub async fn llm_calls_beyond_the_token_bucket_take_the_fallback_path(app: &Ctx)
         }
     }
     let calls = app.env()?.llm().calls();
+    app.measure(
+        "LLM calls for 10 questions at 5 a minute",
+        calls as f64,
+        "calls",
+        Some("<= 6"),
+    );
+    app.measure(
+        "template answers of 10",
+        f64::from(templates),
+        "answers",
+        Some(">= 4"),
+    );
     ensure!(calls <= 6, "{calls} LLM calls at 5 a minute");
-    ensure!(
+    check!(
+        app,
+        "CHAT-6",
         templates >= 4,
         "only {templates} of 10 answers were templates"
     );
@@ -173,7 +195,9 @@ pub async fn the_quality_gate_refuses_an_answer_its_context_does_not_bear_out(
     let before = models(app).len();
     app.env()?.llm().set_answers(AnswerStyle::Filler);
     let (s, bad, _) = app.chat(QUESTION).await;
-    ensure_eq!(
+    check_eq!(
+        app,
+        "CHAT-6",
         (s, &bad["fallback"]),
         (200, &serde_json::json!("template")),
         "{bad}"

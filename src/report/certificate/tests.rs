@@ -14,6 +14,11 @@ fn case(id: &str, clauses: &[&str], verdict: Verdict, observed: &str) -> CaseRes
         level: Level::Must,
         expectation: format!("{id} holds"),
         verdict,
+        failed_clauses: if verdict == Verdict::Fail {
+            clauses.iter().map(|c| (*c).to_owned()).collect()
+        } else {
+            vec![]
+        },
         observed: observed.into(),
         reason: (verdict == Verdict::Excluded).then(|| "no LLM in this build".to_owned()),
         transcript: vec![Exchange {

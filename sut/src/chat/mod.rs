@@ -43,6 +43,13 @@ pub struct ChatResponse {
     pub decision: Option<synthesis::DecisionAnalysis>,
 }
 
+impl ChatResponse {
+    /// Whether no model answered and the text is the template (CHAT-6).
+    pub fn is_template(&self) -> bool {
+        self.fallback == Fallback::Template
+    }
+}
+
 /// One kind of input an answer was built from (contract CHAT-13).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -60,9 +60,7 @@ pub async fn chat(
     state.limiter.check(&caller.user_id).await?;
     let deps = state.chat_deps();
     let response = answer(&deps, &timings, &caller.user_id, req.session_id, query).await;
-    if response.fallback == crate::llm::Fallback::Template
-        && crate::defect::active(crate::defect::Defect::NoTemplateFallback)
-    {
+    if response.is_template() && crate::defect::active(crate::defect::Defect::NoTemplateFallback) {
         return Err(AppError::Unavailable("llm"));
     }
     Ok(Json(response))

@@ -1,0 +1,342 @@
+//! The reference through `harness certify`: CERTIFIED with every case passing, black-box
+//! mode, and the selection and verification flags.
+
+use std::time::Instant;
+
+use serde_json::Value;
+
+use crate::helpers::{
+    case_verdict, certificate, certify, clauses_with, not_passed, reference, reports,
+};
+use crate::support::{text, ONE_AT_A_TIME};
+
+const FAST: &str = "jwt_attacks_get_401_or_403";
+const MEASURED: &str = "a_request_ends_by_its_deadline_when_the_llm_hangs";
+
+fn validator() -> jsonschema::Validator {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/schema/certificate.schema.json"
+    );
+    let schema: Value = crate::support::read_json(std::path::Path::new(path));
+    jsonschema::validator_for(&schema).expect("schema compiles")
+}
+
+/// The acceptance run: the reference at `--level quick`, every case, CERTIFIED, in
+/// under 10 minutes. Its certificate stays in target/tmp/certify-reference for
+/// ci/html-check.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reference_is_certified_at_quick() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let sut = reference().await;
+    let dir = reports("certify-reference");
+    let product = dir.join("product.toml");
+    std::fs::create_dir_all(&dir).expect("dir");
+    std::fs::write(
+        &product,
+        "vendor = \"harness\"\nname = \"reference sut\"\nversion = \"0.1.0\"\n",
+    )
+    .expect("product");
+    let started = Instant::now();
+    let out = certify(
+        &dir,
+        &[
+            "--sut-cmd",
+            &sut.display().to_string(),
+            "--product",
+            &product.display().to_string(),
+        ],
+    );
+    let took = started.elapsed();
+    let cert = certificate(&dir);
+    eprintln!("certify --level quick of the reference: {took:?}");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{}",
+        text(&out),
+        not_passed(&cert)
+    );
+    assert!(
+        text(&out).contains("harness certify: CERTIFIED"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(cert["outcome"], "CERTIFIED");
+    let cases = harness::certify::cases::ALL.len();
+    assert_eq!(cert["expected_cases"], cases);
+    assert_eq!(cert["cases_run"], cases);
+    assert_eq!(
+        clauses_with(&cert, "PASS").len(),
+        cert["clauses"].as_array().map_or(0, Vec::len)
+    );
+    assert_eq!(cert["subject"]["product"]["vendor"], "harness");
+    assert_eq!(
+        cert["subject"]["binary_sha256"].as_str().map(str::len),
+        Some(64)
+    );
+    let errors: Vec<String> = validator()
+        .iter_errors(&cert)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    // Evidence: every case that ran kept its exchanges and a command that runs it alone.
+    for case in cert["cases"].as_array().into_iter().flatten() {
+        assert!(case["reproduce"]
+            .as_str()
+            .unwrap_or("")
+            .ends_with(&format!("--case {}", case["id"].as_str().unwrap_or(""))));
+    }
+    assert!(took.as_secs() < 600, "quick took {took:?}");
+    for f in ["certificate.html", "certificate.md", "junit.xml"] {
+        assert!(dir.join("latest").join(f).is_file(), "{f}");
+    }
+}
+
+/// `--sut-url` against a running reference: the cases that need nothing but HTTP run
+/// and pass, the rest are NOT_RUN with the reason, and it exits 1, never certified.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn black_box_mode_runs_what_it_can_and_never_certifies() {
+    use harness::environment::{BackendChoice, EnvConfig, Environment};
+    use harness::service::{contract_env, RunningSut, SutCommand, SutSettings};
+    let _one = ONE_AT_A_TIME.lock().await;
+    let sut = reference().await;
+    let env = Environment::start(EnvConfig {
+        backend: BackendChoice::Native,
+        ..EnvConfig::default()
+    })
+    .await
+    .expect("environment");
+    let logs = tempfile::tempdir().expect("tempdir");
+    let listen =
+        std::net::SocketAddr::from(([127, 0, 0, 1], harness::net::free_port().expect("port")));
+    let settings = SutSettings {
+        jwt_secret: "black-box-secret".into(),
+        seed_file: Some(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seed.json").into()),
+        extra: vec![],
+    };
+    let vars = contract_env(env.endpoints(), listen, &settings);
+    let mut running = RunningSut::spawn(
+        &SutCommand::Binary(sut),
+        listen,
+        &vars,
+        &logs.path().join("sut.log"),
+    )
+    .expect("spawn");
+    running
+        .wait_ready(std::time::Duration::from_secs(60))
+        .await
+        .expect("ready");
+
+    let dir = reports("certify-black-box");
+    let out = certify(
+        &dir,
+        &[
+            "--sut-url",
+            running.base_url(),
+            "--jwt-secret",
+            "black-box-secret",
+        ],
+    );
+    let _ = running.stop(std::time::Duration::from_secs(30)).await;
+    env.shutdown().await.expect("shutdown");
+    let cert = certificate(&dir);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("not certifiable in black-box mode"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(cert["subject"]["mode"], "black-box");
+    let mut ran = 0;
+    for case in harness::certify::cases::ALL {
+        let verdict = case_verdict(&cert, case.id);
+        match case.needs.black_box_reason() {
+            None => {
+                ran += 1;
+                assert_eq!(verdict, "PASS", "{}: {}", case.id, not_passed(&cert));
+            }
+            Some(_) => assert_eq!(verdict, "NOT_RUN", "{}", case.id),
+        }
+    }
+    assert!(ran >= 10, "only {ran} black-box cases");
+    assert_eq!(cert["cases_run"], ran);
+    let not_run = cert["cases"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| c["verdict"] == "NOT_RUN");
+    assert!(not_run.is_some_and(|c| c["reason"].as_str().unwrap_or("").contains("--sut-url")));
+}
+
+/// `--list` prints every case with its clauses and level, and runs nothing.
+#[test]
+fn list_prints_every_case_and_runs_nothing() {
+    let dir = reports("certify-list");
+    let out = certify(&dir, &["--list"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for case in harness::certify::cases::ALL {
+        let line = stdout
+            .lines()
+            .find(|l| l.starts_with(case.id))
+            .unwrap_or_else(|| panic!("{} missing:\n{stdout}", case.id));
+        assert!(line.contains("MUST") || line.contains("SHOULD"), "{line}");
+    }
+    assert!(
+        stdout.contains("jwt_attacks_get_401_or_403") && stdout.contains("AUTH-2,AUTH-3"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            "{} cases judge",
+            harness::certify::cases::ALL.len()
+        )),
+        "{stdout}"
+    );
+    assert!(!dir.exists(), "--list wrote reports");
+}
+
+/// `--case` runs only the named cases; the rest are NOT_RUN, so no certificate.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn case_runs_only_the_named_cases() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let sut = reference().await.display().to_string();
+    let dir = reports("certify-case");
+    let out = certify(
+        &dir,
+        &["--sut-cmd", &sut, "--case", FAST, "--case", MEASURED],
+    );
+    let cert = certificate(&dir);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert_eq!(cert["cases_run"], 2);
+    assert_eq!(case_verdict(&cert, FAST), "PASS", "{}", not_passed(&cert));
+    assert_eq!(
+        case_verdict(&cert, MEASURED),
+        "PASS",
+        "{}",
+        not_passed(&cert)
+    );
+    assert_eq!(case_verdict(&cert, "pii_never_reaches_the_llm"), "NOT_RUN");
+    assert!(
+        cert["reasons"].to_string().contains("was not run"),
+        "{}",
+        cert["reasons"]
+    );
+    // A case that is not in the catalogue is refused before anything starts.
+    let out = certify(&dir, &["--sut-cmd", &sut, "--case", "no_such_case"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out).contains("--case: no case 'no_such_case'"),
+        "{}",
+        text(&out)
+    );
+}
+
+/// `--exclude ID --reason TEXT` is recorded, and excluding a MUST case withholds the
+/// certificate even when everything that ran passed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_exclusion_is_recorded_and_withholds_the_certificate() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let sut = reference().await.display().to_string();
+    let dir = reports("certify-exclude");
+    let why = "our build has no LLM of its own";
+    let out = certify(
+        &dir,
+        &[
+            "--sut-cmd",
+            &sut,
+            "--case",
+            FAST,
+            "--exclude",
+            "pii_never_reaches_the_llm",
+            "--reason",
+            why,
+        ],
+    );
+    let cert = certificate(&dir);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let pii = cert["cases"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| c["id"] == "pii_never_reaches_the_llm")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(pii["verdict"], "EXCLUDED");
+    assert_eq!(pii["reason"], why);
+    assert!(
+        clauses_with(&cert, "EXCLUDED").contains(&"DOC-5".to_owned()),
+        "{}",
+        cert["clauses"]
+    );
+    assert!(cert["reasons"]
+        .to_string()
+        .contains("MUST clause DOC-5 has an excluded case"));
+    let md = std::fs::read_to_string(dir.join("latest/certificate.md")).expect("md");
+    assert!(md.contains(why), "{md}");
+    // An exclusion without its reason is refused.
+    let out = certify(&dir, &["--sut-cmd", &sut, "--exclude", FAST]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).contains("--reason"), "{}", text(&out));
+}
+
+/// `certify verify` passes an untouched certificate and catches an edited verdict and
+/// an edited measured value.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_detects_an_edited_verdict_and_an_edited_measure() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let sut = reference().await.display().to_string();
+    let dir = reports("certify-verify");
+    let out = certify(&dir, &["--sut-cmd", &sut, "--case", MEASURED]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let path = dir.join("latest/certificate.json");
+    let verify = |file: &std::path::Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_harness"))
+            .args(["certify", "verify"])
+            .arg(file)
+            .output()
+            .expect("harness runs")
+    };
+    let ok = verify(&path);
+    assert_eq!(ok.status.code(), Some(0), "{}", text(&ok));
+
+    let original = certificate(&dir);
+    let index = original["cases"]
+        .as_array()
+        .and_then(|a| a.iter().position(|c| c["id"] == MEASURED))
+        .expect("the case");
+    assert!(
+        original["cases"][index]["measures"]
+            .as_array()
+            .is_some_and(|m| !m.is_empty()),
+        "the case records what it measured: {}",
+        original["cases"][index]
+    );
+    for (what, edit) in [
+        (
+            "a verdict",
+            Box::new(|c: &mut Value| c["cases"][index]["verdict"] = "FAIL".into())
+                as Box<dyn Fn(&mut Value)>,
+        ),
+        (
+            "a measured value",
+            Box::new(|c: &mut Value| {
+                let v = c["cases"][index]["measures"][0]["value"]
+                    .as_f64()
+                    .unwrap_or(0.0);
+                c["cases"][index]["measures"][0]["value"] = (v + 0.5).into();
+            }),
+        ),
+    ] {
+        let mut edited = original.clone();
+        edit(&mut edited);
+        let file = dir.join("edited.json");
+        std::fs::write(&file, serde_json::to_string_pretty(&edited).expect("json")).expect("write");
+        let out = verify(&file);
+        assert_eq!(out.status.code(), Some(1), "{what}: {}", text(&out));
+        assert!(text(&out).contains("ALTERED"), "{what}: {}", text(&out));
+    }
+    let out = verify(&dir.join("nothing-here.json"));
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+}
