@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 
 use super::http::Http;
 use crate::environment::{EnvConfig, Environment};
+use crate::faults::{Stream, Toxic};
 use crate::results::certificate::Measure;
 use crate::service::{contract_env, RunningSut, SutCommand, SutSettings};
 
@@ -150,10 +151,23 @@ pub struct Launch {
 
 impl Launch {
     /// An environment of real services, for a case that starts the subject itself.
+    /// Its start is tried three times: ports are picked free and bound a moment later,
+    /// so two environments starting at once can, rarely, pick the same one. That is the
+    /// harness's trouble, not the subject's verdict.
     pub async fn start_env(&self) -> Result<Environment, CaseError> {
-        Environment::start(self.env.clone())
-            .await
-            .or_error("starting the environment")
+        let mut last = String::new();
+        for attempt in 1..=3 {
+            match Environment::start(self.env.clone()).await {
+                Ok(env) => return Ok(env),
+                Err(e) => {
+                    tracing::warn!(attempt, error = %e, "the environment did not start");
+                    last = e.to_string();
+                }
+            }
+        }
+        Err(CaseError::Error(format!(
+            "starting the environment (3 attempts): {last}"
+        )))
     }
 
     /// Spawns the subject against `env` with the seed file, the base settings and
@@ -195,6 +209,7 @@ pub struct Ctx {
     pub http: Http,
     base: String,
     secret: String,
+    user: String,
     env: Option<Environment>,
     launch: Option<Launch>,
     measures: Mutex<Vec<Measure>>,
@@ -225,10 +240,19 @@ impl Ctx {
         env: Option<Environment>,
         launch: Option<Launch>,
     ) -> Self {
+        // Each case is its own user, so cases that share a running subject (black-box)
+        // do not see one another's memories, jobs or rate-limit counts.
+        static CASES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = CASES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let stamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or(0);
         Ctx {
             http: Http::new(Duration::from_secs(60)),
             base,
             secret,
+            user: format!("certify-{stamp}-{n}"),
             env,
             launch,
             measures: Mutex::default(),
@@ -241,6 +265,43 @@ impl Ctx {
         self.env
             .as_ref()
             .ok_or_else(|| CaseError::Error("this case needs the harness's environment".into()))
+    }
+
+    /// Delays every answer `proxy` passes to the subject by `ms` (a latency toxic).
+    pub async fn slow(&self, proxy: &str, ms: u32) -> Result<(), CaseError> {
+        let toxic = Toxic::Latency { ms, jitter_ms: 0 };
+        self.env()?
+            .faults()
+            .add(proxy, Stream::Downstream, toxic, 1.0)
+            .await
+            .or_error(&format!("slowing {proxy} by {ms} ms"))
+    }
+
+    /// Takes every toxic off `proxy`.
+    pub async fn clear(&self, proxy: &str) -> Result<(), CaseError> {
+        self.env()?
+            .faults()
+            .clear(proxy)
+            .await
+            .or_error(&format!("clearing {proxy}"))
+    }
+
+    /// Cuts the subject off from the service behind `proxy` (connections refused).
+    pub async fn cut(&self, proxy: &str) -> Result<(), CaseError> {
+        self.env()?
+            .faults()
+            .disable(proxy)
+            .await
+            .or_error(&format!("cutting {proxy}"))
+    }
+
+    /// Reconnects the service behind `proxy`.
+    pub async fn restore(&self, proxy: &str) -> Result<(), CaseError> {
+        self.env()?
+            .faults()
+            .enable(proxy)
+            .await
+            .or_error(&format!("restoring {proxy}"))
     }
 
     /// How to start more instances, for a case that starts the subject itself.
@@ -295,9 +356,20 @@ impl Ctx {
         format!("{}{path}", self.base)
     }
 
-    /// A viewer or other role's token for `user-1`.
+    /// The case's own user.
+    pub fn user(&self) -> &str {
+        &self.user
+    }
+
+    /// Whether the subject is this case's own fresh instance (managed), not one that
+    /// other cases have used (black-box).
+    pub fn fresh(&self) -> bool {
+        self.launch.is_some()
+    }
+
+    /// A token with `roles` for the case's own user.
     pub fn token(&self, roles: &[&str]) -> String {
-        self.token_for("user-1", roles)
+        self.token_for(&self.user, roles)
     }
 
     /// A token for `user` with `roles`, valid for an hour.
@@ -363,9 +435,9 @@ impl Ctx {
         }
     }
 
-    /// Polls a job as `user-1` until it leaves `queued`/`processing`, or `timeout`.
+    /// Polls a job as the case's user until it leaves `queued`/`processing`, or `timeout`.
     pub async fn wait_job(&self, id: &str, timeout: Duration) -> Value {
-        self.wait_job_as("user-1", id, timeout).await
+        self.wait_job_as(&self.user, id, timeout).await
     }
 
     /// Polls a job as `user` (a viewer) until it leaves `queued`/`processing`. When it

@@ -3,7 +3,7 @@
 //! client that keeps their evidence, and how verdicts combine into a certificate.
 //!
 //! A case is a check of the subject through HTTP and the contract's environment only;
-//! the same checks are the black-box test suite (`tests/sut`).
+//! `tests/certify` runs them against the reference and against deliberately broken builds.
 
 pub mod cases;
 pub mod catalogue;

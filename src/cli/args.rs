@@ -113,23 +113,9 @@ pub struct RunArgs {
     /// Override a budget's limit, e.g. request_handler.handle_request.p95=2s (repeatable).
     #[arg(long = "budget", value_name = "NAME=VALUE")]
     pub budgets: Vec<String>,
-    /// Start this command instead of the reference SUT; it gets the contract's
-    /// environment variables (sut/CONTRACT.md, CFG-1).
-    #[arg(long, value_name = "CMD")]
-    pub sut_cmd: Option<String>,
-    /// Measure an implementation that is already running; no environment is started and
-    /// faults are not available.
-    #[arg(long, value_name = "URL")]
-    pub sut_url: Option<String>,
-    /// The JWT secret the SUT verifies tokens with (needed with --sut-url).
-    #[arg(long, env = "HARNESS_JWT_SECRET")]
-    pub jwt_secret: Option<String>,
-    /// Build the reference SUT as debug or release.
-    #[arg(long, default_value = "release")]
-    pub sut_build: BuildProfile,
-    /// How long the SUT may take to answer /ready.
-    #[arg(long, default_value = "60s", value_parser = units::duration)]
-    pub ready_timeout: Duration,
+    /// The subject: the reference, a command, or a running URL.
+    #[command(flatten)]
+    pub subject: SubjectArgs,
     /// Where reports/<run-id>/ go.
     #[arg(long, default_value = "reports")]
     pub reports: PathBuf,
@@ -145,6 +131,31 @@ pub struct RunArgs {
     /// The environment.
     #[command(flatten)]
     pub env: EnvArgs,
+}
+
+/// Which implementation to measure or certify, and how to start it: the flags `run`,
+/// `chaos`, `capacity` and `certify` share.
+#[derive(Debug, Args)]
+pub struct SubjectArgs {
+    /// Start this command instead of the reference SUT; it gets the contract's
+    /// environment variables (sut/CONTRACT.md, CFG-1). A program with plain arguments
+    /// runs as itself; anything else runs under `sh -c` (end it with `exec PROGRAM` so
+    /// SIGTERM reaches the program and its exit status is the one seen).
+    #[arg(long, value_name = "CMD")]
+    pub sut_cmd: Option<String>,
+    /// Measure an implementation that is already running; no environment is started and
+    /// faults are not available.
+    #[arg(long, value_name = "URL")]
+    pub sut_url: Option<String>,
+    /// The JWT secret the SUT verifies tokens with (needed with --sut-url).
+    #[arg(long, env = "HARNESS_JWT_SECRET")]
+    pub jwt_secret: Option<String>,
+    /// Build the reference SUT as debug or release.
+    #[arg(long, default_value = "release")]
+    pub sut_build: BuildProfile,
+    /// How long the SUT may take to answer /ready.
+    #[arg(long, default_value = "60s", value_parser = units::duration)]
+    pub ready_timeout: Duration,
 }
 
 /// `harness capacity`'s flags: `run`'s, and the probes.
@@ -373,13 +384,13 @@ impl RunArgs {
             scenario: self.scenario.unwrap_or_else(|| scenario.to_owned()),
             profile: self.profile,
             budgets: self.budgets,
-            sut_cmd: self.sut_cmd,
-            sut_url: self.sut_url,
-            sut_build: self.sut_build,
+            sut_cmd: self.subject.sut_cmd,
+            sut_url: self.subject.sut_url,
+            sut_build: self.subject.sut_build,
             reports: self.reports,
             scenarios_dir: self.scenarios,
-            ready_timeout: self.ready_timeout,
-            jwt_secret: self.jwt_secret,
+            ready_timeout: self.subject.ready_timeout,
+            jwt_secret: self.subject.jwt_secret,
             llm_profile,
             env: EnvOptions::from(self.env),
             command_line: std::env::args().collect(),

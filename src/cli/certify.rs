@@ -3,11 +3,10 @@
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::time::Duration;
 
 use clap::{Args, Subcommand};
 
-use super::args::EnvArgs;
+use super::args::{EnvArgs, SubjectArgs};
 use super::CliError;
 use crate::certify::cases;
 use crate::certify::catalogue::Catalogue;
@@ -17,9 +16,7 @@ use crate::plan::{CertifyOptions, EnvOptions};
 use crate::results::certificate::{
     CaseResult, CertLevel, CertOutcome, Certificate, Level, Verdict,
 };
-use crate::service::BuildProfile;
 use crate::session::{certify, error_chain};
-use crate::units;
 
 /// `harness certify`'s flags.
 #[derive(Debug, Args)]
@@ -27,23 +24,10 @@ pub struct CertifyArgs {
     /// Check a certificate instead of making one.
     #[command(subcommand)]
     pub action: Option<CertifyAction>,
-    /// Start this command as the subject, with the contract's environment (CFG-1);
-    /// without it, the reference SUT is built and certified.
-    #[arg(long, value_name = "CMD")]
-    pub sut_cmd: Option<String>,
-    /// Black-box: a subject already running here. Only the cases that need no
-    /// environment run, and the result is never CERTIFIED.
-    #[arg(long, value_name = "URL")]
-    pub sut_url: Option<String>,
-    /// The JWT secret the running subject verifies tokens with (with --sut-url).
-    #[arg(long, env = "HARNESS_JWT_SECRET")]
-    pub jwt_secret: Option<String>,
-    /// Build the reference SUT as debug or release.
-    #[arg(long, default_value = "release")]
-    pub sut_build: BuildProfile,
-    /// How long each instance may take to answer /ready.
-    #[arg(long, default_value = "60s", value_parser = units::duration)]
-    pub ready_timeout: Duration,
+    /// The subject: the reference (built), a command started with the contract's
+    /// environment, or a running URL (black-box: never CERTIFIED).
+    #[command(flatten)]
+    pub subject: SubjectArgs,
     /// quick: the contract's timer overrides (CFG-5) shorten the resilience timers.
     #[arg(long, default_value = "quick", value_parser = level)]
     pub level: CertLevel,
@@ -106,11 +90,11 @@ pub async fn certify(args: CertifyArgs) -> Result<Outcome, CliError> {
     }
     let quiet = args.quiet;
     let plan = CertifyOptions {
-        sut_cmd: args.sut_cmd,
-        sut_url: args.sut_url,
-        jwt_secret: args.jwt_secret,
-        sut_build: args.sut_build,
-        ready_timeout: args.ready_timeout,
+        sut_cmd: args.subject.sut_cmd,
+        sut_url: args.subject.sut_url,
+        jwt_secret: args.subject.jwt_secret,
+        sut_build: args.subject.sut_build,
+        ready_timeout: args.subject.ready_timeout,
         level: args.level,
         cases: args.cases,
         exclude: args.exclude,

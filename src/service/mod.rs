@@ -64,6 +64,17 @@ pub fn contract_env(
     vars
 }
 
+/// The words of a command line that needs no shell: no quoting, expansion, redirection,
+/// operators or leading variable assignments.
+fn plain_words(line: &str) -> Option<Vec<&str>> {
+    const SHELL: &[char] = &[
+        '\'', '"', '\\', '$', '`', ';', '&', '|', '<', '>', '(', ')', '*', '?', '[', ']', '~', '{',
+        '}', '#', '=', '\n',
+    ];
+    let words: Vec<&str> = line.split_whitespace().collect();
+    (!words.is_empty() && !line.contains(SHELL)).then_some(words)
+}
+
 /// A running SUT process. Dropping it stops the process (SIGTERM, then SIGKILL).
 pub struct RunningSut {
     process: ServiceProcess,
@@ -81,11 +92,21 @@ impl RunningSut {
     ) -> Result<Self, ServiceError> {
         let (mut command, text) = match cmd {
             SutCommand::Binary(path) => (Command::new(path), path.display().to_string()),
-            SutCommand::Shell(line) => {
-                let mut c = Command::new("sh");
-                c.arg("-c").arg(line);
-                (c, line.clone())
-            }
+            // A plain program with arguments runs as itself, so SIGTERM reaches it and its
+            // exit status is the one seen (contract SHUT-1); a shell in between would die
+            // of the signal first.
+            SutCommand::Shell(line) => match plain_words(line) {
+                Some(words) => {
+                    let mut c = Command::new(words[0]);
+                    c.args(&words[1..]);
+                    (c, line.clone())
+                }
+                None => {
+                    let mut c = Command::new("sh");
+                    c.arg("-c").arg(line);
+                    (c, line.clone())
+                }
+            },
         };
         command.envs(vars.iter().map(|(k, v)| (k, v)));
         let process = ServiceProcess::spawn_group(
@@ -173,5 +194,28 @@ impl RunningSut {
     /// SIGTERM, up to `grace` to finish, then SIGKILL.
     pub async fn stop(self, grace: Duration) -> Result<(), ServiceError> {
         self.process.stop(grace).await.map_err(ServiceError::Stop)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plain_words;
+
+    #[test]
+    fn a_plain_command_runs_without_a_shell() {
+        assert_eq!(
+            plain_words("/opt/sut/bin/sut --port 8080"),
+            Some(vec!["/opt/sut/bin/sut", "--port", "8080"])
+        );
+        for line in [
+            "SUT_DEFECT=x exec ./sut",
+            "cd /opt && ./sut",
+            "./sut > log",
+            "./sut 'a b'",
+            "$HOME/sut",
+            "   ",
+        ] {
+            assert_eq!(plain_words(line), None, "{line}");
+        }
     }
 }

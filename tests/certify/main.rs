@@ -84,5 +84,5 @@ fn the_contract_names_only_real_tests() {
             checked += 1;
         }
     }
-    assert!(checked >= 90, "only {checked} references parsed");
+    assert!(checked >= 15, "only {checked} references parsed");
 }

@@ -340,3 +340,90 @@ async fn verify_detects_an_edited_verdict_and_an_edited_measure() {
     let out = verify(&dir.join("nothing-here.json"));
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
 }
+
+/// The processes a certification starts: Postgres, Redis and the subject.
+fn started_processes() -> std::collections::BTreeSet<(u32, String)> {
+    let mut found = std::collections::BTreeSet::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let comm = std::fs::read_to_string(entry.path().join("comm")).unwrap_or_default();
+        let comm = comm.trim();
+        if matches!(comm, "postgres" | "redis-server" | "sut") {
+            found.insert((pid, comm.to_owned()));
+        }
+    }
+    found
+}
+
+/// The native backend's session directories.
+fn session_dirs() -> std::collections::BTreeSet<String> {
+    std::fs::read_dir(std::env::temp_dir())
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("harness-"))
+        .collect()
+}
+
+/// Ctrl-C stops a certification mid-case: exit 2, and nothing it started is left, no
+/// process and no session directory.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_stops_a_run_and_everything_it_started() {
+    use std::process::Stdio;
+    use std::time::Duration;
+    let _one = ONE_AT_A_TIME.lock().await;
+    let sut = reference().await.display().to_string();
+    let (before, dirs_before) = (started_processes(), session_dirs());
+    let dir = reports("certify-ctrl-c");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_harness"))
+        .args([
+            "certify",
+            "--sut-cmd",
+            &sut,
+            "--case",
+            "jobs_survive_redis_down_and_slow",
+        ])
+        .args(["--backend", "native", "--reports"])
+        .arg(&dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    // Mid-case: the subject's own instance is up.
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while !started_processes()
+        .difference(&before)
+        .any(|(_, comm)| comm == "sut")
+    {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("no subject started within 90 s");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).expect("SIGINT");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break s;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("harness certify did not exit within 60 s of SIGINT");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let out = child.wait_with_output().expect("output");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    let left: Vec<_> = started_processes().difference(&before).cloned().collect();
+    assert!(left.is_empty(), "left running: {left:?}");
+    let dirs: Vec<_> = session_dirs().difference(&dirs_before).cloned().collect();
+    assert!(dirs.is_empty(), "left behind: {dirs:?}");
+}

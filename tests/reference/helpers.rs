@@ -1,6 +1,6 @@
 //! `spawn_app()`: the reference SUT in-process on port 0, wired to a real environment
 //! (Postgres, Redis and the LLM fake, all through the fault layer), for the reference's
-//! own tests: the ones that look inside it. The contract's tests are in `tests/sut`.
+//! own tests: the ones that look inside it. The contract's checks are the cases of `harness certify`.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

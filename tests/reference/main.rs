@@ -1,7 +1,7 @@
 //! The reference SUT's own tests: properties of `sut/` that only its insides show (query
 //! plans, its pool's settings, its tables). They run it in-process against the real
 //! environment. The contract, which any implementation must meet, is checked black-box
-//! by `tests/sut`.
+//! by the cases of `harness certify` (`tests/certify`).
 
 mod helpers;
 
@@ -64,7 +64,7 @@ async fn the_pool_sets_a_statement_timeout() {
 /// Defect 8: one slow pattern detector discarded every detector's result. Here the
 /// invoices table is locked (payment timing cannot read it) while rush orders, which
 /// Delta Industries has, are found as usual. The lock is a fault only the reference's own
-/// database can take; `tests/sut` checks the contract's side (CHAT-10) black-box.
+/// database can take; the certify case `pattern_detectors_and_entities_run_at_once` checks the contract's side (CHAT-10) black-box.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keeps_the_patterns_that_finished_when_one_detector_is_slow() {
     let app = spawn_app_with(&[("SUT_PATTERN_TIMEOUT_MS", "1000")]).await;

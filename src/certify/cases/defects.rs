@@ -6,7 +6,6 @@ use serde_json::{json, Value};
 
 use crate::certify::{check_eq, ensure, ensure_eq, CaseError, CaseResult, Ctx, Or};
 use crate::environment::proxy;
-use crate::faults::{Stream, Toxic};
 use crate::llm::{FailStatus, FailureMode};
 
 /// Submits a document as `user` (processor) and returns (status, body).
@@ -140,7 +139,7 @@ pub async fn jobs_wait_while_the_breaker_is_open(app: &Ctx) -> CaseResult {
         "open",
         "{health}"
     );
-    let (s, body) = submit_as(app, "user-1", "doc-breaker", "Quarterly figures.").await?;
+    let (s, body) = submit_as(app, app.user(), "doc-breaker", "Quarterly figures.").await?;
     ensure_eq!(s, 202, "{body}");
     let id = body["job_id"].as_str().or_fail("job_id")?.to_owned();
     // Long enough for the outbox to hand the job to a worker three times over.
@@ -170,19 +169,7 @@ pub async fn fuzzy_names_resolve_to_their_customer(app: &Ctx) -> CaseResult {
 /// 135 s at the seed's timeouts (12 s at this suite's 3 s), against the §2.2 p99 budget
 /// of 20 s for `request_handler.handle_request`. The request deadline ends it.
 pub async fn a_request_ends_by_its_deadline_when_the_llm_hangs(app: &Ctx) -> CaseResult {
-    app.env()?
-        .faults()
-        .add(
-            proxy::LLM,
-            Stream::Downstream,
-            Toxic::Latency {
-                ms: 60_000,
-                jitter_ms: 0,
-            },
-            1.0,
-        )
-        .await
-        .or_error("toxic")?;
+    app.slow(proxy::LLM, 60_000).await?;
     let t = Instant::now();
     let (s, body, _) = app.chat("What is the status of Delta Industries?").await;
     let took = t.elapsed();
@@ -200,11 +187,7 @@ pub async fn a_request_ends_by_its_deadline_when_the_llm_hangs(app: &Ctx) -> Cas
         "{body}"
     );
     ensure!(took < Duration::from_millis(3500), "took {took:?}");
-    app.env()?
-        .faults()
-        .clear(proxy::LLM)
-        .await
-        .or_error("clear")?;
+    app.clear(proxy::LLM).await?;
     Ok(())
 }
 
@@ -214,27 +197,11 @@ pub async fn a_request_ends_by_its_deadline_when_the_llm_hangs(app: &Ctx) -> Cas
 /// lookups take about 0.4 s; one customer after another, 1.2 s, past the 1 s pattern
 /// timeout, and the patterns are lost.
 pub async fn pattern_detectors_and_entities_run_at_once(app: &Ctx) -> CaseResult {
-    app.env()?
-        .faults()
-        .add(
-            proxy::REDIS,
-            Stream::Downstream,
-            Toxic::Latency {
-                ms: 400,
-                jitter_ms: 0,
-            },
-            1.0,
-        )
-        .await
-        .or_error("toxic")?;
+    app.slow(proxy::REDIS, 400).await?;
     let (s, body, headers) = app
         .chat("Compare the payment patterns of Delta Industries, Acme Corporation and Globex Ltd")
         .await;
-    app.env()?
-        .faults()
-        .clear(proxy::REDIS)
-        .await
-        .or_error("clear")?;
+    app.clear(proxy::REDIS).await?;
     ensure_eq!(s, 200, "{body}");
     ensure_eq!(body["entities"].as_array().map(Vec::len), Some(3), "{body}");
     let sources: Vec<&str> = body["sources"]
@@ -356,17 +323,9 @@ pub async fn an_access_that_cannot_be_audited_is_refused(app: &Ctx) -> CaseResul
     app.wait_job_as("alice", &id, Duration::from_secs(30)).await;
     let (s, body) = submit_as(app, "alice", "doc-hit", "Cached text.").await?;
     ensure_eq!((s, &body["cached"]), (200, &json!(true)), "{body}");
-    app.env()?
-        .faults()
-        .disable(proxy::POSTGRES)
-        .await
-        .or_error("down")?;
+    app.cut(proxy::POSTGRES).await?;
     let (s, body) = submit_as(app, "alice", "doc-hit", "Cached text.").await?;
-    app.env()?
-        .faults()
-        .enable(proxy::POSTGRES)
-        .await
-        .or_error("up")?;
+    app.restore(proxy::POSTGRES).await?;
     ensure_eq!(s, 503, "served without an audit record: {body}");
     Ok(())
 }

@@ -10,7 +10,7 @@ use crate::environment::proxy;
 use crate::llm::LatencyProfile;
 
 fn token(app: &Ctx, roles: &[&str]) -> String {
-    mint(app.secret(), "user-1", roles, 3600)
+    mint(app.secret(), app.user(), roles, 3600)
 }
 
 /// Asks about Delta Industries and returns the entities of the answer.

@@ -1,7 +1,7 @@
 //! Every case of the catalogue: its ID (the name `sut/CONTRACT.md`'s *Checked by* column
 //! gives it), what it needs of the harness, the settings it starts the subject with, and
 //! the check itself. The checks reach the subject only through HTTP and the contract's
-//! environment; `tests/sut` runs each against the reference.
+//! environment; `tests/certify` runs them all against the reference.
 
 mod chat;
 mod defects;

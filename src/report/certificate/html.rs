@@ -157,14 +157,16 @@ impl CertExporter for Html {
         let p = &c.subject.product;
         let _ = write!(
             h,
-            "<p>Subject <code>{}</code> ({}); product {} {} {}; binary SHA-256 <code>{}</code></p>\n\
+            "<p>Subject <code>{}</code> ({}); product: {}; binary SHA-256 <code>{}</code></p>\n\
              <p>Suite {} at level {}, started {}; {} of {} cases run; backend {}</p>\n\
              <p>Catalogue SHA-256 <code>{}</code><br>Results SHA-256 <code>{}</code></p>\n",
             escape(&c.subject.target),
             c.subject.mode.name(),
-            escape(&p.vendor),
-            escape(&p.name),
-            escape(&p.version),
+            escape(&if p.name.is_empty() {
+                "none given (--product)".to_owned()
+            } else {
+                format!("{} {} {}", p.vendor, p.name, p.version)
+            }),
             escape(c.subject.binary_sha256.as_deref().unwrap_or("unknown")),
             escape(&c.suite_version),
             c.level.name(),
