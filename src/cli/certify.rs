@@ -143,16 +143,22 @@ pub fn case_line(r: &CaseResult) -> String {
 }
 
 fn summary(c: &Certificate, dir: &std::path::Path) -> Result<(), CliError> {
-    let mut out = std::io::stdout().lock();
+    std::io::stdout()
+        .lock()
+        .write_all(summary_text(c, dir).as_bytes())?;
+    Ok(())
+}
+
+/// The lines printed after a run: the outcome, the clause counts, what withheld the
+/// certificate, and where it is.
+fn summary_text(c: &Certificate, dir: &std::path::Path) -> String {
     let outcome = match c.outcome {
         CertOutcome::Certified => "CERTIFIED",
         CertOutcome::NotCertified => "NOT CERTIFIED",
     };
     let count = |v: Verdict| c.clauses.iter().filter(|cl| cl.verdict == v).count();
-    writeln!(out, "harness certify: {outcome}")?;
-    writeln!(
-        out,
-        "clauses: {} pass, {} fail, {} error, {} non-strict, {} not run, {} excluded (of {}); cases run {} of {}",
+    let mut out = format!(
+        "harness certify: {outcome}\nclauses: {} pass, {} fail, {} error, {} non-strict, {} not run, {} excluded (of {}); cases run {} of {}\n",
         count(Verdict::Pass),
         count(Verdict::Fail),
         count(Verdict::Error),
@@ -162,16 +168,15 @@ fn summary(c: &Certificate, dir: &std::path::Path) -> Result<(), CliError> {
         c.clauses.len(),
         c.cases_run,
         c.expected_cases
-    )?;
+    );
     for r in &c.reasons {
-        writeln!(out, "  {r}")?;
+        out.push_str(&format!("  {r}\n"));
     }
-    writeln!(
-        out,
-        "certificate: {}",
+    out.push_str(&format!(
+        "certificate: {}\n",
         dir.join("certificate.json").display()
-    )?;
-    Ok(())
+    ));
+    out
 }
 
 fn list() -> Result<Outcome, CliError> {
@@ -252,4 +257,22 @@ fn verify_file(file: &std::path::Path) -> Result<Outcome, CliError> {
     } else {
         Outcome::Failed
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::certificate::tests::sample;
+
+    #[test]
+    fn summary_snapshot() {
+        let dir = std::path::Path::new("reports/20261126T150000Z-certify-quick");
+        insta::assert_snapshot!(summary_text(&sample(), dir));
+    }
+
+    #[test]
+    fn case_lines_snapshot() {
+        let lines: Vec<String> = sample().cases.iter().map(case_line).collect();
+        insta::assert_snapshot!(lines.join("\n"));
+    }
 }

@@ -3,8 +3,11 @@
 //! the check itself. The checks reach the subject only through HTTP and the contract's
 //! environment; `tests/certify` runs them all against the reference.
 
+mod access;
 mod chat;
 mod defects;
+mod faults;
+mod jobs;
 mod lifecycle;
 mod llm;
 
@@ -72,9 +75,9 @@ macro_rules! case {
 pub const ALL: &[Case] = &[
     case!(chat::chat_answers_with_the_contract_fields_and_headers, Environment, &[],
         "a chat answer has the contract's fields, headers and Server-Timing names, and the question reaches the LLM"),
-    case!(chat::jwt_attacks_get_401_or_403, Http, &[],
+    case!(access::jwt_attacks_get_401_or_403, Http, &[],
         "missing, expired, wrongly signed, alg-none, tampered and garbage tokens get 401; a role without the permission gets 403"),
-    case!(chat::each_role_reaches_what_seed_000_grants_it, Http, &[],
+    case!(access::each_role_reaches_what_seed_000_grants_it, Http, &[],
         "viewer, processor, admin, auditor and an unknown role reach exactly what seed 000 grants"),
     case!(chat::decisions_follow_the_accounts_own_figures, Http, &[],
         "a decision question about a good payer proceeds, about a late payer does not, and names its factors"),
@@ -96,23 +99,23 @@ pub const ALL: &[Case] = &[
         "the audit log is readable by auditors only, records every event, and its hash chain holds and shows tampering"),
     case!(defects::token_claims_are_checked_as_the_contract_states, Http, &[],
         "exp, nbf, user_id and roles are checked with no leeway"),
-    case!(chat::database_latency_10s_still_answers_from_cache, Environment, &[],
+    case!(faults::database_latency_10s_still_answers_from_cache, Environment, &[],
         "with 10 s of database latency, chat answers 200 from the cache in under 8 s, less confident"),
-    case!(chat::llm_failure_rate_1_gives_the_template, Environment, &[],
+    case!(faults::llm_failure_rate_1_gives_the_template, Environment, &[],
         "with every LLM call failing, chat answers 200 with the template (quality 0.6)"),
-    case!(chat::pattern_timeout_answers_without_pattern_analysis, Environment, &[("SUT_PATTERN_TIMEOUT_MS", "100")],
+    case!(faults::pattern_timeout_answers_without_pattern_analysis, Environment, &[("SUT_PATTERN_TIMEOUT_MS", "100")],
         "when pattern analysis times out, the answer is 200, degraded, without patterns"),
-    case!(chat::breaker_opens_after_5_failures_and_closes_after_its_timeout, Environment, &[("SUT_BREAKER_TIMEOUT_MS", "1500")],
+    case!(faults::breaker_opens_after_5_failures_and_closes_after_its_timeout, Environment, &[("SUT_BREAKER_TIMEOUT_MS", "1500")],
         "the breaker opens after 5 failures, keeps calls away while open, and closes after one probe"),
-    case!(chat::rate_limit_body_limit_and_malformed_json, Environment, &[("SUT_RATE_LIMIT_PER_MINUTE", "3")],
+    case!(access::rate_limit_body_limit_and_malformed_json, Environment, &[("SUT_RATE_LIMIT_PER_MINUTE", "3")],
         "the rate limit answers 429 with Retry-After; an oversized body gets 413 and Connection: close; malformed JSON gets 400"),
-    case!(chat::jobs_survive_redis_down_and_slow, Environment, &[],
+    case!(jobs::jobs_survive_redis_down_and_slow, Environment, &[],
         "a job submitted while Redis is down or slow completes after recovery"),
-    case!(chat::pii_never_reaches_the_llm, Environment, &[],
+    case!(jobs::pii_never_reaches_the_llm, Environment, &[],
         "no PII reaches the LLM, and the audit chain holds"),
-    case!(chat::health_reflects_components, Environment, &[],
+    case!(faults::health_reflects_components, Environment, &[],
         "/health reports each component from real round trips; /metrics has the contract's series"),
-    case!(chat::responses_validate_against_openapi, Environment, &[("SUT_RATE_LIMIT_PER_MINUTE", "40")],
+    case!(access::responses_validate_against_openapi, Environment, &[("SUT_RATE_LIMIT_PER_MINUTE", "40")],
         "every route's answers, bad inputs included, validate against openapi.yaml, and none is a 500"),
     case!(chat::cached_patterns_are_timed_apart_from_the_database_reads, Environment, &[],
         "each Server-Timing entry is its own operation's time"),

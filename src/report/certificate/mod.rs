@@ -56,4 +56,4 @@ pub fn write(cert: &Certificate, dir: &Path) -> std::io::Result<()> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -1,0 +1,351 @@
+//! Who may do what, and what bad input gets: the JWT attack set, roles, the rate limit,
+//! body limits, and every route's answers against openapi.yaml (AUTH-*, LIM-*).
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::certify::{check_eq, ensure, ensure_eq, mint, openapi, CaseError, CaseResult, Ctx, Or};
+use crate::environment::proxy;
+use crate::llm::{FailStatus, FailureMode};
+
+pub async fn jwt_attacks_get_401_or_403(app: &Ctx) -> CaseResult {
+    let good = app.token(&["viewer"]);
+    let parts: Vec<&str> = good.split('.').collect();
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    let encode = |b: &[u8]| URL_SAFE_NO_PAD.encode(b);
+    let payload = parts.get(1).copied().unwrap_or_default();
+    let tampered_payload = {
+        let mut claims: Value =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).or_error("claims")?)
+                .or_error("claims")?;
+        claims["roles"] = json!(["admin"]);
+        encode(claims.to_string().as_bytes())
+    };
+    let attacks: Vec<(&str, Option<String>)> = vec![
+        ("missing", None),
+        ("expired", Some(mint(app.secret(), "u", &["admin"], -60))),
+        (
+            "wrong signature",
+            Some(mint("another-secret", "u", &["admin"], 3600)),
+        ),
+        (
+            "alg none",
+            Some(format!(
+                "{}.{}.",
+                encode(br#"{"alg":"none","typ":"JWT"}"#),
+                payload
+            )),
+        ),
+        (
+            "tampered role",
+            Some(format!(
+                "{}.{}.{}",
+                parts.first().copied().unwrap_or_default(),
+                tampered_payload,
+                parts.get(2).copied().unwrap_or_default()
+            )),
+        ),
+        ("garbage", Some("not-a-token".into())),
+    ];
+    for (name, token) in attacks {
+        let mut req = app
+            .http
+            .post(app.url("/api/chat"))
+            .json(&json!({"query": "status of Delta Industries"}));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let r = req.send().await.or_fail("send")?;
+        check_eq!(app, "AUTH-2", r.status(), 401, "{name}");
+        let body: Value = r.json().await.unwrap_or(Value::Null);
+        check_eq!(
+            app,
+            "AUTH-2",
+            body["error"]["type"],
+            "unauthorized",
+            "{name}: {body}"
+        );
+    }
+    // A valid token without the permission.
+    let r = app
+        .http
+        .post(app.url("/api/v1/documents/process"))
+        .bearer_auth(app.token(&["viewer"]))
+        .json(&json!({"document_id": "d1", "content": "x", "processing_type": "summarize"}))
+        .send()
+        .await
+        .or_fail("send")?;
+    check_eq!(
+        app,
+        "AUTH-3",
+        r.status(),
+        403,
+        "a viewer processing a document"
+    );
+    Ok(())
+}
+
+pub async fn rate_limit_body_limit_and_malformed_json(app: &Ctx) -> CaseResult {
+    let token = app.token(&["viewer"]);
+    let mut limited = None;
+    for _ in 0..10 {
+        let r = app
+            .http
+            .post(app.url("/api/chat"))
+            .bearer_auth(&token)
+            .json(&json!({"query": "status of Acme"}))
+            .send()
+            .await
+            .or_fail("send")?;
+        if r.status() == 429 {
+            limited = Some(r);
+            break;
+        }
+        ensure_eq!(r.status(), 200);
+    }
+    let r = limited.or_fail("no 429 after 10 requests at 3/minute")?;
+    let retry: u64 = r
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .or_fail("Retry-After")?;
+    ensure!((1..=60).contains(&retry));
+
+    let other = mint(app.secret(), "user-2", &["viewer"], 3600);
+    let big = format!(r#"{{"query":"{}"}}"#, "x".repeat(2 * 1024 * 1024));
+    // An early 413 races the client's write (broken pipe) and a pooled connection
+    // races the close (incomplete message). The SUT drains the body and says it
+    // closes; one pooled client over many rounds would hit either race without that.
+    let mut last = None;
+    for round in 0..20 {
+        let r = app
+            .post_raw("/api/chat", Some(&other), big.clone())
+            .await
+            .map_err(|e| CaseError::Fail(format!("round {round}, oversized body: {e}")))?;
+        ensure_eq!(r.status(), 413);
+        ensure_eq!(
+            r.headers().get("connection").map(|v| v.as_bytes()),
+            Some(&b"close"[..])
+        );
+        let r = app
+            .post_raw("/api/chat", Some(&other), "{\"query\": ")
+            .await
+            .map_err(|e| CaseError::Fail(format!("round {round}, request after a 413: {e}")))?;
+        let status = r.status().as_u16();
+        check_eq!(
+            app,
+            "LIM-3",
+            status,
+            400,
+            "malformed JSON after a 413, round {round}"
+        );
+        last = Some(r);
+        if status != 400 {
+            break;
+        }
+    }
+    let r = last.or_fail("20 rounds")?;
+    let body: Value = r.json().await.or_fail("JSON error body")?;
+    check_eq!(
+        app,
+        "LIM-3",
+        body["error"]["type"],
+        "invalid_request",
+        "the error body: {body}"
+    );
+    Ok(())
+}
+
+/// Contract AUTH-1 and AUTH-3: each role reaches what seed 000 grants it, and gets 403
+/// elsewhere.
+pub async fn each_role_reaches_what_seed_000_grants_it(app: &Ctx) -> CaseResult {
+    let doc = json!({"document_id": "doc-roles", "content": "Terms for Acme.", "processing_type": "classify"});
+    for (role, chat, process, audit) in [
+        ("viewer", 200, 403, 403),
+        ("processor", 200, 202, 403),
+        ("admin", 200, 202, 200),
+        ("auditor", 200, 403, 200),
+        ("intern", 403, 403, 403),
+    ] {
+        let token = app.token_for(&format!("u-{role}"), &[role]);
+        let r = app
+            .http
+            .post(app.url("/api/chat"))
+            .bearer_auth(&token)
+            .json(&json!({"query": "What is the status of Acme?"}))
+            .send()
+            .await
+            .or_fail("chat")?;
+        ensure_eq!(r.status(), chat, "{role} chat");
+        let r = app
+            .http
+            .post(app.url("/api/v1/documents/process"))
+            .bearer_auth(&token)
+            .json(&doc)
+            .send()
+            .await
+            .or_fail("process")?;
+        ensure_eq!(r.status(), process, "{role} process");
+        let (s, body) = app.get_json("/api/v1/audit?limit=1", &token).await;
+        ensure_eq!(s, audit, "{role} audit: {body}");
+    }
+    Ok(())
+}
+
+/// Real responses of every route and status the contract lists validate against
+/// openapi.yaml (CONTRACT.md API-1).
+pub async fn responses_validate_against_openapi(app: &Ctx) -> CaseResult {
+    let spec = openapi::spec()?;
+    let viewer = app.token(&["viewer"]);
+    let processor = app.token(&["processor"]);
+
+    let (s, b, _) = app
+        .chat("Should we extend payment terms to Delta Industries?")
+        .await;
+    openapi::check_as(app, "CHAT-1", &spec, "post", "/api/chat", s, &b)?;
+    app.env()?
+        .llm()
+        .set_failure(FailureMode::new(1.0, FailStatus::ApiError).or_error("mode")?);
+    let (s, b, _) = app.chat("What is the status of Acme?").await;
+    check_eq!(
+        app,
+        "CHAT-6",
+        (s, &b["fallback"]),
+        (200, &json!("template")),
+        "every LLM call failing: {b}"
+    );
+    openapi::check_as(app, "CHAT-6", &spec, "post", "/api/chat", s, &b)?;
+    app.env()?.llm().set_failure(FailureMode::NONE);
+
+    // Each bad input with the clause that says how it is answered.
+    let cases: Vec<(&str, Option<&str>, String, u16, &str)> = vec![
+        ("/api/chat", Some(&viewer), "{".into(), 400, "LIM-3"),
+        (
+            "/api/chat",
+            Some(&viewer),
+            r#"{"query": 5}"#.into(),
+            400,
+            "LIM-3",
+        ),
+        (
+            "/api/chat",
+            Some(&viewer),
+            r#"{"query": "   "}"#.into(),
+            400,
+            "LIM-3",
+        ),
+        (
+            "/api/chat",
+            Some(&viewer),
+            r#"{"query": "hi", "unknown": 1}"#.into(),
+            200,
+            "CHAT-1",
+        ),
+        (
+            "/api/chat",
+            None,
+            r#"{"query": "hi"}"#.into(),
+            401,
+            "AUTH-2",
+        ),
+        (
+            "/api/chat",
+            Some(&viewer),
+            format!(r#"{{"query":"{}"}}"#, "x".repeat(2 << 20)),
+            413,
+            "LIM-2",
+        ),
+        (
+            "/api/v1/documents/process",
+            Some(&viewer),
+            r#"{"document_id":"d","content":"c","processing_type":"summarize"}"#.into(),
+            403,
+            "AUTH-3",
+        ),
+        (
+            "/api/v1/documents/process",
+            Some(&processor),
+            r#"{"document_id":"d","content":"c","processing_type":"dance"}"#.into(),
+            400,
+            "LIM-3",
+        ),
+        (
+            "/api/v1/documents/process",
+            Some(&processor),
+            r#"{"document_id":"d","content":"c","processing_type":"summarize","priority":9}"#
+                .into(),
+            400,
+            "LIM-3",
+        ),
+        (
+            "/api/v1/documents/process",
+            Some(&processor),
+            r#"{"document_id":"doc-c","content":"Hello Acme","processing_type":"summarize"}"#
+                .into(),
+            202,
+            "DOC-1",
+        ),
+    ];
+    let mut job = String::new();
+    for (path, token, body, want, clause) in cases {
+        let r = app.post_raw(path, token, body).await.or_fail("send")?;
+        let s = r.status().as_u16();
+        if s == 413 {
+            check_eq!(
+                app,
+                "LIM-2",
+                r.headers().get("connection").map(|v| v.as_bytes()),
+                Some(&b"close"[..]),
+                "a 413 closes the connection it did not read to the end"
+            );
+        }
+        let b: Value = r.json().await.unwrap_or(Value::Null);
+        check_eq!(app, "LIM-4", s != 500, true, "{path} answered a 500: {b}");
+        if s != 500 {
+            check_eq!(app, clause, s, want, "{path}: {b}");
+            openapi::check_as(app, clause, &spec, "post", path, s, &b)?;
+        }
+        if s == 202 {
+            job = b["job_id"].as_str().unwrap_or("").to_owned();
+        }
+    }
+    let done = app.wait_job(&job, Duration::from_secs(20)).await;
+    openapi::check(&spec, "get", "/api/v1/jobs/{id}", 200, &done)?;
+    let r = app
+        .post_raw(
+            "/api/v1/documents/process",
+            Some(&processor),
+            r#"{"document_id":"doc-c","content":"Hello Acme","processing_type":"summarize"}"#,
+        )
+        .await
+        .or_fail("send")?;
+    ensure_eq!(
+        r.status(),
+        200,
+        "second submission is served from the result cache"
+    );
+    openapi::check(
+        &spec,
+        "post",
+        "/api/v1/documents/process",
+        200,
+        &r.json().await.or_fail("json")?,
+    )?;
+    let (s, b) = app.get_json("/api/v1/jobs/nope", &viewer).await;
+    openapi::check(&spec, "get", "/api/v1/jobs/{id}", s, &b)?;
+    for path in ["/health", "/ready"] {
+        let (s, b) = app.get_json(path, "").await;
+        openapi::check(&spec, "get", path, s, &b)?;
+    }
+    app.cut(proxy::POSTGRES).await?;
+    for (path, clause) in [("/health", "HEALTH-1"), ("/ready", "READY-1")] {
+        let (s, b) = app.get_json(path, "").await;
+        check_eq!(app, clause, s, 503, "{path} with the database down: {b}");
+        openapi::check_as(app, clause, &spec, "get", path, s, &b)?;
+    }
+    app.restore(proxy::POSTGRES).await?;
+    Ok(())
+}
