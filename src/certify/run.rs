@@ -32,6 +32,8 @@ pub struct Ran {
     pub measures: Vec<Measure>,
     /// Seconds.
     pub duration_s: f64,
+    /// The versions of the services the case's environment ran (managed runs).
+    pub versions: std::collections::BTreeMap<String, String>,
     /// The clauses a failure is charged to: those its checks named, or `None` when a
     /// check that names no clause stopped the case (then every clause it judges).
     pub charged: Option<Vec<String>>,
@@ -52,7 +54,7 @@ pub const CASE_TIMEOUT: Duration = Duration::from_secs(240);
 /// Runs `case` against `target`.
 pub async fn run(case: &Case, target: &Target) -> Ran {
     let started = Instant::now();
-    let (outcome, ctx) = match target {
+    let (outcome, ctx, versions) = match target {
         Target::BlackBox { url, secret } => {
             let ctx = Ctx::new(
                 url.trim_end_matches('/').to_owned(),
@@ -61,7 +63,7 @@ pub async fn run(case: &Case, target: &Target) -> Ran {
                 None,
             );
             let outcome = timed(case, &ctx).await;
-            (outcome, Some(ctx))
+            (outcome, Some(ctx), Default::default())
         }
         Target::Managed(launch) => managed(case, launch).await,
     };
@@ -75,6 +77,7 @@ pub async fn run(case: &Case, target: &Target) -> Ran {
         measures,
         duration_s: started.elapsed().as_secs_f64(),
         charged,
+        versions,
     }
 }
 
@@ -116,20 +119,34 @@ async fn timed(case: &Case, ctx: &Ctx) -> Result<(), Ended> {
 
 /// A fresh environment and instance with the case's settings; both are stopped after,
 /// whatever the case did.
-async fn managed(case: &Case, launch: &Launch) -> (Result<(), Ended>, Option<Ctx>) {
+type Managed = (
+    Result<(), Ended>,
+    Option<Ctx>,
+    std::collections::BTreeMap<String, String>,
+);
+
+async fn managed(case: &Case, launch: &Launch) -> Managed {
     let env = match launch.start_env().await {
         Ok(env) => env,
-        Err(e) => return (Err(Ended::Error(e.to_string())), None),
+        Err(e) => return (Err(Ended::Error(e.to_string())), None, Default::default()),
     };
+    let versions = env.versions().await;
     let logs = match tempfile::tempdir() {
         Ok(d) => d,
-        Err(_) => return (Err(Ended::Error("no temporary directory".into())), None),
+        Err(_) => {
+            let _ = env.shutdown().await;
+            return (
+                Err(Ended::Error("no temporary directory".into())),
+                None,
+                versions,
+            );
+        }
     };
     let mut sut = match launch.spawn(&env, case.settings, logs.path()) {
         Ok(s) => s,
         Err(e) => {
             let _ = env.shutdown().await;
-            return (Err(Ended::Error(e.to_string())), None);
+            return (Err(Ended::Error(e.to_string())), None, versions);
         }
     };
     if let Err(e) = sut.wait_ready(launch.ready_timeout).await {
@@ -137,7 +154,11 @@ async fn managed(case: &Case, launch: &Launch) -> (Result<(), Ended>, Option<Ctx
         let _ = sut.stop(Duration::from_secs(10)).await;
         let _ = env.shutdown().await;
         // Not getting ready with the contract's environment is the subject's failure.
-        return (Err(Ended::Fail(format!("not ready: {e}\n{tail}"))), None);
+        return (
+            Err(Ended::Fail(format!("not ready: {e}\n{tail}"))),
+            None,
+            versions,
+        );
     }
     let ctx = Ctx::new(
         sut.base_url().to_owned(),
@@ -151,5 +172,5 @@ async fn managed(case: &Case, launch: &Launch) -> (Result<(), Ended>, Option<Ctx
     if let Some(env) = env {
         let _ = env.shutdown().await;
     }
-    (outcome, Some(ctx))
+    (outcome, Some(ctx), versions)
 }

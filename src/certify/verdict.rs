@@ -120,6 +120,7 @@ mod tests {
             measures: vec![],
             duration_s: 0.0,
             charged: None,
+            versions: Default::default(),
         })
     }
 

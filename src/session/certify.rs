@@ -118,8 +118,12 @@ pub async fn certify(
         .iter()
         .filter(|c| judged.contains_key(c.id))
         .collect();
+    let versions = std::sync::Mutex::new(std::collections::BTreeMap::new());
     let work = futures::stream::iter(order.iter().map(|case| async {
         let status = status(plan, &target, case).await;
+        if let (Status::Ran(r), Ok(mut v)) = (&status, versions.lock()) {
+            v.extend(r.versions.clone());
+        }
         let result = case_result(plan, &catalogue, case, status);
         each(&result);
         result
@@ -136,6 +140,9 @@ pub async fn certify(
     machine
         .versions
         .insert("harness".into(), env!("CARGO_PKG_VERSION").into());
+    if let Ok(v) = versions.into_inner() {
+        machine.versions.extend(v);
+    }
     let mut certificate = Certificate {
         schema_version: CERTIFICATE_SCHEMA_VERSION,
         suite_version: env!("CARGO_PKG_VERSION").to_owned(),
