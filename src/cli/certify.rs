@@ -13,9 +13,7 @@ use crate::certify::catalogue::Catalogue;
 use crate::certify::verify::verify;
 use crate::exit::Outcome;
 use crate::plan::{CertifyOptions, EnvOptions};
-use crate::results::certificate::{
-    CaseResult, CertLevel, CertOutcome, Certificate, Level, Verdict,
-};
+use crate::results::certificate::{CaseResult, CertLevel, CertOutcome, Certificate, Verdict};
 use crate::session::{certify, error_chain};
 
 /// `harness certify`'s flags.
@@ -72,11 +70,22 @@ pub enum CertifyAction {
     },
 }
 
-fn level(v: &str) -> Result<CertLevel, String> {
+/// A `--level` this harness cannot run.
+#[derive(Debug, thiserror::Error)]
+pub enum LevelError {
+    /// `full` is a level of the contract, not yet of this harness.
+    #[error("'full' (the seeds' timers) is not available yet; use quick")]
+    NotYet,
+    /// Not a level at all.
+    #[error("'{0}' is not a level (quick)")]
+    Unknown(String),
+}
+
+fn level(v: &str) -> Result<CertLevel, LevelError> {
     match v {
         "quick" => Ok(CertLevel::Quick),
-        "full" => Err("'full' (the seeds' timers) is not available yet; use quick".into()),
-        other => Err(format!("'{other}' is not a level (quick)")),
+        "full" => Err(LevelError::NotYet),
+        other => Err(LevelError::Unknown(other.to_owned())),
     }
 }
 
@@ -152,10 +161,7 @@ fn summary(c: &Certificate, dir: &std::path::Path) -> Result<(), CliError> {
 /// The lines printed after a run: the outcome, the clause counts, what withheld the
 /// certificate, and where it is.
 fn summary_text(c: &Certificate, dir: &std::path::Path) -> String {
-    let outcome = match c.outcome {
-        CertOutcome::Certified => "CERTIFIED",
-        CertOutcome::NotCertified => "NOT CERTIFIED",
-    };
+    let outcome = c.outcome.label();
     let count = |v: Verdict| c.clauses.iter().filter(|cl| cl.verdict == v).count();
     let mut out = format!(
         "harness certify: {outcome}\nclauses: {} pass, {} fail, {} error, {} non-strict, {} not run, {} excluded (of {}); cases run {} of {}\n",
@@ -186,10 +192,7 @@ fn list() -> Result<Outcome, CliError> {
     let mut out = std::io::stdout().lock();
     writeln!(out, "{:<64} {:<6} {:<11} CLAUSES", "CASE", "LEVEL", "NEEDS")?;
     for case in cases::ALL.iter().filter(|c| judged.contains_key(c.id)) {
-        let level = match certify::case_level(&catalogue, case.id) {
-            Level::Must => "MUST",
-            Level::Should => "SHOULD",
-        };
+        let level = certify::case_level(&catalogue, &judged, case.id).name();
         let needs = match case.needs {
             cases::Needs::Http => "http",
             cases::Needs::Environment => "environment",

@@ -3,6 +3,7 @@
 //! then the certificate, its digests, and every report format. Ctrl-C stops the run and
 //! everything it started.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -91,8 +92,11 @@ pub struct Certified {
 }
 
 /// The level of a case: MUST when it judges any MUST clause.
-pub fn case_level(catalogue: &Catalogue, id: &str) -> Level {
-    let judged = catalogue.cases();
+pub fn case_level(
+    catalogue: &Catalogue,
+    judged: &BTreeMap<String, Vec<String>>,
+    id: &str,
+) -> Level {
     let levels = judged
         .get(id)
         .into_iter()
@@ -124,7 +128,7 @@ pub async fn certify(
         if let (Status::Ran(r), Ok(mut v)) = (&status, versions.lock()) {
             v.extend(r.versions.clone());
         }
-        let result = case_result(plan, &catalogue, case, status);
+        let result = case_result(plan, &catalogue, &judged, case, status);
         each(&result);
         result
     }))
@@ -262,10 +266,11 @@ async fn status(plan: &CertifyPlan, target: &Target, case: &Case) -> Status {
 fn case_result(
     plan: &CertifyPlan,
     catalogue: &Catalogue,
+    judged: &BTreeMap<String, Vec<String>>,
     case: &Case,
     status: Status,
 ) -> CaseResult {
-    let clauses = catalogue.cases().remove(case.id).unwrap_or_default();
+    let clauses = judged.get(case.id).cloned().unwrap_or_default();
     // A check that names a clause the contract does not list for this case would hide
     // its failure; it is charged to every clause instead.
     let charged = match &status {
@@ -276,7 +281,7 @@ fn case_result(
         _ => Vec::new(),
     };
     let level = if charged.is_empty() {
-        case_level(catalogue, case.id)
+        case_level(catalogue, judged, case.id)
     } else {
         charged
             .iter()
@@ -305,7 +310,7 @@ fn case_result(
     CaseResult {
         id: case.id.to_owned(),
         clauses,
-        level: case_level(catalogue, case.id),
+        level: case_level(catalogue, judged, case.id),
         expectation: case.expects.to_owned(),
         verdict,
         failed_clauses,

@@ -21,6 +21,16 @@ pub enum Level {
     Should,
 }
 
+impl Level {
+    /// `MUST` or `SHOULD`, as the contract writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Level::Must => "MUST",
+            Level::Should => "SHOULD",
+        }
+    }
+}
+
 /// How one case came out. The order is the rank used when verdicts combine: a later
 /// variant outranks an earlier one, so FAIL outranks ERROR, which outranks the rest.
 #[derive(
@@ -124,6 +134,16 @@ pub enum CertOutcome {
     Certified,
     /// Something withheld the certificate; `reasons` says what.
     NotCertified,
+}
+
+impl CertOutcome {
+    /// `CERTIFIED` or `NOT CERTIFIED`, as the reports print it.
+    pub fn label(self) -> &'static str {
+        match self {
+            CertOutcome::Certified => "CERTIFIED",
+            CertOutcome::NotCertified => "NOT CERTIFIED",
+        }
+    }
 }
 
 /// What the vendor says the subject is (`--product product.toml`).

@@ -7,7 +7,7 @@ use std::fmt::Write;
 use super::CertExporter;
 use crate::report::export::escape;
 use crate::report::export::html::{SELF_CHECK, STYLE};
-use crate::results::certificate::{CaseResult, CertOutcome, Certificate, Level, Verdict};
+use crate::results::certificate::{CaseResult, Certificate, Verdict};
 
 /// The HTML exporter.
 pub struct Html;
@@ -142,10 +142,7 @@ impl CertExporter for Html {
     }
 
     fn render(&self, c: &Certificate) -> Vec<u8> {
-        let outcome = match c.outcome {
-            CertOutcome::Certified => "CERTIFIED",
-            CertOutcome::NotCertified => "NOT CERTIFIED",
-        };
+        let outcome = c.outcome.label();
         let mut h = String::new();
         let _ = write!(
             h,
@@ -187,10 +184,7 @@ impl CertExporter for Html {
         verdict_bar(&mut h, c);
         h.push_str("</section>\n");
         for cl in &c.clauses {
-            let level = match cl.level {
-                Level::Must => "MUST",
-                Level::Should => "SHOULD",
-            };
+            let level = cl.level.name();
             let _ = write!(
                 h,
                 "<section class=\"clause\" id=\"{}\">\n<h2>{} <small>{level}</small> <b class=\"v-{}\">{}</b></h2>\n\

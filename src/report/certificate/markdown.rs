@@ -4,17 +4,10 @@
 use std::fmt::Write;
 
 use super::CertExporter;
-use crate::results::certificate::{CertOutcome, Certificate, Level, Verdict};
+use crate::results::certificate::{Certificate, Verdict};
 
 /// The Markdown exporter.
 pub struct Markdown;
-
-fn level(l: Level) -> &'static str {
-    match l {
-        Level::Must => "MUST",
-        Level::Should => "SHOULD",
-    }
-}
 
 /// A table cell: one line, no pipes.
 fn cell(s: &str) -> String {
@@ -28,10 +21,7 @@ impl CertExporter for Markdown {
 
     fn render(&self, c: &Certificate) -> Vec<u8> {
         let mut m = String::new();
-        let outcome = match c.outcome {
-            CertOutcome::Certified => "CERTIFIED",
-            CertOutcome::NotCertified => "NOT CERTIFIED",
-        };
+        let outcome = c.outcome.label();
         let _ = writeln!(m, "# Certification: {outcome}\n");
         let p = &c.subject.product;
         let _ = writeln!(
@@ -68,7 +58,7 @@ impl CertExporter for Markdown {
                 m,
                 "| {} | {} | {} | {} |",
                 cl.id,
-                level(cl.level),
+                cl.level.name(),
                 cl.verdict.label(),
                 cell(&cl.cases.join(", "))
             );
