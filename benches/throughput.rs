@@ -65,6 +65,7 @@ async fn harness_path(url: &str, secs: u64, users: u32, rate: Option<f64>) -> an
         epoch: Instant::now(),
         chatter: load::Chatter::Silenced,
         feeder: None,
+        abandon: None,
     })
     .await?;
     let r = &out.recorded;

@@ -9,6 +9,7 @@ pub mod cases;
 pub mod catalogue;
 mod ctx;
 pub mod http;
+pub mod load;
 pub mod openapi;
 pub mod run;
 pub mod verdict;

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::cases::Case;
+use super::cases::{Body, Case};
 use super::ctx::{CaseError, Ctx, Launch};
 use crate::results::certificate::{Exchange, Measure};
 
@@ -106,7 +106,12 @@ fn charge(
 }
 
 async fn timed(case: &Case, ctx: &Ctx) -> Result<(), Ended> {
-    match tokio::time::timeout(CASE_TIMEOUT, (case.run)(ctx)).await {
+    let Body::Check(check) = &case.body else {
+        return Err(Ended::Error(
+            "a load case is run by the session, not as a check".into(),
+        ));
+    };
+    match tokio::time::timeout(CASE_TIMEOUT, check(ctx)).await {
         Ok(Ok(())) => Ok(()),
         Ok(Err(CaseError::Fail(why))) => Err(Ended::Fail(why)),
         Ok(Err(CaseError::Error(why))) => Err(Ended::Error(why)),

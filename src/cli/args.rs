@@ -128,6 +128,14 @@ pub struct RunArgs {
     /// Print results.json to stdout instead of the table.
     #[arg(long)]
     pub json: bool,
+    /// Clients abandon a request (drop the connection) when no answer came this long
+    /// after its send; abandoned requests are counted apart, with no latency.
+    #[arg(long, value_name = "DURATION", value_parser = units::duration)]
+    pub abandon_after: Option<Duration>,
+    /// The share of requests whose client abandons, 0 < P ≤ 1, e.g. 0.3 or 30%
+    /// [default: 1, with --abandon-after].
+    #[arg(long, value_name = "P")]
+    pub abandon_share: Option<String>,
     /// The environment.
     #[command(flatten)]
     pub env: EnvArgs,
@@ -395,6 +403,8 @@ impl RunArgs {
             env: EnvOptions::from(self.env),
             command_line: std::env::args().collect(),
             quiet: self.quiet,
+            abandon_after: self.abandon_after,
+            abandon_share: self.abandon_share,
         }
     }
 }

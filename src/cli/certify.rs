@@ -191,8 +191,8 @@ fn list() -> Result<Outcome, CliError> {
     let judged = catalogue.cases();
     let mut out = std::io::stdout().lock();
     writeln!(out, "{:<64} {:<6} {:<11} CLAUSES", "CASE", "LEVEL", "NEEDS")?;
-    for case in cases::ALL.iter().filter(|c| judged.contains_key(c.id)) {
-        let level = certify::case_level(&catalogue, &judged, case.id).name();
+    for case in cases::ALL.iter().filter(|c| judged.contains_key(&c.id)) {
+        let level = certify::case_level(&catalogue, &judged, &case.id).name();
         let needs = match case.needs {
             cases::Needs::Http => "http",
             cases::Needs::Environment => "environment",
@@ -202,7 +202,10 @@ fn list() -> Result<Outcome, CliError> {
             out,
             "{:<64} {level:<6} {needs:<11} {}",
             case.id,
-            judged.get(case.id).map(|c| c.join(",")).unwrap_or_default()
+            judged
+                .get(&case.id)
+                .map(|c| c.join(","))
+                .unwrap_or_default()
         )?;
     }
     writeln!(

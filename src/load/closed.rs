@@ -35,6 +35,7 @@ pub async fn run(plan: LoadPlan) -> Result<LoadOutcome, LoadError> {
         feeder: plan.feeder.clone(),
         deadline,
         request_timeout: plan.scenario.request_timeout,
+        abandon: plan.abandon,
     });
 
     let mut scenario = GooseScenario::new(&plan.scenario.name)

@@ -37,6 +37,41 @@ pub struct LoadPlan {
     pub chatter: Chatter,
     /// Rows for `{column}` placeholders, when the scenario has a feeder.
     pub feeder: Option<std::sync::Arc<crate::scenario::Feeder>>,
+    /// Clients that give up on a share of their requests (`--abandon-after`).
+    pub abandon: Option<Abandon>,
+}
+
+/// Clients that give up: each request is, with probability `share`, abandoned when no
+/// answer has come `after` its send (the connection is dropped mid-flight, as a user
+/// closing the page does). An abandoned request has no latency and is no error: it is
+/// counted apart (status `abandoned`), and the results say so.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Abandon {
+    /// How long a client that abandons waits for an answer.
+    pub after: Duration,
+    /// The share of requests whose client abandons, in (0, 1].
+    pub share: f64,
+}
+
+impl Abandon {
+    /// How long this request's client waits before it leaves, or `None` when it stays;
+    /// `draw` is uniform in [0, 1).
+    pub fn pick(self, draw: f64) -> Option<Duration> {
+        (draw < self.share).then_some(self.after)
+    }
+
+    /// How the results describe it.
+    pub fn describe(self, abandoned: u64) -> String {
+        format!(
+            "clients abandoned {abandoned} requests: each request's client left, with \
+             probability {:.0}%, when no answer had come {} ms after its send, dropping the \
+             connection mid-flight. Abandoned requests have no latency and are no errors: they \
+             are left out of every latency figure and error rate and counted under the status \
+             `abandoned`, so the percentiles describe the requests that were answered.",
+            self.share * 100.0,
+            self.after.as_millis(),
+        )
+    }
 }
 
 /// Load that could not run.

@@ -38,6 +38,8 @@ pub struct Shared {
     pub deadline: Option<Instant>,
     /// The scenario's per-request timeout (Goose's client has it too).
     pub request_timeout: Duration,
+    /// Clients that abandon a share of their requests.
+    pub abandon: Option<super::Abandon>,
 }
 
 /// The on-start transaction: mints the user's token.
@@ -140,6 +142,15 @@ async fn run(spec: &TransactionSpec, shared: &Shared, user: &mut GooseUser) -> T
             sample.status = poll_job(poll, &body, &token, user).await;
         }
     };
+    // The client that abandons drops the exchange mid-flight, connection and all.
+    let mut abandoned = false;
+    let leave_after = shared.abandon.and_then(|a| a.pick(rand::random::<f64>()));
+    let exchange = async {
+        match leave_after {
+            Some(after) => abandoned = tokio::time::timeout(after, exchange).await.is_err(),
+            None => exchange.await,
+        }
+    };
     let finished = match shared.deadline {
         Some(d) if !single => tokio::time::timeout_at(d.into(), exchange).await.is_ok(),
         Some(d) => {
@@ -152,7 +163,10 @@ async fn run(spec: &TransactionSpec, shared: &Shared, user: &mut GooseUser) -> T
             true
         }
     };
-    if !finished {
+    if abandoned {
+        sample.status = None;
+        sample.abandoned = true;
+    } else if !finished {
         sample.status = None;
         sample.cut = true;
     }

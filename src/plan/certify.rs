@@ -5,12 +5,15 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::{fixtures_dir, EnvOptions, PlanError};
+use super::{fixtures_dir, ChaosOptions, EnvOptions, PlanError, RunOptions};
 use crate::certify::cases;
 use crate::certify::catalogue::Catalogue;
+use crate::faults::Fault;
+use crate::llm::FailStatus;
+use crate::load::Abandon;
 use crate::results::certificate::{CertLevel, Product};
 use crate::service::BuildProfile;
-use crate::session::certify::CertifyPlan;
+use crate::session::certify::{CertifyPlan, LoadRuns};
 use crate::session::TargetPlan;
 
 /// The secret a managed subject is given when `--jwt-secret` is not.
@@ -129,6 +132,15 @@ impl CertifyOptions {
         };
         let reproduce = reproduce_line(&target, self.level);
         let fixtures = fixtures_dir(&self.env.fixtures);
+        let secret = self.jwt_secret.unwrap_or_else(|| MANAGED_SECRET.into());
+        let loads = load_runs(&LoadInputs {
+            level: self.level,
+            target: &target,
+            env: &self.env,
+            secret: &secret,
+            ready_timeout: self.ready_timeout,
+            reports: &self.reports,
+        })?;
         let mut env = self.env;
         if env.llm_profile == EnvOptions::default().llm_profile {
             // The cases set the fake's latency themselves; otherwise it answers at once.
@@ -137,7 +149,7 @@ impl CertifyOptions {
         Ok(CertifyPlan {
             target,
             env: env.into_config()?,
-            jwt_secret: self.jwt_secret.unwrap_or_else(|| MANAGED_SECRET.into()),
+            jwt_secret: secret,
             seed_file: fixtures.join("seed.json"),
             ready_timeout: self.ready_timeout,
             product,
@@ -147,8 +159,97 @@ impl CertifyOptions {
             reports: self.reports,
             jobs: self.jobs,
             reproduce,
+            loads,
         })
     }
+}
+
+/// The load a level certifies at: the scenario and profile the budgets are judged
+/// under, and those of the chaos runs. `quick` takes the short profiles and the chaos
+/// scenario with its timers scaled down (CFG-5); `full` the `ci` profiles with the
+/// seeds' timers.
+pub fn level_load(level: CertLevel) -> [(&'static str, &'static str); 2] {
+    match level {
+        CertLevel::Quick => [("smoke", "smoke"), ("chaos-fast", "smoke")],
+        CertLevel::Full => [("seed-mix", "ci"), ("chaos", "ci")],
+    }
+}
+
+/// How the abandonment case's clients leave: a third of the requests, each after
+/// half a second, well inside the time a degraded answer takes to come back.
+pub const ABANDON: Abandon = Abandon {
+    after: Duration::from_millis(500),
+    share: 1.0 / 3.0,
+};
+
+struct LoadInputs<'a> {
+    level: CertLevel,
+    target: &'a TargetPlan,
+    env: &'a EnvOptions,
+    secret: &'a str,
+    ready_timeout: Duration,
+    reports: &'a std::path::Path,
+}
+
+/// Plans the load cases' runs as `harness run` and `harness chaos` would, so a bad
+/// scenario or budget file stops the run before anything starts.
+fn load_runs(i: &LoadInputs<'_>) -> Result<LoadRuns, PlanError> {
+    let [(scenario, profile), (chaos_scenario, chaos_profile)] = level_load(i.level);
+    let run = |scenario: &str, profile: &str| {
+        let (sut_cmd, sut_url, sut_build) = match i.target {
+            TargetPlan::Reference(b) => (None, None, *b),
+            TargetPlan::Command(c) => (Some(c.clone()), None, BuildProfile::Release),
+            TargetPlan::Url(u) => (None, Some(u.clone()), BuildProfile::Release),
+        };
+        RunOptions {
+            scenario: scenario.into(),
+            profile: profile.into(),
+            sut_cmd,
+            sut_url,
+            sut_build,
+            reports: i.reports.to_path_buf(),
+            ready_timeout: i.ready_timeout,
+            jwt_secret: Some(i.secret.to_owned()),
+            env: i.env.clone(),
+            quiet: true,
+            ..RunOptions::default()
+        }
+    };
+    let budgets = run(scenario, profile).into_plan()?;
+    if let TargetPlan::Url(_) = i.target {
+        return Ok(LoadRuns {
+            budgets,
+            faults: Vec::new(),
+            abandon: None,
+        });
+    }
+    let faults = ChaosOptions {
+        run: run(chaos_scenario, chaos_profile),
+        matrix: true,
+        ..ChaosOptions::default()
+    }
+    .into_plans()?
+    .into_iter()
+    .map(|(_, plan)| plan)
+    .collect();
+    let mut abandon = ChaosOptions {
+        run: run(chaos_scenario, chaos_profile),
+        faults: vec![Fault::LlmFail {
+            rate: 1.0,
+            status: FailStatus::ApiError,
+        }],
+        ..ChaosOptions::default()
+    }
+    .into_plans()?;
+    let abandon = abandon.pop().map(|(_, mut plan)| {
+        plan.abandon = Some(ABANDON);
+        plan
+    });
+    Ok(LoadRuns {
+        budgets,
+        faults,
+        abandon,
+    })
 }
 
 /// `--product`: a TOML file with vendor, name and version (url and contact optional).

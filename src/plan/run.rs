@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::{fixtures_dir, scenarios_dir, EnvOptions, PlanError};
 use crate::datafile::DataFileError;
-use crate::load::{Chatter, LoadShape};
+use crate::load::{Abandon, Chatter, LoadShape};
 use crate::scenario::{Feeder, Scenario};
 use crate::scoring::budgets;
 use crate::service::BuildProfile;
@@ -43,6 +43,10 @@ pub struct RunOptions {
     pub command_line: Vec<String>,
     /// `--quiet`: nothing of the load generator's own output reaches the terminal.
     pub quiet: bool,
+    /// `--abandon-after`.
+    pub abandon_after: Option<Duration>,
+    /// `--abandon-share`, as typed.
+    pub abandon_share: Option<String>,
 }
 
 impl Default for RunOptions {
@@ -62,6 +66,8 @@ impl Default for RunOptions {
             env: EnvOptions::default(),
             command_line: Vec::new(),
             quiet: false,
+            abandon_after: None,
+            abandon_share: None,
         }
     }
 }
@@ -69,6 +75,7 @@ impl Default for RunOptions {
 impl RunOptions {
     /// Validates everything into a plan.
     pub fn into_plan(self) -> Result<RunPlan, PlanError> {
+        let abandon = abandon(self.abandon_after, self.abandon_share.as_deref())?;
         let (scenario, scenario_file) =
             Scenario::find(&self.scenario, &scenarios_dir(&self.scenarios_dir))
                 .map_err(|e| PlanError::Scenario(self.scenario.clone(), e))?;
@@ -161,6 +168,83 @@ impl RunOptions {
             },
             chaos: None,
             feeder,
+            abandon,
         })
+    }
+}
+
+/// `--abandon-after` and `--abandon-share`, checked: a share needs a time, and lies in
+/// (0, 1], written as a fraction or a percentage.
+pub fn abandon(after: Option<Duration>, share: Option<&str>) -> Result<Option<Abandon>, PlanError> {
+    let share = match share {
+        None => None,
+        Some(text) => {
+            let t = text.trim();
+            let value = match t.strip_suffix('%') {
+                Some(p) => p.trim().parse::<f64>().map(|v| v / 100.0),
+                None => t.parse::<f64>(),
+            };
+            match value {
+                Ok(v) if v > 0.0 && v <= 1.0 => Some(v),
+                _ => {
+                    return Err(PlanError::Value {
+                        flag: "--abandon-share",
+                        why: format!("'{text}' is not a share in (0, 1], such as 0.3 or 30%"),
+                    })
+                }
+            }
+        }
+    };
+    match (after, share) {
+        (None, None) => Ok(None),
+        (None, Some(_)) => Err(PlanError::Value {
+            flag: "--abandon-share",
+            why: "needs --abandon-after: how long a client waits before it leaves".into(),
+        }),
+        (Some(after), _) if after.is_zero() => Err(PlanError::Value {
+            flag: "--abandon-after",
+            why: "must be longer than 0s".into(),
+        }),
+        (Some(after), share) => Ok(Some(Abandon {
+            after,
+            share: share.unwrap_or(1.0),
+        })),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn abandonment_flags_are_checked_and_name_themselves() {
+        let s = Duration::from_secs(1);
+        assert_eq!(abandon(None, None).ok(), Some(None));
+        let a = abandon(Some(s), Some("30%")).ok().flatten();
+        assert_eq!(
+            a.map(|a| (a.after, (a.share * 100.0).round())),
+            Some((s, 30.0))
+        );
+        assert_eq!(
+            abandon(Some(s), None).ok().flatten().map(|a| a.share),
+            Some(1.0)
+        );
+        for (after, share, flag) in [
+            (None, Some("0.3"), "--abandon-share: needs --abandon-after"),
+            (Some(s), Some("0"), "--abandon-share: '0' is not a share"),
+            (Some(s), Some("1.5"), "--abandon-share: '1.5' is not"),
+            (Some(s), Some("lots"), "--abandon-share: 'lots' is not"),
+            (
+                Some(Duration::ZERO),
+                None,
+                "--abandon-after: must be longer",
+            ),
+        ] {
+            let e = abandon(after, share)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(e.starts_with(flag), "{e}");
+        }
     }
 }

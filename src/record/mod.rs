@@ -44,6 +44,9 @@ pub struct Sample {
     /// Open model: not sent, because the in-flight cap was reached (an error with no
     /// latency).
     pub dropped: bool,
+    /// Its client gave up before the answer came (see `load::Abandon`): no latency,
+    /// no error, counted apart.
+    pub abandoned: bool,
 }
 
 /// A start this far behind the intended send time counts as late.
@@ -71,6 +74,9 @@ impl Sample {
     /// for a request the generator gave up on; `transport` for a connection failure.
     /// Built on the stack: the collector labels every sample.
     pub fn status_label(&self) -> StatusLabel {
+        if self.abandoned {
+            return StatusLabel::Word("abandoned");
+        }
         if self.dropped {
             return StatusLabel::Word("dropped");
         }
@@ -94,7 +100,7 @@ impl Sample {
 pub enum StatusLabel {
     /// An HTTP status, as three ASCII digits.
     Code([u8; 3]),
-    /// `dropped`, `timeout`, `transport` or `invalid`.
+    /// `abandoned`, `dropped`, `timeout`, `transport` or `invalid`.
     Word(&'static str),
 }
 
@@ -239,6 +245,8 @@ pub struct Recorded {
     pub dropped: u64,
     /// Requests cut at the load phase's deadline.
     pub cut: u64,
+    /// Requests their clients abandoned, kept out of latencies, errors and counts.
+    pub abandoned: u64,
     /// The cadence the correction assumed for each user (median response time plus
     /// mean think time); `None` when nothing was corrected.
     pub cadence: Option<Duration>,
@@ -302,6 +310,17 @@ impl Recorded {
         let idx = s.at.as_secs() as usize;
         if self.seconds.len() <= idx {
             self.seconds.resize_with(idx + 1, Second::default);
+        }
+        if s.abandoned {
+            // Nothing is known of it but that its client left: it shows in the status
+            // mix and its own count, and in no latency, error rate or request count.
+            bump(&mut self.seconds[idx].statuses, label.as_str(), 1);
+            let scored = s.at >= self.warmup && self.until.is_none_or(|u| s.at < u);
+            if scored {
+                self.abandoned += 1;
+                bump(&mut self.statuses, label.as_str(), 1);
+            }
+            return;
         }
         if matches!(correction, Correction::Schedule { .. }) && !s.dropped {
             self.omission.completed(s.at.as_micros() as u64, us);

@@ -224,6 +224,8 @@ pub fn results(i: Inputs<'_>) -> Results {
             max_late_ms: rec.max_late.as_secs_f64() * 1e3,
             dropped: rec.dropped,
             cut: rec.cut,
+            abandoned: rec.abandoned,
+            abandon_rule: plan.abandon.map(|a| a.describe(rec.abandoned)),
         }),
         duration_s: i.outcome.elapsed.as_secs_f64(),
         warmup_s: rec.warmup.as_secs_f64(),

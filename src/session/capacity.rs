@@ -256,6 +256,7 @@ async fn probe_once(
         epoch: Instant::now(),
         chatter: run.chatter,
         feeder: run.feeder.clone(),
+        abandon: run.abandon,
     }))
     .await??;
     observer.finished(step, &format!("{} transactions", outcome.recorded.requests));

@@ -10,7 +10,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use sha2::{Digest, Sha256};
 
-use crate::certify::cases::{self, Case};
+use crate::certify::cases::{self, Case, LoadCase};
 use crate::certify::catalogue::{Catalogue, CatalogueError};
 use crate::certify::run::{self, Ended, Target};
 use crate::certify::verdict::{self, Status};
@@ -24,7 +24,7 @@ use crate::results::certificate::{
 use crate::service::{build_reference, ServiceError, SutCommand};
 use crate::shutdown;
 
-use super::TargetPlan;
+use super::{RunPlan, TargetPlan};
 
 /// The `SUT_*` settings every managed instance gets at `--level quick` (contract CFG-5):
 /// short backoffs and LLM timeouts and no LLM throttle, so the resilience cases take
@@ -35,6 +35,42 @@ pub const QUICK_SETTINGS: [(&str, &str); 4] = [
     ("SUT_LLM_TIMEOUT_MS", "3000"),
     ("SUT_LLM_FALLBACK_TIMEOUT_MS", "3000"),
 ];
+
+/// The runs the load cases are judged on, planned with everything else.
+#[derive(Clone)]
+pub struct LoadRuns {
+    /// The budgets at the level's named profile.
+    pub budgets: RunPlan,
+    /// One chaos run per fault of the matrix (none in black-box mode).
+    pub faults: Vec<RunPlan>,
+    /// The LLM failing while clients abandon requests (none in black-box mode).
+    pub abandon: Option<RunPlan>,
+}
+
+impl std::fmt::Debug for LoadRuns {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoadRuns")
+            .field("budgets", &self.budgets.scenario.name)
+            .field("faults", &self.faults.len())
+            .field("abandon", &self.abandon.is_some())
+            .finish()
+    }
+}
+
+impl LoadRuns {
+    /// The run `case` is judged on.
+    fn plan_for(&self, case: &LoadCase) -> Option<RunPlan> {
+        match case {
+            LoadCase::Budgets => Some(self.budgets.clone()),
+            LoadCase::Fault(f) => self
+                .faults
+                .iter()
+                .find(|p| p.chaos.as_ref().is_some_and(|c| c.faults == [f.clone()]))
+                .cloned(),
+            LoadCase::Abandon => self.abandon.clone(),
+        }
+    }
+}
 
 /// A validated certification run.
 #[derive(Debug, Clone)]
@@ -63,6 +99,8 @@ pub struct CertifyPlan {
     pub jobs: usize,
     /// How the command line reproduces a case: everything but `--case`.
     pub reproduce: String,
+    /// The load cases' runs.
+    pub loads: LoadRuns,
 }
 
 /// Why certification could not run.
@@ -118,22 +156,42 @@ pub async fn certify(
         Target::BlackBox { .. } => SubjectMode::BlackBox,
     };
     let judged = catalogue.cases();
-    let order: Vec<&'static Case> = cases::ALL
+    let dir = plan
+        .reports
+        .join(super::assemble::run_id("certify", plan.level.name()));
+    let (checks, loads): (Vec<&'static Case>, Vec<&'static Case>) = cases::ALL
         .iter()
-        .filter(|c| judged.contains_key(c.id))
-        .collect();
+        .filter(|c| judged.contains_key(&c.id))
+        .partition(|c| c.load().is_none());
     let versions = std::sync::Mutex::new(std::collections::BTreeMap::new());
-    let work = futures::stream::iter(order.iter().map(|case| async {
-        let status = status(plan, &target, case).await;
+    let finish = |case: &Case, status: Status| {
         if let (Status::Ran(r), Ok(mut v)) = (&status, versions.lock()) {
             v.extend(r.versions.clone());
         }
         let result = case_result(plan, &catalogue, &judged, case, status);
         each(&result);
         result
-    }))
-    .buffered(plan.jobs.max(1))
-    .collect::<Vec<_>>();
+    };
+    // The checks run a few at a time; the load cases after them, one at a time, with
+    // the machine to themselves, since they measure latency.
+    let work = async {
+        let mut results = futures::stream::iter(
+            checks
+                .iter()
+                .map(|case| async { finish(case, status(plan, &target, case).await) }),
+        )
+        .buffered(plan.jobs.max(1))
+        .collect::<Vec<_>>()
+        .await;
+        for case in &loads {
+            let status = match selected(plan, &target, case) {
+                Some(s) => s,
+                None => load_status(plan, case, &dir.join("runs")).await,
+            };
+            results.push(finish(case, status));
+        }
+        results
+    };
     let results = tokio::select! {
         r = work => r,
         s = shutdown::signalled() => return Err(CertifyError::Interrupted(s.to_string())),
@@ -180,9 +238,6 @@ pub async fn certify(
         },
     };
     certificate.digests.results_sha256 = verdict::results_sha256(&certificate);
-    let dir = plan
-        .reports
-        .join(super::assemble::run_id("certify", plan.level.name()));
     export::write(&certificate, &dir).map_err(|e| CertifyError::Write(dir.clone(), e))?;
     super::assemble::point_latest(&plan.reports, &dir);
     Ok(Certified { certificate, dir })
@@ -250,17 +305,64 @@ fn program(line: &str) -> Option<PathBuf> {
     })
 }
 
-async fn status(plan: &CertifyPlan, target: &Target, case: &Case) -> Status {
-    if let Some((_, why)) = plan.excluded.iter().find(|(id, _)| id == case.id) {
-        return Status::Excluded(why.clone());
+/// Why `case` does not run, if it does not: excluded, not selected, or not possible in
+/// black-box mode.
+fn selected(plan: &CertifyPlan, target: &Target, case: &Case) -> Option<Status> {
+    if let Some((_, why)) = plan.excluded.iter().find(|(id, _)| *id == case.id) {
+        return Some(Status::Excluded(why.clone()));
     }
-    if !plan.only.is_empty() && !plan.only.iter().any(|id| id == case.id) {
-        return Status::NotRun("not selected: --case named others".into());
+    if !plan.only.is_empty() && !plan.only.contains(&case.id) {
+        return Some(Status::NotRun("not selected: --case named others".into()));
     }
     if let (Target::BlackBox { .. }, Some(why)) = (target, case.needs.black_box_reason()) {
-        return Status::NotRun(why.into());
+        return Some(Status::NotRun(why.into()));
     }
-    Status::Ran(run::run(case, target).await)
+    None
+}
+
+async fn status(plan: &CertifyPlan, target: &Target, case: &Case) -> Status {
+    match selected(plan, target, case) {
+        Some(s) => s,
+        None => Status::Ran(run::run(case, target).await),
+    }
+}
+
+/// Runs a load case's planned run (`harness run` or `harness chaos`, in its own
+/// environment, into `runs/`) and judges its results.
+async fn load_status(plan: &CertifyPlan, case: &Case, runs: &Path) -> Status {
+    let started = std::time::Instant::now();
+    let error = |why: String| {
+        Status::Ran(run::Ran {
+            outcome: Err(Ended::Error(why)),
+            transcript: Vec::new(),
+            measures: Vec::new(),
+            duration_s: started.elapsed().as_secs_f64(),
+            versions: Default::default(),
+            charged: None,
+        })
+    };
+    let Some(load) = case.load() else {
+        return error("not a load case".into());
+    };
+    let Some(mut run_plan) = plan.loads.plan_for(load) else {
+        return error("no run was planned for this case".into());
+    };
+    if let Err(e) = std::fs::create_dir_all(runs) {
+        return error(format!("{}: {e}", runs.display()));
+    }
+    run_plan.reports_dir = runs.to_path_buf();
+    match super::execute(run_plan, &super::Recorder::default()).await {
+        Ok(o) => {
+            let file = o.dir.join("results.json").display().to_string();
+            Status::Ran(crate::certify::load::judge(
+                load,
+                &o.results,
+                &file,
+                started.elapsed().as_secs_f64(),
+            ))
+        }
+        Err(e) => error(super::error_chain(&e)),
+    }
 }
 
 fn case_result(
@@ -270,7 +372,7 @@ fn case_result(
     case: &Case,
     status: Status,
 ) -> CaseResult {
-    let clauses = judged.get(case.id).cloned().unwrap_or_default();
+    let clauses = judged.get(&case.id).cloned().unwrap_or_default();
     // A check that names a clause the contract does not list for this case would hide
     // its failure; it is charged to every clause instead.
     let charged = match &status {
@@ -281,7 +383,7 @@ fn case_result(
         _ => Vec::new(),
     };
     let level = if charged.is_empty() {
-        case_level(catalogue, judged, case.id)
+        case_level(catalogue, judged, &case.id)
     } else {
         charged
             .iter()
@@ -308,10 +410,10 @@ fn case_result(
         }
     };
     CaseResult {
-        id: case.id.to_owned(),
+        id: case.id.clone(),
         clauses,
-        level: case_level(catalogue, judged, case.id),
-        expectation: case.expects.to_owned(),
+        level: case_level(catalogue, judged, &case.id),
+        expectation: case.expects.clone(),
         verdict,
         failed_clauses,
         observed,

@@ -73,6 +73,8 @@ pub struct RunPlan {
     pub chaos: Option<ChaosSpec>,
     /// The scenario's feeder rows, loaded.
     pub feeder: Option<std::sync::Arc<crate::scenario::Feeder>>,
+    /// `--abandon-after` and `--abandon-share`: clients that give up mid-flight.
+    pub abandon: Option<load::Abandon>,
 }
 
 /// Why a run could not produce a verdict (exit code 2).
@@ -161,6 +163,7 @@ pub async fn execute(plan: RunPlan, observer: &dyn Observer) -> Result<RunOutcom
             epoch,
             chatter: plan.chatter,
             feeder: plan.feeder.clone(),
+            abandon: plan.abandon,
         };
         let (outcome, observed) = match (&plan.chaos, stand.env.as_ref()) {
             (Some(spec), Some(e)) => {

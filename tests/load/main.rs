@@ -19,6 +19,16 @@ static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// Runs the truth scenario (`think`, `profile`) against `addr`.
 async fn measure(addr: std::net::SocketAddr, think: &str, profile: &str) -> LoadOutcome {
+    measure_abandoning(addr, think, profile, None).await
+}
+
+/// [`measure`], with clients that abandon as `abandon` says.
+async fn measure_abandoning(
+    addr: std::net::SocketAddr,
+    think: &str,
+    profile: &str,
+    abandon: Option<load::Abandon>,
+) -> LoadOutcome {
     let scenario = helpers::scenario(think, profile);
     let shape = LoadShape::settle(scenario.profile("truth").expect("profile"));
     load::run(LoadPlan {
@@ -29,6 +39,7 @@ async fn measure(addr: std::net::SocketAddr, think: &str, profile: &str) -> Load
         epoch: Instant::now(),
         chatter: load::Chatter::Silenced,
         feeder: None,
+        abandon,
     })
     .await
     .expect("load")
@@ -245,4 +256,43 @@ async fn truth_open_model_counts_sends_over_the_in_flight_cap() {
     // Dropped sends have no latency; those made read their 200 ms.
     assert_eq!(r.overall.count(), r.requests - r.dropped);
     assert!((r.overall.percentile_us(50.0) as f64 / 1e3 - 200.0).abs() < 3.0);
+}
+
+/// Every 10th request of the bimodal target takes 500 ms, the rest 50 ms; every client
+/// leaves after 200 ms. So exactly the slow ones are abandoned, none is an error, and
+/// what was answered reads 50 ms in every percentile: an abandoned request must neither
+/// count as an error nor leave a latency behind. Both models.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn truth_abandoned_requests_are_counted_apart_with_no_latency() {
+    let _one = SERIAL.lock().await;
+    let leave = load::Abandon {
+        after: Duration::from_millis(200),
+        share: 1.0,
+    };
+    for (name, profile) in [
+        ("open", "model = \"open\"\nrate = 50\nduration = \"4s\""),
+        ("closed", "users = 5\nspawn_rate = 5\nduration = \"4s\""),
+    ] {
+        let (addr, stop) = helpers::known_latency_server(helpers::bimodal(50, 500)).await;
+        let out = measure_abandoning(addr, "", profile, Some(leave)).await;
+        drop(stop);
+        let r = &out.recorded;
+        let sent = r.requests + r.abandoned;
+        eprintln!(
+            "{name}: {sent} sent, {} abandoned, {:?}",
+            r.abandoned, r.statuses
+        );
+        assert_eq!(r.errors, 0, "{name}: {:?}", r.statuses);
+        // The target counts arrivals: one in ten is slow. A send still in flight at
+        // the end may be either, so allow one.
+        assert!(
+            r.abandoned.abs_diff(sent / 10) <= 1,
+            "{name}: {} abandoned of {sent}",
+            r.abandoned
+        );
+        assert_eq!(r.statuses.get("abandoned"), Some(&r.abandoned), "{name}");
+        assert_eq!(r.overall_raw.count(), r.requests, "{name}");
+        let raw = percentiles(&r.overall_raw);
+        assert_eq!(off(name, raw, [50.0; 3]), None, "{name}: {raw:?}");
+    }
 }

@@ -278,6 +278,13 @@ pub struct LoadInfo {
     /// Requests still unanswered at the load phase's deadline, cut there and counted as
     /// errors (status `timeout`), with their latency up to the cut.
     pub cut: u64,
+    /// Requests their clients abandoned mid-flight (`--abandon-after`): counted under
+    /// the status `abandoned`, and in no latency, error rate or request count.
+    #[serde(default)]
+    pub abandoned: u64,
+    /// How clients abandoned requests, when they did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub abandon_rule: Option<String>,
 }
 
 /// Counts over the scored window.

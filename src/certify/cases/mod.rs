@@ -13,8 +13,10 @@ mod llm;
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::LazyLock;
 
 use super::ctx::{CaseResult, Ctx};
+use crate::faults::{matrix, Fault};
 
 /// What a case needs beyond HTTP to the subject.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,34 +47,107 @@ impl Needs {
 /// A check's future.
 pub type CaseFuture<'a> = Pin<Box<dyn Future<Output = CaseResult> + Send + 'a>>;
 
+/// A check through HTTP and the environment.
+pub type CheckFn = for<'a> fn(&'a Ctx) -> CaseFuture<'a>;
+
+/// How a case is judged.
+#[derive(Clone)]
+pub enum Body {
+    /// Checks through HTTP and the contract's environment ([`super::run`]).
+    Check(CheckFn),
+    /// A load run that the session drives (`harness run` or `harness chaos` in the
+    /// case's own environment), judged on its results.
+    Load(LoadCase),
+}
+
+/// A case judged on the results of a load run.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LoadCase {
+    /// The budgets at the level's named load profile.
+    Budgets,
+    /// One fault of the chaos matrix: baseline, fault, recovery, scored by the
+    /// degradation rules and the time to recover.
+    Fault(Fault),
+    /// The LLM failing under load while clients abandon a share of their requests
+    /// mid-flight, through the fault and its recovery.
+    Abandon,
+}
+
 /// One case.
 pub struct Case {
     /// Its ID.
-    pub id: &'static str,
+    pub id: String,
     /// What it needs.
     pub needs: Needs,
     /// `SUT_*` settings it starts the subject with, over the level's.
     pub settings: &'static [(&'static str, &'static str)],
     /// A short statement of what it expects, for `--list` and the evidence.
-    pub expects: &'static str,
-    /// The check.
-    pub run: for<'a> fn(&'a Ctx) -> CaseFuture<'a>,
+    pub expects: String,
+    /// How it is judged.
+    pub body: Body,
+}
+
+impl Case {
+    /// The load run it is judged on, if it is a load case.
+    pub fn load(&self) -> Option<&LoadCase> {
+        match &self.body {
+            Body::Load(l) => Some(l),
+            Body::Check(_) => None,
+        }
+    }
 }
 
 macro_rules! case {
     ($module:ident :: $name:ident, $needs:ident, $settings:expr, $expects:expr) => {
         Case {
-            id: stringify!($name),
+            id: stringify!($name).to_owned(),
             needs: Needs::$needs,
             settings: $settings,
-            expects: $expects,
-            run: |ctx| Box::pin($module::$name(ctx)),
+            expects: $expects.to_owned(),
+            body: Body::Check(|ctx| Box::pin($module::$name(ctx))),
         }
     };
 }
 
-/// Every case, in the order a run takes them.
-pub const ALL: &[Case] = &[
+/// Every case, in the order a run takes them: the checks, then the load cases (one per
+/// fault of the chaos matrix, whose IDs derive from the fault kinds).
+pub static ALL: LazyLock<Vec<Case>> = LazyLock::new(|| {
+    let mut all = checks();
+    all.push(Case {
+        id: "the_budgets_hold_at_the_named_load_profile".into(),
+        needs: Needs::Http,
+        settings: &[],
+        expects: "every budget of fixtures/budgets.toml holds under the level's named load profile"
+            .into(),
+        body: Body::Load(LoadCase::Budgets),
+    });
+    all.extend(matrix().map(|f| Case {
+        id: fault_case_id(&f),
+        needs: Needs::Environment,
+        settings: &[],
+        expects: format!(
+            "under '{f}' the service degrades as fixtures/degradation.toml says, and is back in its baseline band within the time it gives"
+        ),
+        body: Body::Load(LoadCase::Fault(f)),
+    }));
+    all.push(Case {
+        id: "abandoned_requests_leave_no_stuck_state".into(),
+        needs: Needs::Environment,
+        settings: &[],
+        expects: "with the LLM failing and clients abandoning a share of their requests mid-flight, through the fault and its recovery, the service recovers and the breaker closes".into(),
+        body: Body::Load(LoadCase::Abandon),
+    });
+    all
+});
+
+/// The ID of the case that runs matrix fault `f`: `degrades_and_recovers_under_` and
+/// the fault's kind.
+pub fn fault_case_id(f: &Fault) -> String {
+    format!("degrades_and_recovers_under_{}", f.kind().replace('-', "_"))
+}
+
+fn checks() -> Vec<Case> {
+    vec![
     case!(chat::chat_answers_with_the_contract_fields_and_headers, Environment, &[],
         "a chat answer has the contract's fields, headers and Server-Timing names, and the question reaches the LLM"),
     case!(access::jwt_attacks_get_401_or_403, Http, &[],
@@ -145,7 +220,8 @@ pub const ALL: &[Case] = &[
         "logs are JSON lines; a failed request's line names its request id, route, status and error kind"),
     case!(lifecycle::a_missing_or_malformed_variable_is_named_at_start_up, Launch, &[],
         "a missing or malformed required variable stops start-up with a message naming it"),
-];
+    ]
+}
 
 /// The case with this ID.
 pub fn find(id: &str) -> Option<&'static Case> {

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use rand::distributions::{Distribution, WeightedIndex};
 use rand::rngs::StdRng;
-use rand::SeedableRng;
+use rand::{Rng, SeedableRng};
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::request::Vars;
@@ -45,6 +45,8 @@ struct Job {
     n: u64,
     intended: Instant,
     at: Duration,
+    /// When its client gives up, if it does.
+    leave_after: Option<Duration>,
 }
 
 /// Runs the open-model load phase of `plan`.
@@ -87,6 +89,7 @@ pub async fn run(plan: LoadPlan, open: OpenShape) -> Result<LoadOutcome, LoadErr
         epoch: plan.epoch,
         deadline,
         timeout: plan.scenario.request_timeout,
+        abandon: plan.abandon,
         max_in_flight: open.max_in_flight,
         in_flight: in_flight.clone(),
         stop: stop.clone(),
@@ -145,6 +148,7 @@ struct Dispatch {
     epoch: Instant,
     deadline: Instant,
     timeout: Duration,
+    abandon: Option<super::Abandon>,
     max_in_flight: u32,
     in_flight: Arc<AtomicU32>,
     stop: Arc<AtomicBool>,
@@ -203,6 +207,7 @@ impl Dispatch {
                 n: (k / USERS) as u64 + 1,
                 intended,
                 at: offset,
+                leave_after: self.abandon.and_then(|a| a.pick(rng.gen::<f64>())),
             };
             let (client, tx, in_flight) = (
                 self.client.clone(),
@@ -233,6 +238,8 @@ async fn send(client: &Client, job: Job, deadline: Instant, timeout: Duration) -
         ..Sample::default()
     };
     let cut_at = deadline.min(begun + timeout);
+    // A client that abandons leaves `after` its send, unless the cut comes first.
+    let leave_at = job.leave_after.map(|a| begun + a).filter(|at| *at < cut_at);
     let vars = Vars {
         user: job.user,
         n: job.n,
@@ -243,8 +250,12 @@ async fn send(client: &Client, job: Job, deadline: Instant, timeout: Duration) -
             .unwrap_or_default(),
     };
     let exchange = client.transaction(&job.spec, &job.token, &vars, &mut sample);
-    match tokio::time::timeout_at(cut_at.into(), exchange).await {
+    match tokio::time::timeout_at(leave_at.unwrap_or(cut_at).into(), exchange).await {
         Ok(()) => {}
+        Err(_) if leave_at.is_some() => {
+            sample.status = None;
+            sample.abandoned = true;
+        }
         Err(_) => {
             sample.status = None;
             // Cut by the phase's deadline, or a transport timeout of its own.

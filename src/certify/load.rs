@@ -1,0 +1,132 @@
+//! How a load case is judged from the results of its run: which outcomes of the run
+//! bear on which clause, the figures that go into the evidence, and the failures each
+//! clause is charged with. Pure functions; the session runs the load.
+
+use super::cases::LoadCase;
+use super::run::{Ended, Ran};
+use crate::results::certificate::Measure;
+use crate::results::{BudgetOutcome, Results, Status};
+
+/// The clause the budgets at the named profile judge.
+pub const BUDGETS: &str = "PERF-1";
+/// The clause a fault's degradation rules judge.
+pub const DEGRADES: &str = "RES-1";
+/// The clause a fault's time to recover judges.
+pub const RECOVERS: &str = "RES-2";
+/// The clause the abandonment run judges.
+pub const ABANDONED: &str = "RES-3";
+
+/// The clause an outcome of the run bears on, if any. A chaos run also scores the
+/// budgets over its baseline phase; those say how the service ran before the fault,
+/// which the budgets case judges at the named profile, so they bear on no clause here.
+pub fn clause_of(case: &LoadCase, outcome: &BudgetOutcome) -> Option<&'static str> {
+    let chaos = outcome.name.starts_with("chaos.");
+    match case {
+        LoadCase::Budgets => Some(BUDGETS),
+        LoadCase::Fault(_) if chaos && outcome.name.ends_with(".time_to_recover") => Some(RECOVERS),
+        LoadCase::Fault(_) if chaos => Some(DEGRADES),
+        LoadCase::Abandon if chaos => Some(ABANDONED),
+        _ => None,
+    }
+}
+
+/// The case's verdict material from its run's results. `duration_s` is the run's length,
+/// start-up included.
+pub fn judge(case: &LoadCase, results: &Results, results_file: &str, duration_s: f64) -> Ran {
+    let judged: Vec<(&BudgetOutcome, &'static str)> = results
+        .budgets
+        .iter()
+        .filter_map(|o| clause_of(case, o).map(|c| (o, c)))
+        .collect();
+    let mut measures: Vec<Measure> = judged
+        .iter()
+        .filter(|(o, _)| o.status != Status::NotApplicable)
+        .map(|(o, clause)| Measure {
+            name: format!("{} ({clause})", o.name),
+            value: o.measured.unwrap_or(f64::NAN),
+            unit: o.unit.as_str().to_owned(),
+            limit: Some(format!("{} {}", sign(o), o.limit)),
+        })
+        .collect();
+    if let Some(chaos) = &results.chaos {
+        measures.push(Measure {
+            name: "time to recover".into(),
+            value: chaos.time_to_recover_s.unwrap_or(f64::NAN),
+            unit: "s".into(),
+            limit: None,
+        });
+    }
+    if let Some(load) = &results.load {
+        if *case == LoadCase::Abandon {
+            measures.push(Measure {
+                name: "requests abandoned by their clients".into(),
+                value: load.abandoned as f64,
+                unit: "count".into(),
+                limit: Some("at least 1".into()),
+            });
+        }
+    }
+    measures.push(Measure {
+        name: "overall p95 (merged HDR histogram of the scored window)".into(),
+        value: results.overall.p95_us as f64 / 1000.0,
+        unit: "ms".into(),
+        limit: None,
+    });
+
+    let failed: Vec<&(&BudgetOutcome, &str)> = judged
+        .iter()
+        .filter(|(o, _)| o.status == Status::Fail)
+        .collect();
+    let abandoned = results.load.as_ref().map_or(0, |l| l.abandoned);
+    let outcome = if judged.is_empty() {
+        Err(Ended::Error(format!(
+            "the run scored nothing this case judges; see {results_file}"
+        )))
+    } else if *case == LoadCase::Abandon && abandoned == 0 {
+        Err(Ended::Error(
+            "no client abandoned a request, so the case tested nothing".into(),
+        ))
+    } else if failed.is_empty() {
+        Ok(())
+    } else {
+        let lines: Vec<String> = failed
+            .iter()
+            .map(|(o, clause)| {
+                let measured = o
+                    .measured
+                    .map_or_else(|| "nothing".to_owned(), |m| format!("{m:.3}"));
+                format!(
+                    "{clause}: {} measured {measured} {}, limit {} ({})",
+                    o.name, o.unit, o.limit, o.detail
+                )
+            })
+            .collect();
+        Err(Ended::Fail(format!(
+            "{}; see {results_file}",
+            lines.join("; ")
+        )))
+    };
+    let mut charged: Vec<String> = failed.iter().map(|(_, c)| (*c).to_owned()).collect();
+    charged.sort();
+    charged.dedup();
+    Ran {
+        outcome,
+        transcript: Vec::new(),
+        measures,
+        duration_s,
+        versions: results.machine.versions.clone(),
+        charged: (!charged.is_empty()).then_some(charged),
+    }
+}
+
+/// Whether a limit is a floor or a ceiling, as the outcome's detail says.
+fn sign(o: &BudgetOutcome) -> &'static str {
+    if o.detail.starts_with("at least") {
+        "≥"
+    } else {
+        "≤"
+    }
+}
+
+#[cfg(test)]
+mod tests;

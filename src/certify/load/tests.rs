@@ -1,0 +1,103 @@
+use super::*;
+use crate::faults::Fault;
+
+fn chaos_results() -> Results {
+    let path = format!("{}/fixtures/results/chaos.json", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(path).expect("fixture");
+    serde_json::from_str(&text).expect("fixture parses")
+}
+
+fn fail(r: &mut Results, name: &str) {
+    let o = r
+        .budgets
+        .iter_mut()
+        .find(|o| o.name == name)
+        .unwrap_or_else(|| panic!("no outcome {name}"));
+    o.status = Status::Fail;
+}
+
+fn llm_fail() -> LoadCase {
+    LoadCase::Fault(Fault::LlmFail {
+        rate: 1.0,
+        status: crate::llm::FailStatus::ApiError,
+    })
+}
+
+#[test]
+fn a_passing_chaos_run_passes_its_fault_case_with_its_figures() {
+    let ran = judge(&llm_fail(), &chaos_results(), "r.json", 1.0);
+    assert_eq!(ran.outcome, Ok(()));
+    assert_eq!(ran.charged, None);
+    let names: Vec<&str> = ran.measures.iter().map(|m| m.name.as_str()).collect();
+    assert!(
+        names.contains(&"chaos.llm.time_to_recover (RES-2)"),
+        "{names:?}"
+    );
+    assert!(
+        names.contains(&"chaos.llm.template_fallback (RES-1)"),
+        "{names:?}"
+    );
+    assert!(names.contains(&"time to recover"), "{names:?}");
+}
+
+#[test]
+fn recovery_is_charged_to_res_2_and_degradation_to_res_1_only() {
+    let mut r = chaos_results();
+    fail(&mut r, "chaos.llm.time_to_recover");
+    let ran = judge(&llm_fail(), &r, "r.json", 1.0);
+    assert_eq!(ran.charged, Some(vec!["RES-2".to_owned()]));
+    let Err(Ended::Fail(why)) = &ran.outcome else {
+        panic!("{:?}", ran.outcome)
+    };
+    assert!(why.starts_with("RES-2: chaos.llm.time_to_recover"), "{why}");
+
+    let mut r = chaos_results();
+    fail(&mut r, "chaos.llm.template_fallback");
+    let ran = judge(&llm_fail(), &r, "r.json", 1.0);
+    assert_eq!(ran.charged, Some(vec!["RES-1".to_owned()]));
+}
+
+#[test]
+fn baseline_budgets_of_a_chaos_run_bear_on_no_resilience_clause() {
+    let mut r = chaos_results();
+    let budget = r
+        .budgets
+        .iter()
+        .find(|o| !o.name.starts_with("chaos."))
+        .map(|o| o.name.clone())
+        .expect("a budget");
+    fail(&mut r, &budget);
+    assert_eq!(judge(&llm_fail(), &r, "r.json", 1.0).outcome, Ok(()));
+    // The same failure is the budgets case's.
+    let ran = judge(&LoadCase::Budgets, &r, "r.json", 1.0);
+    assert_eq!(ran.charged, Some(vec!["PERF-1".to_owned()]));
+}
+
+#[test]
+fn an_abandonment_run_where_nobody_left_tested_nothing() {
+    let mut r = chaos_results();
+    r.load = Some(crate::results::LoadInfo {
+        model: crate::results::LoadModel::Closed,
+        backfilled: 0,
+        cadence_ms: None,
+        late: 0,
+        max_late_ms: 0.0,
+        dropped: 0,
+        cut: 0,
+        abandoned: 0,
+        abandon_rule: None,
+    });
+    let ran = judge(&LoadCase::Abandon, &r, "r.json", 1.0);
+    assert!(
+        matches!(ran.outcome, Err(Ended::Error(_))),
+        "{:?}",
+        ran.outcome
+    );
+    if let Some(l) = r.load.as_mut() {
+        l.abandoned = 12;
+    }
+    assert_eq!(judge(&LoadCase::Abandon, &r, "r.json", 1.0).outcome, Ok(()));
+    fail(&mut r, "chaos.recovery.health_healthy");
+    let ran = judge(&LoadCase::Abandon, &r, "r.json", 1.0);
+    assert_eq!(ran.charged, Some(vec!["RES-3".to_owned()]));
+}
