@@ -23,11 +23,17 @@ pub fn clause_of(case: &LoadCase, outcome: &BudgetOutcome) -> Option<&'static st
     let chaos = outcome.name.starts_with("chaos.");
     match case {
         LoadCase::Budgets => Some(BUDGETS),
-        LoadCase::Fault(_) if chaos && outcome.name.ends_with(".time_to_recover") => Some(RECOVERS),
+        LoadCase::Fault(_) if chaos && recovery(&outcome.name) => Some(RECOVERS),
         LoadCase::Fault(_) if chaos => Some(DEGRADES),
         LoadCase::Abandon if chaos => Some(ABANDONED),
         _ => None,
     }
+}
+
+/// Whether a chaos outcome is about coming back (the recovery phase, or the time to
+/// recover) rather than about how the service degraded.
+fn recovery(name: &str) -> bool {
+    name.starts_with("chaos.recovery.") || name.ends_with(".time_to_recover")
 }
 
 /// The case's verdict material from its run's results. `duration_s` is the run's length,

@@ -176,9 +176,12 @@ pub fn level_load(level: CertLevel) -> [(&'static str, &'static str); 2] {
 }
 
 /// How the abandonment case's clients leave: a third of the requests, each after
-/// half a second, well inside the time a degraded answer takes to come back.
+/// 50 ms. That is inside the time an LLM call takes under the chaos scenarios' `fast`
+/// LLM profile (about 100 ms), so the requests left are those waiting on the LLM:
+/// the baseline's, the attempts before the breaker opens, and the half-open probes of
+/// the recovery.
 pub const ABANDON: Abandon = Abandon {
-    after: Duration::from_millis(500),
+    after: Duration::from_millis(50),
     share: 1.0 / 3.0,
 };
 

@@ -96,7 +96,7 @@ pub fn render(r: &Results) -> String {
 /// for results written before the open model existed.
 pub fn load_summary(r: &Results) -> Option<String> {
     let l = r.load.as_ref()?;
-    Some(match l.model {
+    let line = match l.model {
         crate::results::LoadModel::Closed => format!(
             "closed model; {} samples added for sends a stall held back (user cadence {}); \
              {} cut at the deadline",
@@ -110,12 +110,49 @@ pub fn load_summary(r: &Results) -> Option<String> {
              {} cut at the deadline",
             l.late, l.max_late_ms, l.dropped, l.cut
         ),
+    };
+    // Only a run with clients that abandon says so: the line of every other run stays.
+    Some(match l.abandon_rule {
+        Some(_) => format!(
+            "{line}; {} abandoned by their clients (no latency, no error)",
+            l.abandoned
+        ),
+        None => line,
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_run_whose_clients_abandon_says_how_many() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/results/smoke.json");
+        let text = std::fs::read_to_string(path).expect("fixture");
+        let mut r: Results = serde_json::from_str(&text).expect("fixture parses");
+        r.load = Some(crate::results::LoadInfo {
+            model: crate::results::LoadModel::Closed,
+            backfilled: 0,
+            cadence_ms: None,
+            late: 0,
+            max_late_ms: 0.0,
+            dropped: 0,
+            cut: 0,
+            abandoned: 0,
+            abandon_rule: None,
+        });
+        let plain = load_summary(&r).expect("load line");
+        assert!(!plain.contains("abandoned"), "{plain}");
+        if let Some(l) = r.load.as_mut() {
+            l.abandoned = 44;
+            l.abandon_rule = Some("rule".into());
+        }
+        let line = load_summary(&r).expect("load line");
+        assert!(
+            line.ends_with("; 44 abandoned by their clients (no latency, no error)"),
+            "{line}"
+        );
+    }
 
     #[test]
     fn verdict_table_snapshot() {

@@ -87,6 +87,37 @@ async fn the_reference_is_certified_at_quick() {
             .unwrap_or("")
             .ends_with(&format!("--case {}", case["id"].as_str().unwrap_or(""))));
     }
+    // The load cases kept their figures: each matrix fault its time to recover, the
+    // abandonment run how many requests its clients left.
+    let measure = |id: &str, name: &str| -> Option<f64> {
+        cert["cases"].as_array()?.iter().find(|c| c["id"] == id)?["measures"]
+            .as_array()?
+            .iter()
+            .find(|m| m["name"].as_str().is_some_and(|n| n.starts_with(name)))?["value"]
+            .as_f64()
+    };
+    for case in harness::certify::cases::ALL.iter() {
+        let Some(load) = case.load() else { continue };
+        let took = cert["cases"]
+            .as_array()
+            .and_then(|cs| cs.iter().find(|c| c["id"] == case.id.as_str()))
+            .map(|c| c["duration_s"].clone());
+        eprintln!("{}: {took:?} s", case.id);
+        match load {
+            harness::certify::cases::LoadCase::Fault(_) => {
+                let ttr = measure(&case.id, "time to recover");
+                assert!(ttr.is_some_and(f64::is_finite), "{}: {ttr:?}", case.id);
+            }
+            harness::certify::cases::LoadCase::Abandon => {
+                let left = measure(&case.id, "requests abandoned");
+                assert!(left.is_some_and(|n| n > 0.0), "{left:?}");
+            }
+            harness::certify::cases::LoadCase::Budgets => {
+                let p95 = measure(&case.id, "request_handler.handle_request.p95");
+                assert!(p95.is_some_and(|ms| ms > 0.0), "{p95:?}");
+            }
+        }
+    }
     assert!(took.as_secs() < 600, "quick took {took:?}");
     for f in ["certificate.html", "certificate.md", "junit.xml"] {
         assert!(dir.join("latest").join(f).is_file(), "{f}");

@@ -52,6 +52,11 @@ fn recovery_is_charged_to_res_2_and_degradation_to_res_1_only() {
     assert!(why.starts_with("RES-2: chaos.llm.time_to_recover"), "{why}");
 
     let mut r = chaos_results();
+    fail(&mut r, "chaos.recovery.health_healthy");
+    let ran = judge(&llm_fail(), &r, "r.json", 1.0);
+    assert_eq!(ran.charged, Some(vec!["RES-2".to_owned()]));
+
+    let mut r = chaos_results();
     fail(&mut r, "chaos.llm.template_fallback");
     let ran = judge(&llm_fail(), &r, "r.json", 1.0);
     assert_eq!(ran.charged, Some(vec!["RES-1".to_owned()]));
