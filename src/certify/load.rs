@@ -72,12 +72,28 @@ pub fn judge(case: &LoadCase, results: &Results, results_file: &str, duration_s:
             });
         }
     }
-    measures.push(Measure {
-        name: "overall p95 (merged HDR histogram of the scored window)".into(),
-        value: results.overall.p95_us as f64 / 1000.0,
-        unit: "ms".into(),
-        limit: None,
-    });
+    if results.phases.is_empty() {
+        measures.push(Measure {
+            name: "overall p95 (merged HDR histogram of the scored window)".into(),
+            value: results.overall.p95_us as f64 / 1000.0,
+            unit: "ms".into(),
+            limit: None,
+        });
+    }
+    for phase in &results.phases {
+        measures.push(Measure {
+            name: format!("{} phase p95 (merged HDR histogram)", phase.name.as_str()),
+            value: phase.latency.p95_us as f64 / 1000.0,
+            unit: "ms".into(),
+            limit: None,
+        });
+        measures.push(Measure {
+            name: format!("{} phase error rate", phase.name.as_str()),
+            value: phase.error_rate,
+            unit: "ratio".into(),
+            limit: None,
+        });
+    }
 
     let failed: Vec<&(&BudgetOutcome, &str)> = judged
         .iter()

@@ -130,17 +130,7 @@ mod tests {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/results/smoke.json");
         let text = std::fs::read_to_string(path).expect("fixture");
         let mut r: Results = serde_json::from_str(&text).expect("fixture parses");
-        r.load = Some(crate::results::LoadInfo {
-            model: crate::results::LoadModel::Closed,
-            backfilled: 0,
-            cadence_ms: None,
-            late: 0,
-            max_late_ms: 0.0,
-            dropped: 0,
-            cut: 0,
-            abandoned: 0,
-            abandon_rule: None,
-        });
+        r.load = Some(crate::results::LoadInfo::default());
         let plain = load_summary(&r).expect("load line");
         assert!(!plain.contains("abandoned"), "{plain}");
         if let Some(l) = r.load.as_mut() {

@@ -61,6 +61,16 @@ fn bad_duration_names_the_flag() {
     assert_one_line_exit_2(&run(c), "--startup-timeout");
 }
 
+#[test]
+fn an_abandon_share_without_a_time_names_its_flag() {
+    let mut c = harness();
+    c.args(["chaos", "--llm-fail", "1.0", "--abandon-share", "30%"]);
+    assert_one_line_exit_2(&run(c), "--abandon-share");
+    let mut c = harness();
+    c.args(["run", "--abandon-after", "50ms", "--abandon-share", "2"]);
+    assert_one_line_exit_2(&run(c), "--abandon-share");
+}
+
 /// Starts `harness up --json`, waits for the ready line, sends `signal`, and checks that
 /// it exits 0 and leaves nothing.
 fn up_then_signal(backend: &str, signal: nix::sys::signal::Signal) {

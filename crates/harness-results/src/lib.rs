@@ -245,10 +245,11 @@ pub struct MachineInfo {
 }
 
 /// Closed or open load model.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum LoadModel {
     /// Users that wait for each answer and think between requests.
+    #[default]
     Closed,
     /// Requests sent on an arrival schedule whatever the answers.
     Open,
@@ -256,7 +257,7 @@ pub enum LoadModel {
 
 /// How the load was generated, and every request it could not make as planned. Counts
 /// are over the scored window.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct LoadInfo {
     /// Closed or open.
     pub model: LoadModel,

@@ -38,6 +38,10 @@ fn a_passing_chaos_run_passes_its_fault_case_with_its_figures() {
         "{names:?}"
     );
     assert!(names.contains(&"time to recover"), "{names:?}");
+    assert!(
+        names.contains(&"fault phase p95 (merged HDR histogram)"),
+        "{names:?}"
+    );
 }
 
 #[test]
@@ -81,17 +85,7 @@ fn baseline_budgets_of_a_chaos_run_bear_on_no_resilience_clause() {
 #[test]
 fn an_abandonment_run_where_nobody_left_tested_nothing() {
     let mut r = chaos_results();
-    r.load = Some(crate::results::LoadInfo {
-        model: crate::results::LoadModel::Closed,
-        backfilled: 0,
-        cadence_ms: None,
-        late: 0,
-        max_late_ms: 0.0,
-        dropped: 0,
-        cut: 0,
-        abandoned: 0,
-        abandon_rule: None,
-    });
+    r.load = Some(crate::results::LoadInfo::default());
     let ran = judge(&LoadCase::Abandon, &r, "r.json", 1.0);
     assert!(
         matches!(ran.outcome, Err(Ended::Error(_))),
