@@ -115,7 +115,9 @@ pub static ALL: LazyLock<Vec<Case>> = LazyLock::new(|| {
     let mut all = checks();
     all.push(Case {
         id: "the_budgets_hold_at_the_named_load_profile".into(),
-        needs: Needs::Http,
+        // The named profile is the scenario with its `SUT_*` settings and the LLM fake's
+        // latency; a running subject has its own LLM and quota, which it would measure.
+        needs: Needs::Environment,
         settings: &[],
         expects: "every budget of fixtures/budgets.toml holds under the level's named load profile"
             .into(),
