@@ -8,13 +8,11 @@ use std::time::Duration;
 use super::{fixtures_dir, ChaosOptions, EnvOptions, PlanError, RunOptions};
 use crate::certify::cases;
 use crate::certify::catalogue::Catalogue;
-use crate::faults::Fault;
-use crate::llm::FailStatus;
 use crate::load::Abandon;
 use crate::results::certificate::{CertLevel, Product};
 use crate::service::BuildProfile;
 use crate::session::certify::{CertifyPlan, LoadRuns};
-use crate::session::TargetPlan;
+use crate::session::{RunPlan, TargetPlan};
 
 /// The secret a managed subject is given when `--jwt-secret` is not.
 pub const MANAGED_SECRET: &str = "harness-certify-secret";
@@ -226,7 +224,7 @@ fn load_runs(i: &LoadInputs<'_>) -> Result<LoadRuns, PlanError> {
             abandon: None,
         });
     }
-    let faults = ChaosOptions {
+    let faults: Vec<RunPlan> = ChaosOptions {
         run: run(chaos_scenario, chaos_profile),
         matrix: true,
         ..ChaosOptions::default()
@@ -235,19 +233,19 @@ fn load_runs(i: &LoadInputs<'_>) -> Result<LoadRuns, PlanError> {
     .into_iter()
     .map(|(_, plan)| plan)
     .collect();
-    let mut abandon = ChaosOptions {
-        run: run(chaos_scenario, chaos_profile),
-        faults: vec![Fault::LlmFail {
-            rate: 1.0,
-            status: FailStatus::ApiError,
-        }],
-        ..ChaosOptions::default()
-    }
-    .into_plans()?;
-    let abandon = abandon.pop().map(|(_, mut plan)| {
-        plan.abandon = Some(ABANDON);
-        plan
-    });
+    // The matrix's own LLM-failure run, with clients that abandon.
+    let abandon = faults
+        .iter()
+        .find(|p| {
+            p.chaos
+                .as_ref()
+                .is_some_and(|c| c.faults.iter().any(|f| f.kind() == "llm-fail"))
+        })
+        .cloned()
+        .map(|mut plan| {
+            plan.abandon = Some(ABANDON);
+            plan
+        });
     Ok(LoadRuns {
         budgets,
         faults,

@@ -181,11 +181,11 @@ pub fn abandon(after: Option<Duration>, share: Option<&str>) -> Result<Option<Ab
         Some(text) => {
             let t = text.trim();
             let value = match t.strip_suffix('%') {
-                Some(p) => p.trim().parse::<f64>().map(|v| v / 100.0),
-                None => t.parse::<f64>(),
+                Some(p) => p.trim().parse::<f64>().map(|v| v / 100.0).ok(),
+                None => crate::units::rate(t).ok(),
             };
             match value {
-                Ok(v) if v > 0.0 && v <= 1.0 => Some(v),
+                Some(v) if v > 0.0 && v <= 1.0 => Some(v),
                 _ => {
                     return Err(PlanError::Value {
                         flag: "--abandon-share",
