@@ -16,7 +16,7 @@ pub const CONTRACT: &str = include_str!("../../sut/CONTRACT.md");
 pub struct Clause {
     /// Its stable ID, e.g. `AUTH-2`.
     pub id: String,
-    /// MUST or SHOULD.
+    /// MUST, SHOULD or INFO.
     pub level: Level,
     /// Its text, with the table's line breaks as newlines.
     pub text: String,
@@ -29,7 +29,7 @@ pub struct Clause {
 /// A contract row that cannot be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CatalogueError {
-    /// A row's level is neither MUST, SHOULD nor withdrawn (—).
+    /// A row's level is neither MUST, SHOULD, INFO nor withdrawn (—).
     #[error("sut/CONTRACT.md: clause {0} has level '{1}'")]
     Level(String, String),
     /// An ID appears twice.
@@ -62,6 +62,7 @@ impl Catalogue {
             let level = match cells[2] {
                 "MUST" => Level::Must,
                 "SHOULD" => Level::Should,
+                "INFO" => Level::Info,
                 "—" | "-" => continue,
                 other => return Err(CatalogueError::Level(cells[1].into(), other.into())),
             };

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use super::http::Http;
 use crate::environment::{EnvConfig, Environment};
-use crate::faults::{Stream, Toxic};
+use crate::faults::{Stream, SutLimits, Toxic};
 use crate::results::certificate::Measure;
 use crate::service::{contract_env, RunningSut, SutCommand, SutSettings};
 
@@ -145,11 +145,42 @@ pub struct Launch {
     pub seed_file: PathBuf,
     /// `SUT_*` settings of the level, before a case's own.
     pub base: Vec<(String, String)>,
+    /// `--level full`: the seeds' resilience timers hold, so a case's shortening of
+    /// one ([`TIMERS`]) is dropped and the case waits out the seed's value.
+    pub seed_timers: bool,
     /// How long an instance may take to answer `/ready`.
     pub ready_timeout: Duration,
 }
 
+/// The resilience timers a case may shorten at `--level quick` (CFG-5) and that
+/// `--level full` keeps at the seeds' values. A case's other settings provoke what it
+/// tests (a 100 ms pattern timeout, 3 requests a minute) and apply at every level.
+pub const TIMERS: [&str; 1] = ["SUT_BREAKER_TIMEOUT_MS"];
+
 impl Launch {
+    /// The `SUT_*` settings an instance of a case with `extra` gets: the level's, then
+    /// the case's over them, less the timers the level keeps at the seeds' values.
+    pub fn settings(&self, extra: &[(&str, &str)]) -> Vec<(String, String)> {
+        let extra: Vec<(&str, &str)> = extra
+            .iter()
+            .filter(|(k, _)| !(self.seed_timers && TIMERS.contains(k)))
+            .copied()
+            .collect();
+        let mut vars: Vec<(String, String)> = self
+            .base
+            .iter()
+            .filter(|(k, _)| !extra.iter().any(|(e, _)| e == k))
+            .cloned()
+            .chain(
+                extra
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+            )
+            .collect();
+        vars.sort();
+        vars
+    }
+
     /// An environment of real services, for a case that starts the subject itself.
     /// Its start is tried three times: ports are picked free and bound a moment later,
     /// so two environments starting at once can, rarely, pick the same one. That is the
@@ -178,22 +209,10 @@ impl Launch {
         extra: &[(&str, &str)],
         log_dir: &Path,
     ) -> Result<RunningSut, CaseError> {
-        let mut vars: Vec<(String, String)> = self
-            .base
-            .iter()
-            .filter(|(k, _)| !extra.iter().any(|(e, _)| e == k))
-            .cloned()
-            .chain(
-                extra
-                    .iter()
-                    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
-            )
-            .collect();
-        vars.sort();
         let settings = SutSettings {
             jwt_secret: self.secret.clone(),
             seed_file: Some(self.seed_file.clone()),
-            extra: vars,
+            extra: self.settings(extra),
         };
         let port = crate::net::free_port().or_error("a free port")?;
         let listen = std::net::SocketAddr::from(([127, 0, 0, 1], port));
@@ -212,6 +231,7 @@ pub struct Ctx {
     user: String,
     env: Option<Environment>,
     launch: Option<Launch>,
+    settings: Vec<(String, String)>,
     measures: Mutex<Vec<Measure>>,
     broken: Mutex<Vec<(String, String)>>,
 }
@@ -255,6 +275,7 @@ impl Ctx {
             user: format!("certify-{stamp}-{n}"),
             env,
             launch,
+            settings: Vec::new(),
             measures: Mutex::default(),
             broken: Mutex::default(),
         }
@@ -309,6 +330,20 @@ impl Ctx {
         self.launch
             .as_ref()
             .ok_or_else(|| CaseError::Error("this case needs to start the subject".into()))
+    }
+
+    /// Records the `SUT_*` settings the subject was started with, for [`Ctx::limits`].
+    pub fn with_settings(mut self, settings: Vec<(String, String)>) -> Self {
+        self.settings = settings;
+        self
+    }
+
+    /// The subject's resilience timers: the seeds' values unless its settings shorten
+    /// them. A case waits these out rather than a figure of its own, so it holds at
+    /// every level.
+    pub fn limits(&self) -> Result<SutLimits, CaseError> {
+        let vars = self.settings.iter().cloned().collect();
+        SutLimits::from_env(&vars).or_error("the subject's settings")
     }
 
     /// Takes the environment back when the case is done, keeping the evidence.
@@ -460,5 +495,40 @@ impl Ctx {
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn launch(seed_timers: bool) -> Launch {
+        Launch {
+            command: SutCommand::Shell("true".into()),
+            env: EnvConfig::default(),
+            secret: "s".into(),
+            seed_file: PathBuf::from("seed.json"),
+            base: vec![("SUT_LLM_TIMEOUT_MS".into(), "3000".into())],
+            seed_timers,
+            ready_timeout: Duration::from_secs(1),
+        }
+    }
+
+    #[test]
+    fn full_keeps_the_seeds_breaker_timeout_and_a_cases_provocations() {
+        let case = [
+            ("SUT_BREAKER_TIMEOUT_MS", "1500"),
+            ("SUT_RATE_LIMIT_PER_MINUTE", "3"),
+        ];
+        let quick = launch(false).settings(&case);
+        let full = launch(true).settings(&case);
+        let has = |v: &[(String, String)], k: &str| v.iter().any(|(n, _)| n == k);
+        assert!(has(&quick, "SUT_BREAKER_TIMEOUT_MS"));
+        assert!(!has(&full, "SUT_BREAKER_TIMEOUT_MS"));
+        assert!(has(&full, "SUT_RATE_LIMIT_PER_MINUTE"));
+        let ctx = |v| Ctx::new("http://x".into(), "s".into(), None, None).with_settings(v);
+        let limits = |v| ctx(v).limits().expect("limits").breaker_timeout;
+        assert_eq!(limits(quick), Duration::from_millis(1500));
+        assert_eq!(limits(full), Duration::from_secs(60));
     }
 }

@@ -5,7 +5,7 @@
 use super::cases::LoadCase;
 use super::run::{Ended, Ran};
 use crate::results::certificate::Measure;
-use crate::results::{BudgetOutcome, Results, Status};
+use crate::results::{BudgetOutcome, Capacity, Results, Status};
 
 /// The clause the budgets at the named profile judge.
 pub const BUDGETS: &str = "PERF-1";
@@ -15,6 +15,8 @@ pub const DEGRADES: &str = "RES-1";
 pub const RECOVERS: &str = "RES-2";
 /// The clause the abandonment run judges.
 pub const ABANDONED: &str = "RES-3";
+/// The clause the capacity search informs.
+pub const CAPACITY: &str = "PERF-2";
 
 /// The clause an outcome of the run bears on, if any. A chaos run also scores the
 /// budgets over its baseline phase; those say how the service ran before the fault,
@@ -26,6 +28,8 @@ pub fn clause_of(case: &LoadCase, outcome: &BudgetOutcome) -> Option<&'static st
         LoadCase::Fault(_) if chaos && recovery(&outcome.name) => Some(RECOVERS),
         LoadCase::Fault(_) if chaos => Some(DEGRADES),
         LoadCase::Abandon if chaos => Some(ABANDONED),
+        // The search's probes are judged by the search itself; see `capacity`.
+        LoadCase::Capacity => None,
         _ => None,
     }
 }
@@ -138,6 +142,71 @@ pub fn judge(case: &LoadCase, results: &Results, results_file: &str, duration_s:
         duration_s,
         versions: results.machine.versions.clone(),
         charged: (!charged.is_empty()).then_some(charged),
+    }
+}
+
+/// The capacity case's figures from its search. A search that ran gives a figure
+/// whatever it found (a capacity below the lowest probe is a figure too); only a
+/// search that probed nothing is an ERROR. The verdict is INFORMATIONAL either way,
+/// since PERF-2 is an INFO clause.
+pub fn capacity(found: &Capacity, file: &str, duration_s: f64) -> Ran {
+    let lowest = found.steps.iter().map(|s| s.load).fold(f64::NAN, f64::min);
+    let first_miss = found
+        .steps
+        .iter()
+        .filter(|s| !s.passed)
+        .map(|s| s.load)
+        .fold(f64::NAN, f64::min);
+    let unit = found.load_unit.as_str();
+    let mut measures = vec![Measure {
+        name: format!(
+            "capacity at budget ({CAPACITY}): highest {unit} at which every budget held in every repeat"
+        ),
+        value: found.capacity.unwrap_or(0.0),
+        unit: unit.to_owned(),
+        limit: None,
+    }];
+    if !first_miss.is_nan() {
+        measures.push(Measure {
+            name: format!("lowest {unit} probed that missed a budget"),
+            value: first_miss,
+            unit: unit.to_owned(),
+            limit: None,
+        });
+    }
+    if let Some(knee) = found.knee {
+        measures.push(Measure {
+            name: "knee: the last load before p95 grows faster than the load".into(),
+            value: knee,
+            unit: unit.to_owned(),
+            limit: None,
+        });
+    }
+    measures.push(Measure {
+        name: format!("probes ({} s scored each)", found.step_s),
+        value: found.steps.len() as f64,
+        unit: "count".into(),
+        limit: None,
+    });
+    if found.capacity.is_none() && !found.steps.is_empty() {
+        // Still a figure: below the lowest load probed.
+        measures[0].name =
+            format!("capacity at budget ({CAPACITY}): below the lowest {unit} probed ({lowest})");
+    }
+    let outcome = if found.steps.is_empty() {
+        Err(Ended::Error(format!(
+            "the search probed nothing; see {file}"
+        )))
+    } else {
+        Ok(())
+    };
+    Ran {
+        outcome,
+        transcript: Vec::new(),
+        measures,
+        duration_s,
+        versions: Default::default(),
+        charged: None,
     }
 }
 

@@ -170,7 +170,8 @@ async fn managed(case: &Case, launch: &Launch) -> Managed {
         launch.secret.clone(),
         Some(env),
         Some(launch.clone()),
-    );
+    )
+    .with_settings(launch.settings(case.settings));
     let outcome = timed(case, &ctx).await;
     let _ = sut.stop(Duration::from_secs(40)).await;
     let (ctx, env) = ctx.split_env();

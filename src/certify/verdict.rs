@@ -26,6 +26,7 @@ pub enum Status {
 pub fn case_verdict(level: Level, status: &Status) -> Verdict {
     match status {
         Status::Ran(r) => match &r.outcome {
+            Ok(()) if level == Level::Info => Verdict::Informational,
             Ok(()) => Verdict::Pass,
             Err(Ended::Fail(_)) if level == Level::Must => Verdict::Fail,
             Err(Ended::Fail(_)) => Verdict::NonStrict,
@@ -41,7 +42,7 @@ pub fn case_verdict(level: Level, status: &Status) -> Verdict {
 pub fn clause_verdict(level: Level, cases: impl IntoIterator<Item = Verdict>) -> Verdict {
     let worst = Verdict::worst(cases);
     match (level, worst) {
-        (Level::Should, Verdict::Fail) => Verdict::NonStrict,
+        (Level::Should | Level::Info, Verdict::Fail) => Verdict::NonStrict,
         (Level::Must, Verdict::NonStrict) => Verdict::Fail,
         (_, v) => v,
     }
@@ -132,6 +133,23 @@ mod tests {
         assert_eq!(case_verdict(Level::Must, &ran(Ok(()))), Verdict::Pass);
         let error = ran(Err(Ended::Error("x".into())));
         assert_eq!(case_verdict(Level::Should, &error), Verdict::Error);
+    }
+
+    #[test]
+    fn an_info_figure_is_informational_when_measured_and_error_when_not() {
+        use Verdict::*;
+        assert_eq!(case_verdict(Level::Info, &ran(Ok(()))), Informational);
+        let error = ran(Err(Ended::Error("x".into())));
+        assert_eq!(case_verdict(Level::Info, &error), Error);
+        assert_eq!(clause_verdict(Level::Info, [Informational]), Informational);
+        let (o, why) = outcome(
+            SubjectMode::Managed,
+            &[
+                clause("A-1", Level::Must, Pass),
+                clause("I-1", Level::Info, Error),
+            ],
+        );
+        assert_eq!((o, why.len()), (CertOutcome::Certified, 0), "{why:?}");
     }
 
     #[test]

@@ -14,6 +14,7 @@ mod error;
 pub mod images;
 mod native;
 pub mod probe;
+mod proxies;
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -26,7 +27,7 @@ pub use error::EnvError;
 pub use images::{ImageError, ImageRef, Images};
 
 use crate::exit::{DirectUrls, ReadyInfo};
-use crate::faults::{FaultClient, ProxyDef};
+use crate::faults::FaultClient;
 use crate::llm::{LlmControl, LlmFake, LlmFakeConfig};
 
 /// Database user, password and name in both backends.
@@ -331,23 +332,12 @@ async fn wire(
     timeout: Duration,
 ) -> Result<(Endpoints, FaultClient), EnvError> {
     let faults = FaultClient::new(services.toxiproxy);
-    let mut defs = Vec::new();
-    let mut listen = Vec::new();
-    for (name, upstream) in [
+    let upstreams = [
         (proxy::POSTGRES, services.postgres),
         (proxy::REDIS, services.redis),
         (proxy::LLM, llm),
-    ] {
-        let port = crate::net::free_port().map_err(|e| EnvError::io("pick a proxy port", e))?;
-        let addr = SocketAddr::from(([127, 0, 0, 1], port));
-        listen.push(addr);
-        defs.push(ProxyDef {
-            name: name.into(),
-            listen: addr.to_string(),
-            upstream: upstream.to_string(),
-        });
-    }
-    faults.populate(defs).await?;
+    ];
+    let listen = proxies::create(&faults, &upstreams, crate::net::free_port).await?;
     let endpoints = Endpoints {
         postgres_url: pg_url(listen[0]),
         redis_url: format!("redis://{}", listen[1]),

@@ -3,10 +3,12 @@
 
 mod client;
 mod fault;
+mod limits;
 pub mod server;
 
 pub use client::{FaultClient, FaultError, ProxyDef, Stream, Toxic};
 pub use fault::{
     kind_names, matrix, Deadlines, Fault, FaultParseError, KindRow, Target, TargetError, KINDS,
 };
+pub use limits::{SettingError, SutLimits};
 pub use server::ToxiproxyServer;

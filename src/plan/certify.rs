@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::{fixtures_dir, ChaosOptions, EnvOptions, PlanError, RunOptions};
+use super::{fixtures_dir, CapacityOptions, ChaosOptions, EnvOptions, PlanError, RunOptions};
 use crate::certify::cases;
 use crate::certify::catalogue::Catalogue;
 use crate::load::Abandon;
@@ -222,8 +222,20 @@ fn load_runs(i: &LoadInputs<'_>) -> Result<LoadRuns, PlanError> {
             budgets,
             faults: Vec::new(),
             abandon: None,
+            capacity: None,
         });
     }
+    // The search `harness capacity` makes by default, over the named profile's mix.
+    let capacity = match i.level {
+        CertLevel::Quick => None,
+        CertLevel::Full => Some(
+            CapacityOptions {
+                run: run(scenario, profile),
+                ..CapacityOptions::default()
+            }
+            .into_plan()?,
+        ),
+    };
     let faults: Vec<RunPlan> = ChaosOptions {
         run: run(chaos_scenario, chaos_profile),
         matrix: true,
@@ -250,6 +262,7 @@ fn load_runs(i: &LoadInputs<'_>) -> Result<LoadRuns, PlanError> {
         budgets,
         faults,
         abandon,
+        capacity,
     })
 }
 
@@ -286,4 +299,60 @@ fn reproduce_line(target: &TargetPlan, level: CertLevel) -> String {
         TargetPlan::Url(url) => format!(" --sut-url {url} --jwt-secret \"$SECRET\""),
     };
     format!("harness certify{subject} --level {}", level.name())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(level: CertLevel) -> CertifyOptions {
+        CertifyOptions {
+            sut_cmd: Some("true".into()),
+            sut_url: None,
+            jwt_secret: None,
+            sut_build: BuildProfile::Release,
+            ready_timeout: Duration::from_secs(30),
+            level,
+            cases: Vec::new(),
+            exclude: Vec::new(),
+            reasons: Vec::new(),
+            product: None,
+            reports: PathBuf::from("reports"),
+            jobs: 2,
+            env: EnvOptions::default(),
+        }
+    }
+
+    #[test]
+    fn full_runs_the_ci_profiles_with_the_seeds_timers_and_searches_capacity() {
+        let plan = options(CertLevel::Full).into_plan().expect("full plans");
+        let loads = &plan.loads;
+        assert_eq!(
+            (
+                loads.budgets.scenario.name.as_str(),
+                loads.budgets.profile_name.as_str()
+            ),
+            ("seed-mix", "ci")
+        );
+        assert_eq!(loads.faults.len(), crate::faults::matrix().count());
+        for run in &loads.faults {
+            assert_eq!(run.profile_name, "ci");
+            let chaos = run.chaos.as_ref().expect("a chaos run");
+            assert_eq!(chaos.limits.breaker_timeout, Duration::from_secs(60));
+            assert_eq!(chaos.limits.llm_timeout, Duration::from_secs(30));
+        }
+        let search = loads.capacity.as_ref().expect("full searches capacity");
+        assert_eq!(search.run.scenario.name, "seed-mix");
+        assert!(plan.reproduce.ends_with("--level full"));
+    }
+
+    #[test]
+    fn quick_shortens_the_timers_and_leaves_capacity_out() {
+        let plan = options(CertLevel::Quick).into_plan().expect("quick plans");
+        assert!(plan.loads.capacity.is_none());
+        for run in &plan.loads.faults {
+            let chaos = run.chaos.as_ref().expect("a chaos run");
+            assert!(chaos.limits.breaker_timeout < Duration::from_secs(60));
+        }
+    }
 }

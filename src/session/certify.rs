@@ -45,6 +45,8 @@ pub struct LoadRuns {
     pub faults: Vec<RunPlan>,
     /// The LLM failing while clients abandon requests (none in black-box mode).
     pub abandon: Option<RunPlan>,
+    /// The capacity search (`--level full` only, and not in black-box mode).
+    pub capacity: Option<super::capacity::CapacityPlan>,
 }
 
 impl std::fmt::Debug for LoadRuns {
@@ -53,6 +55,7 @@ impl std::fmt::Debug for LoadRuns {
             .field("budgets", &self.budgets.scenario.name)
             .field("faults", &self.faults.len())
             .field("abandon", &self.abandon.is_some())
+            .field("capacity", &self.capacity.is_some())
             .finish()
     }
 }
@@ -68,6 +71,7 @@ impl LoadRuns {
                 .find(|p| p.chaos.as_ref().is_some_and(|c| c.faults == [f.clone()]))
                 .cloned(),
             LoadCase::Abandon => self.abandon.clone(),
+            LoadCase::Capacity => None,
         }
     }
 }
@@ -277,6 +281,7 @@ async fn resolve(plan: &CertifyPlan) -> Result<(Target, Option<PathBuf>), Certif
         secret: plan.jwt_secret.clone(),
         seed_file: plan.seed_file.clone(),
         base,
+        seed_timers: plan.level == CertLevel::Full,
         ready_timeout: plan.ready_timeout,
     };
     Ok((Target::Managed(Box::new(launch)), binary))
@@ -344,6 +349,9 @@ async fn load_status(plan: &CertifyPlan, case: &Case, runs: &Path) -> Status {
     let Some(load) = case.load() else {
         return error("not a load case".into());
     };
+    if *load == LoadCase::Capacity {
+        return capacity_status(plan, runs, started).await;
+    }
     let Some(mut run_plan) = plan.loads.plan_for(load) else {
         return error("no run was planned for this case".into());
     };
@@ -362,6 +370,41 @@ async fn load_status(plan: &CertifyPlan, case: &Case, runs: &Path) -> Status {
             ))
         }
         Err(e) => error(super::error_chain(&e)),
+    }
+}
+
+/// Runs the capacity search into `runs/` and records what it found.
+async fn capacity_status(plan: &CertifyPlan, runs: &Path, started: std::time::Instant) -> Status {
+    let Some(mut search) = plan.loads.capacity.clone() else {
+        return Status::NotRun(format!(
+            "capacity at budget is measured at --level full only (this run: {})",
+            plan.level.name()
+        ));
+    };
+    let ran = |outcome, measures| {
+        Status::Ran(run::Ran {
+            outcome,
+            transcript: Vec::new(),
+            measures,
+            duration_s: started.elapsed().as_secs_f64(),
+            versions: Default::default(),
+            charged: None,
+        })
+    };
+    if let Err(e) = std::fs::create_dir_all(runs) {
+        return ran(
+            Err(Ended::Error(format!("{}: {e}", runs.display()))),
+            Vec::new(),
+        );
+    }
+    search.run.reports_dir = runs.to_path_buf();
+    match super::capacity::run(search, &super::Recorder::default(), &|_| {}).await {
+        Ok((found, dir)) => Status::Ran(crate::certify::load::capacity(
+            &found,
+            &dir.join("capacity.json").display().to_string(),
+            started.elapsed().as_secs_f64(),
+        )),
+        Err(e) => ran(Err(Ended::Error(super::error_chain(&e))), Vec::new()),
     }
 }
 

@@ -63,13 +63,16 @@ async fn the_reference_is_certified_at_quick() {
         text(&out)
     );
     assert_eq!(cert["outcome"], "CERTIFIED");
+    // Every case runs but the capacity search, which is for --level full.
     let cases = harness::certify::cases::ALL.len();
     assert_eq!(cert["expected_cases"], cases);
-    assert_eq!(cert["cases_run"], cases);
+    assert_eq!(cert["cases_run"], cases - 1);
+    assert_eq!(case_verdict(&cert, "capacity_at_budget"), "NOT_RUN");
     assert_eq!(
-        clauses_with(&cert, "PASS").len(),
+        clauses_with(&cert, "PASS").len() + 1,
         cert["clauses"].as_array().map_or(0, Vec::len)
     );
+    assert_eq!(clauses_with(&cert, "NOT_RUN"), ["PERF-2"]);
     assert_eq!(cert["subject"]["product"]["vendor"], "harness");
     assert_eq!(
         cert["subject"]["binary_sha256"].as_str().map(str::len),
@@ -115,6 +118,18 @@ async fn the_reference_is_certified_at_quick() {
             harness::certify::cases::LoadCase::Budgets => {
                 let p95 = measure(&case.id, "request_handler.handle_request.p95");
                 assert!(p95.is_some_and(|ms| ms > 0.0), "{p95:?}");
+            }
+            harness::certify::cases::LoadCase::Capacity => {
+                let reason = cert["cases"]
+                    .as_array()
+                    .and_then(|cs| cs.iter().find(|c| c["id"] == case.id.as_str()))
+                    .map(|c| c["reason"].to_string());
+                assert!(
+                    reason
+                        .as_deref()
+                        .is_some_and(|r| r.contains("--level full")),
+                    "{reason:?}"
+                );
             }
         }
     }
@@ -212,7 +227,10 @@ fn list_prints_every_case_and_runs_nothing() {
             .lines()
             .find(|l| l.starts_with(case.id.as_str()))
             .unwrap_or_else(|| panic!("{} missing:\n{stdout}", case.id));
-        assert!(line.contains("MUST") || line.contains("SHOULD"), "{line}");
+        assert!(
+            ["MUST", "SHOULD", "INFO"].iter().any(|l| line.contains(l)),
+            "{line}"
+        );
     }
     assert!(
         stdout.contains("jwt_attacks_get_401_or_403") && stdout.contains("AUTH-2,AUTH-3"),

@@ -19,14 +19,18 @@ pub enum Level {
     Must,
     /// Expected; scored, but never what withholds a certificate.
     Should,
+    /// A figure recorded for comparison (capacity at budget), never a verdict: its case
+    /// reads INFORMATIONAL when it could be measured.
+    Info,
 }
 
 impl Level {
-    /// `MUST` or `SHOULD`, as the contract writes it.
+    /// `MUST`, `SHOULD` or `INFO`, as the contract writes it.
     pub fn name(self) -> &'static str {
         match self {
             Level::Must => "MUST",
             Level::Should => "SHOULD",
+            Level::Info => "INFO",
         }
     }
 }

@@ -145,7 +145,8 @@ pub async fn jobs_wait_while_the_breaker_is_open(app: &Ctx) -> CaseResult {
     // Long enough for the outbox to hand the job to a worker three times over.
     tokio::time::sleep(Duration::from_secs(4)).await;
     llm.set_failure(FailureMode::NONE);
-    let done = app.wait_job(&id, Duration::from_secs(20)).await;
+    let reopen = app.limits()?.breaker_timeout;
+    let done = app.wait_job(&id, reopen + Duration::from_secs(20)).await;
     ensure_eq!(done["status"], "completed", "{done}");
     Ok(())
 }

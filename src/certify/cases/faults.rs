@@ -128,7 +128,7 @@ pub async fn breaker_opens_after_5_failures_and_closes_after_its_timeout(app: &C
         "calls reached the LLM while the breaker was open"
     );
     llm.set_failure(FailureMode::NONE);
-    tokio::time::sleep(Duration::from_millis(1600)).await;
+    tokio::time::sleep(app.limits()?.breaker_timeout + Duration::from_millis(100)).await;
     let (_, body, _) = app.chat("What is the status of Delta Industries?").await;
     check_eq!(
         app,

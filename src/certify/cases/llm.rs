@@ -110,7 +110,8 @@ pub async fn a_probe_whose_caller_leaves_does_not_stick_the_breaker(app: &Ctx) -
     ensure_eq!(breaker(app).await, "open");
     llm.set_failure(FailureMode::NONE);
     llm.set_profile(profile(2000.0)).or_error("slow")?;
-    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let reopen = app.limits()?.breaker_timeout;
+    tokio::time::sleep(reopen + Duration::from_millis(200)).await;
     // This request is the probe; its client gives up while the LLM is still thinking.
     let calls = llm.calls();
     let gone = app
@@ -126,8 +127,8 @@ pub async fn a_probe_whose_caller_leaves_does_not_stick_the_breaker(app: &Ctx) -
     llm.set_profile(LatencyProfile::instant())
         .or_error("fast")?;
     // Whether or not the SUT cancels the probe, the breaker must probe again within
-    // its timeout after the probe ends: by 2 s (probe) + 1 s (timeout) + slack.
-    let deadline = Instant::now() + Duration::from_secs(8);
+    // its timeout after the probe ends: by 2 s (probe) + its timeout + slack.
+    let deadline = Instant::now() + Duration::from_secs(7) + reopen;
     let last = loop {
         let (_, body, _) = app.chat(QUESTION).await;
         if body["fallback"] == "none" || Instant::now() > deadline {

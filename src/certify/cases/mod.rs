@@ -71,6 +71,9 @@ pub enum LoadCase {
     /// The LLM failing under load while clients abandon a share of their requests
     /// mid-flight, through the fault and its recovery.
     Abandon,
+    /// The highest arrival rate of the seed mix at which every budget holds, searched
+    /// as `harness capacity` does (`--level full` only): a figure, not a verdict.
+    Capacity,
 }
 
 /// One case.
@@ -138,6 +141,13 @@ pub static ALL: LazyLock<Vec<Case>> = LazyLock::new(|| {
         settings: &[],
         expects: "with the LLM failing and clients abandoning a share of their requests mid-flight, through the fault and its recovery, the service recovers and the breaker closes".into(),
         body: Body::Load(LoadCase::Abandon),
+    });
+    all.push(Case {
+        id: "capacity_at_budget".into(),
+        needs: Needs::Environment,
+        settings: &[],
+        expects: "the highest arrival rate of the seed mix at which every budget holds, found by harness capacity's search (at --level full; recorded, never a verdict)".into(),
+        body: Body::Load(LoadCase::Capacity),
     });
     all
 });
