@@ -22,6 +22,9 @@ pub enum ValueError {
     /// Not a positive whole number of KB/s.
     #[error("'{0}' is not a positive number of KB/s")]
     Kbps(String),
+    /// Not a percentage with its sign.
+    #[error("`{0}` is not a percentage; write e.g. 10%")]
+    Percent(String),
 }
 
 /// A duration with a unit (`300ms`, `10s`, `2m`), greater than zero.
@@ -63,6 +66,28 @@ pub fn rate(text: &str) -> Result<f64, ValueError> {
     }
 }
 
+/// A percentage with its sign (`10%`, `2.5 %`), as a fraction: finite and not negative.
+///
+/// ```
+/// assert_eq!(harness::units::percent("10%"), Ok(0.10));
+/// assert!(harness::units::percent("10").is_err());
+/// assert!(harness::units::percent("-1%").is_err());
+/// ```
+pub fn percent(text: &str) -> Result<f64, ValueError> {
+    let bad = || ValueError::Percent(text.to_owned());
+    let n: f64 = text
+        .trim()
+        .strip_suffix('%')
+        .ok_or_else(bad)?
+        .trim()
+        .parse()
+        .map_err(|_| bad())?;
+    if !n.is_finite() || n < 0.0 {
+        return Err(bad());
+    }
+    Ok(n / 100.0)
+}
+
 /// A positive whole number of KB/s.
 ///
 /// ```
@@ -92,5 +117,20 @@ pub mod serde_duration {
     /// An optional duration.
     pub fn optional<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
         required(d).map(Some)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percent;
+
+    #[test]
+    fn percentages_need_their_sign() {
+        assert_eq!(percent("10%"), Ok(0.10));
+        assert_eq!(percent(" 2.5 %"), Ok(0.025));
+        for bad in ["10", "ten%", "-5%", "", "inf%"] {
+            let e = percent(bad).unwrap_err().to_string();
+            assert!(e.contains("not a percentage"), "{e}");
+        }
     }
 }

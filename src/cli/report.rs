@@ -34,7 +34,7 @@ pub struct CompareArgs {
     new: PathBuf,
     /// The largest allowed growth, e.g. 10%: of the base value for latencies, of the
     /// limit for ratios.
-    #[arg(long, default_value = "10%", value_name = "PERCENT", value_parser = percent)]
+    #[arg(long, default_value = "10%", value_name = "PERCENT", value_parser = crate::units::percent)]
     max_regression: f64,
     /// Latency changes smaller than this are noise, e.g. 1ms.
     #[arg(long, default_value = "1ms", value_name = "DURATION", value_parser = units::duration_or_zero)]
@@ -73,27 +73,6 @@ pub fn report(args: ReportArgs) -> Result<Outcome, CliError> {
     Ok(Outcome::Passed)
 }
 
-/// A value that is not a percentage.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{0}` is not a percentage; write e.g. 10%")]
-pub struct PercentError(String);
-
-/// `10%` as 0.10.
-fn percent(text: &str) -> Result<f64, PercentError> {
-    let bad = || PercentError(text.to_owned());
-    let n: f64 = text
-        .trim()
-        .strip_suffix('%')
-        .ok_or_else(bad)?
-        .trim()
-        .parse()
-        .map_err(|_| bad())?;
-    if !n.is_finite() || n < 0.0 {
-        return Err(bad());
-    }
-    Ok(n / 100.0)
-}
-
 /// Compares two results files; exit 1 on a regression.
 pub fn compare_files(args: CompareArgs) -> Result<Outcome, CliError> {
     let (max_regression, min_delta) = (args.max_regression, args.min_delta);
@@ -130,19 +109,4 @@ pub fn compare_files(args: CompareArgs) -> Result<Outcome, CliError> {
         print!("{}", crate::report::compare::render(&c));
     }
     Ok(c.outcome())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::percent;
-
-    #[test]
-    fn percentages_need_their_sign() {
-        assert_eq!(percent("10%"), Ok(0.10));
-        assert_eq!(percent(" 2.5 %"), Ok(0.025));
-        for bad in ["10", "ten%", "-5%", ""] {
-            let e = percent(bad).unwrap_err().to_string();
-            assert!(e.contains("not a percentage"), "{e}");
-        }
-    }
 }

@@ -53,11 +53,12 @@ impl Limit {
         let t = text.trim();
         match kind {
             Kind::ErrorRate => {
-                let v = match t.strip_suffix('%') {
-                    Some(p) => p.trim().parse::<f64>().map(|v| v / 100.0),
-                    None => t.parse::<f64>(),
+                let v = if t.ends_with('%') {
+                    crate::units::percent(t).ok()
+                } else {
+                    t.parse::<f64>().ok()
                 }
-                .map_err(|_| LimitError::NotARate(t.to_owned()))?;
+                .ok_or_else(|| LimitError::NotARate(t.to_owned()))?;
                 if !(0.0..=1.0).contains(&v) {
                     return Err(LimitError::OutOfRange(t.to_owned()));
                 }
