@@ -52,17 +52,24 @@ mod tests {
     use super::*;
     use crate::faults::ToxiproxyServer;
 
-    #[tokio::test]
-    async fn a_port_taken_before_the_proxy_binds_it_is_replaced_by_a_fresh_one() {
+    /// A fault server, its client, and a port some other process holds.
+    async fn server_and_a_taken_port() -> (ToxiproxyServer, FaultClient, std::net::TcpListener) {
         let server = ToxiproxyServer::start("127.0.0.1:0".parse().expect("addr"))
             .await
             .expect("server");
         let faults = FaultClient::new(server.addr());
         let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        (server, faults, taken)
+    }
+
+    const UPSTREAM: ([u8; 4], u16) = ([127, 0, 0, 1], 9);
+
+    #[tokio::test]
+    async fn a_port_taken_before_the_proxy_binds_it_is_replaced_by_a_fresh_one() {
+        let (_server, faults, taken) = server_and_a_taken_port().await;
         let taken_port = taken.local_addr().expect("addr").port();
-        let upstream: SocketAddr = "127.0.0.1:9".parse().expect("addr");
         let mut picks = 0;
-        let listen = create(&faults, &[("llm", upstream)], || {
+        let listen = create(&faults, &[("llm", UPSTREAM.into())], || {
             picks += 1;
             if picks == 1 {
                 Ok(taken_port)
@@ -80,15 +87,10 @@ mod tests {
 
     #[tokio::test]
     async fn ports_that_are_always_taken_fail_after_a_bounded_number_of_tries() {
-        let server = ToxiproxyServer::start("127.0.0.1:0".parse().expect("addr"))
-            .await
-            .expect("server");
-        let faults = FaultClient::new(server.addr());
-        let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let (_server, faults, taken) = server_and_a_taken_port().await;
         let taken_port = taken.local_addr().expect("addr").port();
-        let upstream: SocketAddr = "127.0.0.1:9".parse().expect("addr");
         let mut picks = 0;
-        let got = create(&faults, &[("llm", upstream)], || {
+        let got = create(&faults, &[("llm", UPSTREAM.into())], || {
             picks += 1;
             Ok(taken_port)
         })
