@@ -220,7 +220,7 @@ fn checks() -> Vec<Case> {
         "after a 429 the next attempt waits Retry-After"),
     case!(llm::a_probe_whose_caller_leaves_does_not_stick_the_breaker, Environment, &[("SUT_BREAKER_TIMEOUT_MS", "1000")],
         "a half-open probe whose client leaves does not stick the breaker"),
-    case!(llm::llm_calls_beyond_the_token_bucket_take_the_fallback_path, Environment, &[("SUT_LLM_REQUESTS_PER_MINUTE", "5")],
+    case!(llm::llm_calls_beyond_the_token_bucket_take_the_fallback_path, Environment, &[("SUT_LLM_REQUESTS_PER_MINUTE", "1")],
         "calls beyond the token bucket take the fallback path at once"),
     case!(llm::the_quality_gate_refuses_an_answer_its_context_does_not_bear_out, Environment, &[],
         "an answer its context does not bear out is refused: three attempts, the fallback, then the template"),
