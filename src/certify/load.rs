@@ -192,6 +192,11 @@ pub fn capacity(found: &Capacity, file: &str, duration_s: f64) -> Ran {
         // Still a figure: below the lowest load probed.
         measures[0].name =
             format!("capacity at budget ({CAPACITY}): below the lowest {unit} probed ({lowest})");
+    } else if first_miss.is_nan() && !found.steps.is_empty() {
+        // No probe missed: the search stopped at its ceiling, so the figure is a floor.
+        measures[0].name = format!(
+            "capacity at budget ({CAPACITY}): at least this {unit}; no probe missed a budget, the search stopped at its ceiling"
+        );
     }
     let outcome = if found.steps.is_empty() {
         Err(Ended::Error(format!(

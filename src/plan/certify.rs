@@ -183,6 +183,9 @@ pub const ABANDON: Abandon = Abandon {
     share: 1.0 / 3.0,
 };
 
+/// The highest arrival rate, a second, the capacity case's search tries.
+pub const CAPACITY_CEILING: f64 = 1280.0;
+
 struct LoadInputs<'a> {
     level: CertLevel,
     target: &'a TargetPlan,
@@ -225,12 +228,14 @@ fn load_runs(i: &LoadInputs<'_>) -> Result<LoadRuns, PlanError> {
             capacity: None,
         });
     }
-    // The search `harness capacity` makes by default, over the named profile's mix.
+    // The search `harness capacity` makes by default, over the named profile's mix, with
+    // a higher ceiling: the reference passed the default 320 a second in one full run.
     let capacity = match i.level {
         CertLevel::Quick => None,
         CertLevel::Full => Some(
             CapacityOptions {
                 run: run(scenario, profile),
+                max_rate: CAPACITY_CEILING,
                 ..CapacityOptions::default()
             }
             .into_plan()?,
@@ -343,6 +348,10 @@ mod tests {
         }
         let search = loads.capacity.as_ref().expect("full searches capacity");
         assert_eq!(search.run.scenario.name, "seed-mix");
+        assert!(matches!(
+            search.probes,
+            crate::session::capacity::Probes::Search { max, .. } if max == CAPACITY_CEILING
+        ));
         assert!(plan.reproduce.ends_with("--level full"));
     }
 

@@ -100,3 +100,74 @@ fn an_abandonment_run_where_nobody_left_tested_nothing() {
     let ran = judge(&LoadCase::Abandon, &r, "r.json", 1.0);
     assert_eq!(ran.charged, Some(vec!["RES-3".to_owned()]));
 }
+
+/// A search over `probes` (load, passed), as `harness capacity` would record it.
+fn search(probes: &[(f64, bool)]) -> Capacity {
+    let steps: Vec<serde_json::Value> = probes
+        .iter()
+        .map(|(load, passed)| {
+            serde_json::json!({
+                "load": load, "repeat": 1, "throughput_rps": load, "goodput_rps": load,
+                "p50_ms": 100.0, "p95_ms": 150.0, "p99_ms": 200.0, "operations_p95_ms": {},
+                "error_rate": 0.0, "late": 0, "dropped": 0, "passed": passed,
+                "failed": if *passed { vec![] } else { vec!["entity_resolver.resolve.p95"] },
+                "results": "probe/results.json"
+            })
+        })
+        .collect();
+    let capacity = probes
+        .iter()
+        .filter(|(_, p)| *p)
+        .map(|(l, _)| *l)
+        .fold(None, |m: Option<f64>, l| Some(m.map_or(l, |m| m.max(l))));
+    serde_json::from_value(serde_json::json!({
+        "schema_version": 1, "capacity_id": "c", "command": [], "started_at": "t",
+        "scenario": "seed-mix", "model": "open", "load_unit": "rate", "method": "search",
+        "repeats": 1, "step_s": 30.0, "goodput_limit_ms": 10000.0, "steps": steps,
+        "capacity": capacity, "knee": null, "method_note": "how"
+    }))
+    .expect("a capacity record")
+}
+
+#[test]
+fn a_bracketed_search_gives_its_capacity_and_the_first_miss() {
+    let ran = capacity(
+        &search(&[(160.0, true), (320.0, false), (240.0, true)]),
+        "c.json",
+        1.0,
+    );
+    assert_eq!(ran.outcome, Ok(()));
+    assert_eq!(ran.measures[0].value, 240.0);
+    assert!(
+        ran.measures[0].name.contains("highest rate"),
+        "{}",
+        ran.measures[0].name
+    );
+    assert!(ran
+        .measures
+        .iter()
+        .any(|m| m.name.contains("missed") && m.value == 320.0));
+}
+
+#[test]
+fn a_search_that_never_missed_says_its_figure_is_a_floor() {
+    let ran = capacity(&search(&[(160.0, true), (320.0, true)]), "c.json", 1.0);
+    assert_eq!(ran.outcome, Ok(()));
+    assert_eq!(ran.measures[0].value, 320.0);
+    assert!(
+        ran.measures[0].name.contains("at least"),
+        "{}",
+        ran.measures[0].name
+    );
+}
+
+#[test]
+fn a_search_below_its_first_probe_is_a_figure_and_one_that_probed_nothing_an_error() {
+    let ran = capacity(&search(&[(5.0, false)]), "c.json", 1.0);
+    assert_eq!(ran.outcome, Ok(()));
+    assert!(ran.measures[0]
+        .name
+        .contains("below the lowest rate probed (5)"));
+    let ran = capacity(&search(&[]), "c.json", 1.0);
+    assert!(matches!(ran.outcome, Err(Ended::Error(_))));
+}
