@@ -258,15 +258,18 @@ async fn truth_open_model_counts_sends_over_the_in_flight_cap() {
     assert!((r.overall.percentile_us(50.0) as f64 / 1e3 - 200.0).abs() < 3.0);
 }
 
-/// Every 10th request of the bimodal target takes 500 ms, the rest 50 ms; every client
-/// leaves after 200 ms. So exactly the slow ones are abandoned, none is an error, and
-/// what was answered reads 50 ms in every percentile: an abandoned request must neither
-/// count as an error nor leave a latency behind. Both models.
+/// Every 10th request of the bimodal target takes 2 s, the rest 200 ms; every client
+/// leaves after 800 ms. So exactly the slow ones are abandoned, none is an error, and
+/// what was answered reads 200 ms in every percentile: an abandoned request must neither
+/// count as an error nor leave a latency behind. Both models. (At a 50 ms target this
+/// machine's wake-up jitter alone, 1–2 ms at the top tenth with or without abandoning,
+/// was more than the 1.5 ms tolerance; at 200 ms the tolerance is 3 ms, as for the other
+/// truth tests.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn truth_abandoned_requests_are_counted_apart_with_no_latency() {
     let _one = SERIAL.lock().await;
     let leave = load::Abandon {
-        after: Duration::from_millis(200),
+        after: Duration::from_millis(800),
         share: 1.0,
     };
     for (name, profile) in [
@@ -277,7 +280,7 @@ async fn truth_abandoned_requests_are_counted_apart_with_no_latency() {
         // one of three (the scheduler alone makes a wake-up late now and then).
         let mut misses = Vec::new();
         for _ in 1..=3 {
-            let (addr, stop) = helpers::known_latency_server(helpers::bimodal(50, 500)).await;
+            let (addr, stop) = helpers::known_latency_server(helpers::bimodal(200, 2000)).await;
             let out = measure_abandoning(addr, "", profile, Some(leave)).await;
             drop(stop);
             let r = &out.recorded;
@@ -296,7 +299,7 @@ async fn truth_abandoned_requests_are_counted_apart_with_no_latency() {
             );
             assert_eq!(r.statuses.get("abandoned"), Some(&r.abandoned), "{name}");
             assert_eq!(r.overall_raw.count(), r.requests, "{name}");
-            match off(name, percentiles(&r.overall_raw), [50.0; 3]) {
+            match off(name, percentiles(&r.overall_raw), [200.0; 3]) {
                 None => break,
                 Some(miss) => misses.push(miss),
             }
