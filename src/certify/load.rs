@@ -28,8 +28,7 @@ pub fn clause_of(case: &LoadCase, outcome: &BudgetOutcome) -> Option<&'static st
         LoadCase::Fault(_) if chaos && recovery(&outcome.name) => Some(RECOVERS),
         LoadCase::Fault(_) if chaos => Some(DEGRADES),
         LoadCase::Abandon if chaos => Some(ABANDONED),
-        // The search's probes are judged by the search itself; see `capacity`.
-        LoadCase::Capacity => None,
+        // A capacity search's probes are judged by the search itself; see `capacity`.
         _ => None,
     }
 }
