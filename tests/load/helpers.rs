@@ -2,13 +2,14 @@
 //!
 //! The target runs on its own OS threads, one per connection, and sleeps the thread for
 //! its known latency: it shares no async runtime with the load generator, so a busy
-//! generator cannot make it late, and what it serves is the truth to within the thread
-//! sleep's precision (tens of microseconds).
+//! generator cannot make it late. It also times what it actually served, from the end
+//! of each request to the start of its answer: a thread the scheduler wakes late serves
+//! late, and that is then the truth the harness must read.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Stops the target when dropped: no new connection is served, and the threads of the
@@ -16,6 +17,14 @@ use std::time::{Duration, Instant};
 pub struct Stop {
     addr: SocketAddr,
     stopping: Arc<AtomicBool>,
+    served: Arc<Mutex<Vec<Duration>>>,
+}
+
+impl Stop {
+    /// How long each answer took, as the target timed it, in arrival order.
+    pub fn served(&self) -> Vec<Duration> {
+        self.served.lock().map(|v| v.clone()).unwrap_or_default()
+    }
 }
 
 impl Drop for Stop {
@@ -65,7 +74,9 @@ pub async fn known_latency_server(delay: Delay) -> (SocketAddr, Stop) {
     let stopping = Arc::new(AtomicBool::new(false));
     let counter = Arc::new(AtomicU64::new(0));
     let first: Arc<std::sync::OnceLock<Instant>> = Arc::new(std::sync::OnceLock::new());
+    let served: Arc<Mutex<Vec<Duration>>> = Arc::default();
     let flag = stopping.clone();
+    let log = served.clone();
     std::thread::spawn(move || {
         for conn in listener.incoming() {
             if flag.load(Ordering::SeqCst) {
@@ -73,10 +84,18 @@ pub async fn known_latency_server(delay: Delay) -> (SocketAddr, Stop) {
             }
             let Ok(conn) = conn else { continue };
             let (counter, delay, first) = (counter.clone(), delay.clone(), first.clone());
-            std::thread::spawn(move || serve(conn, &counter, &delay, &first));
+            let log = log.clone();
+            std::thread::spawn(move || serve(conn, &counter, &delay, &first, &log));
         }
     });
-    (addr, Stop { addr, stopping })
+    (
+        addr,
+        Stop {
+            addr,
+            stopping,
+            served,
+        },
+    )
 }
 
 /// Answers each request on one keep-alive connection until the client closes it.
@@ -85,6 +104,7 @@ fn serve(
     counter: &AtomicU64,
     delay: &Delay,
     first: &std::sync::OnceLock<Instant>,
+    served: &Mutex<Vec<Duration>>,
 ) {
     let _ = conn.set_nodelay(true);
     let Ok(mut out) = conn.try_clone() else {
@@ -108,6 +128,9 @@ fn serve(
         let wait = delay(counter.fetch_add(1, Ordering::Relaxed), since);
         // Sleep until the answer is due, from the arrival, not from now.
         std::thread::sleep((now + wait).saturating_duration_since(Instant::now()));
+        if let Ok(mut v) = served.lock() {
+            v.push(now.elapsed());
+        }
         let answer = b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 2\r\n\r\nok";
         if out.write_all(answer).is_err() {
             return;
