@@ -66,6 +66,7 @@ async fn harness_path(url: &str, secs: u64, users: u32, rate: Option<f64>) -> an
         chatter: load::Chatter::Silenced,
         feeder: None,
         abandon: None,
+        shard: load::Shard::WHOLE,
     })
     .await?;
     let r = &out.recorded;

@@ -59,6 +59,10 @@ pub enum Command {
     /// --max-regression.
     #[command(after_help = COMPARE_EXAMPLES)]
     Compare(super::report::CompareArgs),
+    /// Merge the shards of one run (`run --shard I/N`) exactly, score every budget on the
+    /// whole, write the reports, and exit 0 (all met), 1 (a budget failed) or 2.
+    #[command(after_help = MERGE_EXAMPLES)]
+    Merge(super::report::MergeArgs),
 }
 
 const UP_EXAMPLES: &str = "Examples:
@@ -73,7 +77,8 @@ const RUN_EXAMPLES: &str = "Examples:
   harness run --scenario smoke --budget request_handler.handle_request.p95=2s
   harness run --sut-cmd './my-sut' --scenario documents   # an alternate implementation
   harness run --sut-url http://127.0.0.1:8080 --jwt-secret S   # already running; no faults
-  harness run --json > results.json                       # results on stdout, nothing else";
+  harness run --json > results.json                       # results on stdout, nothing else
+  harness run --sut-url http://127.0.0.1:8080 --jwt-secret S --shard 0/2 --run-id r1   # one shard";
 const CHAOS_EXAMPLES: &str = "Examples:
   harness chaos --llm-fail 1.0                 # every LLM call fails: does it degrade and recover?
   harness chaos --llm-fail 0.5 --llm-error 529 # half the calls overloaded
@@ -96,6 +101,9 @@ const CERTIFY_EXAMPLES: &str = "Examples:
 const REPORT_EXAMPLES: &str = "Examples:
   harness report reports/latest/results.json             # every format beside the file
   harness report results.json --format junit,md --out ci/";
+const MERGE_EXAMPLES: &str = "Examples:
+  harness merge reports/nightly-42                   # its shard-*/results.json, into it
+  harness merge s0.json s1.json s2.json --out merged/ --budget load.error_rate=1%";
 const COMPARE_EXAMPLES: &str = "Examples:
   harness compare base.json new.json                      # exit 1 if a budget grew > 10%
   harness compare base.json new.json --max-regression 25% --min-delta 5ms --out pr/";
@@ -136,6 +144,14 @@ pub struct RunArgs {
     /// [default: 1, with --abandon-after].
     #[arg(long, value_name = "P")]
     pub abandon_share: Option<String>,
+    /// Run shard I of N (from 0) of the load: its share of the users or the rate, on the
+    /// same schedule as the others, against --sut-url; it records and scores nothing
+    /// (`harness merge` scores the whole).
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+    /// The run id every shard of one run shares (with --shard).
+    #[arg(long, value_name = "ID", env = "HARNESS_RUN_ID")]
+    pub run_id: Option<String>,
     /// The environment.
     #[command(flatten)]
     pub env: EnvArgs,
@@ -405,6 +421,8 @@ impl RunArgs {
             quiet: self.quiet,
             abandon_after: self.abandon_after,
             abandon_share: self.abandon_share,
+            shard: self.shard,
+            run_id: self.run_id,
         }
     }
 }

@@ -32,6 +32,9 @@ pub enum CliError {
     /// `harness up` failed.
     #[error(transparent)]
     Up(#[from] session::up::UpError),
+    /// `harness merge` could not write its reports.
+    #[error(transparent)]
+    Merge(#[from] session::merge::MergeError),
     /// The `--matrix` loop stopped.
     #[error(transparent)]
     Matrix(#[from] session::matrix::MatrixError),
@@ -97,6 +100,7 @@ async fn dispatch(command: Command) -> Result<Outcome, CliError> {
         Command::Certify(args) => certify::certify(*args).await,
         Command::Report(args) => report::report(args),
         Command::Compare(args) => report::compare_files(args),
+        Command::Merge(args) => report::merge(args),
     }
 }
 

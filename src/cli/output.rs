@@ -28,6 +28,20 @@ pub fn clap_line(e: &clap::Error) -> String {
 pub fn outcome(outcome: &RunOutcome, quiet: bool, json: bool) -> std::io::Result<()> {
     let r = &outcome.results;
     let mut out = std::io::stdout().lock();
+    if let (Some(s), false) = (r.shard, json) {
+        // A shard scores nothing: say what it recorded and how the whole is scored.
+        let run_dir = outcome.dir.parent().unwrap_or(&outcome.dir);
+        return writeln!(
+            out,
+            "shard {}/{} of {}: {} requests recorded, not scored\nresults: {}\nscore the whole: harness merge {}",
+            s.index,
+            s.count,
+            r.run_id,
+            r.totals.requests,
+            outcome.dir.join("results.json").display(),
+            run_dir.display()
+        );
+    }
     if json {
         writeln!(
             out,

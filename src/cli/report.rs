@@ -47,6 +47,55 @@ pub struct CompareArgs {
     json: bool,
 }
 
+/// `harness merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Shard results files, or a run's directory holding shard-*/results.json.
+    #[arg(required = true, value_name = "DIR|FILE")]
+    inputs: Vec<PathBuf>,
+    /// Override a budget's limit, e.g. request_handler.handle_request.p95=2s (repeatable).
+    #[arg(long = "budget", value_name = "NAME=VALUE")]
+    budgets: Vec<String>,
+    /// Where the merged reports go [default: the run's directory: the one given, or
+    /// --reports/<run-id>].
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Where reports/<run-id>/ go when files were given.
+    #[arg(long, default_value = "reports")]
+    reports: PathBuf,
+    /// Directory with the budgets.
+    #[arg(long, default_value = "fixtures")]
+    fixtures: PathBuf,
+    /// Where the shards' scenario is looked up (for its budget overrides) when its file
+    /// is not where the shards ran it from.
+    #[arg(long, default_value = "scenarios")]
+    scenarios: PathBuf,
+    /// Only the verdict line.
+    #[arg(long, short)]
+    quiet: bool,
+    /// Print the merged results.json to stdout instead of the table.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Merges the shards of one run, scores the whole and prints the verdict.
+pub fn merge(args: MergeArgs) -> Result<Outcome, CliError> {
+    let (quiet, json) = (args.quiet, args.json);
+    let plan = crate::plan::MergeOptions {
+        inputs: args.inputs,
+        budgets: args.budgets,
+        out: args.out,
+        reports: args.reports,
+        fixtures: args.fixtures,
+        scenarios_dir: args.scenarios,
+        command_line: std::env::args().collect(),
+    }
+    .into_plan()?;
+    let outcome = crate::session::merge::merge(plan)?;
+    super::output::outcome(&outcome, quiet, json)?;
+    Ok(outcome.results.verdict.outcome())
+}
+
 /// Renders saved results into the chosen formats; prints each file written.
 pub fn report(args: ReportArgs) -> Result<Outcome, CliError> {
     let formats = files::parse_formats(args.format.as_deref().unwrap_or(""))

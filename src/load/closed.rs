@@ -36,6 +36,7 @@ pub async fn run(plan: LoadPlan) -> Result<LoadOutcome, LoadError> {
         deadline,
         request_timeout: plan.scenario.request_timeout,
         abandon: plan.abandon,
+        shard: plan.shard,
     });
 
     let mut scenario = GooseScenario::new(&plan.scenario.name)

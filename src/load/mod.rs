@@ -6,6 +6,7 @@ mod closed;
 pub mod open;
 mod request;
 mod shape;
+mod shard;
 mod transaction;
 
 use std::time::{Duration, Instant};
@@ -14,6 +15,7 @@ use crate::record::Recorded;
 use crate::scenario::{Scenario, ThinkTime};
 
 pub use shape::{LoadShape, OpenShape, DEFAULT_MAX_IN_FLIGHT};
+pub use shard::{Shard, ShardSyntax};
 pub use transaction::UserState;
 
 /// The longest the load phase waits, after its planned end, for answers still in
@@ -39,6 +41,9 @@ pub struct LoadPlan {
     pub feeder: Option<std::sync::Arc<crate::scenario::Feeder>>,
     /// Clients that give up on a share of their requests (`--abandon-after`).
     pub abandon: Option<Abandon>,
+    /// Which part of a sharded load this is: `shape` is already this shard's share; user
+    /// numbers (tokens, `{user}`) are run-wide.
+    pub shard: Shard,
 }
 
 /// Clients that give up: each request is, with probability `share`, abandoned when no

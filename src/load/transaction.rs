@@ -40,6 +40,8 @@ pub struct Shared {
     pub request_timeout: Duration,
     /// Clients that abandon a share of their requests.
     pub abandon: Option<super::Abandon>,
+    /// Which shard this is: Goose's user numbers are local to it.
+    pub shard: super::Shard,
 }
 
 /// The on-start transaction: mints the user's token.
@@ -47,7 +49,7 @@ pub fn on_start(shared: Arc<Shared>) -> Transaction {
     Transaction::new(Arc::new(move |user: &mut GooseUser| {
         let shared = shared.clone();
         Box::pin(async move {
-            let token = (shared.mint)(user.weighted_users_index);
+            let token = (shared.mint)(shared.shard.user(user.weighted_users_index));
             user.set_session_data(UserState { token, n: 0 });
             Ok(())
         })
@@ -80,13 +82,14 @@ async fn run(spec: &TransactionSpec, shared: &Shared, user: &mut GooseUser) -> T
     } else {
         GooseMethod::Post
     };
+    let number = shared.shard.user(user.weighted_users_index);
     let vars = Vars {
-        user: user.weighted_users_index,
+        user: number,
         n,
         row: shared
             .feeder
             .as_deref()
-            .map(|f| f.row(user.weighted_users_index))
+            .map(|f| f.row(number))
             .unwrap_or_default(),
     };
     let path = vars.apply(&spec.path);

@@ -111,6 +111,12 @@ impl CapacityOptions {
                     .map_err(|e| bad("--fault", format!("'{spec}': {e}")))?,
             ),
         };
+        if self.run.shard.is_some() {
+            return Err(PlanError::Value {
+                flag: "--shard",
+                why: "harness capacity does not shard: use harness run --shard".into(),
+            });
+        }
         if fault.is_some() && self.run.sut_url.is_some() {
             return Err(PlanError::Conflict("--fault", "--sut-url"));
         }

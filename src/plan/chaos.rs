@@ -49,6 +49,12 @@ impl ChaosOptions {
                 why: "it runs every fault in turn; leave out the fault flags".into(),
             });
         }
+        if self.run.shard.is_some() {
+            return Err(PlanError::Value {
+                flag: "--shard",
+                why: "harness chaos does not shard yet: use harness run --shard".into(),
+            });
+        }
         let fixtures = fixtures_dir(&self.run.env.fixtures);
         let mut base = self.run.into_plan()?;
         if let TargetPlan::Url(_) = base.target {

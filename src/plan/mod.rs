@@ -6,6 +6,7 @@ mod capacity;
 mod certify;
 mod chaos;
 mod env;
+mod merge;
 mod run;
 
 use std::path::{Path, PathBuf};
@@ -16,6 +17,7 @@ pub use capacity::{CapacityOptions, GOODPUT_BUDGET};
 pub use certify::{CertifyOptions, MANAGED_SECRET};
 pub use chaos::{ChaosOptions, LabelledPlan, DEFAULT_PHASES};
 pub use env::{EnvOptions, UpPlan};
+pub use merge::{MergeInputError, MergeOptions};
 pub use run::RunOptions;
 
 use crate::chaos::SettingError;
@@ -63,6 +65,9 @@ pub enum PlanError {
     /// The reports directory cannot be written.
     #[error("--reports")]
     Reports(#[source] crate::report::files::ReportError),
+    /// Shard results that do not make one run.
+    #[error(transparent)]
+    Merge(Box<merge::MergeInputError>),
     /// A chaos run with nothing to inject.
     #[error(
         "no fault: give one (--llm-fail 1.0, --db-down, …), --matrix, or [chaos] faults in {0}"

@@ -6,11 +6,11 @@ use std::time::Duration;
 
 use super::{fixtures_dir, scenarios_dir, EnvOptions, PlanError};
 use crate::datafile::DataFileError;
-use crate::load::{Abandon, Chatter, LoadShape};
+use crate::load::{Abandon, Chatter, LoadShape, Shard};
 use crate::scenario::{Feeder, Scenario};
 use crate::scoring::budgets;
 use crate::service::BuildProfile;
-use crate::session::{RunPlan, TargetPlan};
+use crate::session::{RunPlan, ShardRun, TargetPlan};
 
 /// The options, typed by the command line (or a test).
 #[derive(Debug, Clone)]
@@ -47,6 +47,10 @@ pub struct RunOptions {
     pub abandon_after: Option<Duration>,
     /// `--abandon-share`, as typed.
     pub abandon_share: Option<String>,
+    /// `--shard I/N`, as typed.
+    pub shard: Option<String>,
+    /// `--run-id`: the id every shard of one run shares.
+    pub run_id: Option<String>,
 }
 
 impl Default for RunOptions {
@@ -68,6 +72,8 @@ impl Default for RunOptions {
             quiet: false,
             abandon_after: None,
             abandon_share: None,
+            shard: None,
+            run_id: None,
         }
     }
 }
@@ -82,13 +88,15 @@ impl RunOptions {
         let profile = scenario
             .profile(&self.profile)
             .map_err(|e| PlanError::Profile(self.profile.clone(), e))?;
-        let shape = LoadShape::settle(profile);
+        let shard = shard_run(self.shard.as_deref(), self.run_id, self.sut_url.is_some())?;
+        let whole = shard.as_ref().map_or(Shard::WHOLE, |s| s.shard);
+        let shape = whole.split(&LoadShape::settle(profile));
         let fixtures = fixtures_dir(&self.env.fixtures);
         let feeder = match &scenario.feeder {
-            Some(f) => Some(std::sync::Arc::new(Feeder::load(
-                &fixtures.join(&f.file),
-                f.strategy,
-            )?)),
+            Some(f) => Some(std::sync::Arc::new(
+                Feeder::load(&fixtures.join(&f.file), f.strategy)?
+                    .lane(whole.index as usize, whole.count as usize),
+            )),
             None => None,
         };
         let columns = feeder.as_ref().map_or(&[][..], |f| f.columns());
@@ -169,8 +177,49 @@ impl RunOptions {
             chaos: None,
             feeder,
             abandon,
+            shard,
         })
     }
+}
+
+/// `--shard` and `--run-id`, checked: a shard loads a running SUT (`--sut-url`, which
+/// every shard shares) under the run id that its merge will check.
+fn shard_run(
+    shard: Option<&str>,
+    run_id: Option<String>,
+    has_url: bool,
+) -> Result<Option<ShardRun>, PlanError> {
+    let Some(text) = shard else {
+        return match run_id {
+            Some(_) => Err(PlanError::Value {
+                flag: "--run-id",
+                why: "names the run that shards share; give it with --shard".into(),
+            }),
+            None => Ok(None),
+        };
+    };
+    let shard = Shard::parse(text).map_err(|e| PlanError::Value {
+        flag: "--shard",
+        why: e.to_string(),
+    })?;
+    if !has_url {
+        return Err(PlanError::Value {
+            flag: "--shard",
+            why: "needs --sut-url: every shard must load the same running SUT".into(),
+        });
+    }
+    let run_id = run_id.ok_or_else(|| PlanError::Value {
+        flag: "--shard",
+        why: "needs --run-id: the id every shard of the run shares, which the merge checks".into(),
+    })?;
+    let fine = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+    if run_id.is_empty() || run_id.starts_with('.') || !run_id.chars().all(fine) {
+        return Err(PlanError::Value {
+            flag: "--run-id",
+            why: format!("'{run_id}' must be letters, digits, '-', '_' or '.' (a directory name)"),
+        });
+    }
+    Ok(Some(ShardRun { shard, run_id }))
 }
 
 /// `--abandon-after` and `--abandon-share`, checked: a share needs a time, and lies in
@@ -215,6 +264,35 @@ pub fn abandon(after: Option<Duration>, share: Option<&str>) -> Result<Option<Ab
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shard_flags_are_checked_and_name_themselves() {
+        let id = || Some("r1".to_owned());
+        let ok = shard_run(Some("1/2"), id(), true).ok().flatten();
+        assert_eq!(
+            ok.map(|s| (s.shard.index, s.run_id)),
+            Some((1, "r1".into()))
+        );
+        assert_eq!(shard_run(None, None, false).ok(), Some(None));
+        for (shard, run_id, url, says) in [
+            (Some("2/2"), id(), true, "--shard: '2/2' is not I/N"),
+            (Some("0/2"), id(), false, "--shard: needs --sut-url"),
+            (Some("0/2"), None, true, "--shard: needs --run-id"),
+            (
+                Some("0/2"),
+                Some("../x".into()),
+                true,
+                "--run-id: '../x' must be",
+            ),
+            (None, id(), true, "--run-id: names the run"),
+        ] {
+            let e = shard_run(shard, run_id, url)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(e.starts_with(says), "{e}");
+        }
+    }
 
     #[test]
     fn abandonment_flags_are_checked_and_name_themselves() {

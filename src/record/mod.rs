@@ -3,6 +3,7 @@
 //! the run's recording ends when the last sender is dropped.
 
 pub mod histogram;
+mod merge;
 mod omission;
 
 use std::collections::BTreeMap;

@@ -44,6 +44,9 @@ pub struct Feeder {
     rows: Vec<Vec<String>>,
     strategy: Strategy,
     next: AtomicUsize,
+    /// Sequential rows taken by this process: `offset`, `offset + step`, … (one shard of
+    /// `step` takes its own lane, so shards never take the same row).
+    lane: (usize, usize),
 }
 
 impl Feeder {
@@ -67,7 +70,16 @@ impl Feeder {
             rows,
             strategy,
             next: AtomicUsize::new(0),
+            lane: (0, 1),
         })
+    }
+
+    /// The feeder of one of `step` processes that share the rows: sequential rows
+    /// `offset`, `offset + step`, …, so that no two take the same row. (Unique rows
+    /// follow the user number, which is already run-wide.)
+    pub fn lane(mut self, offset: usize, step: usize) -> Self {
+        self.lane = (offset, step.max(1));
+        self
     }
 
     /// The column names.
@@ -78,7 +90,9 @@ impl Feeder {
     /// The row for `user`'s next transaction, as (column, value) pairs.
     pub fn row(&self, user: usize) -> Vec<(&str, &str)> {
         let i = match self.strategy {
-            Strategy::Sequential => self.next.fetch_add(1, Ordering::Relaxed),
+            Strategy::Sequential => {
+                self.next.fetch_add(1, Ordering::Relaxed) * self.lane.1 + self.lane.0
+            }
             Strategy::Random => rand::thread_rng().gen_range(0..self.rows.len()),
             Strategy::Unique => user,
         } % self.rows.len();
@@ -184,6 +198,21 @@ mod tests {
         let p = dir.path().join(name);
         std::fs::write(&p, text).expect("write");
         (dir, p)
+    }
+
+    #[test]
+    fn lanes_take_disjoint_sequential_rows() {
+        let (_d, p) = file("f.csv", "n\n0\n1\n2\n3\n4\n5\n");
+        let lanes: Vec<Feeder> = (0..2)
+            .map(|i| {
+                Feeder::load(&p, Strategy::Sequential)
+                    .expect("feeder")
+                    .lane(i, 2)
+            })
+            .collect();
+        let take = |f: &Feeder| (0..3).map(|_| f.row(0)[0].1.to_owned()).collect::<Vec<_>>();
+        assert_eq!(take(&lanes[0]), ["0", "2", "4"]);
+        assert_eq!(take(&lanes[1]), ["1", "3", "5"]);
     }
 
     #[test]

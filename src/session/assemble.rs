@@ -10,9 +10,10 @@ use serde::Serialize;
 use super::{RunPlan, TargetPlan};
 use crate::chaos::{self, driver::Observed};
 use crate::load::LoadOutcome;
+use crate::record::{Latency, Recorded};
 use crate::results::{
-    LoadInfo, LoadModel, MachineInfo, Results, ScenarioInfo, SecondPoint, TargetInfo, TargetKind,
-    Totals, SCHEMA_VERSION,
+    HistogramSummary, LoadInfo, LoadModel, MachineInfo, Results, ScenarioInfo, SecondPoint, ShardInfo, TargetInfo,
+    TargetKind, Totals, SCHEMA_VERSION,
 };
 use crate::scoring;
 
@@ -139,7 +140,11 @@ pub fn results(i: Inputs<'_>) -> Results {
     // Budgets of a chaos run look at the baseline only: the stages end with the scored
     // window.
     let stages = plan.shape.stage_infos();
-    let mut budgets = scoring::score(&plan.budgets, rec, &stages, plan.shape.peak_users);
+    // A shard scores nothing: its share of the load says nothing about the budgets.
+    let mut budgets = match plan.shard {
+        Some(_) => Vec::new(),
+        None => scoring::score(&plan.budgets, rec, &stages, plan.shape.peak_users),
+    };
     let chaos = match (&plan.chaos, &i.observed) {
         (Some(spec), Some(seen)) => Some(chaos::score::score(spec, rec, seen, &plan.budgets)),
         _ => None,
@@ -239,38 +244,44 @@ pub fn results(i: Inputs<'_>) -> Results {
         },
         overall: rec.overall.summary(),
         overall_raw: rec.overall_raw.summary(),
-        transactions: rec
-            .transactions
-            .iter()
-            .map(|(k, h)| (k.clone(), h.summary()))
-            .collect(),
-        operations: rec
-            .operations
-            .iter()
-            .map(|(k, h)| (k.clone(), h.summary()))
-            .collect(),
-        timeline: rec
-            .seconds
-            .iter()
-            .enumerate()
-            .map(|(t, s)| SecondPoint {
-                t: t as u64,
-                requests: s.requests,
-                errors: s.errors,
-                fallbacks: s.fallbacks,
-                degraded: s.degraded,
-                p50_us: s.latency.percentile_us(50.0),
-                p95_us: s.latency.percentile_us(95.0),
-                p99_us: s.latency.percentile_us(99.0),
-                statuses: s.statuses.clone(),
-                hdr: s.latency.encode(),
-            })
-            .collect(),
+        transactions: summaries(&rec.transactions),
+        operations: summaries(&rec.operations),
+        timeline: timeline(rec),
         phases,
         chaos,
+        shard: plan.shard.as_ref().map(|s| ShardInfo {
+            index: s.shard.index,
+            count: s.shard.count,
+        }),
+        merged: None,
         budgets,
         verdict,
     }
+}
+
+/// Each histogram of `map`, summarised with itself stored.
+pub fn summaries(map: &BTreeMap<String, Latency>) -> BTreeMap<String, HistogramSummary> {
+    map.iter().map(|(k, h)| (k.clone(), h.summary())).collect()
+}
+
+/// The per-second timeline, each second with its histogram stored.
+pub fn timeline(rec: &Recorded) -> Vec<SecondPoint> {
+    rec.seconds
+        .iter()
+        .enumerate()
+        .map(|(t, s)| SecondPoint {
+            t: t as u64,
+            requests: s.requests,
+            errors: s.errors,
+            fallbacks: s.fallbacks,
+            degraded: s.degraded,
+            p50_us: s.latency.percentile_us(50.0),
+            p95_us: s.latency.percentile_us(95.0),
+            p99_us: s.latency.percentile_us(99.0),
+            statuses: s.statuses.clone(),
+            hdr: s.latency.encode(),
+        })
+        .collect()
 }
 
 #[cfg(test)]

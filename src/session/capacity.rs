@@ -257,6 +257,7 @@ async fn probe_once(
         chatter: run.chatter,
         feeder: run.feeder.clone(),
         abandon: run.abandon,
+        shard: load::Shard::WHOLE,
     }))
     .await??;
     observer.finished(step, &format!("{} transactions", outcome.recorded.requests));

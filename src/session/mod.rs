@@ -8,6 +8,7 @@ mod assemble;
 pub mod capacity;
 pub mod certify;
 pub mod matrix;
+pub mod merge;
 mod observer;
 mod stand;
 pub mod up;
@@ -75,6 +76,25 @@ pub struct RunPlan {
     pub feeder: Option<std::sync::Arc<crate::scenario::Feeder>>,
     /// `--abandon-after` and `--abandon-share`: clients that give up mid-flight.
     pub abandon: Option<load::Abandon>,
+    /// `--shard I/N`: one part of a split load, recorded for `harness merge`.
+    pub shard: Option<ShardRun>,
+}
+
+/// One shard of a split load: `shape` is already its share. It writes its record to
+/// `reports/<run_id>/shard-<I>/` and scores nothing; `harness merge` scores the whole.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShardRun {
+    /// Which shard.
+    pub shard: load::Shard,
+    /// The run id every shard of the run shares.
+    pub run_id: String,
+}
+
+impl ShardRun {
+    /// Where this shard's record goes, under the run's directory.
+    pub fn dir_name(&self) -> String {
+        format!("shard-{}", self.shard.index)
+    }
 }
 
 /// Why a run could not produce a verdict (exit code 2).
@@ -134,7 +154,13 @@ pub async fn execute(plan: RunPlan, observer: &dyn Observer) -> Result<RunOutcom
     if let Some(c) = &plan.chaos {
         run_id = format!("{run_id}-{}", crate::chaos::label(&c.faults));
     }
-    let dir = plan.reports_dir.join(&run_id);
+    let dir = match &plan.shard {
+        Some(s) => {
+            run_id = s.run_id.clone();
+            plan.reports_dir.join(&run_id).join(s.dir_name())
+        }
+        None => plan.reports_dir.join(&run_id),
+    };
     std::fs::create_dir_all(&dir).map_err(|source| RunError::Write {
         path: dir.clone(),
         source,
@@ -164,6 +190,7 @@ pub async fn execute(plan: RunPlan, observer: &dyn Observer) -> Result<RunOutcom
             chatter: plan.chatter,
             feeder: plan.feeder.clone(),
             abandon: plan.abandon,
+            shard: plan.shard.as_ref().map_or(load::Shard::WHOLE, |s| s.shard),
         };
         let (outcome, observed) = match (&plan.chaos, stand.env.as_ref()) {
             (Some(spec), Some(e)) => {
@@ -219,7 +246,10 @@ pub async fn execute(plan: RunPlan, observer: &dyn Observer) -> Result<RunOutcom
     });
     // Every format, so CI, people and tools each find theirs in reports/<run-id>/.
     crate::report::files::write(&results, &dir, &crate::report::export::FORMATS)?;
-    assemble::point_latest(&plan.reports_dir, &dir);
+    // Shards of one run finish side by side; `latest` is for the merged run.
+    if plan.shard.is_none() {
+        assemble::point_latest(&plan.reports_dir, &dir);
+    }
     observer.finished(
         Step::Scoring,
         &format!(

@@ -107,10 +107,48 @@ pub struct Results {
     /// The fault timeline, health and LLM series, and time to recover (chaos runs).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chaos: Option<ChaosInfo>,
+    /// `--shard I/N`: this file is one shard's record, with no budget scored and no
+    /// verdict of its own; `harness merge` scores the whole.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<ShardInfo>,
+    /// `harness merge`: the shards these results were merged from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged: Option<MergeInfo>,
     /// Every budget, scored.
     pub budgets: Vec<BudgetOutcome>,
     /// The outcome.
     pub verdict: Verdict,
+}
+
+/// Which part of a sharded load a results file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ShardInfo {
+    /// The shard, from 0.
+    pub index: u32,
+    /// How many shards made the load.
+    pub count: u32,
+}
+
+/// What a merged results file was made from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct MergeInfo {
+    /// How many shards.
+    pub shards: u32,
+    /// Each shard's results file, in shard order, with its request count.
+    pub files: Vec<MergedShard>,
+    /// How the figures were obtained.
+    pub method: String,
+}
+
+/// One shard of a merge.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct MergedShard {
+    /// The shard, from 0.
+    pub index: u32,
+    /// Its results file, as given to `harness merge`.
+    pub file: String,
+    /// Its scored requests.
+    pub requests: u64,
 }
 
 /// The scenario as run.

@@ -60,7 +60,9 @@ pub async fn run(plan: LoadPlan, open: OpenShape) -> Result<LoadOutcome, LoadErr
         plan.shape.scored_until,
     ));
     let client = Client::new(&plan.base_url)?;
-    let tokens: Vec<Arc<str>> = (0..USERS).map(|i| Arc::from((plan.mint)(i))).collect();
+    let tokens: Vec<Arc<str>> = (0..USERS)
+        .map(|i| Arc::from((plan.mint)(plan.shard.user(i))))
+        .collect();
     let specs: Vec<Arc<TransactionSpec>> = plan
         .scenario
         .transactions
@@ -94,11 +96,12 @@ pub async fn run(plan: LoadPlan, open: OpenShape) -> Result<LoadOutcome, LoadErr
         in_flight: in_flight.clone(),
         stop: stop.clone(),
         samples: tx,
+        shard: plan.shard,
     };
     // The dispatcher is a task on the runtime, as the requests are: a send hands a task
     // to the worker's own queue, with no thread to wake (a dispatcher on a thread of its
     // own cost a wake-up, two system calls and a context switch per send).
-    let schedule = Schedule::new(&plan.shape.stages, open.arrival, 0x0a11);
+    let schedule = Schedule::new(&plan.shape.stages, open.arrival, plan.shard.seed(0x0a11));
     let tx = tokio::spawn(dispatch.run(schedule))
         .await
         .map_err(|e| LoadError::Goose(format!("dispatcher: {e}")))?;
@@ -153,6 +156,7 @@ struct Dispatch {
     in_flight: Arc<AtomicU32>,
     stop: Arc<AtomicBool>,
     samples: UnboundedSender<Sample>,
+    shard: super::Shard,
 }
 
 impl Dispatch {
@@ -182,7 +186,7 @@ impl Dispatch {
     /// Sends the schedule, each request on its own task; returns the sender, which the
     /// caller drops once the requests in flight are done.
     async fn run(self, schedule: Schedule) -> UnboundedSender<Sample> {
-        let mut rng = StdRng::seed_from_u64(0x5eed);
+        let mut rng = StdRng::seed_from_u64(self.shard.seed(0x5eed));
         for (k, offset) in schedule.enumerate() {
             let intended = self.epoch + offset;
             if !self.wait_until(intended).await {
@@ -203,7 +207,7 @@ impl Dispatch {
                 spec,
                 feeder: self.feeder.clone(),
                 token: self.tokens[k % USERS].clone(),
-                user: k % USERS,
+                user: self.shard.user(k % USERS),
                 n: (k / USERS) as u64 + 1,
                 intended,
                 at: offset,

@@ -1,0 +1,239 @@
+//! `harness merge`'s options, validated into a [`MergePlan`] before anything is merged:
+//! every shard's results file read and checked against the others (one run, one
+//! scenario, profile, schema and schedule, every shard there once), and the budgets the
+//! whole is scored against.
+
+use std::path::{Path, PathBuf};
+
+use super::{fixtures_dir, scenarios_dir, PlanError};
+use crate::report::files::ReportError;
+use crate::results::Results;
+use crate::scenario::Scenario;
+use crate::scoring::budgets;
+use crate::session::merge::{MergePlan, ShardFile};
+
+/// The options, typed by the command line (or a test).
+#[derive(Debug, Clone, Default)]
+pub struct MergeOptions {
+    /// Results files, or directories searched for `shard-*/results.json`.
+    pub inputs: Vec<PathBuf>,
+    /// `--budget NAME=VALUE`, repeatable.
+    pub budgets: Vec<String>,
+    /// `--out`: where the merged reports go (default: the run's directory).
+    pub out: Option<PathBuf>,
+    /// `--reports`, for `reports/<run-id>/` when no directory was given.
+    pub reports: PathBuf,
+    /// `--fixtures`: where `budgets.toml` is.
+    pub fixtures: PathBuf,
+    /// `--scenarios`: where the shards' scenario is looked up for its budget overrides.
+    pub scenarios_dir: PathBuf,
+    /// The command line, for the report.
+    pub command_line: Vec<String>,
+}
+
+/// Why shard results cannot be merged (exit code 2). Each names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum MergeInputError {
+    /// Nothing to merge.
+    #[error("no results file given: name shard results files or a directory that holds them")]
+    Nothing,
+    /// A directory with no shard in it.
+    #[error("{0}: no shard-*/results.json in it")]
+    Empty(PathBuf),
+    /// A file that cannot be read as results.
+    #[error(transparent)]
+    Read(#[from] ReportError),
+    /// Results that are not one shard's.
+    #[error("{0}: not a shard's results (no `shard`); record shards with harness run --shard I/N")]
+    NotAShard(PathBuf),
+    /// Two shards that are not of one run.
+    #[error("{path}: {field} is {theirs}, but {first} has {ours}")]
+    Disagree {
+        /// The file that disagrees.
+        path: PathBuf,
+        /// What differs.
+        field: &'static str,
+        /// Its value there.
+        theirs: String,
+        /// The first file, which the others are checked against.
+        first: PathBuf,
+        /// Its value in the first file.
+        ours: String,
+    },
+    /// The same shard twice.
+    #[error("{path}: shard {index} is also {other}")]
+    Twice {
+        /// The second file.
+        path: PathBuf,
+        /// The shard.
+        index: u32,
+        /// The first file with it.
+        other: PathBuf,
+    },
+    /// A shard is missing.
+    #[error("shard {missing:?} of {count} missing: only {present:?} were given")]
+    Missing {
+        /// The missing indices.
+        missing: Vec<u32>,
+        /// How many shards the run has.
+        count: u32,
+        /// The indices given.
+        present: Vec<u32>,
+    },
+}
+
+impl MergeOptions {
+    /// Reads and checks every shard and the budgets.
+    pub fn into_plan(self) -> Result<MergePlan, PlanError> {
+        let files = shard_files(&self.inputs).map_err(merge_error)?;
+        let shards = check(files).map_err(merge_error)?;
+        let first = &shards[0].results;
+        // The shards' scenario gives its budget overrides, as `harness run` applies them:
+        // its file where the shards ran it from, if it is here, else by name.
+        let recorded = Path::new(&first.scenario.file);
+        let wanted = if recorded.is_file() {
+            first.scenario.file.clone()
+        } else {
+            first.scenario.name.clone()
+        };
+        let scenario = Scenario::find(&wanted, &scenarios_dir(&self.scenarios_dir))
+            .map(|(s, _)| s)
+            .map_err(|e| PlanError::Scenario(wanted.clone(), e))?;
+        let fixtures = fixtures_dir(&self.fixtures);
+        let mut budgets = budgets::load(&fixtures.join("budgets.toml"))?;
+        let origin = format!("{} [budgets]", first.scenario.file);
+        for (name, value) in &scenario.budgets {
+            budgets::apply_override(&mut budgets, name, value, &origin)?;
+        }
+        for arg in &self.budgets {
+            let (name, value) = budgets::split_override(arg).map_err(PlanError::BudgetSyntax)?;
+            budgets::apply_override(&mut budgets, name, value, "--budget")?;
+        }
+        let run_id = first.run_id.clone();
+        let dir = match (&self.out, self.inputs.as_slice()) {
+            (Some(out), _) => out.clone(),
+            // One directory: the run's own, beside its shards.
+            (None, [d]) if d.is_dir() => d.clone(),
+            (None, _) => self.reports.join(&run_id),
+        };
+        crate::report::files::check_dir(&dir).map_err(PlanError::Reports)?;
+        Ok(MergePlan {
+            shards,
+            budgets,
+            dir,
+            reports_dir: self.reports,
+            command_line: self.command_line,
+        })
+    }
+}
+
+fn merge_error(e: MergeInputError) -> PlanError {
+    PlanError::Merge(Box::new(e))
+}
+
+/// The results files named, each directory searched for `shard-*/results.json`.
+fn shard_files(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, MergeInputError> {
+    if inputs.is_empty() {
+        return Err(MergeInputError::Nothing);
+    }
+    let mut files = Vec::new();
+    for input in inputs {
+        if !input.is_dir() {
+            files.push(input.clone());
+            continue;
+        }
+        let mut found: Vec<PathBuf> = std::fs::read_dir(input)
+            .map_err(|e| ReportError::from(crate::datafile::DataFileError::read(input, e)))?
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with("shard-"))
+            .map(|e| e.path().join("results.json"))
+            .filter(|p| p.is_file())
+            .collect();
+        if found.is_empty() {
+            return Err(MergeInputError::Empty(input.clone()));
+        }
+        found.sort();
+        files.extend(found);
+    }
+    Ok(files)
+}
+
+/// Reads every file and checks that they are the shards of one run, each once.
+fn check(files: Vec<PathBuf>) -> Result<Vec<ShardFile>, MergeInputError> {
+    let mut shards: Vec<ShardFile> = Vec::new();
+    for path in files {
+        let results = crate::report::files::load(&path)?;
+        if results.shard.is_none() {
+            return Err(MergeInputError::NotAShard(path));
+        }
+        if let Some(first) = shards.first() {
+            agree(&first.path, &first.results, &path, &results)?;
+        }
+        shards.push(ShardFile { path, results });
+    }
+    let Some(count) = shards.first().and_then(|s| s.results.shard).map(|s| s.count) else {
+        return Err(MergeInputError::Nothing);
+    };
+    shards.sort_by_key(|s| s.index());
+    for pair in shards.windows(2) {
+        if pair[0].index() == pair[1].index() {
+            return Err(MergeInputError::Twice {
+                path: pair[1].path.clone(),
+                index: pair[1].index(),
+                other: pair[0].path.clone(),
+            });
+        }
+    }
+    let present: Vec<u32> = shards.iter().map(ShardFile::index).collect();
+    let missing: Vec<u32> = (0..count).filter(|i| !present.contains(i)).collect();
+    if !missing.is_empty() {
+        return Err(MergeInputError::Missing {
+            missing,
+            count,
+            present,
+        });
+    }
+    Ok(shards)
+}
+
+/// `b` (at `path`) is a shard of the same run as `a` (at `first`).
+fn agree(first: &Path, a: &Results, path: &Path, b: &Results) -> Result<(), MergeInputError> {
+    let schedule = |r: &Results| {
+        r.scenario
+            .stages
+            .iter()
+            .map(|s| format!("{}+{}+{} s", s.start_s, s.ramp_s, s.hold_s))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let model = |r: &Results| format!("{:?}", r.load.as_ref().map(|l| l.model));
+    let fields: [(&'static str, fn(&Results) -> String); 6] = [
+        ("schema_version", |r| r.schema_version.to_string()),
+        ("run_id", |r| r.run_id.clone()),
+        ("scenario", |r| r.scenario.name.clone()),
+        ("profile", |r| r.scenario.profile.clone()),
+        ("the shard count", |r| {
+            r.shard.map(|s| s.count.to_string()).unwrap_or_default()
+        }),
+        ("the warm-up", |r| format!("{} s", r.warmup_s)),
+    ];
+    let mut checks: Vec<(&'static str, String, String)> = fields
+        .iter()
+        .map(|(f, get)| (*f, get(a), get(b)))
+        .collect();
+    checks.push(("the schedule", schedule(a), schedule(b)));
+    checks.push(("the load model", model(a), model(b)));
+    match checks.into_iter().find(|(_, ours, theirs)| ours != theirs) {
+        Some((field, ours, theirs)) => Err(MergeInputError::Disagree {
+            path: path.to_owned(),
+            field,
+            theirs,
+            first: first.to_owned(),
+            ours,
+        }),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests;
