@@ -171,7 +171,11 @@ fn check(files: Vec<PathBuf>) -> Result<Vec<ShardFile>, MergeInputError> {
         }
         shards.push(ShardFile { path, results });
     }
-    let Some(count) = shards.first().and_then(|s| s.results.shard).map(|s| s.count) else {
+    let Some(count) = shards
+        .first()
+        .and_then(|s| s.results.shard)
+        .map(|s| s.count)
+    else {
         return Err(MergeInputError::Nothing);
     };
     shards.sort_by_key(|s| s.index());
@@ -207,22 +211,29 @@ fn agree(first: &Path, a: &Results, path: &Path, b: &Results) -> Result<(), Merg
             .join(", ")
     };
     let model = |r: &Results| format!("{:?}", r.load.as_ref().map(|l| l.model));
-    let fields: [(&'static str, fn(&Results) -> String); 6] = [
-        ("schema_version", |r| r.schema_version.to_string()),
-        ("run_id", |r| r.run_id.clone()),
-        ("scenario", |r| r.scenario.name.clone()),
-        ("profile", |r| r.scenario.profile.clone()),
-        ("the shard count", |r| {
-            r.shard.map(|s| s.count.to_string()).unwrap_or_default()
-        }),
-        ("the warm-up", |r| format!("{} s", r.warmup_s)),
+    let count = |r: &Results| r.shard.map(|s| s.count.to_string()).unwrap_or_default();
+    let checks = [
+        (
+            "schema_version",
+            a.schema_version.to_string(),
+            b.schema_version.to_string(),
+        ),
+        ("run_id", a.run_id.clone(), b.run_id.clone()),
+        ("scenario", a.scenario.name.clone(), b.scenario.name.clone()),
+        (
+            "profile",
+            a.scenario.profile.clone(),
+            b.scenario.profile.clone(),
+        ),
+        ("the shard count", count(a), count(b)),
+        (
+            "the warm-up",
+            format!("{} s", a.warmup_s),
+            format!("{} s", b.warmup_s),
+        ),
+        ("the schedule", schedule(a), schedule(b)),
+        ("the load model", model(a), model(b)),
     ];
-    let mut checks: Vec<(&'static str, String, String)> = fields
-        .iter()
-        .map(|(f, get)| (*f, get(a), get(b)))
-        .collect();
-    checks.push(("the schedule", schedule(a), schedule(b)));
-    checks.push(("the load model", model(a), model(b)));
     match checks.into_iter().find(|(_, ours, theirs)| ours != theirs) {
         Some((field, ours, theirs)) => Err(MergeInputError::Disagree {
             path: path.to_owned(),

@@ -15,7 +15,9 @@ fn decoded(s: &HistogramSummary) -> Result<Latency, HistogramError> {
 fn decoded_map(
     m: &BTreeMap<String, HistogramSummary>,
 ) -> Result<BTreeMap<String, Latency>, HistogramError> {
-    m.iter().map(|(k, s)| Ok((k.clone(), decoded(s)?))).collect()
+    m.iter()
+        .map(|(k, s)| Ok((k.clone(), decoded(s)?)))
+        .collect()
 }
 
 fn add_counts(into: &mut BTreeMap<String, u64>, from: &BTreeMap<String, u64>) {
@@ -81,7 +83,8 @@ impl Recorded {
         self.succeeded.merge(&other.succeeded);
         add_histograms(&mut self.operations, &other.operations);
         if self.seconds.len() < other.seconds.len() {
-            self.seconds.resize_with(other.seconds.len(), Second::default);
+            self.seconds
+                .resize_with(other.seconds.len(), Second::default);
         }
         for (mine, theirs) in self.seconds.iter_mut().zip(&other.seconds) {
             mine.merge(theirs);
@@ -146,8 +149,14 @@ mod tests {
         }
         assert_eq!(r.seconds.len(), results.timeline.len());
         let requests: u64 = r.seconds.iter().map(|s| s.requests).sum();
-        assert_eq!(requests, results.timeline.iter().map(|p| p.requests).sum::<u64>());
-        assert_eq!((r.requests, r.errors), (results.totals.requests, results.totals.errors));
+        assert_eq!(
+            requests,
+            results.timeline.iter().map(|p| p.requests).sum::<u64>()
+        );
+        assert_eq!(
+            (r.requests, r.errors),
+            (results.totals.requests, results.totals.errors)
+        );
     }
 
     #[test]
@@ -157,7 +166,13 @@ mod tests {
             .map(|i| sample(if i < 45 { 10 } else { 900 }, i % 3, 200))
             .collect();
         let b: Vec<Sample> = (0..50)
-            .map(|i| sample(if i < 35 { 10 } else { 900 }, i % 4, if i == 0 { 500 } else { 200 }))
+            .map(|i| {
+                sample(
+                    if i < 35 { 10 } else { 900 },
+                    i % 4,
+                    if i == 0 { 500 } else { 200 },
+                )
+            })
             .collect();
         let mut merged = record(&a);
         merged.absorb(&record(&b));

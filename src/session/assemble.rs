@@ -12,8 +12,8 @@ use crate::chaos::{self, driver::Observed};
 use crate::load::LoadOutcome;
 use crate::record::{Latency, Recorded};
 use crate::results::{
-    HistogramSummary, LoadInfo, LoadModel, MachineInfo, Results, ScenarioInfo, SecondPoint, ShardInfo, TargetInfo,
-    TargetKind, Totals, SCHEMA_VERSION,
+    HistogramSummary, LoadInfo, LoadModel, MachineInfo, Results, ScenarioInfo, SecondPoint,
+    ShardInfo, TargetInfo, TargetKind, Totals, SCHEMA_VERSION,
 };
 use crate::scoring;
 

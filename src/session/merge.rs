@@ -70,8 +70,8 @@ fn method(n: usize) -> String {
 pub fn merge(plan: MergePlan) -> Result<RunOutcome, MergeError> {
     let mut whole = Recorded::default();
     for s in &plan.shards {
-        let rec =
-            Recorded::from_results(&s.results).map_err(|e| MergeError::Histogram(s.path.clone(), e))?;
+        let rec = Recorded::from_results(&s.results)
+            .map_err(|e| MergeError::Histogram(s.path.clone(), e))?;
         whole.absorb(&rec);
     }
     let shards: Vec<&Results> = plan.shards.iter().map(|s| &s.results).collect();

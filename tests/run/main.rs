@@ -2,6 +2,7 @@
 //! on disk, clean-up when the SUT cannot start, and agreement with the SUT's /metrics.
 
 mod helpers;
+mod shards;
 #[path = "../support/mod.rs"]
 mod support;
 

@@ -29,7 +29,10 @@ fn options(inputs: Vec<PathBuf>) -> MergeOptions {
 }
 
 fn refusal(o: MergeOptions) -> String {
-    o.into_plan().err().map(|e| e.to_string()).unwrap_or_default()
+    o.into_plan()
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default()
 }
 
 #[test]
@@ -38,7 +41,9 @@ fn a_directory_of_every_shard_makes_a_plan_in_shard_order() {
     for i in [2, 0, 1] {
         shard(d.path(), "r1", i, 3);
     }
-    let plan = options(vec![d.path().to_owned()]).into_plan().expect("plan");
+    let plan = options(vec![d.path().to_owned()])
+        .into_plan()
+        .expect("plan");
     let order: Vec<u32> = plan.shards.iter().map(ShardFile::index).collect();
     assert_eq!(order, [0, 1, 2]);
     assert_eq!(plan.dir, d.path());
@@ -53,7 +58,10 @@ fn shards_of_different_runs_or_a_missing_shard_are_refused_by_file() {
     let e = refusal(options(vec![a.clone(), b.clone()]));
     assert_eq!(e, "shard [2] of 3 missing: only [0, 1] were given");
     let e = refusal(options(vec![a.clone(), a.clone()]));
-    assert!(e.ends_with(&format!("shard 0 is also {}", a.display())), "{e}");
+    assert!(
+        e.ends_with(&format!("shard 0 is also {}", a.display())),
+        "{e}"
+    );
     let other = d.path().join("other");
     let c = shard(&other, "r2", 2, 3);
     let e = refusal(options(vec![a.clone(), b.clone(), c.clone()]));
@@ -66,11 +74,17 @@ fn shards_of_different_runs_or_a_missing_shard_are_refused_by_file() {
     r.scenario.profile = "ci".into();
     let c = write(&other, "shard-2", &r);
     let e = refusal(options(vec![a.clone(), b.clone(), c.clone()]));
-    assert!(e.starts_with(&format!("{}: profile is ci", c.display())), "{e}");
+    assert!(
+        e.starts_with(&format!("{}: profile is ci", c.display())),
+        "{e}"
+    );
     r.shard = None;
     let c = write(&other, "shard-2", &r);
     let e = refusal(options(vec![a, b, c.clone()]));
-    assert!(e.starts_with(&format!("{}: not a shard's results", c.display())), "{e}");
+    assert!(
+        e.starts_with(&format!("{}: not a shard's results", c.display())),
+        "{e}"
+    );
     let empty = tempfile::tempdir().expect("tempdir");
     let e = refusal(options(vec![empty.path().to_owned()]));
     assert!(e.ends_with("no shard-*/results.json in it"), "{e}");
