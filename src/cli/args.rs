@@ -30,6 +30,11 @@ pub enum Command {
     /// for Ctrl-C; tear everything down.
     #[command(after_help = UP_EXAMPLES)]
     Up(UpArgs),
+    /// Remove a session's containers, processes and temporary directory when its harness
+    /// goes without a goodbye (killed): the harness starts this itself, as a container
+    /// where Docker runs, else as a process fed on stdin.
+    #[command(after_help = REAPER_EXAMPLES)]
+    Reaper(ReaperArgs),
     /// Serve the Toxiproxy REST API (a drop-in for toxiproxy-server).
     #[command(after_help = TOXIPROXY_EXAMPLES)]
     ToxiproxyServer(ToxiproxyArgs),
@@ -69,6 +74,9 @@ const UP_EXAMPLES: &str = "Examples:
   harness up                          # docker if a daemon answers, else local processes
   harness up --backend native --json  # one JSON line with every URL, for scripts
   harness up --llm-profile slow       # the LLM fake answers like a slow model";
+const REAPER_EXAMPLES: &str = "Examples:
+  harness reaper                              # the owner speaks on stdin (label, pid, dir, clear)
+  harness reaper --listen 127.0.0.1:7000      # owners connect over TCP (the reaper container)";
 const TOXIPROXY_EXAMPLES: &str = "Examples:
   harness toxiproxy-server                      # 127.0.0.1:8474, as toxiproxy-server
   harness toxiproxy-server --host 0.0.0.0 --port 9000";
@@ -107,6 +115,20 @@ const MERGE_EXAMPLES: &str = "Examples:
 const COMPARE_EXAMPLES: &str = "Examples:
   harness compare base.json new.json                      # exit 1 if a budget grew > 10%
   harness compare base.json new.json --max-regression 25% --min-delta 5ms --out pr/";
+
+/// `harness reaper`'s flags.
+#[derive(Debug, Args)]
+pub struct ReaperArgs {
+    /// Listen for owners here instead of reading the one owner on stdin.
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<std::net::SocketAddr>,
+    /// How long after the last owner went it waits for one to come back.
+    #[arg(long, default_value = "1s", value_parser = units::duration_or_zero)]
+    pub grace: Duration,
+    /// How long it waits for the first owner.
+    #[arg(long, default_value = "60s", value_parser = units::duration)]
+    pub wait: Duration,
+}
 
 /// `harness run`'s flags.
 #[derive(Debug, Args)]

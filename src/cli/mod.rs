@@ -14,7 +14,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 pub use args::Cli;
-use args::{CapacityArgs, ChaosArgs, Command, RunArgs, ToxiproxyArgs, UpArgs};
+use args::{CapacityArgs, ChaosArgs, Command, ReaperArgs, RunArgs, ToxiproxyArgs, UpArgs};
 pub use progress::Progress;
 
 use crate::exit::{process_exit_code, Outcome};
@@ -44,6 +44,9 @@ pub enum CliError {
     /// A flag of `report` or `compare` is wrong.
     #[error("{0}")]
     Flag(&'static str, #[source] crate::report::files::ReportError),
+    /// The reaper could not serve.
+    #[error(transparent)]
+    Reaper(#[from] crate::environment::reaper::ReaperError),
     /// The toxiproxy server could not listen.
     #[error("--port: cannot listen on {0}")]
     Listen(SocketAddr, #[source] std::io::Error),
@@ -94,6 +97,7 @@ async fn dispatch(command: Command) -> Result<Outcome, CliError> {
     match command {
         Command::Up(args) => up(args).await,
         Command::ToxiproxyServer(args) => toxiproxy_server(args).await,
+        Command::Reaper(args) => reaper(args).await,
         Command::Run(args) => run(*args).await,
         Command::Chaos(args) => chaos(*args).await,
         Command::Capacity(args) => capacity(*args).await,
@@ -192,6 +196,17 @@ async fn capacity(args: CapacityArgs) -> Result<Outcome, CliError> {
             Ok(Outcome::Error)
         }
     }
+}
+
+async fn reaper(args: ReaperArgs) -> Result<Outcome, CliError> {
+    use crate::environment::reaper;
+    reaper::serve(reaper::ReaperOptions {
+        listen: args.listen,
+        grace: args.grace,
+        wait: args.wait,
+    })
+    .await?;
+    Ok(Outcome::Passed)
 }
 
 async fn toxiproxy_server(args: ToxiproxyArgs) -> Result<Outcome, CliError> {

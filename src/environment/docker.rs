@@ -3,7 +3,6 @@
 //! reaches the LLM fake on loopback, as the native backend's do.
 
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use testcontainers::core::{IntoContainerPort, WaitFor};
@@ -11,9 +10,11 @@ use testcontainers::runners::AsyncRunner;
 use testcontainers::{ContainerAsync, GenericImage, ImageExt};
 use testcontainers_modules::postgres::Postgres;
 use testcontainers_modules::redis::Redis;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use super::{Backend, EnvConfig, EnvError, Running, Services, DB_NAME, DB_PASSWORD, DB_USER};
+use super::reaper::{self, Reaper, Watched};
+use super::{
+    dockerapi, Backend, EnvConfig, EnvError, Running, Services, DB_NAME, DB_PASSWORD, DB_USER,
+};
 use crate::faults::FaultClient;
 
 /// Label every container carries, for leak checks and manual cleanup.
@@ -21,46 +22,21 @@ pub const MANAGED_LABEL: &str = "harness.managed";
 /// Label with the environment's session id.
 pub const SESSION_LABEL: &str = "harness.session";
 
-/// Where the Docker daemon is: `DOCKER_HOST`, else the default socket.
-fn docker_endpoint() -> String {
-    std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into())
-}
-
-/// Checks that a daemon answers `GET /_ping`, within 3 seconds.
+/// Checks that a daemon answers `GET /_ping`.
 pub async fn ping() -> Result<(), EnvError> {
-    let endpoint = docker_endpoint();
     let unavailable = |reason: String| EnvError::DockerUnavailable {
-        endpoint: endpoint.clone(),
+        endpoint: dockerapi::endpoint(),
         reason,
     };
-    let request = b"GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n";
-    let exchange = async {
-        let mut reply = Vec::new();
-        if let Some(path) = endpoint.strip_prefix("unix://") {
-            let mut s = tokio::net::UnixStream::connect(path).await?;
-            s.write_all(request).await?;
-            s.read_to_end(&mut reply).await?;
-        } else if let Some(addr) = endpoint.strip_prefix("tcp://") {
-            let mut s = tokio::net::TcpStream::connect(addr).await?;
-            s.write_all(request).await?;
-            s.read_to_end(&mut reply).await?;
-        } else {
-            return Err(std::io::Error::other("unsupported DOCKER_HOST scheme"));
+    match dockerapi::call("GET", "/_ping").await {
+        Ok((200, _)) => Ok(()),
+        Ok((status, _)) => Err(unavailable(format!(
+            "unexpected answer to /_ping: HTTP {status}"
+        ))),
+        Err(dockerapi::DockerApiError::Connect { source, .. }) => {
+            Err(unavailable(source.to_string()))
         }
-        Ok(reply)
-    };
-    let reply = tokio::time::timeout(Duration::from_secs(3), exchange)
-        .await
-        .map_err(|_| unavailable("no answer within 3s".into()))?
-        .map_err(|e| unavailable(e.to_string()))?;
-    let text = String::from_utf8_lossy(&reply);
-    if text.starts_with("HTTP/1.") && text.contains(" 200 ") {
-        Ok(())
-    } else {
-        Err(unavailable(format!(
-            "unexpected answer to /_ping: {}",
-            text.lines().next().unwrap_or("")
-        )))
+        Err(e) => Err(unavailable(e.to_string())),
     }
 }
 
@@ -71,6 +47,8 @@ struct DockerRunning {
     postgres: ContainerAsync<Postgres>,
     redis: ContainerAsync<Redis>,
     toxiproxy: ContainerAsync<GenericImage>,
+    /// Removes the session's containers if the harness is killed.
+    reaper: Reaper,
 }
 
 fn container_err(
@@ -90,6 +68,19 @@ impl Backend for DockerBackend {
     async fn start(&self, session: &str, config: &EnvConfig) -> Result<Box<dyn Running>, EnvError> {
         let images = &config.images;
         let timeout = config.startup_timeout;
+        // The reaper first: a container from the local image that holds the harness, or,
+        // where that image is the real Toxiproxy, a reaper process.
+        let mut reaper = match reaper::container(session, &images.toxiproxy, timeout).await {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::info!(error = %e, "no reaper container; a reaper process stands in");
+                reaper::process().await?
+            }
+        };
+        reaper
+            .watch(Watched::Label(format!("{SESSION_LABEL}={session}")))
+            .await?;
+        let owner = reaper::owner();
         let pg = Postgres::default()
             .with_user(DB_USER)
             .with_password(DB_PASSWORD)
@@ -98,6 +89,7 @@ impl Backend for DockerBackend {
             .with_tag(&images.postgres.tag)
             .with_label(MANAGED_LABEL, "true")
             .with_label(SESSION_LABEL, session)
+            .with_label(reaper::OWNER_LABEL, &owner)
             .with_startup_timeout(timeout)
             .start();
         let redis = Redis::default()
@@ -105,6 +97,7 @@ impl Backend for DockerBackend {
             .with_tag(&images.redis.tag)
             .with_label(MANAGED_LABEL, "true")
             .with_label(SESSION_LABEL, session)
+            .with_label(reaper::OWNER_LABEL, &owner)
             .with_startup_timeout(timeout)
             .start();
         let api_port = crate::net::free_port().map_err(|e| EnvError::io("pick a port", e))?;
@@ -114,6 +107,7 @@ impl Backend for DockerBackend {
             .with_cmd(["-host=127.0.0.1".to_string(), format!("-port={api_port}")])
             .with_label(MANAGED_LABEL, "true")
             .with_label(SESSION_LABEL, session)
+            .with_label(reaper::OWNER_LABEL, &owner)
             .with_startup_timeout(timeout)
             .start();
         // Started together; if one fails, the others are dropped, which removes them.
@@ -162,6 +156,7 @@ impl Backend for DockerBackend {
             postgres,
             redis,
             toxiproxy,
+            reaper,
         }))
     }
 }
@@ -183,6 +178,7 @@ impl Running for DockerRunning {
     async fn stop(self: Box<Self>) -> Result<(), EnvError> {
         let this = *self;
         let (a, b, c) = tokio::join!(this.toxiproxy.rm(), this.redis.rm(), this.postgres.rm());
+        this.reaper.release().await;
         for (service, r) in [("toxiproxy", a), ("redis", b), ("postgres", c)] {
             r.map_err(|e| EnvError::Container {
                 service,

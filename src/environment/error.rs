@@ -23,6 +23,9 @@ pub enum EnvError {
         /// Every place looked in.
         searched: String,
     },
+    /// The reaper, which cleans up after a killed harness, could not start or listen.
+    #[error("reaper")]
+    Reaper(#[from] super::reaper::ReaperClientError),
     /// The native backend found no `redis-server`.
     #[error("native backend: no redis-server on PATH; install redis-server")]
     RedisNotFound,

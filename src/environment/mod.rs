@@ -10,11 +10,13 @@
 //! piece's `Drop` stops it.
 
 mod docker;
+mod dockerapi;
 mod error;
 pub mod images;
 mod native;
 pub mod probe;
 mod proxies;
+pub mod reaper;
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -201,6 +203,10 @@ impl Environment {
     /// ```
     pub async fn start(config: EnvConfig) -> Result<Self, EnvError> {
         let kind = resolve_backend(config.backend).await?;
+        // What killed sessions left behind goes first; a live session is never touched.
+        for what in reaper::sweep(kind == BackendKind::Docker).await {
+            tracing::warn!(%what, "removed what a killed harness session left behind");
+        }
         let session = new_session_id();
         let llm = LlmFake::start(config.llm.clone()).await?;
         let running: Box<dyn Running> = match kind {

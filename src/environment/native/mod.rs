@@ -15,6 +15,7 @@ use tokio::process::Command;
 use crate::process::ServiceProcess;
 pub use binaries::{locate, locate_redis, PgSearch};
 
+use super::reaper::{self, Reaper, Watched};
 use super::{probe, Backend, EnvConfig, EnvError, Running, Services, DB_NAME, DB_USER};
 use crate::faults::ToxiproxyServer;
 
@@ -27,6 +28,8 @@ struct NativeRunning {
     toxiproxy: ToxiproxyServer,
     // Dropped last: the processes above must be gone before their files are removed.
     dir: tempfile::TempDir,
+    /// Removes the processes and the directory if the harness is killed.
+    reaper: Reaper,
 }
 
 /// Postgres refuses to run as root; pick the user it should run as.
@@ -66,11 +69,15 @@ impl Backend for NativeBackend {
             locate_redis(std::env::var_os("PATH").as_deref()).ok_or(EnvError::RedisNotFound)?;
         let owner = run_as()?;
         let timeout = config.startup_timeout;
+        // The reaper first, so that whatever is started after it is removed even if the
+        // harness is killed before it can clean up.
+        let mut reaper = reaper::process().await?;
 
         let dir = tempfile::Builder::new()
             .prefix(&format!("harness-{session}-"))
             .tempdir()
             .map_err(|e| EnvError::io("create temporary directory", e))?;
+        reaper.watch(Watched::Dir(dir.path().to_owned())).await?;
         chown_tree(dir.path(), owner)?;
         let data = dir.path().join("pgdata");
 
@@ -130,6 +137,9 @@ impl Backend for NativeBackend {
             Signal::SIGQUIT,
         )
         .map_err(|e| EnvError::io("postgres", e))?;
+        if let Some(w) = postgres.pid().and_then(Watched::process) {
+            reaper.watch(w).await?;
+        }
 
         let redis_port = crate::net::free_port().map_err(|e| EnvError::io("pick a port", e))?;
         let mut redis_cmd = Command::new(&redis_bin);
@@ -146,6 +156,9 @@ impl Backend for NativeBackend {
             Signal::SIGTERM,
         )
         .map_err(|e| EnvError::io("redis-server", e))?;
+        if let Some(w) = redis.pid().and_then(Watched::process) {
+            reaper.watch(w).await?;
+        }
 
         let pg_addr = SocketAddr::from(([127, 0, 0, 1], pg_port));
         let admin_url = format!("postgres://{DB_USER}@{pg_addr}/postgres");
@@ -195,6 +208,7 @@ impl Backend for NativeBackend {
             redis,
             toxiproxy,
             dir,
+            reaper,
         }))
     }
 }
@@ -239,6 +253,8 @@ impl Running for NativeRunning {
         this.dir
             .close()
             .map_err(|e| EnvError::io(format!("remove {}", dir.display()), e))?;
+        // Everything is gone: the reaper may forget it.
+        this.reaper.release().await;
         pg.map_err(|e| EnvError::io("stop postgres", e))?;
         rd.map_err(|e| EnvError::io("stop redis-server", e))
     }
