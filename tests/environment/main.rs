@@ -1,6 +1,7 @@
 //! The environment suite: both backends for real, through the fault layer.
 
 mod helpers;
+mod reaper;
 #[path = "../support/mod.rs"]
 mod support;
 
