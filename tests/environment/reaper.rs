@@ -61,7 +61,12 @@ fn containers_besides(live: &str) -> Vec<String> {
 
 fn containers_of(session: &str) -> usize {
     let out = std::process::Command::new("docker")
-        .args(["ps", "-q", "--filter", &format!("label=harness.session={session}")])
+        .args([
+            "ps",
+            "-q",
+            "--filter",
+            &format!("label=harness.session={session}"),
+        ])
         .output()
         .expect("docker ps");
     String::from_utf8_lossy(&out.stdout).lines().count()
@@ -84,7 +89,11 @@ fn native_besides(live: &str) -> Vec<String> {
             found.push(format!("{} {pid} in {cwd}", comm.trim()));
         }
     }
-    for e in std::fs::read_dir(std::env::temp_dir()).into_iter().flatten().flatten() {
+    for e in std::fs::read_dir(std::env::temp_dir())
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
         let name = e.file_name().to_string_lossy().into_owned();
         if name.starts_with("harness-h") && !name.contains(live) {
             found.push(format!("directory {name}"));
@@ -101,7 +110,14 @@ async fn kill_and_wait(
     left: impl Fn() -> Vec<String>,
 ) -> Result<Duration, Vec<String>> {
     let mut run = tokio::process::Command::new(env!("CARGO_BIN_EXE_harness"))
-        .args(["run", "--backend", backend, "--scenario", "smoke", "--quiet"])
+        .args([
+            "run",
+            "--backend",
+            backend,
+            "--scenario",
+            "smoke",
+            "--quiet",
+        ])
         .args(["--sut-build", "debug", "--reports"])
         .arg(std::env::temp_dir().join("reaper-test-reports"))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
@@ -183,8 +199,15 @@ async fn trials(backend: &str, left: impl Fn(&str) -> Vec<String>) {
     end(live).await;
     let _ = std::fs::remove_dir_all(std::env::temp_dir().join("reaper-test-reports"));
     eprintln!("{backend}: {TRIALS} of {TRIALS} clean, in {times:?}");
-    assert_eq!(still, running, "the live session {session} lost some of its services");
-    assert!(left("-").is_empty(), "the live session left {:?}", left("-"));
+    assert_eq!(
+        still, running,
+        "the live session {session} lost some of its services"
+    );
+    assert!(
+        left("-").is_empty(),
+        "the live session left {:?}",
+        left("-")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
