@@ -5,6 +5,7 @@ mod helpers;
 mod report;
 #[path = "../support/mod.rs"]
 mod support;
+mod workflows;
 
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
