@@ -25,6 +25,11 @@ pub enum ValueError {
     /// Not a percentage with its sign.
     #[error("`{0}` is not a percentage; write e.g. 10%")]
     Percent(String),
+    /// Not a moment in time.
+    #[error(
+        "'{0}' is not a time: write RFC 3339 (2026-12-04T08:00:00Z) or Unix seconds (@1796371200)"
+    )]
+    Time(String),
 }
 
 /// A duration with a unit (`300ms`, `10s`, `2m`), greater than zero.
@@ -41,6 +46,27 @@ pub fn duration(text: &str) -> Result<Duration, ValueError> {
         return Err(ValueError::ZeroDuration(text.to_owned()));
     }
     Ok(d)
+}
+
+/// A moment: RFC 3339 in UTC (`2026-12-04T08:00:00Z`) or Unix seconds (`@1796371200`).
+///
+/// ```
+/// use std::time::{Duration, UNIX_EPOCH};
+/// let t = harness::units::time("@1796371200").expect("a time");
+/// assert_eq!(t, UNIX_EPOCH + Duration::from_secs(1_796_371_200));
+/// assert_eq!(harness::units::time("2026-12-04T08:00:00Z"), Ok(t));
+/// assert!(harness::units::time("tomorrow").is_err());
+/// ```
+pub fn time(text: &str) -> Result<std::time::SystemTime, ValueError> {
+    let t = text.trim();
+    let bad = || ValueError::Time(text.to_owned());
+    match t.strip_prefix('@') {
+        Some(secs) => secs
+            .parse::<u64>()
+            .map(|s| std::time::UNIX_EPOCH + Duration::from_secs(s))
+            .map_err(|_| bad()),
+        None => humantime::parse_rfc3339(t).map_err(|_| bad()),
+    }
 }
 
 /// A duration with a unit, zero allowed (a think time of `0s`, a ramp of `0s`).

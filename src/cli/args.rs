@@ -174,6 +174,10 @@ pub struct RunArgs {
     /// The run id every shard of one run shares (with --shard).
     #[arg(long, value_name = "ID", env = "HARNESS_RUN_ID")]
     pub run_id: Option<String>,
+    /// Start the load at this moment (RFC 3339, or @UNIX_SECONDS), so that every shard
+    /// runs the schedule from the same instant and their seconds line up (with --shard).
+    #[arg(long, value_name = "TIME", env = "HARNESS_START_AT", value_parser = units::time)]
+    pub start_at: Option<std::time::SystemTime>,
     /// The environment.
     #[command(flatten)]
     pub env: EnvArgs,
@@ -445,6 +449,7 @@ impl RunArgs {
             abandon_share: self.abandon_share,
             shard: self.shard,
             run_id: self.run_id,
+            start_at: self.start_at,
         }
     }
 }

@@ -28,7 +28,7 @@ pub fn clap_line(e: &clap::Error) -> String {
 pub fn outcome(outcome: &RunOutcome, quiet: bool, json: bool) -> std::io::Result<()> {
     let r = &outcome.results;
     let mut out = std::io::stdout().lock();
-    if let (Some(s), false) = (r.shard, json) {
+    if let (Some(s), false) = (&r.shard, json) {
         // A shard scores nothing: say what it recorded and how the whole is scored.
         let run_dir = outcome.dir.parent().unwrap_or(&outcome.dir);
         return writeln!(

@@ -173,7 +173,7 @@ fn check(files: Vec<PathBuf>) -> Result<Vec<ShardFile>, MergeInputError> {
     }
     let Some(count) = shards
         .first()
-        .and_then(|s| s.results.shard)
+        .and_then(|s| s.results.shard.as_ref())
         .map(|s| s.count)
     else {
         return Err(MergeInputError::Nothing);
@@ -211,7 +211,18 @@ fn agree(first: &Path, a: &Results, path: &Path, b: &Results) -> Result<(), Merg
             .join(", ")
     };
     let model = |r: &Results| format!("{:?}", r.load.as_ref().map(|l| l.model));
-    let count = |r: &Results| r.shard.map(|s| s.count.to_string()).unwrap_or_default();
+    let count = |r: &Results| {
+        r.shard
+            .as_ref()
+            .map(|s| s.count.to_string())
+            .unwrap_or_default()
+    };
+    let start = |r: &Results| {
+        r.shard
+            .as_ref()
+            .and_then(|s| s.start_at.clone())
+            .unwrap_or_else(|| "not set".into())
+    };
     let checks = [
         (
             "schema_version",
@@ -232,6 +243,7 @@ fn agree(first: &Path, a: &Results, path: &Path, b: &Results) -> Result<(), Merg
             format!("{} s", b.warmup_s),
         ),
         ("the schedule", schedule(a), schedule(b)),
+        ("--start-at", start(a), start(b)),
         ("the load model", model(a), model(b)),
     ];
     match checks.into_iter().find(|(_, ours, theirs)| ours != theirs) {

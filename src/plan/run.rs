@@ -51,6 +51,8 @@ pub struct RunOptions {
     pub shard: Option<String>,
     /// `--run-id`: the id every shard of one run shares.
     pub run_id: Option<String>,
+    /// `--start-at`: when every shard starts its schedule.
+    pub start_at: Option<std::time::SystemTime>,
 }
 
 impl Default for RunOptions {
@@ -74,6 +76,7 @@ impl Default for RunOptions {
             abandon_share: None,
             shard: None,
             run_id: None,
+            start_at: None,
         }
     }
 }
@@ -89,6 +92,7 @@ impl RunOptions {
             .profile(&self.profile)
             .map_err(|e| PlanError::Profile(self.profile.clone(), e))?;
         let shard = shard_run(self.shard.as_deref(), self.run_id, self.sut_url.is_some())?;
+        let shard = start_at(shard, self.start_at, std::time::SystemTime::now())?;
         let whole = shard.as_ref().map_or(Shard::WHOLE, |s| s.shard);
         let shape = whole.split(&LoadShape::settle(profile));
         let fixtures = fixtures_dir(&self.env.fixtures);
@@ -182,6 +186,44 @@ impl RunOptions {
     }
 }
 
+/// The longest `--start-at` may lie ahead: a shard waits for it, and a wait of hours is
+/// a typo.
+pub const START_AT_MAX_AHEAD: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// `--start-at`, checked against `now`: it aligns shards, so it needs `--shard`, and it
+/// lies no more than [`START_AT_MAX_AHEAD`] ahead. (One in the past starts at once; the
+/// run then says how late it started.)
+fn start_at(
+    shard: Option<ShardRun>,
+    at: Option<std::time::SystemTime>,
+    now: std::time::SystemTime,
+) -> Result<Option<ShardRun>, PlanError> {
+    let Some(at) = at else {
+        return Ok(shard);
+    };
+    let Some(mut shard) = shard else {
+        return Err(PlanError::Value {
+            flag: "--start-at",
+            why: "lines up the shards of one run; give it with --shard".into(),
+        });
+    };
+    if at
+        .duration_since(now)
+        .is_ok_and(|ahead| ahead > START_AT_MAX_AHEAD)
+    {
+        return Err(PlanError::Value {
+            flag: "--start-at",
+            why: format!(
+                "{} is more than {} s ahead",
+                humantime::format_rfc3339_seconds(at),
+                START_AT_MAX_AHEAD.as_secs()
+            ),
+        });
+    }
+    shard.start_at = Some(at);
+    Ok(Some(shard))
+}
+
 /// `--shard` and `--run-id`, checked: a shard loads a running SUT (`--sut-url`, which
 /// every shard shares) under the run id that its merge will check.
 fn shard_run(
@@ -219,7 +261,11 @@ fn shard_run(
             why: format!("'{run_id}' must be letters, digits, '-', '_' or '.' (a directory name)"),
         });
     }
-    Ok(Some(ShardRun { shard, run_id }))
+    Ok(Some(ShardRun {
+        shard,
+        run_id,
+        start_at: None,
+    }))
 }
 
 /// `--abandon-after` and `--abandon-share`, checked: a share needs a time, and lies in
@@ -264,6 +310,25 @@ pub fn abandon(after: Option<Duration>, share: Option<&str>) -> Result<Option<Ab
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn start_at_needs_a_shard_and_a_near_time() {
+        let now = std::time::SystemTime::now();
+        let soon = now + std::time::Duration::from_secs(30);
+        let one = || {
+            shard_run(Some("0/2"), Some("r".into()), true)
+                .ok()
+                .flatten()
+        };
+        let ok = start_at(one(), Some(soon), now).ok().flatten();
+        assert_eq!(ok.and_then(|s| s.start_at), Some(soon));
+        let e = |r: Result<Option<ShardRun>, PlanError>| {
+            r.err().map(|e| e.to_string()).unwrap_or_default()
+        };
+        assert!(e(start_at(None, Some(soon), now)).starts_with("--start-at: lines up the shards"));
+        let late = now + std::time::Duration::from_secs(7200);
+        assert!(e(start_at(one(), Some(late), now)).contains("is more than 3600 s ahead"));
+    }
 
     #[test]
     fn shard_flags_are_checked_and_name_themselves() {

@@ -252,6 +252,9 @@ pub fn results(i: Inputs<'_>) -> Results {
         shard: plan.shard.as_ref().map(|s| ShardInfo {
             index: s.shard.index,
             count: s.shard.count,
+            start_at: s
+                .start_at
+                .map(|t| humantime::format_rfc3339_seconds(t).to_string()),
         }),
         merged: None,
         budgets,

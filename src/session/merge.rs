@@ -21,7 +21,7 @@ pub struct ShardFile {
 impl ShardFile {
     /// Its shard index.
     pub fn index(&self) -> u32 {
-        self.results.shard.map_or(0, |s| s.index)
+        self.results.shard.as_ref().map_or(0, |s| s.index)
     }
 }
 

@@ -88,6 +88,8 @@ pub struct ShardRun {
     pub shard: load::Shard,
     /// The run id every shard of the run shares.
     pub run_id: String,
+    /// `--start-at`: the moment every shard starts its schedule.
+    pub start_at: Option<std::time::SystemTime>,
 }
 
 impl ShardRun {
@@ -180,6 +182,15 @@ pub async fn execute(plan: RunPlan, observer: &dyn Observer) -> Result<RunOutcom
         observer.started(load_step);
         let secret = plan.jwt_secret.clone();
         let roles = plan.scenario.roles.clone();
+        if let Some(at) = plan.shard.as_ref().and_then(|s| s.start_at) {
+            match at.duration_since(std::time::SystemTime::now()) {
+                Ok(wait) => interruptible(tokio::time::sleep(wait)).await?,
+                Err(late) => tracing::warn!(
+                    late_ms = late.duration().as_millis() as u64,
+                    "this shard started its schedule after --start-at"
+                ),
+            }
+        }
         let epoch = Instant::now();
         let load_plan = LoadPlan {
             scenario: plan.scenario.clone(),

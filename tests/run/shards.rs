@@ -29,7 +29,14 @@ spawn_rate = 102
 duration = "10s"
 "#;
 
-async fn shard(i: u32, scenario: &Path, url: &str, secret: &str, reports: &Path) -> Output {
+async fn shard(
+    i: u32,
+    scenario: &Path,
+    url: &str,
+    secret: &str,
+    reports: &Path,
+    at: u64,
+) -> Output {
     let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_harness"));
     cmd.arg("run")
         .args(["--scenario", scenario.to_str().expect("utf-8")])
@@ -48,6 +55,7 @@ async fn shard(i: u32, scenario: &Path, url: &str, secret: &str, reports: &Path)
             "shard-truth",
             "--quiet",
         ])
+        .args(["--start-at", &format!("@{at}")])
         .arg("--reports")
         .arg(reports)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
@@ -56,6 +64,12 @@ async fn shard(i: u32, scenario: &Path, url: &str, secret: &str, reports: &Path)
         .await
         .expect("a shard finished within 2 minutes")
         .expect("harness runs")
+}
+
+/// `@secs` as the results write it.
+fn rfc3339(secs: u64) -> String {
+    let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs);
+    humantime::format_rfc3339_seconds(t).to_string()
 }
 
 fn read(path: &Path) -> Results {
@@ -76,9 +90,15 @@ async fn two_shards_against_one_sut_merge_exactly() {
     std::fs::write(&scenario, SCENARIO).expect("scenario");
     let reports = dir.path().join("reports");
     let url = sut.base_url().to_owned();
+    // Both start their schedule at the same second, a few seconds from now.
+    let at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs()
+        + 5;
     let (a, b) = tokio::join!(
-        shard(0, &scenario, &url, &secret, &reports),
-        shard(1, &scenario, &url, &secret, &reports)
+        shard(0, &scenario, &url, &secret, &reports, at),
+        shard(1, &scenario, &url, &secret, &reports, at)
     );
     for out in [&a, &b] {
         assert_eq!(out.status.code(), Some(0), "{}", text(out));
@@ -87,9 +107,14 @@ async fn two_shards_against_one_sut_merge_exactly() {
     let run = reports.join("shard-truth");
     let shards = [0, 1].map(|i| read(&run.join(format!("shard-{i}/results.json"))));
     for (i, s) in shards.iter().enumerate() {
-        assert_eq!(s.shard.map(|s| (s.index, s.count)), Some((i as u32, 2)));
+        assert_eq!(
+            s.shard.as_ref().map(|s| (s.index, s.count)),
+            Some((i as u32, 2))
+        );
         assert_eq!(s.scenario.users, 51);
         assert!(s.budgets.is_empty(), "a shard scores nothing");
+        let start = s.shard.as_ref().and_then(|s| s.start_at.clone());
+        assert_eq!(start, Some(rfc3339(at)));
     }
 
     // Scored on the whole, a budget that only the whole is in the range of fails.

@@ -95,7 +95,10 @@ fn three_shards_on_swarm_merge_and_leave_nothing_behind() {
         .map(|i| read(runs[0].join(format!("shard-{i}/results.json"))))
         .collect();
     for (i, s) in shards.iter().enumerate() {
-        assert_eq!(s.shard.map(|s| (s.index, s.count)), Some((i as u32, 3)));
+        assert_eq!(
+            s.shard.as_ref().map(|s| (s.index, s.count)),
+            Some((i as u32, 3))
+        );
         assert_eq!(s.scenario.users, 8, "24 users in 3 shards");
         assert!(s.totals.requests > 0, "shard {i} sent nothing");
     }

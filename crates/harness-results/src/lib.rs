@@ -121,12 +121,15 @@ pub struct Results {
 }
 
 /// Which part of a sharded load a results file holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ShardInfo {
     /// The shard, from 0.
     pub index: u32,
     /// How many shards made the load.
     pub count: u32,
+    /// When every shard was to start its schedule (`--start-at`, RFC 3339), if set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_at: Option<String>,
 }
 
 /// What a merged results file was made from.

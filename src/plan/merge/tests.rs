@@ -6,7 +6,11 @@ fn shard(dir: &Path, run: &str, index: u32, count: u32) -> PathBuf {
     let mut r: Results = serde_json::from_str(include_str!("../../../fixtures/results/smoke.json"))
         .expect("fixture");
     r.run_id = run.into();
-    r.shard = Some(ShardInfo { index, count });
+    r.shard = Some(ShardInfo {
+        index,
+        count,
+        start_at: None,
+    });
     write(dir, &format!("shard-{index}"), &r)
 }
 
