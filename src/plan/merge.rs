@@ -9,7 +9,6 @@ use super::{fixtures_dir, scenarios_dir, PlanError};
 use crate::report::files::ReportError;
 use crate::results::Results;
 use crate::scenario::Scenario;
-use crate::scoring::budgets;
 use crate::session::merge::{MergePlan, ShardFile};
 
 /// The options, typed by the command line (or a test).
@@ -96,19 +95,10 @@ impl MergeOptions {
         } else {
             first.scenario.name.clone()
         };
-        let scenario = Scenario::find(&wanted, &scenarios_dir(&self.scenarios_dir))
-            .map(|(s, _)| s)
+        let (scenario, file) = Scenario::find(&wanted, &scenarios_dir(&self.scenarios_dir))
             .map_err(|e| PlanError::Scenario(wanted.clone(), e))?;
         let fixtures = fixtures_dir(&self.fixtures);
-        let mut budgets = budgets::load(&fixtures.join("budgets.toml"))?;
-        let origin = format!("{} [budgets]", first.scenario.file);
-        for (name, value) in &scenario.budgets {
-            budgets::apply_override(&mut budgets, name, value, &origin)?;
-        }
-        for arg in &self.budgets {
-            let (name, value) = budgets::split_override(arg).map_err(PlanError::BudgetSyntax)?;
-            budgets::apply_override(&mut budgets, name, value, "--budget")?;
-        }
+        let budgets = super::run::scored_budgets(&fixtures, &scenario, &file, &self.budgets)?;
         let run_id = first.run_id.clone();
         let dir = match (&self.out, self.inputs.as_slice()) {
             (Some(out), _) => out.clone(),

@@ -122,15 +122,7 @@ impl RunOptions {
                 format!("{} is not a file", seed.display()),
             )));
         }
-        let mut budgets = budgets::load(&fixtures.join("budgets.toml"))?;
-        let origin = format!("{} [budgets]", scenario_file.display());
-        for (name, value) in &scenario.budgets {
-            budgets::apply_override(&mut budgets, name, value, &origin)?;
-        }
-        for arg in &self.budgets {
-            let (name, value) = budgets::split_override(arg).map_err(PlanError::BudgetSyntax)?;
-            budgets::apply_override(&mut budgets, name, value, "--budget")?;
-        }
+        let budgets = scored_budgets(&fixtures, &scenario, &scenario_file, &self.budgets)?;
         let target = match (self.sut_cmd, self.sut_url) {
             (Some(_), Some(_)) => return Err(PlanError::Conflict("--sut-cmd", "--sut-url")),
             (Some(cmd), None) if cmd.trim().is_empty() => {
@@ -266,6 +258,26 @@ fn shard_run(
         run_id,
         start_at: None,
     }))
+}
+
+/// The budgets a run of `scenario` is scored against: `budgets.toml` in `fixtures`, then
+/// the scenario's `[budgets]` overrides (from `file`), then each `--budget NAME=VALUE`.
+pub(super) fn scored_budgets(
+    fixtures: &std::path::Path,
+    scenario: &Scenario,
+    file: &std::path::Path,
+    flags: &[String],
+) -> Result<Vec<crate::scoring::Budget>, PlanError> {
+    let mut budgets = budgets::load(&fixtures.join("budgets.toml"))?;
+    let origin = format!("{} [budgets]", file.display());
+    for (name, value) in &scenario.budgets {
+        budgets::apply_override(&mut budgets, name, value, &origin)?;
+    }
+    for arg in flags {
+        let (name, value) = budgets::split_override(arg).map_err(PlanError::BudgetSyntax)?;
+        budgets::apply_override(&mut budgets, name, value, "--budget")?;
+    }
+    Ok(budgets)
 }
 
 /// `--abandon-after` and `--abandon-share`, checked: a share needs a time, and lies in
