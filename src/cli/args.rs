@@ -128,6 +128,10 @@ pub struct ReaperArgs {
     /// How long it waits for the first owner.
     #[arg(long, default_value = "60s", value_parser = units::duration)]
     pub wait: Duration,
+    /// Remove the containers with this label (KEY=VALUE) even if no owner ever says so:
+    /// the reaper container's own session.
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub label: Option<String>,
 }
 
 /// `harness run`'s flags.

@@ -204,6 +204,7 @@ async fn reaper(args: ReaperArgs) -> Result<Outcome, CliError> {
         listen: args.listen,
         grace: args.grace,
         wait: args.wait,
+        label: args.label,
     })
     .await?;
     Ok(Outcome::Passed)

@@ -96,7 +96,7 @@ pub enum ReaperError {
 }
 
 /// How `harness reaper` serves.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ReaperOptions {
     /// Listen here (the container); `None`: the owner is on stdin (a process).
     pub listen: Option<std::net::SocketAddr>,
@@ -104,6 +104,9 @@ pub struct ReaperOptions {
     pub grace: Duration,
     /// How long it waits for its first connection.
     pub wait: Duration,
+    /// Watched from the start: the reaper container's own session label, so that it is
+    /// removed even when its owner dies before it could connect.
+    pub label: Option<String>,
 }
 
 #[derive(Default)]
@@ -147,6 +150,9 @@ async fn serve_owner(
 /// Serves until every owner has gone, then removes what they left.
 pub async fn serve(o: ReaperOptions) -> Result<(), ReaperError> {
     let state: Shared = Arc::default();
+    if let Some(l) = &o.label {
+        state.lock().await.watched.push(Watched::Label(l.clone()));
+    }
     let (changed, mut seen) = watch::channel(());
     match o.listen {
         None => {
@@ -184,6 +190,7 @@ pub async fn serve(o: ReaperOptions) -> Result<(), ReaperError> {
             (s.open, s.seen)
         };
         if !was_seen && started.elapsed() > o.wait {
+            reap(&std::mem::take(&mut state.lock().await.watched)).await;
             return Err(ReaperError::NoOwner(o.wait));
         }
         if was_seen && open == 0 {
@@ -331,6 +338,50 @@ mod tests {
         for bad in ["label nothing", "pid 1", "dir relative", "rm -rf /", ""] {
             assert_eq!(Watched::parse(bad), None, "{bad}");
         }
+    }
+
+    /// A reaper on a free port, and a connection to it.
+    async fn reaper_and_owner() -> (tokio::task::JoinHandle<Result<(), ReaperError>>, Reaper) {
+        let port = crate::net::free_port().expect("port");
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        let served = tokio::spawn(serve(ReaperOptions {
+            listen: Some(addr),
+            grace: Duration::from_millis(100),
+            wait: Duration::from_secs(10),
+            label: None,
+        }));
+        let conn = loop {
+            match tokio::net::TcpStream::connect(addr).await {
+                Ok(c) => break c,
+                Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+            }
+        };
+        let (r, w) = conn.into_split();
+        (served, Reaper::over(Box::new(r), Box::new(w)))
+    }
+
+    #[tokio::test]
+    async fn an_owner_that_goes_without_a_goodbye_is_cleaned_up_after() {
+        let dir = tempfile::tempdir().expect("tempdir").keep();
+        std::fs::write(dir.join("data"), "x").expect("write");
+        let (served, mut owner) = reaper_and_owner().await;
+        owner.watch(Watched::Dir(dir.clone())).await.expect("noted");
+        drop(owner);
+        served.await.expect("joined").expect("served");
+        assert!(!dir.exists(), "{} is still there", dir.display());
+    }
+
+    #[tokio::test]
+    async fn an_owner_that_says_goodbye_keeps_what_it_named() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (served, mut owner) = reaper_and_owner().await;
+        owner
+            .watch(Watched::Dir(dir.path().to_owned()))
+            .await
+            .expect("noted");
+        owner.release().await;
+        served.await.expect("joined").expect("served");
+        assert!(dir.path().exists());
     }
 
     #[test]

@@ -84,7 +84,13 @@ pub async fn container(
         .with_wait_for(WaitFor::Nothing)
         .with_entrypoint("/usr/local/bin/harness")
         .with_network("host")
-        .with_cmd(["reaper".to_string(), "--listen".into(), addr.to_string()])
+        .with_cmd([
+            "reaper".to_string(),
+            "--listen".into(),
+            addr.to_string(),
+            "--label".into(),
+            format!("{SESSION_LABEL}={session}"),
+        ])
         .with_mount(Mount::bind_mount(socket, "/var/run/docker.sock"))
         .with_label(MANAGED_LABEL, "true")
         .with_label(SESSION_LABEL, session)
