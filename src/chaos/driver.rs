@@ -38,6 +38,17 @@ impl Observed {
     }
 }
 
+impl From<&crate::results::ChaosInfo> for Observed {
+    /// What a driver saw, read back from its record (shard 0 of a sharded chaos run).
+    fn from(info: &crate::results::ChaosInfo) -> Observed {
+        Observed {
+            events: info.events.clone(),
+            health: info.health.clone(),
+            llm_calls: info.llm_readings.iter().map(|r| (r.t_s, r.calls)).collect(),
+        }
+    }
+}
+
 /// Parses a `/health` body (contract HEALTH-1).
 pub fn parse_health(t_s: f64, http: Option<u16>, body: &serde_json::Value) -> HealthSample {
     let components = body

@@ -9,7 +9,7 @@ use super::expect::{Bound, Context, Expectation, Metric, PhaseName};
 use super::recovery::level;
 use super::spec::ChaosSpec;
 use crate::record::{ratio, Recorded, Second};
-use crate::results::{BudgetOutcome, ChaosInfo, ChaosSecond, Phase, Status};
+use crate::results::{BudgetOutcome, ChaosInfo, ChaosSecond, LlmReading, Phase, Status};
 use crate::scoring::budgets::Budget;
 
 /// What scoring a chaos run adds to its results.
@@ -226,6 +226,11 @@ pub fn score(spec: &ChaosSpec, rec: &Recorded, seen: &Observed, budgets: &[Budge
             ),
             seconds,
             health: seen.health.clone(),
+            llm_readings: seen
+                .llm_calls
+                .iter()
+                .map(|&(t_s, calls)| LlmReading { t_s, calls })
+                .collect(),
         },
         outcomes,
     }

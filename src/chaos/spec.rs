@@ -7,6 +7,7 @@ use super::expect::Expectation;
 use super::recovery::Band;
 use crate::faults::Fault;
 pub use crate::faults::{SettingError, SutLimits};
+use crate::results::ShardChaos;
 
 /// Phase lengths: baseline, then the fault, then recovery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,6 +34,30 @@ impl Phases {
     /// When the faults come out, from the start of load.
     pub fn fault_end(&self) -> Duration {
         self.baseline + self.fault
+    }
+}
+
+impl ChaosSpec {
+    /// What every shard of a sharded chaos run records of this spec, so the merge scores
+    /// the whole against the same faults and phases.
+    pub fn shard_info(&self) -> ShardChaos {
+        let ms = |d: Duration| d.as_millis().min(u64::MAX as u128) as u64;
+        ShardChaos {
+            faults: self.faults.iter().map(Fault::spec).collect(),
+            baseline_ms: ms(self.phases.baseline),
+            fault_ms: ms(self.phases.fault),
+            recovery_ms: ms(self.phases.recovery),
+        }
+    }
+}
+
+impl From<&ShardChaos> for Phases {
+    fn from(s: &ShardChaos) -> Phases {
+        Phases {
+            baseline: Duration::from_millis(s.baseline_ms),
+            fault: Duration::from_millis(s.fault_ms),
+            recovery: Duration::from_millis(s.recovery_ms),
+        }
     }
 }
 

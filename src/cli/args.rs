@@ -172,7 +172,8 @@ pub struct RunArgs {
     pub abandon_share: Option<String>,
     /// Run shard I of N (from 0) of the load: its share of the users or the rate, on the
     /// same schedule as the others, against --sut-url; it records and scores nothing
-    /// (`harness merge` scores the whole).
+    /// (`harness merge` scores the whole). In `chaos`, shard 0 runs the SUT and drives
+    /// the faults, and the others load it with --sut-url.
     #[arg(long, value_name = "I/N")]
     pub shard: Option<String>,
     /// The run id every shard of one run shares (with --shard).
@@ -182,6 +183,11 @@ pub struct RunArgs {
     /// runs the schedule from the same instant and their seconds line up (with --shard).
     #[arg(long, value_name = "TIME", env = "HARNESS_START_AT", value_parser = units::time)]
     pub start_at: Option<std::time::SystemTime>,
+    /// Have the SUT the harness starts listen here (it sets SUT_LISTEN_ADDR), e.g.
+    /// 0.0.0.0:8080, so other machines can load it: the other shards of a chaos run
+    /// [default: 127.0.0.1 on a free port].
+    #[arg(long, value_name = "ADDR")]
+    pub sut_listen: Option<std::net::SocketAddr>,
     /// The environment.
     #[command(flatten)]
     pub env: EnvArgs,
@@ -454,6 +460,7 @@ impl RunArgs {
             shard: self.shard,
             run_id: self.run_id,
             start_at: self.start_at,
+            sut_listen: self.sut_listen,
         }
     }
 }

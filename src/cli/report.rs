@@ -66,6 +66,10 @@ pub struct MergeArgs {
     /// Directory with the budgets.
     #[arg(long, default_value = "fixtures")]
     fixtures: PathBuf,
+    /// Degradation expectations for the shards of a chaos run [default:
+    /// degradation.toml in --fixtures].
+    #[arg(long, value_name = "FILE")]
+    degradation: Option<PathBuf>,
     /// Where the shards' scenario is looked up (for its budget overrides) when its file
     /// is not where the shards ran it from.
     #[arg(long, default_value = "scenarios")]
@@ -87,6 +91,7 @@ pub fn merge(args: MergeArgs) -> Result<Outcome, CliError> {
         out: args.out,
         reports: args.reports,
         fixtures: args.fixtures,
+        degradation: args.degradation,
         scenarios_dir: args.scenarios,
         command_line: std::env::args().collect(),
     }

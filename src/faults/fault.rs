@@ -301,6 +301,30 @@ impl Fault {
     }
 }
 
+impl Fault {
+    /// The fault written in the syntax its parser reads, so a recorded fault can be read
+    /// back exactly (a shard's record, read by `harness merge`).
+    ///
+    /// ```
+    /// use harness::faults::Fault;
+    /// let f: Fault = "llm-fail 0.5 529".parse().expect("a fault");
+    /// assert_eq!(f.spec().parse::<Fault>(), Ok(f));
+    /// ```
+    pub fn spec(&self) -> String {
+        // Words are split on spaces, so a duration is written without them.
+        let d = |d: &Duration| humantime::format_duration(*d).to_string().replace(' ', "");
+        match self {
+            Fault::LlmFail { rate, status } => format!("llm-fail {rate} {}", status.code()),
+            Fault::LlmLatency(t) | Fault::Latency(Target::Llm, t) => {
+                format!("llm-latency {}", d(t))
+            }
+            Fault::Latency(t, l) => format!("{t}-latency {}", d(l)),
+            Fault::Bandwidth(t, k) => format!("bandwidth {k} on {t}"),
+            Fault::LlmTimeout | Fault::Down(_) | Fault::Slicer(_) => self.to_string(),
+        }
+    }
+}
+
 impl fmt::Display for Fault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -351,6 +375,22 @@ mod tests {
         );
         assert_eq!(err("db-down now"), "write 'db-down'");
         assert!(err("flood").starts_with("'flood' is not a fault (llm-fail, "));
+    }
+
+    #[test]
+    fn every_fault_reads_back_from_its_spec() {
+        let odd = [
+            Fault::LlmFail {
+                rate: 0.25,
+                status: FailStatus::RateLimited,
+            },
+            Fault::LlmLatency(Duration::from_millis(1500)),
+            Fault::Latency(Target::Db, Duration::from_micros(250_500)),
+            Fault::Bandwidth(Target::Llm, 8),
+        ];
+        for f in matrix().chain(odd) {
+            assert_eq!(f.spec().parse::<Fault>().as_ref(), Ok(&f), "{}", f.spec());
+        }
     }
 
     #[test]

@@ -2,12 +2,15 @@
 //! faults (from the flags, the scenario's `[chaos]`, or the matrix), the phase lengths,
 //! and the degradation expectations.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use super::run::ShardTargets;
 use super::{fixtures_dir, PlanError, RunOptions};
-use crate::chaos::{expect, Band, ChaosSpec, Phases, SutLimits};
+use crate::chaos::{expect, Band, ChaosSpec, Expectation, Phases, SutLimits};
 use crate::faults::{self, Fault};
+use crate::scenario::Scenario;
+use crate::scoring::Budget;
 use crate::session::{RunPlan, TargetPlan};
 
 /// Default phase lengths: long enough, with the seeds' 60 s breaker timeout, for the
@@ -49,19 +52,32 @@ impl ChaosOptions {
                 why: "it runs every fault in turn; leave out the fault flags".into(),
             });
         }
-        if self.run.shard.is_some() {
+        if self.matrix && self.run.shard.is_some() {
             return Err(PlanError::Value {
                 flag: "--shard",
-                why: "harness chaos does not shard yet: use harness run --shard".into(),
+                why: "shards one chaos run, and --matrix makes several: shard each fault's \
+                      run on its own (--llm-fail 1.0, --db-down, …)"
+                    .into(),
             });
         }
         let fixtures = fixtures_dir(&self.run.env.fixtures);
-        let mut base = self.run.into_plan()?;
-        if let TargetPlan::Url(_) = base.target {
-            return Err(PlanError::Value {
-                flag: "--sut-url",
-                why: "faults need the harness's own environment; use --sut-cmd".into(),
-            });
+        let mut base = self.run.into_plan_for(ShardTargets::FirstDrives)?;
+        match (&base.target, &base.shard) {
+            (TargetPlan::Url(_), None) => {
+                return Err(PlanError::Value {
+                    flag: "--sut-url",
+                    why: "faults need the harness's own environment; use --sut-cmd".into(),
+                })
+            }
+            (_, Some(s)) if s.shard.count > 1 && s.start_at.is_none() => {
+                return Err(PlanError::Value {
+                    flag: "--shard",
+                    why: "needs --start-at: every shard's fault phases must start at the same \
+                          instant"
+                        .into(),
+                })
+            }
+            _ => {}
         }
         let section = base.scenario.chaos.clone().unwrap_or_default();
         let phases = Phases {
@@ -103,12 +119,13 @@ impl ChaosOptions {
                 ),
             });
         }
-        let limits = SutLimits::from_env(&base.scenario.sut_env)
-            .map_err(|e| PlanError::Setting(base.scenario_file.display().to_string(), e))?;
-        let path = self
-            .degradation
-            .unwrap_or_else(|| fixtures.join("degradation.toml"));
-        let expectations = expect::load(&path, &limits, &base.budgets)?;
+        let (limits, expectations) = judged(
+            &base.scenario,
+            &base.scenario_file,
+            &base.budgets,
+            &fixtures,
+            self.degradation.as_deref(),
+        )?;
 
         let runs: Vec<Vec<Fault>> = if self.matrix {
             faults::matrix().map(|f| vec![f]).collect()
@@ -136,6 +153,23 @@ impl ChaosOptions {
             })
             .collect())
     }
+}
+
+/// The SUT's resilience settings (from the scenario's `[sut_env]`) and the expectations
+/// of `degradation` (default: `degradation.toml` in `fixtures`) that a chaos run of
+/// `scenario` is judged by: for `harness chaos`, and for `harness merge` of its shards.
+pub(super) fn judged(
+    scenario: &Scenario,
+    file: &Path,
+    budgets: &[Budget],
+    fixtures: &Path,
+    degradation: Option<&Path>,
+) -> Result<(SutLimits, Vec<Expectation>), PlanError> {
+    let limits = SutLimits::from_env(&scenario.sut_env)
+        .map_err(|e| PlanError::Setting(file.display().to_string(), e))?;
+    let path = degradation.map_or_else(|| fixtures.join("degradation.toml"), Path::to_owned);
+    let expectations = expect::load(&path, &limits, budgets)?;
+    Ok((limits, expectations))
 }
 
 #[cfg(test)]

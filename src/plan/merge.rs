@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use super::{fixtures_dir, scenarios_dir, PlanError};
+use crate::chaos::{Band, ChaosSpec, Fault, Phases};
 use crate::report::files::ReportError;
 use crate::results::Results;
 use crate::scenario::Scenario;
@@ -22,8 +23,10 @@ pub struct MergeOptions {
     pub out: Option<PathBuf>,
     /// `--reports`, for `reports/<run-id>/` when no directory was given.
     pub reports: PathBuf,
-    /// `--fixtures`: where `budgets.toml` is.
+    /// `--fixtures`: where `budgets.toml` (and `degradation.toml`) are.
     pub fixtures: PathBuf,
+    /// `--degradation`: the expectations a chaos run's shards are scored against.
+    pub degradation: Option<PathBuf>,
     /// `--scenarios`: where the shards' scenario is looked up for its budget overrides.
     pub scenarios_dir: PathBuf,
     /// The command line, for the report.
@@ -69,6 +72,17 @@ pub enum MergeInputError {
         /// The first file with it.
         other: PathBuf,
     },
+    /// A recorded fault that does not read back.
+    #[error("{path}: shard.chaos.faults: {problem}")]
+    Fault {
+        /// The file.
+        path: PathBuf,
+        /// What the parser said.
+        problem: crate::faults::FaultParseError,
+    },
+    /// Shard 0 of a chaos run without what its driver saw.
+    #[error("{0}: shard 0 of a chaos run, but no `chaos` record of the faults and /health it saw")]
+    NoDriverRecord(PathBuf),
     /// A shard is missing.
     #[error("shard {missing:?} of {count} missing: only {present:?} were given")]
     Missing {
@@ -99,6 +113,36 @@ impl MergeOptions {
             .map_err(|e| PlanError::Scenario(wanted.clone(), e))?;
         let fixtures = fixtures_dir(&self.fixtures);
         let budgets = super::run::scored_budgets(&fixtures, &scenario, &file, &self.budgets)?;
+        let chaos = match first.shard.as_ref().and_then(|s| s.chaos.as_ref()) {
+            None => None,
+            Some(told) => {
+                let path = &shards[0].path;
+                if first.chaos.is_none() {
+                    return Err(merge_error(MergeInputError::NoDriverRecord(path.clone())));
+                }
+                let faults = told
+                    .faults
+                    .iter()
+                    .map(|f| f.parse::<Fault>())
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|problem| {
+                        merge_error(MergeInputError::Fault {
+                            path: path.clone(),
+                            problem,
+                        })
+                    })?;
+                let degradation = self.degradation.as_deref();
+                let (limits, expectations) =
+                    super::chaos::judged(&scenario, &file, &budgets, &fixtures, degradation)?;
+                Some(ChaosSpec {
+                    faults,
+                    phases: Phases::from(told),
+                    expectations,
+                    band: Band::default(),
+                    limits,
+                })
+            }
+        };
         let run_id = first.run_id.clone();
         let dir = match (&self.out, self.inputs.as_slice()) {
             (Some(out), _) => out.clone(),
@@ -110,6 +154,7 @@ impl MergeOptions {
         Ok(MergePlan {
             shards,
             budgets,
+            chaos,
             dir,
             reports_dir: self.reports,
             command_line: self.command_line,
@@ -213,6 +258,16 @@ fn agree(first: &Path, a: &Results, path: &Path, b: &Results) -> Result<(), Merg
             .and_then(|s| s.start_at.clone())
             .unwrap_or_else(|| "not set".into())
     };
+    let faults = |r: &Results| match r.shard.as_ref().and_then(|s| s.chaos.as_ref()) {
+        Some(c) => format!(
+            "{} (phases {}+{}+{} ms)",
+            c.faults.join(" + "),
+            c.baseline_ms,
+            c.fault_ms,
+            c.recovery_ms
+        ),
+        None => "none (not a chaos run)".into(),
+    };
     let checks = [
         (
             "schema_version",
@@ -235,6 +290,7 @@ fn agree(first: &Path, a: &Results, path: &Path, b: &Results) -> Result<(), Merg
         ("the schedule", schedule(a), schedule(b)),
         ("--start-at", start(a), start(b)),
         ("the load model", model(a), model(b)),
+        ("the faults", faults(a), faults(b)),
     ];
     match checks.into_iter().find(|(_, ours, theirs)| ours != theirs) {
         Some((field, ours, theirs)) => Err(MergeInputError::Disagree {

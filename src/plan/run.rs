@@ -53,6 +53,18 @@ pub struct RunOptions {
     pub run_id: Option<String>,
     /// `--start-at`: when every shard starts its schedule.
     pub start_at: Option<std::time::SystemTime>,
+    /// `--sut-listen`: where the SUT the harness starts listens.
+    pub sut_listen: Option<std::net::SocketAddr>,
+}
+
+/// Which target each shard of a command loads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum ShardTargets {
+    /// `harness run`: every shard loads one running SUT (`--sut-url`).
+    AllByUrl,
+    /// `harness chaos`: shard 0 runs the SUT in the harness's environment and drives the
+    /// faults; the others load that SUT by its URL.
+    FirstDrives,
 }
 
 impl Default for RunOptions {
@@ -77,6 +89,7 @@ impl Default for RunOptions {
             shard: None,
             run_id: None,
             start_at: None,
+            sut_listen: None,
         }
     }
 }
@@ -84,6 +97,11 @@ impl Default for RunOptions {
 impl RunOptions {
     /// Validates everything into a plan.
     pub fn into_plan(self) -> Result<RunPlan, PlanError> {
+        self.into_plan_for(ShardTargets::AllByUrl)
+    }
+
+    /// [`into_plan`](Self::into_plan), with the shard rule of the command.
+    pub(super) fn into_plan_for(self, targets: ShardTargets) -> Result<RunPlan, PlanError> {
         let abandon = abandon(self.abandon_after, self.abandon_share.as_deref())?;
         let (scenario, scenario_file) =
             Scenario::find(&self.scenario, &scenarios_dir(&self.scenarios_dir))
@@ -91,7 +109,12 @@ impl RunOptions {
         let profile = scenario
             .profile(&self.profile)
             .map_err(|e| PlanError::Profile(self.profile.clone(), e))?;
-        let shard = shard_run(self.shard.as_deref(), self.run_id, self.sut_url.is_some())?;
+        let shard = shard_run(
+            self.shard.as_deref(),
+            self.run_id,
+            self.sut_url.is_some(),
+            targets,
+        )?;
         let shard = start_at(shard, self.start_at, std::time::SystemTime::now())?;
         let whole = shard.as_ref().map_or(Shard::WHOLE, |s| s.shard);
         let shape = whole.split(&LoadShape::settle(profile));
@@ -143,6 +166,18 @@ impl RunOptions {
             }
             (None, None) => TargetPlan::Reference(self.sut_build),
         };
+        let sut_listen = match (self.sut_listen, &target) {
+            (Some(_), TargetPlan::Url(_)) => {
+                return Err(PlanError::Conflict("--sut-listen", "--sut-url"))
+            }
+            (Some(a), _) if a.port() == 0 => {
+                return Err(PlanError::Value {
+                    flag: "--sut-listen",
+                    why: format!("{a}: give a port, so the other shards know where to go"),
+                })
+            }
+            (a, _) => a,
+        };
         let mut env_opts = self.env;
         env_opts.llm_profile = self
             .llm_profile
@@ -174,6 +209,7 @@ impl RunOptions {
             feeder,
             abandon,
             shard,
+            sut_listen,
         })
     }
 }
@@ -222,6 +258,7 @@ fn shard_run(
     shard: Option<&str>,
     run_id: Option<String>,
     has_url: bool,
+    targets: ShardTargets,
 ) -> Result<Option<ShardRun>, PlanError> {
     let Some(text) = shard else {
         return match run_id {
@@ -236,11 +273,32 @@ fn shard_run(
         flag: "--shard",
         why: e.to_string(),
     })?;
-    if !has_url {
-        return Err(PlanError::Value {
-            flag: "--shard",
-            why: "needs --sut-url: every shard must load the same running SUT".into(),
-        });
+    match (targets, shard.index, has_url) {
+        (ShardTargets::AllByUrl, _, false) => {
+            return Err(PlanError::Value {
+                flag: "--shard",
+                why: "needs --sut-url: every shard must load the same running SUT".into(),
+            })
+        }
+        (ShardTargets::FirstDrives, 0, true) => {
+            return Err(PlanError::Value {
+                flag: "--sut-url",
+                why: "shard 0 of a chaos run drives the faults, so it starts the SUT in the \
+                      harness's own environment: leave out --sut-url, and give --sut-listen \
+                      for the other shards to reach it"
+                    .into(),
+            })
+        }
+        (ShardTargets::FirstDrives, i, false) if i > 0 => {
+            return Err(PlanError::Value {
+                flag: "--shard",
+                why: format!(
+                    "shard {i} of a chaos run loads the SUT that shard 0 starts: give its \
+                     --sut-url (shard 0's --sut-listen)"
+                ),
+            })
+        }
+        _ => {}
     }
     let run_id = run_id.ok_or_else(|| PlanError::Value {
         flag: "--shard",
@@ -328,7 +386,7 @@ mod tests {
         let now = std::time::SystemTime::now();
         let soon = now + std::time::Duration::from_secs(30);
         let one = || {
-            shard_run(Some("0/2"), Some("r".into()), true)
+            shard_run(Some("0/2"), Some("r".into()), true, ShardTargets::AllByUrl)
                 .ok()
                 .flatten()
         };
@@ -345,12 +403,34 @@ mod tests {
     #[test]
     fn shard_flags_are_checked_and_name_themselves() {
         let id = || Some("r1".to_owned());
-        let ok = shard_run(Some("1/2"), id(), true).ok().flatten();
+        let run = ShardTargets::AllByUrl;
+        let ok = shard_run(Some("1/2"), id(), true, run).ok().flatten();
         assert_eq!(
             ok.map(|s| (s.shard.index, s.run_id)),
             Some((1, "r1".into()))
         );
-        assert_eq!(shard_run(None, None, false).ok(), Some(None));
+        assert_eq!(shard_run(None, None, false, run).ok(), Some(None));
+        let chaos = ShardTargets::FirstDrives;
+        assert!(shard_run(Some("0/2"), id(), false, chaos).is_ok());
+        assert!(shard_run(Some("1/2"), id(), true, chaos).is_ok());
+        for (shard, url, says) in [
+            (
+                Some("0/2"),
+                true,
+                "--sut-url: shard 0 of a chaos run drives the faults",
+            ),
+            (
+                Some("1/2"),
+                false,
+                "--shard: shard 1 of a chaos run loads the SUT",
+            ),
+        ] {
+            let e = shard_run(shard, id(), url, chaos)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(e.starts_with(says), "{e}");
+        }
         for (shard, run_id, url, says) in [
             (Some("2/2"), id(), true, "--shard: '2/2' is not I/N"),
             (Some("0/2"), id(), false, "--shard: needs --sut-url"),
@@ -363,7 +443,7 @@ mod tests {
             ),
             (None, id(), true, "--run-id: names the run"),
         ] {
-            let e = shard_run(shard, run_id, url)
+            let e = shard_run(shard, run_id, url, run)
                 .err()
                 .map(|e| e.to_string())
                 .unwrap_or_default();

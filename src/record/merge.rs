@@ -34,8 +34,8 @@ fn add_histograms(into: &mut BTreeMap<String, Latency>, from: &BTreeMap<String, 
 
 impl Recorded {
     /// The record a results file holds, decoded from its stored histograms: what
-    /// `harness merge` adds up and scores. Goodput's histogram and the chaos counters
-    /// of each second are not stored, and stay empty.
+    /// `harness merge` adds up and scores. Goodput's histogram is not stored, and stays
+    /// empty.
     pub fn from_results(r: &Results) -> Result<Recorded, HistogramError> {
         let load = r.load.clone().unwrap_or_default();
         let seconds = r
@@ -48,8 +48,10 @@ impl Recorded {
                     errors: p.errors,
                     fallbacks: p.fallbacks,
                     degraded: p.degraded,
+                    templated: p.templated,
+                    cache_sourced: p.cache_sourced,
                     statuses: p.statuses.clone(),
-                    ..Second::default()
+                    fallback_kinds: p.fallback_kinds.clone(),
                 })
             })
             .collect::<Result<Vec<_>, HistogramError>>()?;

@@ -48,6 +48,16 @@ pub enum ServiceError {
         /// The end of the log.
         tail: String,
     },
+    /// A SUT run elsewhere (`--sut-url` of a chaos shard) did not answer `/ready` in time.
+    #[error("the SUT at {url} was not ready after {:.1}s (last answer: {last}); is the shard that starts it (shard 0) running?", timeout.as_secs_f64())]
+    UrlNotReady {
+        /// The readiness URL.
+        url: String,
+        /// How long we waited.
+        timeout: Duration,
+        /// The last status or connection error seen.
+        last: String,
+    },
     /// Stopping the SUT failed.
     #[error("stopping the SUT")]
     Stop(#[source] std::io::Error),

@@ -82,6 +82,59 @@ pub struct RunningSut {
     command: String,
 }
 
+/// Waits up to `timeout` for a SUT that something else runs (another shard, another
+/// machine) to answer `{base_url}/ready`.
+pub async fn wait_url_ready(base_url: &str, timeout: Duration) -> Result<(), ServiceError> {
+    let url = format!("{base_url}/ready");
+    match poll_ready(&url, timeout, || Ok(())).await? {
+        None => Ok(()),
+        Some(last) => Err(ServiceError::UrlNotReady { url, timeout, last }),
+    }
+}
+
+/// Asks `url` every 100 ms until it answers 2xx (`None`), `alive` fails, or `timeout`
+/// passes (the last answer seen).
+async fn poll_ready(
+    url: &str,
+    timeout: Duration,
+    mut alive: impl FnMut() -> Result<(), ServiceError>,
+) -> Result<Option<String>, ServiceError> {
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(2))
+        .build()
+        .map_err(|e| ServiceError::Spawn {
+            command: format!("an HTTP client for {url}"),
+            source: std::io::Error::other(e),
+        })?;
+    let deadline = Instant::now() + timeout;
+    loop {
+        alive()?;
+        let last = match http.get(url).send().await {
+            Ok(r) if r.status().is_success() => return Ok(None),
+            Ok(r) => format!("HTTP {}", r.status().as_u16()),
+            Err(e) => e.to_string(),
+        };
+        if Instant::now() >= deadline {
+            return Ok(Some(last));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Where to reach a server that listens on `listen`: loopback when it listens on every
+/// address.
+fn reachable(listen: SocketAddr) -> SocketAddr {
+    match listen.ip() {
+        std::net::IpAddr::V4(ip) if ip.is_unspecified() => {
+            SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, listen.port()))
+        }
+        std::net::IpAddr::V6(ip) if ip.is_unspecified() => {
+            SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, listen.port()))
+        }
+        _ => listen,
+    }
+}
+
 impl RunningSut {
     /// Spawns `cmd` with `vars`, listening on `listen`, its output in `log`.
     pub fn spawn(
@@ -122,7 +175,7 @@ impl RunningSut {
         })?;
         Ok(RunningSut {
             process,
-            base_url: format!("http://{listen}"),
+            base_url: format!("http://{}", reachable(listen)),
             command: text,
         })
     }
@@ -145,37 +198,23 @@ impl RunningSut {
     /// Polls `GET /ready` until it answers 200, the process exits, or `timeout` passes.
     pub async fn wait_ready(&mut self, timeout: Duration) -> Result<(), ServiceError> {
         let url = format!("{}/ready", self.base_url);
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(2))
-            .build()
-            .map_err(|e| ServiceError::Spawn {
-                command: self.command.clone(),
-                source: std::io::Error::other(e),
-            })?;
-        let deadline = Instant::now() + timeout;
-        loop {
-            if let Err(status) = self.process.alive() {
-                return Err(ServiceError::Exited {
-                    status: status.to_string(),
-                    log: self.process.log_path().display().to_string(),
-                    tail: self.log_tail(20),
-                });
-            }
-            let last = match http.get(&url).send().await {
-                Ok(r) if r.status().is_success() => return Ok(()),
-                Ok(r) => format!("HTTP {}", r.status().as_u16()),
-                Err(e) => e.to_string(),
-            };
-            if Instant::now() >= deadline {
-                return Err(ServiceError::NotReady {
-                    url,
-                    timeout,
-                    last,
-                    log: self.process.log_path().display().to_string(),
-                    tail: self.log_tail(20),
-                });
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+        let process = &mut self.process;
+        let alive = || {
+            process.alive().map_err(|status| ServiceError::Exited {
+                status: status.to_string(),
+                log: process.log_path().display().to_string(),
+                tail: process.log_tail(20),
+            })
+        };
+        match poll_ready(&url, timeout, alive).await? {
+            None => Ok(()),
+            Some(last) => Err(ServiceError::NotReady {
+                url,
+                timeout,
+                last,
+                log: self.process.log_path().display().to_string(),
+                tail: self.log_tail(20),
+            }),
         }
     }
 

@@ -150,6 +150,14 @@ pub fn results(i: Inputs<'_>) -> Results {
         _ => None,
     };
     let (phases, chaos) = match chaos {
+        // A shard keeps what its driver saw, for the merge, and judges nothing.
+        Some(mut c) if plan.shard.is_some() => {
+            c.info.time_to_recover_s = None;
+            c.info.recovery_rule = "not scored: one shard's record; harness merge scores the \
+                                    whole run"
+                .into();
+            (Vec::new(), Some(c.info))
+        }
         Some(c) => {
             budgets.extend(c.outcomes);
             (c.phases, Some(c.info))
@@ -255,6 +263,7 @@ pub fn results(i: Inputs<'_>) -> Results {
             start_at: s
                 .start_at
                 .map(|t| humantime::format_rfc3339_seconds(t).to_string()),
+            chaos: plan.chaos.as_ref().map(chaos::ChaosSpec::shard_info),
         }),
         merged: None,
         budgets,
@@ -278,6 +287,9 @@ pub fn timeline(rec: &Recorded) -> Vec<SecondPoint> {
             errors: s.errors,
             fallbacks: s.fallbacks,
             degraded: s.degraded,
+            templated: s.templated,
+            cache_sourced: s.cache_sourced,
+            fallback_kinds: s.fallback_kinds.clone(),
             p50_us: s.latency.percentile_us(50.0),
             p95_us: s.latency.percentile_us(95.0),
             p99_us: s.latency.percentile_us(99.0),

@@ -5,6 +5,8 @@
 use std::path::PathBuf;
 
 use super::{assemble, RunOutcome};
+use crate::chaos::driver::Observed;
+use crate::chaos::ChaosSpec;
 use crate::record::{HistogramError, Recorded};
 use crate::results::{MergeInfo, MergedShard, Results, StageInfo, Totals};
 use crate::scoring::{self, Budget};
@@ -32,6 +34,9 @@ pub struct MergePlan {
     pub shards: Vec<ShardFile>,
     /// Budgets, with the scenario's and `--budget` overrides applied.
     pub budgets: Vec<Budget>,
+    /// The shards of a chaos run: its faults, phases and expectations, scored on the
+    /// whole with what shard 0's driver saw.
+    pub chaos: Option<ChaosSpec>,
     /// Where the merged reports go.
     pub dir: PathBuf,
     /// `reports/`, whose `latest` is pointed at the merged run.
@@ -55,14 +60,21 @@ pub enum MergeError {
 }
 
 /// How the merged figures were obtained, for the results.
-fn method(n: usize) -> String {
+fn method(n: usize, chaos: bool) -> String {
+    let phases = if chaos {
+        " Chaos phases, the time to recover and the degradation expectations are scored on \
+         the merged seconds, with the fault events, /health samples and LLM call counts that \
+         shard 0, which drove the faults, recorded."
+    } else {
+        ""
+    };
     format!(
         "{n} shards merged exactly: every histogram (end to end, per transaction, per \
          operation, per second) is the bin-by-bin sum of the shards' stored HDR histograms, \
          and counters are sums, so each percentile is that of one histogram over every \
          shard's samples (never an average of percentiles). Throughput is the sum of the \
          shards' throughputs over the shared schedule. Budgets are scored on the merged data \
-         only; the shards scored nothing."
+         only; the shards scored nothing.{phases}"
     )
 }
 
@@ -81,7 +93,16 @@ pub fn merge(plan: MergePlan) -> Result<RunOutcome, MergeError> {
     whole.warmup = std::time::Duration::from_secs_f64(first.warmup_s.max(0.0));
     let stages = summed_stages(first, &shards[1..]);
     let users: u32 = shards.iter().map(|r| r.scenario.users).sum();
-    let budgets = scoring::score(&plan.budgets, &whole, &stages, users);
+    let mut budgets = scoring::score(&plan.budgets, &whole, &stages, users);
+    let (phases, chaos) = match (&plan.chaos, &first.chaos) {
+        (Some(spec), Some(driven)) => {
+            let seen = Observed::from(driven);
+            let c = crate::chaos::score::score(spec, &whole, &seen, &plan.budgets);
+            budgets.extend(c.outcomes);
+            (c.phases, Some(c.info))
+        }
+        _ => (Vec::new(), None),
+    };
     let verdict = scoring::verdict(&budgets, &[]);
     let mut load = first.load.clone().unwrap_or_default();
     load.backfilled = whole.backfilled;
@@ -106,7 +127,7 @@ pub fn merge(plan: MergePlan) -> Result<RunOutcome, MergeError> {
         },
         coordinated_omission: format!(
             "{} Each shard: {}",
-            method(shards.len()),
+            method(shards.len(), plan.chaos.is_some()),
             first.coordinated_omission
         ),
         load: Some(load),
@@ -124,6 +145,8 @@ pub fn merge(plan: MergePlan) -> Result<RunOutcome, MergeError> {
         transactions: assemble::summaries(&whole.transactions),
         operations: assemble::summaries(&whole.operations),
         timeline: assemble::timeline(&whole),
+        phases,
+        chaos,
         shard: None,
         merged: Some(MergeInfo {
             shards: plan.shards.len() as u32,
@@ -136,7 +159,7 @@ pub fn merge(plan: MergePlan) -> Result<RunOutcome, MergeError> {
                     requests: s.results.totals.requests,
                 })
                 .collect(),
-            method: method(shards.len()),
+            method: method(shards.len(), plan.chaos.is_some()),
         }),
         budgets,
         verdict,

@@ -78,7 +78,14 @@ pub struct RunPlan {
     pub abandon: Option<load::Abandon>,
     /// `--shard I/N`: one part of a split load, recorded for `harness merge`.
     pub shard: Option<ShardRun>,
+    /// `--sut-listen`: where the SUT the harness starts listens (default: loopback, a
+    /// free port).
+    pub sut_listen: Option<std::net::SocketAddr>,
 }
+
+/// How late a chaos shard may start its schedule: less than the one-second resolution
+/// its phases are scored at.
+const CHAOS_LATE_START: Duration = Duration::from_millis(500);
 
 /// One shard of a split load: `shape` is already its share. It writes its record to
 /// `reports/<run_id>/shard-<I>/` and scores nothing; `harness merge` scores the whole.
@@ -135,6 +142,13 @@ pub enum RunError {
         /// What the fault layer or LLM fake said.
         why: String,
     },
+    /// A chaos shard reached `--start-at` too late for its phases to line up.
+    #[error(
+        "this shard was ready {:.1} s after --start-at, so its fault phases would not line up \
+         with the other shards': give a later --start-at",
+        .0.as_secs_f64()
+    )]
+    LateStart(Duration),
     /// Nothing completed, so nothing can be scored.
     #[error("no transaction completed during the load phase; see the SUT log")]
     NoData,
@@ -185,6 +199,11 @@ pub async fn execute(plan: RunPlan, observer: &dyn Observer) -> Result<RunOutcom
         if let Some(at) = plan.shard.as_ref().and_then(|s| s.start_at) {
             match at.duration_since(std::time::SystemTime::now()) {
                 Ok(wait) => interruptible(tokio::time::sleep(wait)).await?,
+                // Chaos phases are scored by the second across shards: one that starts
+                // late would put its requests in the wrong phase.
+                Err(late) if plan.chaos.is_some() && late.duration() > CHAOS_LATE_START => {
+                    return Err(RunError::LateStart(late.duration()))
+                }
                 Err(late) => tracing::warn!(
                     late_ms = late.duration().as_millis() as u64,
                     "this shard started its schedule after --start-at"

@@ -40,12 +40,20 @@ impl Stand {
             }
             TargetPlan::Command(c) => SutCommand::Shell(c.clone()),
             TargetPlan::Url(url) => {
+                // A chaos shard's SUT is started by shard 0 at the same moment as this
+                // shard: wait for it, as shard 0 does, before the schedule starts.
+                if plan.chaos.is_some() && plan.shard.is_some() {
+                    observer.started(Step::WarmUp);
+                    let ready = crate::service::wait_url_ready(url, plan.ready_timeout);
+                    interruptible(ready).await??;
+                    observer.finished(Step::WarmUp, "ready");
+                }
                 return Ok(Stand {
                     env: None,
                     sut: None,
                     base_url: url.trim_end_matches('/').to_owned(),
                     versions: BTreeMap::new(),
-                })
+                });
             }
         };
         observer.started(Step::Environment);
@@ -81,13 +89,18 @@ impl Stand {
             seed_file: Some(plan.seed_file.clone()),
             extra: plan.scenario.sut_env.clone().into_iter().collect(),
         };
-        let port = crate::net::free_port().map_err(|e| {
-            RunError::Service(ServiceError::Spawn {
-                command: "pick a port".into(),
-                source: e,
-            })
-        })?;
-        let listen = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        let listen = match plan.sut_listen {
+            Some(a) => a,
+            None => {
+                let port = crate::net::free_port().map_err(|e| {
+                    RunError::Service(ServiceError::Spawn {
+                        command: "pick a port".into(),
+                        source: e,
+                    })
+                })?;
+                std::net::SocketAddr::from(([127, 0, 0, 1], port))
+            }
+        };
         let vars = contract_env(e.endpoints(), listen, &settings);
         observer.started(Step::WarmUp);
         let s = self.sut.insert(RunningSut::spawn(

@@ -149,6 +149,19 @@ pub struct ChaosInfo {
     pub seconds: Vec<ChaosSecond>,
     /// Every `/health` sample.
     pub health: Vec<HealthSample>,
+    /// Every reading of the LLM fake's call counter, so a merge of shards can score the
+    /// run from exactly what its driver saw.
+    #[serde(default)]
+    pub llm_readings: Vec<LlmReading>,
+}
+
+/// One reading of the LLM fake's call counter.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct LlmReading {
+    /// Seconds from the start of load.
+    pub t_s: f64,
+    /// Calls that had reached the LLM fake by then.
+    pub calls: u64,
 }
 
 /// One second of a chaos run, beside [`SecondPoint`](super::SecondPoint).

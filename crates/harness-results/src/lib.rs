@@ -29,7 +29,7 @@ pub mod exit;
 
 pub use capacity::{Capacity, CapacityStep};
 pub use chaos::{
-    ChaosInfo, ChaosSecond, Event, EventAction, HealthSample, MatrixOutcome, MatrixRow,
+    ChaosInfo, ChaosSecond, Event, EventAction, HealthSample, LlmReading, MatrixOutcome, MatrixRow,
     MatrixSummary, Phase, PhaseName,
 };
 pub use compare::{Comparison, Delta, DeltaVerdict, RunRef};
@@ -130,6 +130,24 @@ pub struct ShardInfo {
     /// When every shard was to start its schedule (`--start-at`, RFC 3339), if set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_at: Option<String>,
+    /// `harness chaos --shard`: the faults and phases every shard ran to, so the merge
+    /// scores the whole against the same fault timeline. Shard 0 drove the faults; its
+    /// `chaos` holds what it saw.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chaos: Option<ShardChaos>,
+}
+
+/// The fault timeline of a sharded chaos run, as each shard was told it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ShardChaos {
+    /// The faults, in the chaos fault syntax (`llm-fail 1 (500)` is written `llm-fail 1.0`).
+    pub faults: Vec<String>,
+    /// Baseline length, ms.
+    pub baseline_ms: u64,
+    /// Fault phase length, ms.
+    pub fault_ms: u64,
+    /// Recovery length, ms.
+    pub recovery_ms: u64,
 }
 
 /// What a merged results file was made from.
@@ -359,6 +377,15 @@ pub struct SecondPoint {
     pub fallbacks: u64,
     /// Answers with `degraded: true`.
     pub degraded: u64,
+    /// 2xx template answers (chaos scoring's template share), so a merge can score it.
+    #[serde(default)]
+    pub templated: u64,
+    /// 2xx answers with `cache` among their sources.
+    #[serde(default)]
+    pub cache_sourced: u64,
+    /// `fallback` values of this second's answers.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub fallback_kinds: BTreeMap<String, u64>,
     /// Median, µs.
     pub p50_us: u64,
     /// 95th percentile, µs.

@@ -10,6 +10,7 @@ fn shard(dir: &Path, run: &str, index: u32, count: u32) -> PathBuf {
         index,
         count,
         start_at: None,
+        chaos: None,
     });
     write(dir, &format!("shard-{index}"), &r)
 }
