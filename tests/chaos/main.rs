@@ -4,6 +4,7 @@
 
 mod helpers;
 mod runs;
+mod shards;
 #[path = "../support/mod.rs"]
 mod support;
 

@@ -140,7 +140,8 @@ pub struct ShardInfo {
 /// The fault timeline of a sharded chaos run, as each shard was told it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ShardChaos {
-    /// The faults, in the chaos fault syntax (`llm-fail 1 (500)` is written `llm-fail 1.0`).
+    /// The faults, in the syntax the fault parser reads back (`llm-fail 1 (500)` is written
+    /// `llm-fail 1 500`).
     pub faults: Vec<String>,
     /// Baseline length, ms.
     pub baseline_ms: u64,
