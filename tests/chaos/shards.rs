@@ -4,31 +4,33 @@
 
 use std::path::Path;
 use std::process::Output;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::helpers::{outcome, read_json, text, ONE_AT_A_TIME};
+use crate::helpers::{harness_chaos, outcome, read_json, text, ONE_AT_A_TIME};
 
 const RUN_ID: &str = "chaos-shards";
 const SECRET: &str = "chaos-shard-test-secret-0123456789abcdef";
 
 /// `harness chaos --llm-fail 1.0` as shard `i` of 2, with `target` its own arguments.
 async fn shard(i: u32, target: &[String], reports: &Path, at: u64) -> Output {
-    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_harness"));
-    cmd.arg("chaos")
-        .args(["--backend", "native", "--sut-build", "debug"])
-        .args(["--scenario", "chaos-fast", "--llm-fail", "1.0"])
-        .args(["--shard", &format!("{i}/2"), "--run-id", RUN_ID])
-        .args(["--jwt-secret", SECRET, "--quiet"])
-        .args(["--start-at", &format!("@{at}")])
-        .args(target)
-        .arg("--reports")
-        .arg(reports)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .kill_on_drop(true);
-    tokio::time::timeout(Duration::from_secs(600), cmd.output())
-        .await
-        .expect("a chaos shard finished within 10 minutes")
-        .expect("harness runs")
+    let (index, at) = (format!("{i}/2"), format!("@{at}"));
+    let mut args = vec![
+        "--scenario",
+        "chaos-fast",
+        "--llm-fail",
+        "1.0",
+        "--shard",
+        &index,
+        "--run-id",
+        RUN_ID,
+        "--jwt-secret",
+        SECRET,
+        "--quiet",
+        "--start-at",
+        &at,
+    ];
+    args.extend(target.iter().map(String::as_str));
+    harness_chaos("native", &args, reports).await
 }
 
 /// Templates over requests in the seconds `[from, to)` of a results timeline.
@@ -142,7 +144,7 @@ async fn two_chaos_shards_share_one_fault_and_merge_into_one_verdict() {
         assert_eq!(outcome(&m, name)["status"], "pass", "{name}");
     }
     eprintln!(
-        "merged {} requests (shards {} + {}); fault phase template share {} merged, \
+        "merged {} requests in the scored baseline window (shards {} + {}); fault phase template share {} merged, \
          shard 1 alone {tpl} of {all}; time to recover {} s",
         requests(&m),
         requests(&shards[0]),
