@@ -12,7 +12,8 @@
 //!    [`faults`] (fault values and the fault layer), [`llm`] (the LLM fake).
 //! 6. [`scoring`]: budgets and comparisons.
 //! 7. [`record`]: the sample collector and HDR histograms.
-//! 8. Support: [`datafile`], [`units`], [`net`], [`process`], [`shutdown`].
+//! 8. Support, the `harness-support` crate: [`datafile`], [`units`], [`net`], [`process`],
+//!    [`shutdown`].
 //! 9. [`results`]: the stable types of the `harness-results` crate, exit codes included.
 
 pub mod cli;
@@ -21,24 +22,20 @@ pub mod session;
 
 pub mod report;
 
-pub mod certify;
-pub mod chaos;
-pub mod environment;
-pub mod faults;
-pub mod llm;
-pub mod load;
-pub mod scenario;
-pub mod service;
+/// The engine (the `harness-engine` crate): load, record, scoring, chaos, certify and
+/// the system under test.
+pub use harness_engine::{certify, chaos, load, record, scenario, scoring, service};
 
-pub mod scoring;
+/// The environment and the reaper (the `harness-environment` crate).
+pub use harness_environment as environment;
+/// The fault layer (the `harness-faults` crate).
+pub use harness_faults as faults;
+/// The LLM fake (the `harness-llm-fake` crate).
+pub use harness_llm_fake as llm;
 
-pub mod record;
-
-pub mod datafile;
-pub mod net;
-pub mod process;
-pub mod shutdown;
-pub mod units;
+/// The bottom layer (the `harness-support` crate): units, data-file errors, ports,
+/// child processes and shutdown signals.
+pub use harness_support::{datafile, net, process, shutdown, units};
 
 /// The stable, machine-readable types (the `harness-results` crate).
 pub use harness_results as results;

@@ -70,6 +70,24 @@ pub enum Command {
     Merge(super::report::MergeArgs),
 }
 
+impl Command {
+    /// Whether `--quiet` was given: only the verdict line, no chatter.
+    pub fn quiet(&self) -> bool {
+        match self {
+            Command::Run(a) => a.quiet,
+            Command::Chaos(a) => a.run.quiet,
+            Command::Capacity(a) => a.run.quiet,
+            Command::Certify(a) => a.quiet,
+            Command::Up(_)
+            | Command::Reaper(_)
+            | Command::ToxiproxyServer(_)
+            | Command::Report(_)
+            | Command::Compare(_)
+            | Command::Merge(_) => false,
+        }
+    }
+}
+
 const UP_EXAMPLES: &str = "Examples:
   harness up                          # docker if a daemon answers, else local processes
   harness up --backend native --json  # one JSON line with every URL, for scripts

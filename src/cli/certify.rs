@@ -117,6 +117,7 @@ pub async fn certify(args: CertifyArgs) -> Result<Outcome, CliError> {
     };
     match certify::certify(&plan, &each).await {
         Ok(done) => {
+            super::save_load_log("certify", &done.dir);
             summary(&done.certificate, &done.dir)?;
             Ok(match done.certificate.outcome {
                 CertOutcome::Certified => Outcome::Passed,

@@ -4,6 +4,7 @@
 
 mod args;
 mod certify;
+mod loadlog;
 mod output;
 mod progress;
 mod report;
@@ -71,13 +72,7 @@ pub fn main() -> ExitCode {
             return ExitCode::from(process_exit_code(Outcome::Error));
         }
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("HARNESS_LOG")
-                .unwrap_or_else(|_| "warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    logging(cli.command.quiet());
     let outcome = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -91,6 +86,44 @@ pub fn main() -> ExitCode {
         }
     };
     ExitCode::from(process_exit_code(outcome))
+}
+
+/// Log lines to stderr at `HARNESS_LOG`'s level (default warn); under `--quiet` the load
+/// generator's go to [`loadlog::LOAD_LOG`] instead.
+fn logging(quiet: bool) {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::{filter, fmt, EnvFilter, Layer};
+    let level = || EnvFilter::try_from_env("HARNESS_LOG").unwrap_or_else(|_| "warn".into());
+    let to_stderr = fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_filter(level())
+        .with_filter(filter::filter_fn(move |m| {
+            !(quiet && loadlog::is_generator(m.target()))
+        }));
+    let kept = fmt::layer()
+        .with_ansi(false)
+        .with_writer(&loadlog::LOAD_LOG)
+        .with_filter(level())
+        .with_filter(filter::filter_fn(move |m| {
+            quiet && loadlog::is_generator(m.target())
+        }));
+    let _ = tracing_subscriber::registry()
+        .with(to_stderr)
+        .with(kept)
+        .try_init();
+}
+
+/// Under `--quiet`, the load generator's log lines of a run go to its directory, and
+/// one line says how many there were.
+fn save_load_log(command: &str, dir: &std::path::Path) {
+    if let Some((path, n)) = loadlog::LOAD_LOG.save(dir) {
+        eprintln!(
+            "harness {command}: the load generator logged {n} line{} (in {})",
+            if n == 1 { "" } else { "s" },
+            path.display()
+        );
+    }
 }
 
 async fn dispatch(command: Command) -> Result<Outcome, CliError> {
@@ -139,6 +172,7 @@ async fn one_run(
 ) -> Result<Outcome, CliError> {
     match session::execute(plan, progress).await {
         Ok(o) => {
+            save_load_log(command, &o.dir);
             output::outcome(&o, quiet, json)?;
             Ok(o.results.verdict.outcome())
         }
@@ -169,6 +203,7 @@ async fn chaos(args: ChaosArgs) -> Result<Outcome, CliError> {
         }
     };
     let summary = session::matrix::run(plans, &reports, &progress, announce).await?;
+    save_load_log("chaos", &reports);
     output::matrix(&summary, json)?;
     Ok(summary.outcome())
 }
@@ -184,6 +219,7 @@ async fn capacity(args: CapacityArgs) -> Result<Outcome, CliError> {
     };
     match session::capacity::run(plan, &progress, &say).await {
         Ok((c, dir)) => {
+            save_load_log("capacity", &dir);
             output::capacity(&c, &dir, json)?;
             Ok(if c.capacity.is_some() {
                 Outcome::Passed

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use super::{assemble, interruptible, Observer, RunError, RunPlan, Stand, Step};
-use crate::chaos::Fault;
+use crate::chaos::{Fault, Inject};
 use crate::load::{self, LoadPlan, LoadShape};
 use crate::results::{Capacity, CapacityStep, LoadModel, Results, SCHEMA_VERSION};
 use crate::scenario::{Arrival, Model, Profile};

@@ -10,7 +10,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use harness::chaos::{Fault, Target};
+use harness::chaos::{Fault, Inject, Target};
 use harness::llm::{FailStatus, LatencyProfile};
 use helpers::{env, llm_status, redis_ping};
 

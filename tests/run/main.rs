@@ -379,6 +379,24 @@ async fn a_target_that_never_answers_fails_within_the_planned_length_plus_30s() 
         .collect();
     assert!(failed.contains(&"load.error_rate"), "{failed:?}");
     assert!(text(&out).contains("load.error_rate"), "{}", text(&out));
+    // Under --quiet the load generator's warnings (one per timed-out request) go to the
+    // run's directory, counted in one line, and none reach stderr.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("WARN"), "{stderr}");
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("the load generator logged"))
+        .unwrap_or_else(|| panic!("no count of the generator's lines: {stderr}"));
+    let n: usize = line
+        .split("logged ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{line}"));
+    let dir = std::fs::canonicalize(reports.path().join("latest")).expect("latest");
+    let log = std::fs::read_to_string(dir.join("load-generator.log")).expect("its log");
+    assert!(n >= 1 && log.lines().count() >= n, "{line}\n{log}");
+    assert!(log.contains("WARN"), "{log}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -27,6 +27,23 @@ fn color(v: Verdict) -> &'static str {
     }
 }
 
+/// A clause's text, which `sut/CONTRACT.md` writes in Markdown (code spans, emphasis,
+/// `- ` lists), as HTML. Raw HTML in it is shown as text and links as their words only:
+/// a certificate can be re-rendered from an edited JSON file, and its page runs no
+/// script and fetches nothing.
+fn markdown(text: &str) -> String {
+    use pulldown_cmark::{Event, Parser, Tag, TagEnd};
+    let events = Parser::new(text).filter_map(|e| match e {
+        Event::Html(raw) | Event::InlineHtml(raw) => Some(Event::Text(raw)),
+        Event::Start(Tag::Link { .. } | Tag::Image { .. })
+        | Event::End(TagEnd::Link | TagEnd::Image) => None,
+        other => Some(other),
+    });
+    let mut html = String::with_capacity(text.len() * 2);
+    pulldown_cmark::html::push_html(&mut html, events);
+    html
+}
+
 /// A bar of the clauses' verdicts, one segment per verdict, widths by count.
 fn verdict_bar(h: &mut String, c: &Certificate) {
     let order = [
@@ -188,12 +205,12 @@ impl CertExporter for Html {
             let _ = write!(
                 h,
                 "<section class=\"clause\" id=\"{}\">\n<h2>{} <small>{level}</small> <b class=\"v-{}\">{}</b></h2>\n\
-                 <p>{}</p><p><small>Seed: {}</small></p>\n",
+                 <div class=\"text\">{}</div><p><small>Seed: {}</small></p>\n",
                 escape(&cl.id),
                 escape(&cl.id),
                 cl.verdict.label(),
                 cl.verdict.label(),
-                escape(&cl.text).replace('\n', "<br>"),
+                markdown(&cl.text),
                 escape(&cl.seed)
             );
             for r in c.cases.iter().filter(|r| cl.cases.contains(&r.id)) {

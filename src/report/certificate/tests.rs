@@ -156,3 +156,30 @@ fn json_reads_back_as_written() {
     let back: Certificate = serde_json::from_slice(&Json.render(&sample())).expect("JSON");
     assert_eq!(back, sample());
 }
+
+#[test]
+fn html_renders_clause_texts_as_markdown_and_never_as_markup() {
+    let mut c = sample();
+    c.clauses[0].text = "A `Bearer` token is *checked*:\n- its `alg`\n- its expiry\n\n\
+         See [here](javascript:alert(1)).\n\n<script>alert(1)</script>"
+        .into();
+    let h = String::from_utf8(Html.render(&c)).expect("UTF-8");
+    assert!(
+        h.contains("A <code>Bearer</code> token is <em>checked</em>:"),
+        "{h}"
+    );
+    assert!(
+        h.contains("<ul>\n<li>its <code>alg</code></li>\n<li>its expiry"),
+        "{h}"
+    );
+    assert!(
+        !h.contains("`Bearer`") && !h.contains("- its"),
+        "shown raw: {h}"
+    );
+    assert!(h.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{h}");
+    assert!(
+        h.contains("<p>See here.</p>"),
+        "a link is its words only: {h}"
+    );
+    assert!(!h.contains("javascript:") && !h.contains("<a "), "{h}");
+}

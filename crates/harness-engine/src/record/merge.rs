@@ -1,0 +1,199 @@
+//! Records from results files, added together: the histograms bin by bin (HDR add), the
+//! seconds of the timeline second by second, the counters as sums. Nothing is averaged,
+//! so the percentiles of a merge are those of one histogram over every sample.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use super::{HistogramError, Latency, Recorded, Second};
+use crate::results::{HistogramSummary, Results};
+
+fn decoded(s: &HistogramSummary) -> Result<Latency, HistogramError> {
+    Latency::decode(&s.hdr)
+}
+
+fn decoded_map(
+    m: &BTreeMap<String, HistogramSummary>,
+) -> Result<BTreeMap<String, Latency>, HistogramError> {
+    m.iter()
+        .map(|(k, s)| Ok((k.clone(), decoded(s)?)))
+        .collect()
+}
+
+fn add_counts(into: &mut BTreeMap<String, u64>, from: &BTreeMap<String, u64>) {
+    for (k, v) in from {
+        *into.entry(k.clone()).or_default() += v;
+    }
+}
+
+fn add_histograms(into: &mut BTreeMap<String, Latency>, from: &BTreeMap<String, Latency>) {
+    for (k, h) in from {
+        into.entry(k.clone()).or_default().merge(h);
+    }
+}
+
+impl Recorded {
+    /// The record a results file holds, decoded from its stored histograms: what
+    /// `harness merge` adds up and scores. Goodput's histogram is not stored, and stays
+    /// empty.
+    pub fn from_results(r: &Results) -> Result<Recorded, HistogramError> {
+        let load = r.load.clone().unwrap_or_default();
+        let seconds = r
+            .timeline
+            .iter()
+            .map(|p| {
+                Ok(Second {
+                    latency: Latency::decode(&p.hdr)?,
+                    requests: p.requests,
+                    errors: p.errors,
+                    fallbacks: p.fallbacks,
+                    degraded: p.degraded,
+                    templated: p.templated,
+                    cache_sourced: p.cache_sourced,
+                    statuses: p.statuses.clone(),
+                    fallback_kinds: p.fallback_kinds.clone(),
+                })
+            })
+            .collect::<Result<Vec<_>, HistogramError>>()?;
+        Ok(Recorded {
+            transactions: decoded_map(&r.transactions)?,
+            overall: decoded(&r.overall)?,
+            overall_raw: decoded(&r.overall_raw)?,
+            operations: decoded_map(&r.operations)?,
+            seconds,
+            statuses: r.totals.statuses.clone(),
+            fallbacks: r.totals.fallbacks.clone(),
+            requests: r.totals.requests,
+            errors: r.totals.errors,
+            warmup: Duration::from_secs_f64(r.warmup_s.max(0.0)),
+            backfilled: load.backfilled,
+            late: load.late,
+            max_late: Duration::from_secs_f64((load.max_late_ms / 1e3).max(0.0)),
+            dropped: load.dropped,
+            cut: load.cut,
+            abandoned: load.abandoned,
+            ..Recorded::default()
+        })
+    }
+
+    /// Adds `other`'s samples and counts to this record: another shard of the same run,
+    /// on the same schedule, so second `t` of each is the same second of the load.
+    pub fn absorb(&mut self, other: &Recorded) {
+        add_histograms(&mut self.transactions, &other.transactions);
+        self.overall.merge(&other.overall);
+        self.overall_raw.merge(&other.overall_raw);
+        self.succeeded.merge(&other.succeeded);
+        add_histograms(&mut self.operations, &other.operations);
+        if self.seconds.len() < other.seconds.len() {
+            self.seconds
+                .resize_with(other.seconds.len(), Second::default);
+        }
+        for (mine, theirs) in self.seconds.iter_mut().zip(&other.seconds) {
+            mine.merge(theirs);
+        }
+        add_counts(&mut self.statuses, &other.statuses);
+        add_counts(&mut self.fallbacks, &other.fallbacks);
+        self.requests += other.requests;
+        self.errors += other.errors;
+        self.backfilled += other.backfilled;
+        self.late += other.late;
+        self.max_late = self.max_late.max(other.max_late);
+        self.dropped += other.dropped;
+        self.cut += other.cut;
+        self.abandoned += other.abandoned;
+        // Each shard's correction assumed its own cadence; the union has none.
+        self.cadence = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::{Correction, Sample};
+
+    fn sample(ms: u64, at_s: u64, status: u16) -> Sample {
+        Sample {
+            transaction: "get".into(),
+            at: Duration::from_secs(at_s),
+            latency: Duration::from_millis(ms),
+            status: Some(status),
+            ..Sample::default()
+        }
+    }
+
+    fn record(samples: &[Sample]) -> Recorded {
+        let mut r = Recorded::scoring(Duration::ZERO, None);
+        for s in samples {
+            r.add(s, Correction::None);
+        }
+        r
+    }
+
+    #[test]
+    fn a_results_file_decodes_to_the_record_it_summarises() {
+        let results: Results =
+            serde_json::from_str(include_str!("../../../../fixtures/results/smoke.json"))
+                .expect("fixture");
+        let r = Recorded::from_results(&results).expect("decodes");
+        let stored = |s: &HistogramSummary| (s.count, s.p50_us, s.p95_us, s.p99_us);
+        let read = |h: &Latency| {
+            (
+                h.count(),
+                h.percentile_us(50.0),
+                h.percentile_us(95.0),
+                h.percentile_us(99.0),
+            )
+        };
+        assert_eq!(read(&r.overall), stored(&results.overall));
+        assert_eq!(read(&r.overall_raw), stored(&results.overall_raw));
+        for (name, s) in &results.operations {
+            assert_eq!(read(&r.operations[name]), stored(s), "{name}");
+        }
+        assert_eq!(r.seconds.len(), results.timeline.len());
+        let requests: u64 = r.seconds.iter().map(|s| s.requests).sum();
+        assert_eq!(
+            requests,
+            results.timeline.iter().map(|p| p.requests).sum::<u64>()
+        );
+        assert_eq!(
+            (r.requests, r.errors),
+            (results.totals.requests, results.totals.errors)
+        );
+    }
+
+    #[test]
+    fn a_merge_reads_as_one_histogram_over_the_union() {
+        // Two shards that alone stay at 10 ms p95; the union's slow tail is 20 of 100.
+        let a: Vec<Sample> = (0..50)
+            .map(|i| sample(if i < 45 { 10 } else { 900 }, i % 3, 200))
+            .collect();
+        let b: Vec<Sample> = (0..50)
+            .map(|i| {
+                sample(
+                    if i < 35 { 10 } else { 900 },
+                    i % 4,
+                    if i == 0 { 500 } else { 200 },
+                )
+            })
+            .collect();
+        let mut merged = record(&a);
+        merged.absorb(&record(&b));
+        let both: Vec<Sample> = a.iter().chain(&b).cloned().collect();
+        let union = record(&both);
+        assert_eq!(merged.requests, 100);
+        assert_eq!(merged.errors, 1);
+        assert_eq!(merged.statuses, union.statuses);
+        for q in [50.0, 80.0, 81.0, 95.0, 99.0] {
+            assert_eq!(
+                merged.overall.percentile_us(q),
+                union.overall.percentile_us(q),
+                "p{q}"
+            );
+        }
+        assert_eq!(merged.seconds.len(), 4);
+        for (m, u) in merged.seconds.iter().zip(&union.seconds) {
+            assert_eq!((m.requests, m.errors), (u.requests, u.errors));
+            assert_eq!(m.latency.percentile_us(95.0), u.latency.percentile_us(95.0));
+        }
+    }
+}

@@ -1,0 +1,11 @@
+//! The bottom layer of harness: what every other crate leans on and nothing here leans
+//! on them. One definition each of a duration, time, rate and percentage parser
+//! ([`units`]), of an error that names a data file and its line ([`datafile`]), of a
+//! free port and a wait for one ([`net`]), of a child process that is stopped on every
+//! way out ([`process`]), and of the shutdown signals ([`shutdown`]).
+
+pub mod datafile;
+pub mod net;
+pub mod process;
+pub mod shutdown;
+pub mod units;
