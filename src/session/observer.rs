@@ -41,7 +41,7 @@ impl Step {
     /// What the step does, for people.
     pub fn describe(self) -> String {
         match self {
-            Step::Build => "cargo build -p sut".into(),
+            Step::Build => "cargo build --workspace --bin sut".into(),
             Step::Environment => "postgres, redis, fault layer, LLM fake".into(),
             Step::WarmUp => "starting the SUT, waiting for /ready".into(),
             Step::Load {

@@ -1,15 +1,15 @@
 //! Broken implementations are caught: the reference built with its `defects` feature
 //! (`sut-defects`, src/defect.rs in the sut crate), one deliberate breach at a time,
 //! started with `--sut-cmd`. Each must fail exactly the clauses it breaks: not one
-//! fewer (the breach is caught) and not one more (no clause is blamed for another's).
+//! fewer (the breach is caught) and not one more (no clause is blamed for another's),
+//! over the cases of those clauses and a fixed set of sentinels across the contract.
 
 use crate::helpers::{certificate, certify, clauses_with, defects_binary, not_passed, reports};
 use crate::support::{text, ONE_AT_A_TIME};
 
 /// Each breach (its `SUT_DEFECT` name), the load cases it runs, and the clauses it
 /// breaks. A load case takes about 45 s, so each breach runs the ones its breach bears
-/// on, and the rest are excluded (with the reason, in its certificate); the reference
-/// run in `runs.rs` runs them all.
+/// on; of the checks, those of the clauses it breaks and the sentinels below.
 const BREACHES: [(&str, &[&str], &[&str]); 6] = [
     // When no model answers, 503 instead of the template: under the LLM failing the
     // answers are errors, not the template (RES-1).
@@ -44,20 +44,47 @@ const BREACHES: [(&str, &[&str], &[&str]); 6] = [
     ),
 ];
 
-/// `--exclude` and `--reason` for every load case but `keep`.
-fn exclude_loads_but(keep: &[&str]) -> Vec<String> {
-    harness::certify::cases::ALL
+/// Cases every breach runs besides those of the clauses it breaks: quick ones across
+/// the contract (chat, tokens, roles, job access, bad input, the LLM failing, health,
+/// start-up), so that each run shows the breach fails nothing it should not. The
+/// reference run in `runs.rs` runs every case.
+const SENTINELS: [&str; 8] = [
+    "chat_answers_with_the_contract_fields_and_headers",
+    "jwt_attacks_get_401_or_403",
+    "each_role_reaches_what_seed_000_grants_it",
+    "a_job_is_readable_by_its_owner_auditors_and_admins_only",
+    "bad_input_gets_400_and_no_error_carries_library_text",
+    "llm_failure_rate_1_gives_the_template",
+    "health_reflects_components",
+    "a_missing_or_malformed_variable_is_named_at_start_up",
+];
+
+/// What a breach's run takes: every check (no load) that judges a clause in `breaks`,
+/// the load cases in `loads`, and the sentinels; sorted, once each.
+fn cases_for(breaks: &[&str], loads: &[&str]) -> Vec<String> {
+    for s in SENTINELS {
+        assert!(
+            harness::certify::cases::find(s).is_some(),
+            "sentinel {s}: no such case"
+        );
+    }
+    let catalogue = harness::certify::catalogue::Catalogue::built_in().expect("catalogue");
+    let mut ids: Vec<String> = catalogue
+        .clauses
         .iter()
-        .filter(|c| c.load().is_some() && !keep.contains(&c.id.as_str()))
-        .flat_map(|c| {
-            [
-                "--exclude".to_owned(),
-                c.id.clone(),
-                "--reason".to_owned(),
-                "defect test: this breach does not bear on it".to_owned(),
-            ]
-        })
-        .collect()
+        .filter(|c| breaks.contains(&c.id.as_str()))
+        .flat_map(|c| c.cases.iter().cloned())
+        .filter(|id| harness::certify::cases::find(id).is_some_and(|case| case.load().is_none()))
+        .chain(
+            loads
+                .iter()
+                .chain(SENTINELS.iter())
+                .map(|s| (*s).to_owned()),
+        )
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids
 }
 
 /// Certifies the build with breach `defect`, running the load cases in `loads`; what
@@ -67,7 +94,9 @@ fn judge(binary: &str, defect: &str, loads: &[&str], breaks: &[&str]) -> Option<
     let command = format!("SUT_DEFECT={defect} exec {binary}");
     let started = std::time::Instant::now();
     let mut args = vec!["--sut-cmd".to_owned(), command, "--quiet".to_owned()];
-    args.extend(exclude_loads_but(loads));
+    for case in cases_for(breaks, loads) {
+        args.extend(["--case".to_owned(), case]);
+    }
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let out = certify(&dir, &args);
     let cert = certificate(&dir);

@@ -12,26 +12,30 @@ pub async fn reference() -> PathBuf {
     BIN.get_or_init(|| async {
         harness::service::build_reference(harness::service::BuildProfile::Debug)
             .await
-            .expect("cargo build -p sut")
+            .expect("cargo build --workspace --bin sut")
     })
     .await
     .clone()
 }
 
-/// `sut-defects`: the reference built with its `defects` feature, a separate binary.
+/// `sut-defects`: the reference built with its `defects` feature, a separate binary;
+/// `--workspace`, like `build_reference`, so that no dependency is built again.
 pub fn defects_binary() -> PathBuf {
     static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     BIN.get_or_init(|| {
         let root = harness::service::workspace_dir();
-        let status = Command::new(env!("CARGO"))
+        let mut cargo = Command::new(env!("CARGO"));
+        for name in harness::service::cargo_run_vars() {
+            cargo.env_remove(name);
+        }
+        let status = cargo
             .args([
                 "build",
-                "-p",
-                "sut",
+                "--workspace",
                 "--bin",
                 "sut-defects",
                 "--features",
-                "defects",
+                "sut/defects",
             ])
             .current_dir(root)
             .status()

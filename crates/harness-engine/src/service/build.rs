@@ -9,9 +9,9 @@ use super::ServiceError;
 /// Debug or release.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BuildProfile {
-    /// `cargo build -p sut`: quick to build, for tests.
+    /// A debug build: quick to build, for tests.
     Debug,
-    /// `cargo build -p sut --release`: what load figures are measured against.
+    /// A release build: what load figures are measured against.
     Release,
 }
 
@@ -37,7 +37,13 @@ pub fn workspace_dir() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
 }
 
-/// Runs `cargo build -p sut` and returns the path of the `sut` executable.
+/// Runs `cargo build --workspace --bin sut` and returns the path of the `sut` executable.
+///
+/// `--workspace` rather than `-p sut`: cargo settles the features of shared dependencies
+/// (tokio, hyper, serde_json, …) over the packages a build selects, so `-p sut` alone
+/// builds some eighty of them a second time, with the reference's features only, beside
+/// the copies the harness and its tests were built with. Selecting the workspace and
+/// filtering to the one binary reuses those.
 ///
 /// ```no_run
 /// # async fn demo() -> Result<(), harness_engine::service::ServiceError> {
@@ -49,8 +55,11 @@ pub fn workspace_dir() -> &'static Path {
 pub async fn build_reference(profile: BuildProfile) -> Result<PathBuf, ServiceError> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = tokio::process::Command::new(&cargo);
+    for name in cargo_run_vars() {
+        cmd.env_remove(name);
+    }
     cmd.current_dir(workspace_dir())
-        .args(["build", "-p", "sut", "--bin", "sut"])
+        .args(["build", "--workspace", "--bin", "sut"])
         .arg("--message-format=json-render-diagnostics");
     if profile == BuildProfile::Release {
         cmd.arg("--release");
@@ -79,6 +88,33 @@ pub async fn build_reference(profile: BuildProfile) -> Result<PathBuf, ServiceEr
     })
 }
 
+/// The variables cargo sets for a process it runs (`cargo run`, `cargo test`), which a
+/// cargo started from that process inherits: remove them from its environment. Some
+/// crates' fingerprints include them (ring's records `CARGO_MANIFEST_DIR`), so with them
+/// set the nested cargo rebuilds ring, rustls, reqwest and everything above them that a
+/// build from a shell had already built.
+pub fn cargo_run_vars() -> Vec<std::ffi::OsString> {
+    const EXACT: [&str; 8] = [
+        "CARGO_MANIFEST_DIR",
+        "CARGO_MANIFEST_PATH",
+        "CARGO_MANIFEST_LINKS",
+        "CARGO_CRATE_NAME",
+        "CARGO_PRIMARY_PACKAGE",
+        "CARGO_TARGET_TMPDIR",
+        "CARGO_RUSTC_CURRENT_DIR",
+        "OUT_DIR",
+    ];
+    std::env::vars_os()
+        .map(|(name, _)| name)
+        .filter(|name| {
+            let n = name.to_string_lossy();
+            EXACT.contains(&n.as_ref())
+                || n.starts_with("CARGO_PKG_")
+                || n.starts_with("CARGO_BIN_")
+        })
+        .collect()
+}
+
 /// The `sut` executable named in cargo's `compiler-artifact` messages.
 fn executable(messages: &str) -> Option<PathBuf> {
     messages
@@ -97,6 +133,20 @@ pub(crate) fn tail(text: &str, n: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_variables_cargo_sets_for_a_run_are_removed() {
+        // A unit test runs under cargo test, which sets them.
+        let names: Vec<String> = cargo_run_vars()
+            .iter()
+            .map(|n| n.to_string_lossy().into_owned())
+            .collect();
+        assert!(names.iter().any(|n| n == "CARGO_MANIFEST_DIR"), "{names:?}");
+        assert!(names.iter().any(|n| n == "CARGO_PKG_NAME"), "{names:?}");
+        assert!(!names
+            .iter()
+            .any(|n| n == "CARGO_HOME" || n == "CARGO_TARGET_DIR" || n == "PATH"));
+    }
 
     #[test]
     fn finds_the_executable_among_cargo_messages() {

@@ -6,7 +6,7 @@ use std::time::Duration;
 /// Everything that can go wrong getting the SUT up or down.
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
-    /// `cargo build -p sut` failed.
+    /// `cargo build --workspace --bin sut` failed.
     #[error("building the reference SUT failed ({command}):\n{tail}")]
     Build {
         /// The command that ran.

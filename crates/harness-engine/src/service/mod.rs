@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::Signal;
 use tokio::process::Command;
 
-pub use build::{build_reference, workspace_dir, BuildProfile};
+pub use build::{build_reference, cargo_run_vars, workspace_dir, BuildProfile};
 pub use error::ServiceError;
 
 use crate::environment::Endpoints;
