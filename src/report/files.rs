@@ -93,22 +93,11 @@ pub fn check_dir(dir: &Path) -> Result<(), ReportError> {
 
 /// Writes `formats` of `results` into `dir`; returns the files written.
 pub fn write(results: &Results, dir: &Path, formats: &[&str]) -> Result<Vec<PathBuf>, ReportError> {
-    let mut written = Vec::new();
-    for name in formats {
-        let exporter =
-            by_name(name).ok_or_else(|| ReportError::UnknownFormat((*name).to_owned()))?;
-        let path = dir.join(exporter.file_name());
-        // Write beside and rename, so a reader never sees half a report.
-        let tmp = dir.join(format!(".{}.tmp", exporter.file_name()));
-        std::fs::write(&tmp, exporter.render(results))
-            .and_then(|()| std::fs::rename(&tmp, &path))
-            .map_err(|source| ReportError::Write {
-                path: path.clone(),
-                source,
-            })?;
-        written.push(path);
-    }
-    Ok(written)
+    let exporters = formats
+        .iter()
+        .map(|name| by_name(name).ok_or_else(|| ReportError::UnknownFormat((*name).to_owned())))
+        .collect::<Result<Vec<_>, _>>()?;
+    super::exporter::write(results, dir, &exporters)
 }
 
 #[cfg(test)]

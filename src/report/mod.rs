@@ -6,6 +6,7 @@ pub mod capacity;
 pub mod certificate;
 pub mod compare;
 pub mod export;
+pub mod exporter;
 pub mod files;
 pub mod matrix;
 pub mod phases;

@@ -88,7 +88,7 @@ pub async fn run(
     stand.down().await;
     searched?;
     let capacity = summarise(&plan, id, started_at, steps);
-    crate::report::capacity::write(&capacity, &dir)?;
+    crate::report::exporter::write_all(&capacity, &dir)?;
     super::assemble::point_latest(&plan.run.reports_dir, &dir);
     Ok((capacity, dir))
 }

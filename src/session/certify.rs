@@ -16,7 +16,6 @@ use crate::certify::run::{self, Ended, Target};
 use crate::certify::verdict::{self, Status};
 use crate::certify::Launch;
 use crate::environment::EnvConfig;
-use crate::report::certificate as export;
 use crate::results::certificate::{
     CaseResult, CertEnvironment, CertLevel, Certificate, Digests, Level, Product, Subject,
     SubjectMode, Verdict, CERTIFICATE_SCHEMA_VERSION,
@@ -116,9 +115,9 @@ pub enum CertifyError {
     /// The reference SUT could not be built.
     #[error("building the reference SUT")]
     Build(#[source] ServiceError),
-    /// The reports could not be written.
-    #[error("writing the certificate to {0}")]
-    Write(PathBuf, #[source] std::io::Error),
+    /// The certificate could not be written (the error names the file).
+    #[error("writing the certificate")]
+    Write(#[from] crate::report::files::ReportError),
     /// Ctrl-C or SIGTERM.
     #[error("interrupted by {0}; every environment and instance it started was stopped")]
     Interrupted(String),
@@ -242,7 +241,7 @@ pub async fn certify(
         },
     };
     certificate.digests.results_sha256 = verdict::results_sha256(&certificate);
-    export::write(&certificate, &dir).map_err(|e| CertifyError::Write(dir.clone(), e))?;
+    crate::report::exporter::write_all(&certificate, &dir)?;
     super::assemble::point_latest(&plan.reports, &dir);
     Ok(Certified { certificate, dir })
 }

@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use super::{headline, step_cells, CapacityExporter};
+use super::{headline, step_cells, Exporter};
 use crate::report::export::html::{SELF_CHECK, STYLE};
 use crate::report::export::{escape, value};
 use crate::results::{Capacity, Unit};
@@ -19,7 +19,7 @@ const RIGHT: f64 = 70.0;
 const TOP: f64 = 20.0;
 const BOTTOM: f64 = 50.0;
 
-impl CapacityExporter for Html {
+impl Exporter<Capacity> for Html {
     fn file_name(&self) -> &'static str {
         "capacity.html"
     }

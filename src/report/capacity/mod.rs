@@ -1,28 +1,15 @@
 //! `harness capacity`'s files: `capacity.json` (schema in `fixtures/schema/`),
 //! `capacity.md` and `capacity.html` (the curve and a table per step). One exporter per
-//! format, each turning a [`Capacity`] into bytes.
+//! format, each an [`Exporter`] of [`Capacity`] (the one trait, in [`super::exporter`]).
 
 mod html;
 
 use std::fmt::Write;
-use std::path::Path;
 
 use super::export::value;
-use super::files::ReportError;
 use crate::results::{Capacity, Unit};
 
-/// One capacity output format.
-///
-/// ```
-/// use harness::report::capacity::{CapacityExporter, EXPORTERS};
-/// assert_eq!(EXPORTERS[0].file_name(), "capacity.json");
-/// ```
-pub trait CapacityExporter: Sync {
-    /// The file it writes in the capacity directory.
-    fn file_name(&self) -> &'static str;
-    /// The rendered file.
-    fn render(&self, c: &Capacity) -> Vec<u8>;
-}
+pub use super::exporter::Exporter;
 
 /// `capacity.json`.
 pub struct Json;
@@ -30,10 +17,15 @@ pub struct Json;
 pub struct Markdown;
 pub use html::Html;
 
-/// Every capacity format.
-pub const EXPORTERS: [&dyn CapacityExporter; 3] = [&Json, &Markdown, &Html];
+/// Every capacity format: the registry ([`super::exporter::Document`]) of [`Capacity`].
+///
+/// ```
+/// use harness::report::capacity::EXPORTERS;
+/// assert_eq!(EXPORTERS[0].file_name(), "capacity.json");
+/// ```
+pub static EXPORTERS: [&dyn Exporter<Capacity>; 3] = [&Json, &Markdown, &Html];
 
-impl CapacityExporter for Json {
+impl Exporter<Capacity> for Json {
     fn file_name(&self) -> &'static str {
         "capacity.json"
     }
@@ -64,7 +56,7 @@ pub fn headline(c: &Capacity) -> String {
     )
 }
 
-impl CapacityExporter for Markdown {
+impl Exporter<Capacity> for Markdown {
     fn file_name(&self) -> &'static str {
         "capacity.md"
     }
@@ -115,15 +107,6 @@ pub fn step_cells(s: &crate::results::CapacityStep) -> [String; 11] {
             format!("missed: {}", s.failed.join(", "))
         },
     ]
-}
-
-/// Writes every format into `dir`.
-pub fn write(c: &Capacity, dir: &Path) -> Result<(), ReportError> {
-    for e in EXPORTERS {
-        let path = dir.join(e.file_name());
-        std::fs::write(&path, e.render(c)).map_err(|source| ReportError::Write { path, source })?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use super::CertExporter;
+use super::Exporter;
 use crate::report::export::escape;
 use crate::report::export::html::{SELF_CHECK, STYLE};
 use crate::results::certificate::{CaseResult, Certificate, Verdict};
@@ -153,7 +153,7 @@ fn lines(headers: &[(String, String)]) -> String {
         .join("\n")
 }
 
-impl CertExporter for Html {
+impl Exporter<Certificate> for Html {
     fn file_name(&self) -> &'static str {
         "certificate.html"
     }

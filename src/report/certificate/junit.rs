@@ -3,14 +3,14 @@
 
 use std::fmt::Write;
 
-use super::CertExporter;
+use super::Exporter;
 use crate::report::export::escape;
 use crate::results::certificate::{Certificate, Verdict};
 
 /// The JUnit exporter.
 pub struct Junit;
 
-impl CertExporter for Junit {
+impl Exporter<Certificate> for Junit {
     fn file_name(&self) -> &'static str {
         "junit.xml"
     }

@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::CertExporter;
+use super::Exporter;
 use crate::results::certificate::{Certificate, Verdict};
 
 /// The Markdown exporter.
@@ -14,7 +14,7 @@ fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
 
-impl CertExporter for Markdown {
+impl Exporter<Certificate> for Markdown {
     fn file_name(&self) -> &'static str {
         "certificate.md"
     }

@@ -112,7 +112,7 @@ pub(crate) fn sample() -> Certificate {
     }
 }
 
-fn text(e: &dyn CertExporter) -> String {
+fn text(e: &dyn Exporter<Certificate>) -> String {
     String::from_utf8(e.render(&sample())).expect("UTF-8")
 }
 

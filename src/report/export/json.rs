@@ -8,7 +8,7 @@ use crate::results::Results;
 /// The JSON exporter.
 pub struct Json;
 
-impl Exporter for Json {
+impl Exporter<Results> for Json {
     fn file_name(&self) -> &'static str {
         "results.json"
     }

@@ -9,7 +9,7 @@ use crate::results::{Results, Status};
 /// The JUnit exporter.
 pub struct Junit;
 
-impl Exporter for Junit {
+impl Exporter<Results> for Junit {
     fn file_name(&self) -> &'static str {
         "junit.xml"
     }

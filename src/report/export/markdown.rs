@@ -9,7 +9,7 @@ use crate::results::{Results, Status, Unit};
 /// The Markdown exporter.
 pub struct Markdown;
 
-impl Exporter for Markdown {
+impl Exporter<Results> for Markdown {
     fn file_name(&self) -> &'static str {
         "summary.md"
     }

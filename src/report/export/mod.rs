@@ -1,39 +1,36 @@
-//! File exporters: one module per format, each an [`Exporter`] that turns a run's
-//! results into bytes. Rendering never fails; writing is the caller's business.
+//! A run's file exporters: one module per format, each an [`Exporter`] of [`Results`]
+//! (the one trait, in [`super::exporter`]), and the names `--format` knows them by.
 
 pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
 
+pub use super::exporter::Exporter;
 use crate::results::{Results, Unit};
 
-/// One output format.
+/// The formats by name, in the order `--format` documents them; the exporter of each
+/// stands at the same place in [`EXPORTERS`].
+pub const FORMATS: [&str; 4] = ["html", "junit", "md", "json"];
+
+/// A run's exporters, in [`FORMATS`]' order: the registry
+/// ([`super::exporter::Document`]) of [`Results`].
+pub static EXPORTERS: [&dyn Exporter<Results>; 4] =
+    [&html::Html, &junit::Junit, &markdown::Markdown, &json::Json];
+
+/// The exporter for `name` (one of [`FORMATS`], or `markdown`), if there is one.
 ///
 /// ```
-/// use harness::report::export::{by_name, Exporter};
+/// use harness::report::export::by_name;
 /// let junit = by_name("junit").expect("a known format");
 /// assert_eq!(junit.file_name(), "junit.xml");
 /// ```
-pub trait Exporter {
-    /// The file it writes in `reports/<run-id>/`.
-    fn file_name(&self) -> &'static str;
-    /// The rendered file.
-    fn render(&self, results: &Results) -> Vec<u8>;
-}
-
-/// The formats by name, in the order `--format` documents them.
-pub const FORMATS: [&str; 4] = ["html", "junit", "md", "json"];
-
-/// The exporter for `name` (one of [`FORMATS`], or `markdown`), if there is one.
-pub fn by_name(name: &str) -> Option<Box<dyn Exporter>> {
-    match name {
-        "html" => Some(Box::new(html::Html)),
-        "junit" => Some(Box::new(junit::Junit)),
-        "md" | "markdown" => Some(Box::new(markdown::Markdown)),
-        "json" => Some(Box::new(json::Json)),
-        _ => None,
-    }
+pub fn by_name(name: &str) -> Option<&'static dyn Exporter<Results>> {
+    let name = if name == "markdown" { "md" } else { name };
+    FORMATS
+        .iter()
+        .position(|f| *f == name)
+        .map(|i| EXPORTERS[i])
 }
 
 /// Text made safe for XML and HTML, attributes included; control characters XML

@@ -14,7 +14,7 @@ pub(crate) fn fixture(name: &str) -> Results {
     serde_json::from_str(&text).expect("fixture parses")
 }
 
-fn text(e: &dyn Exporter, r: &Results) -> String {
+fn text(e: &dyn Exporter<Results>, r: &Results) -> String {
     String::from_utf8(e.render(r)).expect("utf-8")
 }
 

@@ -22,7 +22,7 @@ pub(crate) const STYLE: &str = include_str!("report.css");
 pub(crate) const SELF_CHECK: &str = "window.addEventListener('error',function(){document.body.dataset.errors=String(Number(document.body.dataset.errors||0)+1);});\
 window.addEventListener('load',function(){var n=0;document.querySelectorAll('figure.chart svg').forEach(function(s){var b=s.getBBox();if(b.width>0&&b.height>0){n++;}});document.body.dataset.rendered=String(n);document.body.dataset.errors=document.body.dataset.errors||'0';});";
 
-impl Exporter for Html {
+impl Exporter<Results> for Html {
     fn file_name(&self) -> &'static str {
         "report.html"
     }
