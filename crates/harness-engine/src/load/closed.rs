@@ -105,7 +105,7 @@ pub async fn run(plan: LoadPlan) -> Result<LoadOutcome, LoadError> {
     // Goose drops its users (and their senders) when execute returns.
     let recorded = collector
         .await
-        .map_err(|e| LoadError::Goose(format!("collector: {e}")))?;
+        .map_err(|e| LoadError::Task("collector", e))?;
     let coordinated_omission = super::describe_correction(&recorded, think);
     Ok(LoadOutcome {
         recorded,

@@ -82,9 +82,20 @@ impl Abandon {
 /// Load that could not run.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    /// Goose refused the configuration or failed.
+    /// Goose (the closed model) refused the configuration or failed; its error as it
+    /// prints it, since `GooseError` is neither `Send` nor an `Error` to chain.
     #[error("load generator: {0}")]
     Goose(String),
+    /// The open model was given a base URL it cannot speak to.
+    #[error("the open model speaks plain HTTP; {0} is not an http:// URL")]
+    NotHttp(String),
+    /// The scenario's transaction weights make no distribution.
+    #[error("transaction weights")]
+    Weights(#[source] rand::distributions::WeightedError),
+    /// A task of the load engine (the collector, the open model's dispatcher) panicked
+    /// or was cancelled.
+    #[error("the load engine's {0} stopped")]
+    Task(&'static str, #[source] tokio::task::JoinError),
 }
 
 impl From<goose::GooseError> for LoadError {

@@ -88,6 +88,6 @@ pub async fn pii_never_reaches_the_llm(app: &Ctx) -> CaseResult {
         .filter_map(|r| r["action"].as_str())
         .collect();
     ensure!(actions.len() >= 2, "audit actions: {actions:?}");
-    ensure_eq!(super::defects::chain_break(&records), None, "{body}");
+    ensure_eq!(super::findings::chain_break(&records), None, "{body}");
     Ok(())
 }

@@ -5,8 +5,8 @@
 
 mod access;
 mod chat;
-mod defects;
 mod faults;
+mod findings;
 mod jobs;
 mod lifecycle;
 mod llm;
@@ -172,19 +172,19 @@ fn checks() -> Vec<Case> {
         "Server-Timing names each operation that ran, and only those"),
     case!(chat::a_conversation_is_remembered_for_the_next_question, Http, &[],
         "a later question about the same customer is built from memory"),
-    case!(defects::a_result_is_served_only_to_its_owner_for_the_same_content, Http, &[],
+    case!(findings::a_result_is_served_only_to_its_owner_for_the_same_content, Http, &[],
         "a cached result goes only to its owner, for the same content"),
-    case!(defects::a_job_is_readable_by_its_owner_auditors_and_admins_only, Http, &[],
+    case!(findings::a_job_is_readable_by_its_owner_auditors_and_admins_only, Http, &[],
         "a job answers its owner, auditors and admins; anyone else gets 404 without job fields"),
-    case!(defects::bad_input_gets_400_and_no_error_carries_library_text, Http, &[],
+    case!(findings::bad_input_gets_400_and_no_error_carries_library_text, Http, &[],
         "NUL bytes get 400, and a bad token's 401 says only 'invalid bearer token'"),
-    case!(defects::null_is_refused_where_the_spec_does_not_allow_it, Http, &[],
+    case!(findings::null_is_refused_where_the_spec_does_not_allow_it, Http, &[],
         "null where openapi.yaml does not allow it gets 400"),
-    case!(defects::fuzzy_names_resolve_to_their_customer, Http, &[],
+    case!(findings::fuzzy_names_resolve_to_their_customer, Http, &[],
         "misspelled names resolve to their customer; a lone shared word does not"),
-    case!(defects::the_audit_trail_is_a_chain_that_shows_tampering, Http, &[],
+    case!(findings::the_audit_trail_is_a_chain_that_shows_tampering, Http, &[],
         "the audit log is readable by auditors only, records every event, and its hash chain holds and shows tampering"),
-    case!(defects::token_claims_are_checked_as_the_contract_states, Http, &[],
+    case!(findings::token_claims_are_checked_as_the_contract_states, Http, &[],
         "exp, nbf, user_id and roles are checked with no leeway"),
     case!(faults::database_latency_10s_still_answers_from_cache, Environment, &[],
         "with 10 s of database latency, chat answers 200 from the cache in under 8 s, less confident"),
@@ -206,13 +206,13 @@ fn checks() -> Vec<Case> {
         "every route's answers, bad inputs included, validate against openapi.yaml, and none is a 500"),
     case!(chat::cached_patterns_are_timed_apart_from_the_database_reads, Environment, &[],
         "each Server-Timing entry is its own operation's time"),
-    case!(defects::jobs_wait_while_the_breaker_is_open, Environment, &[("SUT_BREAKER_TIMEOUT_MS", "5000")],
+    case!(findings::jobs_wait_while_the_breaker_is_open, Environment, &[("SUT_BREAKER_TIMEOUT_MS", "5000")],
         "queued jobs wait while the breaker is open and complete after"),
-    case!(defects::a_request_ends_by_its_deadline_when_the_llm_hangs, Environment, &[("SUT_REQUEST_DEADLINE_MS", "2500")],
+    case!(findings::a_request_ends_by_its_deadline_when_the_llm_hangs, Environment, &[("SUT_REQUEST_DEADLINE_MS", "2500")],
         "a chat request ends by its deadline with the template when the LLM hangs"),
-    case!(defects::pattern_detectors_and_entities_run_at_once, Environment, &[("SUT_PATTERN_TIMEOUT_MS", "1000")],
+    case!(findings::pattern_detectors_and_entities_run_at_once, Environment, &[("SUT_PATTERN_TIMEOUT_MS", "1000")],
         "the entities of one question are looked up at once"),
-    case!(defects::an_access_that_cannot_be_audited_is_refused, Environment, &[],
+    case!(findings::an_access_that_cannot_be_audited_is_refused, Environment, &[],
         "a cache hit that cannot be audited gets 503"),
     case!(llm::a_client_error_neither_opens_the_breaker_nor_is_retried, Environment, &[],
         "an LLM 4xx neither opens the breaker nor is retried"),

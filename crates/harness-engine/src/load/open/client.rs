@@ -35,9 +35,7 @@ impl Client {
     pub fn new(base: &str) -> Result<Self, LoadError> {
         let base = base.trim_end_matches('/').to_owned();
         if !base.starts_with("http://") {
-            return Err(LoadError::Goose(format!(
-                "the open model speaks plain HTTP; {base} is not an http:// URL"
-            )));
+            return Err(LoadError::NotHttp(base));
         }
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);

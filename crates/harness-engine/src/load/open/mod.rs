@@ -70,7 +70,7 @@ pub async fn run(plan: LoadPlan, open: OpenShape) -> Result<LoadOutcome, LoadErr
         .map(|t| Arc::new(t.clone()))
         .collect();
     let weights = WeightedIndex::new(plan.scenario.transactions.iter().map(|t| t.weight))
-        .map_err(|e| LoadError::Goose(format!("transaction weights: {e}")))?;
+        .map_err(LoadError::Weights)?;
     let deadline = plan.epoch + super::deadline(&plan).unwrap_or(super::DRAIN);
     let in_flight = Arc::new(AtomicU32::new(0));
     let stop = Arc::new(AtomicBool::new(false));
@@ -104,7 +104,7 @@ pub async fn run(plan: LoadPlan, open: OpenShape) -> Result<LoadOutcome, LoadErr
     let schedule = Schedule::new(&plan.shape.stages, open.arrival, plan.shard.seed(0x0a11));
     let tx = tokio::spawn(dispatch.run(schedule))
         .await
-        .map_err(|e| LoadError::Goose(format!("dispatcher: {e}")))?;
+        .map_err(|e| LoadError::Task("dispatcher", e))?;
     watcher.abort();
     let interrupted = stop.load(Ordering::SeqCst);
     // Every request ends by the deadline on its own (cut there); the samples of any
@@ -130,7 +130,7 @@ pub async fn run(plan: LoadPlan, open: OpenShape) -> Result<LoadOutcome, LoadErr
     };
     let recorded = collector
         .await
-        .map_err(|e| LoadError::Goose(format!("collector: {e}")))?;
+        .map_err(|e| LoadError::Task("collector", e))?;
     let coordinated_omission = describe(&recorded, open);
     Ok(LoadOutcome {
         recorded,

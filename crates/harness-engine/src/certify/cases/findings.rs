@@ -1,4 +1,6 @@
-//! Cases for the reference's defects found by review, Schemathesis and load (issue 15).
+//! Cases for what review, Schemathesis and load found in the reference (issue 15): its
+//! findings, kept as checks any implementation must pass. Not the deliberate breaches of
+//! `sut/src/defect.rs`, which `tests/certify/defects.rs` certifies to fail.
 
 use std::time::{Duration, Instant};
 
