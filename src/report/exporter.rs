@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::files::ReportError;
+use super::error::ReportError;
 use crate::results::certificate::Certificate;
 use crate::results::{Capacity, Results};
 

@@ -7,24 +7,7 @@ use super::export::{by_name, FORMATS};
 use crate::datafile::{DataErrorKind, DataFileError};
 use crate::results::{Results, SCHEMA_VERSION};
 
-/// Why reports could not be read or written.
-#[derive(Debug, thiserror::Error)]
-pub enum ReportError {
-    /// The results file cannot be read, is not results JSON, or is from a newer harness.
-    #[error(transparent)]
-    File(#[from] DataFileError),
-    /// A format nobody exports.
-    #[error("unknown format `{0}`; expected a comma-separated list of html, junit, md, json")]
-    UnknownFormat(String),
-    /// A report could not be written.
-    #[error("{path}: cannot write")]
-    Write {
-        /// The file or directory.
-        path: PathBuf,
-        /// The OS error.
-        source: std::io::Error,
-    },
-}
+pub use super::error::ReportError;
 
 /// Reads and checks a `results.json`.
 pub fn load(path: &Path) -> Result<Results, ReportError> {

@@ -5,6 +5,7 @@
 pub mod capacity;
 pub mod certificate;
 pub mod compare;
+mod error;
 pub mod export;
 pub mod exporter;
 pub mod files;
