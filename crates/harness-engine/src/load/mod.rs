@@ -3,6 +3,7 @@
 //! one collector, and both end by the phase's deadline.
 
 mod closed;
+pub mod execute;
 pub mod open;
 mod request;
 mod shape;

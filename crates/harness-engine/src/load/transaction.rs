@@ -1,16 +1,17 @@
-//! One scenario transaction as a Goose transaction: build the request from the spec,
-//! send it through Goose (so Goose keeps its own counts), time it ourselves end to end,
-//! poll if asked, and send one [`Sample`] to the collector. A transaction still running
-//! at the load phase's deadline is cut there and recorded as a timeout.
+//! One scenario transaction as a Goose transaction: the shared executor
+//! ([`super::execute`]) over the Goose user as its transport (so Goose keeps its own
+//! counts), timed here end to end, and one [`Sample`] sent to the collector. A
+//! transaction still running at the load phase's deadline is cut there and recorded as
+//! a timeout.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use goose::goose::{GooseMethod, GooseRequest, GooseUser, Transaction, TransactionResult};
-use serde_json::Value;
 use tokio::sync::mpsc::UnboundedSender;
 
-use super::request::{fill, final_status, poll_path, read_answer, Vars};
+use super::execute::{execute, Answer, Call, Transport, Verb};
+use super::request::Vars;
 use crate::record::Sample;
 use crate::scenario::TransactionSpec;
 
@@ -77,11 +78,6 @@ async fn run(spec: &TransactionSpec, shared: &Shared, user: &mut GooseUser) -> T
         }
         None => (String::new(), 0),
     };
-    let method = if spec.method == "GET" {
-        GooseMethod::Get
-    } else {
-        GooseMethod::Post
-    };
     let number = shared.shard.user(user.weighted_users_index);
     let vars = Vars {
         user: number,
@@ -92,31 +88,15 @@ async fn run(spec: &TransactionSpec, shared: &Shared, user: &mut GooseUser) -> T
             .map(|f| f.row(number))
             .unwrap_or_default(),
     };
-    let path = vars.apply(&spec.path);
-    let mut rb = user.get_request_builder(&method, &path)?;
-    if !token.is_empty() {
-        rb = rb.bearer_auth(&token);
-    }
-    if let Some(body) = &spec.body {
-        rb = rb.json(&fill(body, &vars));
-    }
     // A single exchange is cut at the deadline by the client's own timer, shortened to
     // end there, rather than by a second timer around it: one timer per request is
     // part of keeping the closed path as fast as bare Goose. A polled job makes several
     // exchanges and keeps the outer timer.
     let single = spec.poll.is_none();
-    if let (Some(d), true) = (shared.deadline, single) {
+    let timeout = shared.deadline.and_then(|d| {
         let left = d.saturating_duration_since(Instant::now());
-        if left < shared.request_timeout {
-            rb = rb.timeout(left.max(Duration::from_millis(1)));
-        }
-    }
-    let request = GooseRequest::builder()
-        .method(method)
-        .path(path.as_str())
-        .name(spec.name.as_str())
-        .set_request_builder(rb)
-        .build();
+        (left < shared.request_timeout).then(|| left.max(Duration::from_millis(1)))
+    });
 
     let begun = Instant::now();
     let at = begun.saturating_duration_since(shared.started);
@@ -125,26 +105,8 @@ async fn run(spec: &TransactionSpec, shared: &Shared, user: &mut GooseUser) -> T
         at,
         ..Sample::default()
     };
-    let exchange = async {
-        let mut body = Value::Null;
-        if let Ok(goose_response) = user.request(request).await {
-            if let Ok(r) = goose_response.response {
-                let status = r.status().as_u16();
-                let timing = r
-                    .headers()
-                    .get("server-timing")
-                    .and_then(|v| v.to_str().ok())
-                    .map(str::to_owned);
-                match r.bytes().await {
-                    Ok(bytes) => body = read_answer(&mut sample, status, timing.as_deref(), &bytes),
-                    Err(_) => sample.status = None,
-                }
-            }
-        }
-        if let (Some(poll), false) = (&spec.poll, sample.is_error()) {
-            sample.status = poll_job(poll, &body, &token, user).await;
-        }
-    };
+    let mut transport = Goose(user);
+    let exchange = execute(&mut transport, spec, &token, &vars, timeout, &mut sample);
     // The client that abandons drops the exchange mid-flight, connection and all.
     let mut abandoned = false;
     let leave_after = shared.abandon.and_then(|a| a.pick(rand::random::<f64>()));
@@ -154,22 +116,22 @@ async fn run(spec: &TransactionSpec, shared: &Shared, user: &mut GooseUser) -> T
             None => exchange.await,
         }
     };
-    let finished = match shared.deadline {
-        Some(d) if !single => tokio::time::timeout_at(d.into(), exchange).await.is_ok(),
+    let cut = match shared.deadline {
+        Some(d) if !single => tokio::time::timeout_at(d.into(), exchange).await.is_err(),
         Some(d) => {
             exchange.await;
             // No answer, and the deadline has passed: the client's timer cut it there.
-            !(sample.status.is_none() && Instant::now() >= d)
+            sample.status.is_none() && Instant::now() >= d
         }
         None => {
             exchange.await;
-            true
+            false
         }
     };
     if abandoned {
         sample.status = None;
         sample.abandoned = true;
-    } else if !finished {
+    } else if cut {
         sample.status = None;
         sample.cut = true;
     }
@@ -179,44 +141,47 @@ async fn run(spec: &TransactionSpec, shared: &Shared, user: &mut GooseUser) -> T
     Ok(())
 }
 
-/// Polls until the watched field reaches a final value. Returns the status to record:
-/// 200 when the job ended well, 500 for a failed job, 502 when the first answer has no
-/// id, 504 on timeout, `None` (transport) when polling broke.
-async fn poll_job(
-    poll: &crate::scenario::PollSpec,
-    first: &Value,
-    token: &str,
-    user: &mut GooseUser,
-) -> Option<u16> {
-    // Already final in the first response (a cached result).
-    if let Some(status) = final_status(poll, first) {
-        return Some(status);
-    }
-    let Some(path) = poll_path(poll, first) else {
-        return Some(502);
-    };
-    let deadline = Instant::now() + poll.timeout;
-    loop {
-        tokio::time::sleep(poll.every).await;
-        let rb = user.get_request_builder(&GooseMethod::Get, &path).ok()?;
-        let rb = if token.is_empty() {
-            rb
-        } else {
-            rb.bearer_auth(token)
+/// The closed model's transport: the Goose user itself, so that Goose keeps its own
+/// counts of every request, polls included.
+struct Goose<'u>(&'u mut GooseUser);
+
+impl Transport for Goose<'_> {
+    async fn send(&mut self, call: Call<'_>) -> Option<Answer> {
+        let method = match call.verb {
+            Verb::Get => GooseMethod::Get,
+            Verb::Post => GooseMethod::Post,
         };
-        let req = GooseRequest::builder()
-            .method(GooseMethod::Get)
-            .path(path.as_str())
-            .name("poll")
+        let mut rb = self.0.get_request_builder(&method, call.path).ok()?;
+        if !call.token.is_empty() {
+            rb = rb.bearer_auth(call.token);
+        }
+        if !call.body.is_empty() {
+            rb = rb
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(call.body);
+        }
+        if let Some(t) = call.timeout {
+            rb = rb.timeout(t);
+        }
+        let request = GooseRequest::builder()
+            .method(method)
+            .path(call.path)
+            .name(call.name)
             .set_request_builder(rb)
             .build();
-        let resp = user.request(req).await.ok()?.response.ok()?;
-        let body: Value = resp.json().await.unwrap_or(Value::Null);
-        if let Some(status) = final_status(poll, &body) {
-            return Some(status);
-        }
-        if Instant::now() >= deadline {
-            return Some(504);
-        }
+        let r = self.0.request(request).await.ok()?.response.ok()?;
+        let status = r.status().as_u16();
+        let timing = r
+            .headers()
+            .get("server-timing")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        // A body cut short is a transport failure, as in the open model.
+        let body = r.bytes().await.ok()?;
+        Some(Answer {
+            status,
+            timing,
+            body,
+        })
     }
 }

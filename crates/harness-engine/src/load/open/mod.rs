@@ -20,6 +20,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tokio::sync::mpsc::UnboundedSender;
 
+use super::execute::execute;
 use super::request::Vars;
 use super::{LoadError, LoadOutcome, LoadPlan, OpenShape};
 use crate::record::{self, Correction, Sample};
@@ -222,7 +223,7 @@ impl Dispatch {
             // Detached: each task ends by the deadline on its own, and says so through
             // the in-flight count.
             tokio::spawn(async move {
-                let sample = send(&client, job, deadline, timeout).await;
+                let sample = send(client, job, deadline, timeout).await;
                 let _ = tx.send(sample);
                 in_flight.fetch_sub(1, Ordering::Release);
             });
@@ -233,7 +234,7 @@ impl Dispatch {
 
 /// Sends one request (and polls, if the transaction does) and builds its sample, with
 /// latency from the intended send time.
-async fn send(client: &Client, job: Job, deadline: Instant, timeout: Duration) -> Sample {
+async fn send(mut client: Client, job: Job, deadline: Instant, timeout: Duration) -> Sample {
     let begun = Instant::now();
     let mut sample = Sample {
         transaction: job.spec.name.clone(),
@@ -253,7 +254,7 @@ async fn send(client: &Client, job: Job, deadline: Instant, timeout: Duration) -
             .map(|f| f.row(job.user))
             .unwrap_or_default(),
     };
-    let exchange = client.transaction(&job.spec, &job.token, &vars, &mut sample);
+    let exchange = execute(&mut client, &job.spec, &job.token, &vars, None, &mut sample);
     match tokio::time::timeout_at(leave_at.unwrap_or(cut_at).into(), exchange).await {
         Ok(()) => {}
         Err(_) if leave_at.is_some() => {

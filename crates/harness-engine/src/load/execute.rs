@@ -1,0 +1,138 @@
+//! The one transaction executor both load models run: it builds the request from the
+//! spec (placeholders filled), sends it through a [`Transport`], takes what the sample
+//! needs from the answer, and polls the job when the transaction waits on one. The
+//! models differ only in their transport (Goose's user for the closed model, a pooled
+//! hyper client for the open one) and in how they time and cut a transaction, which
+//! stays with each model.
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use hyper::body::Bytes;
+use serde_json::Value;
+
+use super::request::{fill, final_status, poll_path, read_answer, Vars};
+use crate::record::Sample;
+use crate::scenario::{PollSpec, TransactionSpec};
+
+/// The two methods a scenario sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verb {
+    /// `GET`.
+    Get,
+    /// `POST`.
+    Post,
+}
+
+/// One request the executor asks a transport to send.
+pub struct Call<'a> {
+    /// Its method.
+    pub verb: Verb,
+    /// Its path and query, placeholders filled.
+    pub path: &'a str,
+    /// The bearer token; empty sends none.
+    pub token: &'a str,
+    /// A JSON body, already serialised; empty sends none.
+    pub body: Bytes,
+    /// The name it is counted under by a transport that counts (Goose).
+    pub name: &'a str,
+    /// A deadline for this one exchange, for a transport with a timer per request; a
+    /// transport without one leaves the cut to its caller.
+    pub timeout: Option<Duration>,
+}
+
+/// One whole answer.
+pub struct Answer {
+    /// The HTTP status.
+    pub status: u16,
+    /// The `Server-Timing` header, when there is one.
+    pub timing: Option<String>,
+    /// The body.
+    pub body: Bytes,
+}
+
+/// How a load model sends one request. `None` is a transport failure (no answer).
+pub trait Transport {
+    /// Sends `call` and reads its whole answer.
+    fn send(&mut self, call: Call<'_>) -> impl Future<Output = Option<Answer>> + Send;
+}
+
+/// Runs `spec` as the user `vars` describes, over `transport`, filling `sample` with
+/// what the answer says: status, `Server-Timing`, the contract's fields, and the job's
+/// final status when the transaction polls. `timeout` bounds a single exchange (not a
+/// polled job, which its caller bounds). A transport failure leaves the status `None`.
+pub async fn execute<T: Transport>(
+    transport: &mut T,
+    spec: &TransactionSpec,
+    token: &str,
+    vars: &Vars<'_>,
+    timeout: Option<Duration>,
+    sample: &mut Sample,
+) {
+    let body = match &spec.body {
+        Some(b) => Bytes::from(fill(b, vars).to_string()),
+        None => Bytes::new(),
+    };
+    let path = vars.apply(&spec.path);
+    let call = Call {
+        verb: if spec.method == "GET" {
+            Verb::Get
+        } else {
+            Verb::Post
+        },
+        path: &path,
+        token,
+        body,
+        name: &spec.name,
+        timeout: timeout.filter(|_| spec.poll.is_none()),
+    };
+    let Some(answer) = transport.send(call).await else {
+        return;
+    };
+    let first = read_answer(
+        sample,
+        answer.status,
+        answer.timing.as_deref(),
+        &answer.body,
+    );
+    if let (Some(poll), false) = (&spec.poll, sample.is_error()) {
+        sample.status = poll_job(transport, poll, &first, token).await;
+    }
+}
+
+/// Polls the job of `first` until its field is final: 200 or 500 then, 502 when
+/// `first` has no id, 504 past the poll timeout, `None` when polling broke.
+async fn poll_job<T: Transport>(
+    transport: &mut T,
+    poll: &PollSpec,
+    first: &Value,
+    token: &str,
+) -> Option<u16> {
+    // Already final in the first answer (a cached result).
+    if let Some(status) = final_status(poll, first) {
+        return Some(status);
+    }
+    let Some(path) = poll_path(poll, first) else {
+        return Some(502);
+    };
+    let deadline = Instant::now() + poll.timeout;
+    loop {
+        tokio::time::sleep(poll.every).await;
+        let call = Call {
+            verb: Verb::Get,
+            path: &path,
+            token,
+            body: Bytes::new(),
+            name: "poll",
+            timeout: None,
+        };
+        let answer = transport.send(call).await?;
+        let body: Value = serde_json::from_slice(&answer.body).unwrap_or(Value::Null);
+        if let Some(status) = final_status(poll, &body) {
+            return Some(status);
+        }
+        if Instant::now() >= deadline {
+            return Some(504);
+        }
+    }
+}
