@@ -71,7 +71,7 @@ async fn harness_path(url: &str, secs: u64, users: u32, rate: Option<f64>) -> an
     .await?;
     let r = &out.recorded;
     // Every answered request; the open path's dropped sends were never made.
-    Ok(r.requests - r.dropped)
+    Ok(r.totals.requests - r.dropped)
 }
 
 fn main() -> anyhow::Result<()> {

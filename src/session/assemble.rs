@@ -13,7 +13,7 @@ use crate::load::LoadOutcome;
 use crate::record::{Latency, Recorded};
 use crate::results::{
     HistogramSummary, LoadInfo, LoadModel, MachineInfo, Results, ScenarioInfo, SecondPoint,
-    ShardInfo, TargetInfo, TargetKind, Totals, SCHEMA_VERSION,
+    ShardInfo, TargetInfo, TargetKind, SCHEMA_VERSION,
 };
 use crate::scoring;
 
@@ -242,14 +242,7 @@ pub fn results(i: Inputs<'_>) -> Results {
         }),
         duration_s: i.outcome.elapsed.as_secs_f64(),
         warmup_s: rec.warmup.as_secs_f64(),
-        totals: Totals {
-            requests: rec.requests,
-            errors: rec.errors,
-            error_rate: rec.error_rate(),
-            throughput_rps: rec.requests as f64 / scored_s,
-            statuses: rec.statuses.clone(),
-            fallbacks: rec.fallbacks.clone(),
-        },
+        totals: rec.totals.to_totals(rec.totals.requests as f64 / scored_s),
         overall: rec.overall.summary(),
         overall_raw: rec.overall_raw.summary(),
         transactions: summaries(&rec.transactions),
@@ -281,21 +274,7 @@ pub fn timeline(rec: &Recorded) -> Vec<SecondPoint> {
     rec.seconds
         .iter()
         .enumerate()
-        .map(|(t, s)| SecondPoint {
-            t: t as u64,
-            requests: s.requests,
-            errors: s.errors,
-            fallbacks: s.fallbacks,
-            degraded: s.degraded,
-            templated: s.templated,
-            cache_sourced: s.cache_sourced,
-            fallback_kinds: s.fallback_kinds.clone(),
-            p50_us: s.latency.percentile_us(50.0),
-            p95_us: s.latency.percentile_us(95.0),
-            p99_us: s.latency.percentile_us(99.0),
-            statuses: s.statuses.clone(),
-            hdr: s.latency.encode(),
-        })
+        .map(|(t, s)| s.to_point(t as u64))
         .collect()
 }
 

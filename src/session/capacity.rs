@@ -260,7 +260,10 @@ async fn probe_once(
         shard: load::Shard::WHOLE,
     }))
     .await??;
-    observer.finished(step, &format!("{} transactions", outcome.recorded.requests));
+    observer.finished(
+        step,
+        &format!("{} transactions", outcome.recorded.totals.requests),
+    );
     if outcome.interrupted {
         return Err(RunError::Interrupted("a signal during the load".into()));
     }

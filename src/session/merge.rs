@@ -8,7 +8,7 @@ use super::{assemble, RunOutcome};
 use crate::chaos::driver::Observed;
 use crate::chaos::ChaosSpec;
 use crate::record::{HistogramError, Recorded};
-use crate::results::{MergeInfo, MergedShard, Results, StageInfo, Totals};
+use crate::results::{MergeInfo, MergedShard, Results, StageInfo};
 use crate::scoring::{self, Budget};
 
 /// One shard's results file, read and checked.
@@ -132,14 +132,9 @@ pub fn merge(plan: MergePlan) -> Result<RunOutcome, MergeError> {
         ),
         load: Some(load),
         duration_s: shards.iter().map(|r| r.duration_s).fold(0.0, f64::max),
-        totals: Totals {
-            requests: whole.requests,
-            errors: whole.errors,
-            error_rate: whole.error_rate(),
-            throughput_rps: shards.iter().map(|r| r.totals.throughput_rps).sum(),
-            statuses: whole.statuses.clone(),
-            fallbacks: whole.fallbacks.clone(),
-        },
+        totals: whole
+            .totals
+            .to_totals(shards.iter().map(|r| r.totals.throughput_rps).sum()),
         overall: whole.overall.summary(),
         overall_raw: whole.overall_raw.summary(),
         transactions: assemble::summaries(&whole.transactions),

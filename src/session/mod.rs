@@ -239,7 +239,7 @@ pub async fn execute(plan: RunPlan, observer: &dyn Observer) -> Result<RunOutcom
         };
         observer.finished(
             load_step,
-            &format!("{} transactions", outcome.recorded.requests),
+            &format!("{} transactions", outcome.recorded.totals.requests),
         );
         if outcome.interrupted {
             return Err(RunError::Interrupted("a signal during the load".into()));
@@ -259,7 +259,7 @@ pub async fn execute(plan: RunPlan, observer: &dyn Observer) -> Result<RunOutcom
     let versions = std::mem::take(&mut stand.versions);
     stand.down().await;
     let (base_url, outcome, observed) = result?;
-    if outcome.recorded.requests == 0 {
+    if outcome.recorded.totals.requests == 0 {
         return Err(RunError::NoData);
     }
 

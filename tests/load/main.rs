@@ -93,7 +93,7 @@ async fn assert_truth(name: &str, delay: Delay, think: &str, profile: &str, buil
         let truth = served(&stop);
         drop(stop);
         let r = &out.recorded;
-        assert_eq!(r.errors, 0, "{name}: {:?}", r.statuses);
+        assert_eq!(r.totals.errors, 0, "{name}: {:?}", r.totals.statuses);
         let (corrected, raw) = (
             percentiles(&r.transactions["get"]),
             percentiles(&r.overall_raw),
@@ -264,12 +264,12 @@ async fn truth_open_model_counts_sends_over_the_in_flight_cap() {
     .await;
     drop(stop);
     let r = &out.recorded;
-    assert_eq!(r.requests, 100, "every send is counted");
+    assert_eq!(r.totals.requests, 100, "every send is counted");
     assert!((70..=85).contains(&r.dropped), "dropped {}", r.dropped);
-    assert_eq!(r.errors, r.dropped);
-    assert_eq!(r.statuses.get("dropped"), Some(&r.dropped));
+    assert_eq!(r.totals.errors, r.dropped);
+    assert_eq!(r.totals.statuses.get("dropped"), Some(&r.dropped));
     // Dropped sends have no latency; those made read their 200 ms.
-    assert_eq!(r.overall.count(), r.requests - r.dropped);
+    assert_eq!(r.overall.count(), r.totals.requests - r.dropped);
     assert!((r.overall.percentile_us(50.0) as f64 / 1e3 - 200.0).abs() < 3.0);
 }
 
@@ -304,12 +304,12 @@ async fn truth_abandoned_requests_are_counted_apart_with_no_latency() {
             }
             drop(stop);
             let r = &out.recorded;
-            let sent = r.requests + r.abandoned;
+            let sent = r.totals.requests + r.abandoned;
             eprintln!(
                 "{name}: {sent} sent, {} abandoned, {:?}",
-                r.abandoned, r.statuses
+                r.abandoned, r.totals.statuses
             );
-            assert_eq!(r.errors, 0, "{name}: {:?}", r.statuses);
+            assert_eq!(r.totals.errors, 0, "{name}: {:?}", r.totals.statuses);
             // The target counts arrivals: one in ten is slow. A send still in flight at
             // the end may be either, so allow one.
             assert!(
@@ -317,8 +317,12 @@ async fn truth_abandoned_requests_are_counted_apart_with_no_latency() {
                 "{name}: {} abandoned of {sent}",
                 r.abandoned
             );
-            assert_eq!(r.statuses.get("abandoned"), Some(&r.abandoned), "{name}");
-            assert_eq!(r.overall_raw.count(), r.requests, "{name}");
+            assert_eq!(
+                r.totals.statuses.get("abandoned"),
+                Some(&r.abandoned),
+                "{name}"
+            );
+            assert_eq!(r.overall_raw.count(), r.totals.requests, "{name}");
             let truth = percentiles(&kept);
             let miss = off(&format!("{name} served"), [truth[0]; 3], [200.0; 3])
                 .or_else(|| off(name, percentiles(&r.overall_raw), truth));

@@ -55,9 +55,9 @@ pub fn level(rec: &Recorded, from: usize, to: usize) -> Level {
     let w = rec.window(from, to);
     Level {
         p95_us: w.latency.percentile_us(95.0),
-        error_rate: w.error_rate(),
-        fallback_rate: ratio(w.fallbacks, w.requests),
-        requests: w.requests,
+        error_rate: w.counts.error_rate(),
+        fallback_rate: ratio(w.counts.fallbacks, w.counts.requests),
+        requests: w.counts.requests,
     }
 }
 

@@ -84,17 +84,18 @@ fn phase(spec: &ChaosSpec, span: Span, w: &Second, seen: &Observed) -> Phase {
         } else {
             Vec::new()
         },
-        requests: w.requests,
-        errors: w.errors,
-        error_rate: w.error_rate(),
-        throughput_rps: w.requests as f64 / (span.to.saturating_sub(span.from)).max(1) as f64,
+        requests: w.counts.requests,
+        errors: w.counts.errors,
+        error_rate: w.counts.error_rate(),
+        throughput_rps: w.counts.requests as f64
+            / (span.to.saturating_sub(span.from)).max(1) as f64,
         latency: w.latency.summary(),
-        statuses: w.statuses.clone(),
-        fallbacks: w.fallback_kinds.clone(),
-        fallback_rate: ratio(w.fallbacks, w.requests),
-        degraded_rate: ratio(w.degraded, w.requests),
-        template_share: ratio(w.templated, w.requests),
-        cache_share: ratio(w.cache_sourced, w.requests),
+        statuses: w.counts.statuses.clone(),
+        fallbacks: w.counts.fallback_kinds.clone(),
+        fallback_rate: ratio(w.counts.fallbacks, w.counts.requests),
+        degraded_rate: ratio(w.counts.degraded, w.counts.requests),
+        template_share: ratio(w.counts.templated, w.counts.requests),
+        cache_share: ratio(w.counts.cache_sourced, w.counts.requests),
         llm_calls: calls_at(seen, span.to as f64).saturating_sub(calls_at(seen, span.from as f64)),
         health,
     }
@@ -143,10 +144,10 @@ pub fn score(spec: &ChaosSpec, rec: &Recorded, seen: &Observed, budgets: &[Budge
                 PhaseName::Recovery => (recovery, &windows[2]),
             };
             let measured: Option<f64> = match e.metric {
-                Metric::SuccessShare => Some(1.0 - w.error_rate()),
-                Metric::TemplateShare => Some(ratio(w.templated, w.requests)),
-                Metric::CacheShare => Some(ratio(w.cache_sourced, w.requests)),
-                Metric::ErrorRate => Some(w.error_rate()),
+                Metric::SuccessShare => Some(1.0 - w.counts.error_rate()),
+                Metric::TemplateShare => Some(ratio(w.counts.templated, w.counts.requests)),
+                Metric::CacheShare => Some(ratio(w.counts.cache_sourced, w.counts.requests)),
+                Metric::ErrorRate => Some(w.counts.error_rate()),
                 Metric::P95Ms => Some(w.latency.percentile_us(95.0) as f64 / 1000.0),
                 Metric::P99Ms => Some(w.latency.percentile_us(99.0) as f64 / 1000.0),
                 Metric::LlmCallsWhileOpen => Some(calls_while_open as f64),
@@ -154,7 +155,11 @@ pub fn score(spec: &ChaosSpec, rec: &Recorded, seen: &Observed, budgets: &[Budge
                 Metric::HealthAtEnd => Some(health_at_end(seen, span, e)),
                 Metric::TimeToRecoverS => ttr,
             };
-            let mut detail = format!("{} phase, {} transactions", span.name.as_str(), w.requests);
+            let mut detail = format!(
+                "{} phase, {} transactions",
+                span.name.as_str(),
+                w.counts.requests
+            );
             match e.metric {
                 Metric::LlmCallsWhileOpen => {
                     detail = match opened {

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use super::{HistogramError, Latency, Recorded, Second};
+use super::{Counts, HistogramError, Latency, Recorded, Second};
 use crate::results::{HistogramSummary, Results};
 
 fn decoded(s: &HistogramSummary) -> Result<Latency, HistogramError> {
@@ -18,12 +18,6 @@ fn decoded_map(
     m.iter()
         .map(|(k, s)| Ok((k.clone(), decoded(s)?)))
         .collect()
-}
-
-fn add_counts(into: &mut BTreeMap<String, u64>, from: &BTreeMap<String, u64>) {
-    for (k, v) in from {
-        *into.entry(k.clone()).or_default() += v;
-    }
 }
 
 fn add_histograms(into: &mut BTreeMap<String, Latency>, from: &BTreeMap<String, Latency>) {
@@ -41,19 +35,7 @@ impl Recorded {
         let seconds = r
             .timeline
             .iter()
-            .map(|p| {
-                Ok(Second {
-                    latency: Latency::decode(&p.hdr)?,
-                    requests: p.requests,
-                    errors: p.errors,
-                    fallbacks: p.fallbacks,
-                    degraded: p.degraded,
-                    templated: p.templated,
-                    cache_sourced: p.cache_sourced,
-                    statuses: p.statuses.clone(),
-                    fallback_kinds: p.fallback_kinds.clone(),
-                })
-            })
+            .map(|p| Second::from_point(p))
             .collect::<Result<Vec<_>, HistogramError>>()?;
         Ok(Recorded {
             transactions: decoded_map(&r.transactions)?,
@@ -61,10 +43,7 @@ impl Recorded {
             overall_raw: decoded(&r.overall_raw)?,
             operations: decoded_map(&r.operations)?,
             seconds,
-            statuses: r.totals.statuses.clone(),
-            fallbacks: r.totals.fallbacks.clone(),
-            requests: r.totals.requests,
-            errors: r.totals.errors,
+            totals: Counts::from_totals(&r.totals),
             warmup: Duration::from_secs_f64(r.warmup_s.max(0.0)),
             backfilled: load.backfilled,
             late: load.late,
@@ -91,10 +70,7 @@ impl Recorded {
         for (mine, theirs) in self.seconds.iter_mut().zip(&other.seconds) {
             mine.merge(theirs);
         }
-        add_counts(&mut self.statuses, &other.statuses);
-        add_counts(&mut self.fallbacks, &other.fallbacks);
-        self.requests += other.requests;
-        self.errors += other.errors;
+        self.totals.merge(&other.totals);
         self.backfilled += other.backfilled;
         self.late += other.late;
         self.max_late = self.max_late.max(other.max_late);
@@ -150,13 +126,13 @@ mod tests {
             assert_eq!(read(&r.operations[name]), stored(s), "{name}");
         }
         assert_eq!(r.seconds.len(), results.timeline.len());
-        let requests: u64 = r.seconds.iter().map(|s| s.requests).sum();
+        let requests: u64 = r.seconds.iter().map(|s| s.counts.requests).sum();
         assert_eq!(
             requests,
             results.timeline.iter().map(|p| p.requests).sum::<u64>()
         );
         assert_eq!(
-            (r.requests, r.errors),
+            (r.totals.requests, r.totals.errors),
             (results.totals.requests, results.totals.errors)
         );
     }
@@ -180,9 +156,9 @@ mod tests {
         merged.absorb(&record(&b));
         let both: Vec<Sample> = a.iter().chain(&b).cloned().collect();
         let union = record(&both);
-        assert_eq!(merged.requests, 100);
-        assert_eq!(merged.errors, 1);
-        assert_eq!(merged.statuses, union.statuses);
+        assert_eq!(merged.totals.requests, 100);
+        assert_eq!(merged.totals.errors, 1);
+        assert_eq!(merged.totals.statuses, union.totals.statuses);
         for q in [50.0, 80.0, 81.0, 95.0, 99.0] {
             assert_eq!(
                 merged.overall.percentile_us(q),
@@ -192,7 +168,10 @@ mod tests {
         }
         assert_eq!(merged.seconds.len(), 4);
         for (m, u) in merged.seconds.iter().zip(&union.seconds) {
-            assert_eq!((m.requests, m.errors), (u.requests, u.errors));
+            assert_eq!(
+                (m.counts.requests, m.counts.errors),
+                (u.counts.requests, u.counts.errors)
+            );
             assert_eq!(m.latency.percentile_us(95.0), u.latency.percentile_us(95.0));
         }
     }

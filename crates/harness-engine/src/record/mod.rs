@@ -2,6 +2,7 @@
 //! single collector, which owns every histogram. No lock is shared across users, and
 //! the run's recording ends when the last sender is dropped.
 
+mod counts;
 pub mod histogram;
 mod merge;
 mod omission;
@@ -11,6 +12,9 @@ use std::time::Duration;
 
 use tokio::sync::mpsc::UnboundedReceiver;
 
+use crate::results::SecondPoint;
+
+pub use counts::Counts;
 pub use histogram::{Decode, HistogramError, Latency};
 pub use omission::{Backfill, Omission};
 
@@ -121,56 +125,43 @@ impl StatusLabel {
 pub struct Second {
     /// End-to-end latency of transactions that started in this second.
     pub latency: Latency,
-    /// Transactions started.
-    pub requests: u64,
-    /// Of those, errors.
-    pub errors: u64,
-    /// Of those, answers with `fallback` other than `none`.
-    pub fallbacks: u64,
-    /// Of those, answers with `degraded: true`.
-    pub degraded: u64,
-    /// Of those, template answers (see [`Sample::is_template_answer`]).
-    pub templated: u64,
-    /// Of those, answers with `cache` among their sources.
-    pub cache_sourced: u64,
-    /// Status mix.
-    pub statuses: BTreeMap<String, u64>,
-    /// `fallback` values.
-    pub fallback_kinds: BTreeMap<String, u64>,
+    /// The transactions that started in this second.
+    pub counts: Counts,
 }
 
 impl Second {
+    /// The results file's point for this second, second `t` of the load.
+    pub fn to_point(&self, t: u64) -> SecondPoint {
+        let c = &self.counts;
+        SecondPoint {
+            t,
+            requests: c.requests,
+            errors: c.errors,
+            fallbacks: c.fallbacks,
+            degraded: c.degraded,
+            templated: c.templated,
+            cache_sourced: c.cache_sourced,
+            fallback_kinds: c.fallback_kinds.clone(),
+            p50_us: self.latency.percentile_us(50.0),
+            p95_us: self.latency.percentile_us(95.0),
+            p99_us: self.latency.percentile_us(99.0),
+            statuses: c.statuses.clone(),
+            hdr: self.latency.encode(),
+        }
+    }
+
+    /// The second a results file's point stores, its histogram decoded.
+    pub fn from_point(p: &SecondPoint) -> Result<Second, HistogramError> {
+        Ok(Second {
+            latency: Latency::decode(&p.hdr)?,
+            counts: Counts::of_point(p),
+        })
+    }
+
     /// Adds `other`'s counts and latencies to this one.
     pub fn merge(&mut self, other: &Second) {
         self.latency.merge(&other.latency);
-        self.requests += other.requests;
-        self.errors += other.errors;
-        self.fallbacks += other.fallbacks;
-        self.degraded += other.degraded;
-        self.templated += other.templated;
-        self.cache_sourced += other.cache_sourced;
-        for (k, v) in &other.statuses {
-            *self.statuses.entry(k.clone()).or_default() += v;
-        }
-        for (k, v) in &other.fallback_kinds {
-            *self.fallback_kinds.entry(k.clone()).or_default() += v;
-        }
-    }
-
-    /// errors / requests; 0 when empty.
-    pub fn error_rate(&self) -> f64 {
-        ratio(self.errors, self.requests)
-    }
-}
-
-/// Adds `n` to `map[key]`, allocating the key only the first time it is seen: the
-/// collector does this several times a sample, at tens of thousands of samples a second.
-fn bump(map: &mut BTreeMap<String, u64>, key: &str, n: u64) {
-    match map.get_mut(key) {
-        Some(v) => *v += n,
-        None => {
-            map.insert(key.to_owned(), n);
-        }
+        self.counts.merge(&other.counts);
     }
 }
 
@@ -222,14 +213,8 @@ pub struct Recorded {
     pub operations: BTreeMap<String, Latency>,
     /// Per second of the load phase.
     pub seconds: Vec<Second>,
-    /// Status mix over the run.
-    pub statuses: BTreeMap<String, u64>,
-    /// `fallback` values over the run.
-    pub fallbacks: BTreeMap<String, u64>,
-    /// Transactions after the warm-up.
-    pub requests: u64,
-    /// Errors after the warm-up.
-    pub errors: u64,
+    /// The scored transactions: after the warm-up, before `until`.
+    pub totals: Counts,
     /// Samples that start before this are kept in `seconds` only, not scored.
     pub warmup: Duration,
     /// Samples that start at or after this are kept in `seconds` only (a chaos run
@@ -307,7 +292,6 @@ impl Recorded {
         let us = s.latency.as_micros() as u64;
         let label = s.status_label();
         let error = s.is_error();
-        let fell_back = s.fallback.as_deref().is_some_and(|f| f != "none");
         let idx = s.at.as_secs() as usize;
         if self.seconds.len() <= idx {
             self.seconds.resize_with(idx + 1, Second::default);
@@ -315,11 +299,11 @@ impl Recorded {
         if s.abandoned {
             // Nothing is known of it but that its client left: it shows in the status
             // mix and its own count, and in no latency, error rate or request count.
-            bump(&mut self.seconds[idx].statuses, label.as_str(), 1);
+            self.seconds[idx].counts.add_status(label.as_str());
             let scored = s.at >= self.warmup && self.until.is_none_or(|u| s.at < u);
             if scored {
                 self.abandoned += 1;
-                bump(&mut self.statuses, label.as_str(), 1);
+                self.totals.add_status(label.as_str());
             }
             return;
         }
@@ -330,16 +314,7 @@ impl Recorded {
         if !s.dropped {
             sec.latency.record(us);
         }
-        sec.requests += 1;
-        sec.errors += u64::from(error);
-        sec.fallbacks += u64::from(fell_back);
-        sec.degraded += u64::from(s.degraded == Some(true));
-        sec.templated += u64::from(s.is_template_answer());
-        sec.cache_sourced += u64::from(s.is_cache_sourced());
-        bump(&mut sec.statuses, label.as_str(), 1);
-        if let Some(f) = &s.fallback {
-            bump(&mut sec.fallback_kinds, f, 1);
-        }
+        sec.counts.add(s, label.as_str());
         // A request cut at the deadline is scored even when it started in the warm-up:
         // it went unanswered through the whole scored window, and a SUT that answers
         // nothing must still get a verdict.
@@ -367,17 +342,12 @@ impl Recorded {
         for (op, d) in &s.operations {
             histogram(&mut self.operations, op).record(d.as_micros() as u64);
         }
-        bump(&mut self.statuses, label.as_str(), 1);
-        if let Some(f) = &s.fallback {
-            bump(&mut self.fallbacks, f, 1);
-        }
-        self.requests += 1;
-        self.errors += u64::from(error);
+        self.totals.add(s, label.as_str());
     }
 
-    /// Errors over transactions; 0 when nothing ran.
+    /// Errors over the scored transactions; 0 when nothing ran.
     pub fn error_rate(&self) -> f64 {
-        ratio(self.errors, self.requests)
+        self.totals.error_rate()
     }
 
     /// Everything about the transactions that started within `[from, to)` seconds.
@@ -472,11 +442,11 @@ mod tests {
         }
         drop(worker);
         let r = collect(rx, Correction::None, Duration::ZERO, None).await;
-        assert_eq!((r.requests, r.errors), (3, 2));
+        assert_eq!((r.totals.requests, r.totals.errors), (3, 2));
         assert_eq!(r.seconds.len(), 2);
-        assert_eq!(r.seconds[0].requests, 3 - 1);
-        assert_eq!(r.seconds[0].fallbacks, 1);
-        assert_eq!(r.statuses.get("transport"), Some(&1));
+        assert_eq!(r.seconds[0].counts.requests, 3 - 1);
+        assert_eq!(r.seconds[0].counts.fallbacks, 1);
+        assert_eq!(r.totals.statuses.get("transport"), Some(&1));
         assert_eq!(r.operations["op.a"].count(), 3);
     }
 }

@@ -48,9 +48,9 @@ fn score_one(b: &Budget, rec: &Recorded, stages: &[StageInfo], peak: u32) -> Bud
             ))),
         },
         Kind::Load => load(b, rec, stages, peak, q),
-        Kind::ErrorRate if rec.requests > 0 => Ok((
+        Kind::ErrorRate if rec.totals.requests > 0 => Ok((
             rec.error_rate(),
-            format!("{} of {}", rec.errors, rec.requests),
+            format!("{} of {}", rec.totals.errors, rec.totals.requests),
         )),
         Kind::Mean if rec.overall.count() > 0 => Ok((
             ms(rec.overall.mean_us()),
@@ -128,7 +128,7 @@ fn load(
         let to = (s.start_s + s.ramp_s + s.hold_s).floor() as usize;
         let from = from.max(rec.warmup.as_secs() as usize);
         let w = rec.window(from, to);
-        let n = w.requests;
+        let n = w.counts.requests;
         if n == 0 {
             continue;
         }

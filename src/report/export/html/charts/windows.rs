@@ -3,7 +3,7 @@
 //! percentiles come from the merged HDR histograms of the seconds, not from averaging
 //! percentiles (which would hide the tail).
 
-use crate::record::Latency;
+use crate::record::{Counts, Latency};
 use crate::results::{Results, SecondPoint};
 
 /// At most this many points per chart line: below one per pixel and a half.
@@ -60,30 +60,10 @@ pub fn fold(timeline: &[SecondPoint], max: usize) -> Vec<Window> {
 
 /// Several seconds as one point.
 fn merge(chunk: &[SecondPoint]) -> SecondPoint {
-    let mut out = SecondPoint {
-        t: chunk[0].t,
-        requests: 0,
-        errors: 0,
-        fallbacks: 0,
-        degraded: 0,
-        templated: 0,
-        cache_sourced: 0,
-        fallback_kinds: Default::default(),
-        p50_us: 0,
-        p95_us: 0,
-        p99_us: 0,
-        statuses: Default::default(),
-        hdr: String::new(),
-    };
+    let mut counts = Counts::default();
     let mut merged = Some(Latency::new());
     for p in chunk {
-        out.requests += p.requests;
-        out.errors += p.errors;
-        out.fallbacks += p.fallbacks;
-        out.degraded += p.degraded;
-        for (code, n) in &p.statuses {
-            *out.statuses.entry(code.clone()).or_default() += n;
-        }
+        counts.merge(&Counts::of_point(p));
         // A second whose histogram is missing or unreadable (a trimmed file) leaves the
         // window with the worst of its seconds' percentiles instead.
         // Once one second is missing, the rest need not be decoded.
@@ -95,6 +75,22 @@ fn merge(chunk: &[SecondPoint]) -> SecondPoint {
             _ => None,
         });
     }
+    // The window's histogram is not stored: the chart reads only its percentiles.
+    let mut out = SecondPoint {
+        t: chunk[0].t,
+        requests: counts.requests,
+        errors: counts.errors,
+        fallbacks: counts.fallbacks,
+        degraded: counts.degraded,
+        templated: counts.templated,
+        cache_sourced: counts.cache_sourced,
+        fallback_kinds: counts.fallback_kinds,
+        p50_us: 0,
+        p95_us: 0,
+        p99_us: 0,
+        statuses: counts.statuses,
+        hdr: String::new(),
+    };
     match merged {
         Some(h) if h.count() > 0 => {
             out.p50_us = h.percentile_us(50.0);
