@@ -35,7 +35,7 @@ impl Recorded {
         let seconds = r
             .timeline
             .iter()
-            .map(|p| Second::from_point(p))
+            .map(Second::from_point)
             .collect::<Result<Vec<_>, HistogramError>>()?;
         Ok(Recorded {
             transactions: decoded_map(&r.transactions)?,
