@@ -67,6 +67,7 @@ async fn harness_path(url: &str, secs: u64, users: u32, rate: Option<f64>) -> an
         feeder: None,
         abandon: None,
         shard: load::Shard::WHOLE,
+        connections: None,
     })
     .await?;
     let r = &out.recorded;

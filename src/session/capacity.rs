@@ -248,6 +248,7 @@ async fn probe_once(
     observer.started(step);
     let secret = run.jwt_secret.clone();
     let roles = run.scenario.roles.clone();
+    let connections = interruptible(load::connect(&stand.base_url, &run.shape)).await??;
     let outcome = interruptible(load::run(LoadPlan {
         scenario: run.scenario.clone(),
         shape: run.shape.clone(),
@@ -258,6 +259,7 @@ async fn probe_once(
         feeder: run.feeder.clone(),
         abandon: run.abandon,
         shard: load::Shard::WHOLE,
+        connections,
     }))
     .await??;
     observer.finished(

@@ -196,6 +196,8 @@ pub async fn execute(plan: RunPlan, observer: &dyn Observer) -> Result<RunOutcom
         observer.started(load_step);
         let secret = plan.jwt_secret.clone();
         let roles = plan.scenario.roles.clone();
+        // Opened before any --start-at wait, so that the shard starts on time.
+        let connections = interruptible(load::connect(&base_url, &plan.shape)).await??;
         if let Some(at) = plan.shard.as_ref().and_then(|s| s.start_at) {
             match at.duration_since(std::time::SystemTime::now()) {
                 Ok(wait) => interruptible(tokio::time::sleep(wait)).await?,
@@ -221,6 +223,7 @@ pub async fn execute(plan: RunPlan, observer: &dyn Observer) -> Result<RunOutcom
             feeder: plan.feeder.clone(),
             abandon: plan.abandon,
             shard: plan.shard.as_ref().map_or(load::Shard::WHOLE, |s| s.shard),
+            connections,
         };
         let (outcome, observed) = match (&plan.chaos, stand.env.as_ref()) {
             (Some(spec), Some(e)) => {

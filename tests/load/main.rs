@@ -31,16 +31,20 @@ async fn measure_abandoning(
 ) -> LoadOutcome {
     let scenario = helpers::scenario(think, profile);
     let shape = LoadShape::settle(scenario.profile("truth").expect("profile"));
+    let base_url = format!("http://{addr}");
+    // As a run does: the open model's connections are opened before the clock starts.
+    let connections = load::connect(&base_url, &shape).await.expect("connect");
     load::run(LoadPlan {
         scenario,
         shape,
-        base_url: format!("http://{addr}"),
+        base_url,
         mint: Box::new(|_| String::new()),
         epoch: Instant::now(),
         chatter: load::Chatter::Silenced,
         feeder: None,
         abandon,
         shard: load::Shard::WHOLE,
+        connections,
     })
     .await
     .expect("load")
@@ -240,6 +244,27 @@ async fn truth_open_model_reads_the_truth_from_the_intended_send_time() {
         Duration::from_secs(10),
     )
     .await;
+}
+
+/// The open model opens a millisecond's worth of its peak rate's connections before its
+/// clock starts (at 2,500 a second, 3), says so, and at that rate against a fast target
+/// drops nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open_model_opens_its_connections_before_its_clock_and_says_how_many() {
+    let _one = SERIAL.lock().await;
+    let (addr, stop) = helpers::known_latency_server(helpers::fixed(1)).await;
+    let out = measure(addr, "", "model = \"open\"\nrate = 2500\nduration = \"2s\"").await;
+    drop(stop);
+    let r = &out.recorded;
+    assert!(
+        out.coordinated_omission
+            .contains("3 connections were opened before the schedule's clock started"),
+        "{}",
+        out.coordinated_omission
+    );
+    assert_eq!(r.totals.requests, 5000);
+    assert_eq!(r.dropped, 0, "{:?}", r.totals.statuses);
+    assert_eq!(r.totals.statuses.get("200"), Some(&5000));
 }
 
 #[test]

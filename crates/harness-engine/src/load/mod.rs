@@ -45,6 +45,35 @@ pub struct LoadPlan {
     /// Which part of a sharded load this is: `shape` is already this shard's share; user
     /// numbers (tokens, `{user}`) are run-wide.
     pub shard: Shard,
+    /// Connections opened before `epoch` ([`connect`]); `None` starts cold.
+    pub connections: Option<Connections>,
+}
+
+/// Connections opened before the load phase's clock starts, as wrk opens its own before
+/// its clock: the open model's pool, with enough for a millisecond of its peak rate
+/// (within its in-flight cap). Without them, the first second of a fast schedule queues
+/// behind a storm of connects and drops sends it would otherwise make.
+pub struct Connections {
+    client: open::Client,
+    opened: usize,
+}
+
+/// The longest [`connect`] waits for its connections.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Opens the connections `shape` starts with, before the caller takes its epoch: none
+/// for the closed model, whose users connect through Goose. A connection that cannot
+/// be opened within [`CONNECT_TIMEOUT`] is left to the requests to open.
+pub async fn connect(base_url: &str, shape: &LoadShape) -> Result<Option<Connections>, LoadError> {
+    let Some(open) = shape.open else {
+        return Ok(None);
+    };
+    let client = open::Client::new(base_url)?;
+    let want = ((shape.peak_rate() / 1000.0).ceil() as usize).clamp(1, open.max_in_flight as usize);
+    // Those opened in time stay in the pool when the rest are given up.
+    let _ = tokio::time::timeout(CONNECT_TIMEOUT, client.warm(want)).await;
+    let opened = client.idle();
+    Ok(Some(Connections { client, opened }))
 }
 
 /// Clients that give up: each request is, with probability `share`, abandoned when no

@@ -51,7 +51,7 @@ struct Job {
 }
 
 /// Runs the open-model load phase of `plan`.
-pub async fn run(plan: LoadPlan, open: OpenShape) -> Result<LoadOutcome, LoadError> {
+pub async fn run(mut plan: LoadPlan, open: OpenShape) -> Result<LoadOutcome, LoadError> {
     let warmup = plan.shape.warmup;
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let collector = tokio::spawn(record::collect(
@@ -60,7 +60,10 @@ pub async fn run(plan: LoadPlan, open: OpenShape) -> Result<LoadOutcome, LoadErr
         warmup,
         plan.shape.scored_until,
     ));
-    let client = Client::new(&plan.base_url)?;
+    let (client, warm) = match plan.connections.take() {
+        Some(c) => (c.client, c.opened),
+        None => (Client::new(&plan.base_url)?, 0),
+    };
     let tokens: Vec<Arc<str>> = (0..USERS)
         .map(|i| Arc::from((plan.mint)(plan.shard.user(i))))
         .collect();
@@ -132,7 +135,7 @@ pub async fn run(plan: LoadPlan, open: OpenShape) -> Result<LoadOutcome, LoadErr
     let recorded = collector
         .await
         .map_err(|e| LoadError::Task("collector", e))?;
-    let coordinated_omission = describe(&recorded, open);
+    let coordinated_omission = describe(&recorded, open, warm);
     Ok(LoadOutcome {
         recorded,
         elapsed,
@@ -272,14 +275,16 @@ async fn send(mut client: Client, job: Job, deadline: Instant, timeout: Duration
 }
 
 /// What the results say about how the open model measured.
-fn describe(r: &record::Recorded, open: OpenShape) -> String {
+fn describe(r: &record::Recorded, open: OpenShape, warm: usize) -> String {
     format!(
         "open model, not corrected because nothing is held back: requests were sent on a {} \
          arrival schedule whatever the answers, and each latency counts from the request's \
          intended send time (wrk2's rule), so a stall shows in full in `overall`, which equals \
          `overall_raw`. {} requests started {} ms or more late (latest {:.1} ms), {} were not \
          sent because {} were in flight (counted as errors, status `dropped`), and {} were cut \
-         at the phase's deadline (errors, status `timeout`).",
+         at the phase's deadline (errors, status `timeout`). {warm} connections were opened \
+         before the schedule's clock started, as wrk opens its own; the rest were opened by the \
+         requests that found none idle.",
         match open.arrival {
             crate::scenario::Arrival::Constant => "constant",
             crate::scenario::Arrival::Poisson => "Poisson",
