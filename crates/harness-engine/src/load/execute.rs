@@ -51,6 +51,14 @@ pub struct Answer {
     pub body: Bytes,
 }
 
+/// The `Server-Timing` header of an answer, as text: the one place a transport reads it.
+pub fn server_timing(headers: &hyper::HeaderMap) -> Option<String> {
+    headers
+        .get("server-timing")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
 /// How a load model sends one request. `None` is a transport failure (no answer).
 pub trait Transport {
     /// Sends `call` and reads its whole answer.

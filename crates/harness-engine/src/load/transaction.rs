@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use goose::goose::{GooseMethod, GooseRequest, GooseUser, Transaction, TransactionResult};
 use tokio::sync::mpsc::UnboundedSender;
 
-use super::execute::{execute, Answer, Call, Transport, Verb};
+use super::execute::{execute, server_timing, Answer, Call, Transport, Verb};
 use super::request::Vars;
 use crate::record::Sample;
 use crate::scenario::TransactionSpec;
@@ -171,11 +171,7 @@ impl Transport for Goose<'_> {
             .build();
         let r = self.0.request(request).await.ok()?.response.ok()?;
         let status = r.status().as_u16();
-        let timing = r
-            .headers()
-            .get("server-timing")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
+        let timing = server_timing(r.headers());
         // A body cut short is a transport failure, as in the open model.
         let body = r.bytes().await.ok()?;
         Some(Answer {

@@ -13,7 +13,7 @@ use hyper::{Method, Request};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
-use crate::load::execute::{Answer, Call, Transport, Verb};
+use crate::load::execute::{server_timing, Answer, Call, Transport, Verb};
 use crate::load::LoadError;
 
 type Sender = SendRequest<Full<Bytes>>;
@@ -127,11 +127,7 @@ impl Transport for Client {
             Err(_) => return None,
         };
         let status = resp.status().as_u16();
-        let timing = resp
-            .headers()
-            .get("server-timing")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
+        let timing = server_timing(resp.headers());
         let body = resp.into_body().collect().await.ok()?.to_bytes();
         // Back to the pool only once its answer is read in full.
         self.lock().push(sender);

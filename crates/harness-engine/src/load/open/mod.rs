@@ -61,7 +61,11 @@ pub async fn run(mut plan: LoadPlan, open: OpenShape) -> Result<LoadOutcome, Loa
         plan.shape.scored_until,
     ));
     let (client, warm) = match plan.connections.take() {
-        Some(c) => (c.client, c.opened),
+        // Nothing has used the pool yet: what is idle is what was opened.
+        Some(super::Connections(c)) => {
+            let opened = c.idle();
+            (c, opened)
+        }
         None => (Client::new(&plan.base_url)?, 0),
     };
     let tokens: Vec<Arc<str>> = (0..USERS)
