@@ -2,13 +2,13 @@
 //! free loopback ports in one temporary directory, and the Toxiproxy server in-process.
 
 mod binaries;
+mod services;
 
 use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use nix::sys::signal::Signal;
 use nix::unistd::{Gid, Uid, User};
 use tokio::process::Command;
 
@@ -16,7 +16,7 @@ pub use binaries::{locate, locate_redis, PgSearch};
 use harness_support::process::ServiceProcess;
 
 use super::reaper::{self, Reaper, Watched};
-use super::{probe, Backend, EnvConfig, EnvError, Running, Services, DB_NAME, DB_USER};
+use super::{Backend, EnvConfig, EnvError, Running, Services, DB_NAME};
 use harness_faults::ToxiproxyServer;
 
 pub(super) struct NativeBackend;
@@ -32,8 +32,11 @@ struct NativeRunning {
     reaper: Reaper,
 }
 
+/// The user and group the services run as, when the harness runs as root.
+type Owner = Option<(Uid, Gid)>;
+
 /// Postgres refuses to run as root; pick the user it should run as.
-fn run_as() -> Result<Option<(Uid, Gid)>, EnvError> {
+fn run_as() -> Result<Owner, EnvError> {
     if !Uid::effective().is_root() {
         return Ok(None);
     }
@@ -45,7 +48,7 @@ fn run_as() -> Result<Option<(Uid, Gid)>, EnvError> {
     Err(EnvError::NoUnprivilegedUser)
 }
 
-fn chown_tree(path: &Path, owner: Option<(Uid, Gid)>) -> Result<(), EnvError> {
+fn chown_tree(path: &Path, owner: Owner) -> Result<(), EnvError> {
     if let Some((uid, gid)) = owner {
         nix::unistd::chown(path, Some(uid), Some(gid))
             .map_err(|e| EnvError::io(format!("chown {}", path.display()), e.into()))?;
@@ -53,7 +56,7 @@ fn chown_tree(path: &Path, owner: Option<(Uid, Gid)>) -> Result<(), EnvError> {
     Ok(())
 }
 
-fn as_user(cmd: &mut Command, owner: Option<(Uid, Gid)>) {
+fn as_user(cmd: &mut Command, owner: Owner) {
     if let Some((uid, gid)) = owner {
         cmd.uid(uid.as_raw()).gid(gid.as_raw());
     }
@@ -81,121 +84,23 @@ impl Backend for NativeBackend {
         chown_tree(dir.path(), owner)?;
         let data = dir.path().join("pgdata");
 
-        let mut initdb = Command::new(bindir.join("initdb"));
-        initdb
-            .arg("-D")
-            .arg(&data)
-            .args([
-                "-U",
-                DB_USER,
-                "--auth=trust",
-                "-E",
-                "UTF8",
-                "--no-sync",
-                "--no-instructions",
-            ])
-            .stdin(std::process::Stdio::null())
-            .kill_on_drop(true);
-        as_user(&mut initdb, owner);
-        let out = tokio::time::timeout(timeout, initdb.output())
-            .await
-            .map_err(|_| EnvError::NotReady {
-                service: "initdb",
-                timeout,
-                reason: "did not finish".into(),
-                log_tail: None,
-            })?
-            .map_err(|e| EnvError::io(format!("run {}", bindir.join("initdb").display()), e))?;
-        if !out.status.success() {
-            return Err(EnvError::NotReady {
-                service: "initdb",
-                timeout,
-                reason: format!("exited with {}", out.status),
-                log_tail: Some(String::from_utf8_lossy(&out.stderr).into_owned()),
-            });
-        }
-
-        let pg_port =
-            harness_support::net::free_port().map_err(|e| EnvError::io("pick a port", e))?;
-        let mut pg_cmd = Command::new(bindir.join("postgres"));
-        pg_cmd
-            .arg("-D")
-            .arg(&data)
-            .arg("-p")
-            .arg(pg_port.to_string())
-            .arg("-k")
-            .arg(dir.path())
-            // A throwaway database: durability is traded for start-up and write speed.
-            .args(["-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"])
-            .args(["-c", "synchronous_commit=off", "-c", "full_page_writes=off"])
-            .args(["-c", "max_connections=300"]);
-        as_user(&mut pg_cmd, owner);
-        let mut postgres = ServiceProcess::spawn(
-            "postgres",
-            pg_cmd,
-            dir.path().join("postgres.log"),
-            Signal::SIGINT,
-            Signal::SIGQUIT,
-        )
-        .map_err(|e| EnvError::io("postgres", e))?;
-        if let Some(w) = postgres.pid().and_then(Watched::process) {
-            reaper.watch(w).await?;
-        }
-
-        let redis_port =
-            harness_support::net::free_port().map_err(|e| EnvError::io("pick a port", e))?;
-        let mut redis_cmd = Command::new(&redis_bin);
-        redis_cmd
-            .args(["--bind", "127.0.0.1", "--port", &redis_port.to_string()])
-            .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
-            .arg("--dir")
-            .arg(dir.path());
-        let mut redis = ServiceProcess::spawn(
-            "redis-server",
-            redis_cmd,
-            dir.path().join("redis.log"),
-            Signal::SIGTERM,
-            Signal::SIGTERM,
-        )
-        .map_err(|e| EnvError::io("redis-server", e))?;
-        if let Some(w) = redis.pid().and_then(Watched::process) {
-            reaper.watch(w).await?;
-        }
-
-        let pg_addr = SocketAddr::from(([127, 0, 0, 1], pg_port));
-        let admin_url = format!("postgres://{DB_USER}@{pg_addr}/postgres");
-        let pg_ready = probe::retry_until(
+        let site = services::Site {
+            dir: dir.path(),
+            owner,
             timeout,
-            || postgres.alive().map_err(probe::ProbeError::from_display),
-            || probe::postgres_select_1(&admin_url),
-        )
-        .await;
-        if let Err(reason) = pg_ready {
-            return Err(EnvError::NotReady {
-                service: "postgres",
-                timeout,
-                reason: reason.to_string(),
-                log_tail: Some(postgres.log_tail(20)),
-            });
-        }
-        create_database(&admin_url).await?;
-
-        let redis_addr = SocketAddr::from(([127, 0, 0, 1], redis_port));
-        let redis_url = format!("redis://{redis_addr}");
-        let redis_ready = probe::retry_until(
-            timeout,
-            || redis.alive().map_err(probe::ProbeError::from_display),
-            || probe::redis_ping(&redis_url),
-        )
-        .await;
-        if let Err(reason) = redis_ready {
-            return Err(EnvError::NotReady {
-                service: "redis",
-                timeout,
-                reason: reason.to_string(),
-                log_tail: Some(redis.log_tail(20)),
-            });
-        }
+        };
+        services::init_cluster(&bindir, &data, &site).await?;
+        let postgres = services::Service::Postgres {
+            bindir: &bindir,
+            data: &data,
+        };
+        let free_port = harness_support::net::free_port;
+        let postgres = services::start(&postgres, &site, &mut reaper, free_port).await?;
+        create_database(&services::admin_url(postgres.port)).await?;
+        let redis = services::Service::Redis { bin: &redis_bin };
+        let redis = services::start(&redis, &site, &mut reaper, free_port).await?;
+        let pg_addr = SocketAddr::from(([127, 0, 0, 1], postgres.port));
+        let redis_addr = SocketAddr::from(([127, 0, 0, 1], redis.port));
 
         let toxiproxy = ToxiproxyServer::start(SocketAddr::from(([127, 0, 0, 1], 0)))
             .await
@@ -206,8 +111,8 @@ impl Backend for NativeBackend {
                 redis: redis_addr,
                 toxiproxy: toxiproxy.addr(),
             },
-            postgres,
-            redis,
+            postgres: postgres.process,
+            redis: redis.process,
             toxiproxy,
             dir,
             reaper,
