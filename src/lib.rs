@@ -4,19 +4,22 @@
 //! module imports only modules below it (`tests/architecture` holds the allowed edges):
 //!
 //! 1. [`cli`]: clap, progress bars, printing; the only place that knows the command line.
-//! 2. [`plan`]: every option validated into a plan before any work starts.
-//! 3. [`session`]: one run from plan to written results, the `--matrix` loop, `up`.
-//! 4. [`report`]: the exporters (HTML, JUnit, Markdown, JSON), tables and comparisons.
-//! 5. The engine parts: [`certify`] (the contract's clause catalogue and cases), [`chaos`] (fault timeline, expectations, recovery, scoring of
+//! 2. [`commands`]: one folder per command (`run`, `chaos`, `capacity`, `certify`,
+//!    `merge`, `compare`, `up`), each holding its plan, its orchestration and its report.
+//! 3. [`plan`]: what every plan shares: the environment options and [`plan::PlanError`].
+//! 4. [`session`]: what every orchestration shares: the observer of its steps.
+//! 5. [`report`]: the exporter trait, the results' exporters, tables and report files.
+//! 6. The engine parts: [`certify`] (the contract's clause catalogue and cases), [`chaos`] (fault timeline, expectations, recovery, scoring of
 //!    phases), [`load`], [`scenario`], [`service`] (the SUT), [`environment`],
 //!    [`faults`] (fault values and the fault layer), [`llm`] (the LLM fake).
-//! 6. [`scoring`]: budgets and comparisons.
-//! 7. [`record`]: the sample collector and HDR histograms.
-//! 8. Support, the `harness-support` crate: [`datafile`], [`units`], [`net`], [`process`],
+//! 7. [`scoring`]: budgets and comparisons.
+//! 8. [`record`]: the sample collector and HDR histograms.
+//! 9. Support, the `harness-support` crate: [`datafile`], [`units`], [`net`], [`process`],
 //!    [`shutdown`].
-//! 9. [`results`]: the stable types of the `harness-results` crate, exit codes included.
+//! 10. [`results`]: the stable types of the `harness-results` crate, exit codes included.
 
 pub mod cli;
+pub mod commands;
 pub mod plan;
 pub mod session;
 

@@ -7,10 +7,13 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::commands::capacity::CapacityOptions;
+use crate::commands::chaos::ChaosOptions;
+use crate::commands::run::RunOptions;
 use crate::environment::{BackendChoice, ImageRef};
 use crate::faults::{Fault, Target};
 use crate::llm::FailStatus;
-use crate::plan::{CapacityOptions, ChaosOptions, EnvOptions, RunOptions};
+use crate::plan::EnvOptions;
 use crate::service::BuildProfile;
 use crate::units;
 
@@ -272,7 +275,7 @@ pub struct CapacityArgs {
     #[arg(long, value_name = "SPEC")]
     pub fault: Option<String>,
     /// The open model's in-flight cap; sends due beyond it are dropped and counted.
-    #[arg(long, default_value_t = crate::plan::DEFAULT_MAX_IN_FLIGHT)]
+    #[arg(long, default_value_t = crate::load::DEFAULT_MAX_IN_FLIGHT)]
     pub max_in_flight: u32,
     /// A request within this end to end (and not failed) counts towards goodput
     /// [default: the request_handler.handle_request.p95 budget].

@@ -11,10 +11,11 @@ use super::CliError;
 use crate::certify::cases;
 use crate::certify::catalogue::Catalogue;
 use crate::certify::verify::verify;
+use crate::commands::certify::{self, CertifyOptions};
 use crate::exit::Outcome;
-use crate::plan::{CertifyOptions, EnvOptions};
+use crate::plan::EnvOptions;
 use crate::results::certificate::{CaseResult, CertLevel, CertOutcome, Certificate, Verdict};
-use crate::session::{certify, error_chain};
+use crate::session::error_chain;
 
 /// `harness certify`'s flags.
 #[derive(Debug, Args)]
@@ -265,7 +266,7 @@ fn verify_file(file: &std::path::Path) -> Result<Outcome, CliError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::certificate::tests::sample;
+    use crate::commands::certify::report::tests::sample;
 
     #[test]
     fn summary_snapshot() {

@@ -18,10 +18,11 @@ pub use args::Cli;
 use args::{CapacityArgs, ChaosArgs, Command, ReaperArgs, RunArgs, ToxiproxyArgs, UpArgs};
 pub use progress::Progress;
 
+use crate::commands::{capacity, chaos, merge, run, up};
 use crate::exit::{process_exit_code, Outcome};
 use crate::faults::ToxiproxyServer;
-use crate::plan::{EnvOptions, PlanError, UpPlan};
-use crate::session::{self, error_chain};
+use crate::plan::{EnvOptions, PlanError};
+use crate::session::error_chain;
 use crate::shutdown;
 
 /// Why a command could not run (exit code 2).
@@ -32,13 +33,16 @@ pub enum CliError {
     Plan(#[from] PlanError),
     /// `harness up` failed.
     #[error(transparent)]
-    Up(#[from] session::up::UpError),
+    Up(#[from] up::UpError),
+    /// `harness merge`'s shards do not make one run.
+    #[error(transparent)]
+    MergeInput(#[from] merge::MergeInputError),
     /// `harness merge` could not write its reports.
     #[error(transparent)]
-    Merge(#[from] session::merge::MergeError),
+    Merge(#[from] merge::MergeError),
     /// The `--matrix` loop stopped.
     #[error(transparent)]
-    Matrix(#[from] session::matrix::MatrixError),
+    Matrix(#[from] chaos::matrix::MatrixError),
     /// `report` or `compare` failed.
     #[error(transparent)]
     Report(#[from] crate::report::files::ReportError),
@@ -142,18 +146,18 @@ async fn dispatch(command: Command) -> Result<Outcome, CliError> {
 }
 
 async fn up(args: UpArgs) -> Result<Outcome, CliError> {
-    let plan = UpPlan {
+    let plan = up::UpPlan {
         env: EnvOptions::from(args.env).into_config()?,
         json: args.json,
     };
     let json = plan.json;
-    Ok(session::up::up(plan.env, |info| output::ready(info, json)).await?)
+    Ok(up::up(plan.env, |info| output::ready(info, json)).await?)
 }
 
 async fn run(args: RunArgs) -> Result<Outcome, CliError> {
     let (quiet, json) = (args.quiet, args.json);
     let plan = args.options("smoke").into_plan()?;
-    if let session::TargetPlan::Url(url) = &plan.target {
+    if let run::TargetPlan::Url(url) = &plan.target {
         eprintln!(
             "harness run: measuring {url} as it runs; no environment is started, so faults \
              are not available and the SUT's own data is used"
@@ -165,12 +169,12 @@ async fn run(args: RunArgs) -> Result<Outcome, CliError> {
 /// Executes one run and prints its verdict; a run that cannot complete says why.
 async fn one_run(
     command: &str,
-    plan: session::RunPlan,
+    plan: run::RunPlan,
     progress: &Progress,
     quiet: bool,
     json: bool,
 ) -> Result<Outcome, CliError> {
-    match session::execute(plan, progress).await {
+    match run::execute(plan, progress).await {
         Ok(o) => {
             save_load_log(command, &o.dir);
             output::outcome(&o, quiet, json)?;
@@ -202,7 +206,7 @@ async fn chaos(args: ChaosArgs) -> Result<Outcome, CliError> {
             eprintln!("harness chaos --matrix: {label}");
         }
     };
-    let summary = session::matrix::run(plans, &reports, &progress, announce).await?;
+    let summary = chaos::matrix::run(plans, &reports, &progress, announce).await?;
     save_load_log("chaos", &reports);
     output::matrix(&summary, json)?;
     Ok(summary.outcome())
@@ -217,7 +221,7 @@ async fn capacity(args: CapacityArgs) -> Result<Outcome, CliError> {
             eprintln!("{}", output::capacity_step(s));
         }
     };
-    match session::capacity::run(plan, &progress, &say).await {
+    match capacity::run(plan, &progress, &say).await {
         Ok((c, dir)) => {
             save_load_log("capacity", &dir);
             output::capacity(&c, &dir, json)?;

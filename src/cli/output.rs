@@ -3,8 +3,8 @@
 
 use std::io::Write;
 
+use crate::commands::run::RunOutcome;
 use crate::results::{MatrixSummary, ReadyInfo};
-use crate::session::RunOutcome;
 
 /// clap's error on one line: the first line names the flag and the bad value; a missing
 /// required flag is named on the lines that follow, so those are joined on.
@@ -55,7 +55,7 @@ pub fn outcome(outcome: &RunOutcome, quiet: bool, json: bool) -> std::io::Result
         }
     } else {
         if !r.phases.is_empty() {
-            write!(out, "{}", crate::report::phases::render(r))?;
+            write!(out, "{}", crate::commands::chaos::report::phases::render(r))?;
         }
         write!(out, "{}", crate::report::table::render(r))?;
         writeln!(
@@ -78,7 +78,11 @@ pub fn matrix(summary: &MatrixSummary, json: bool) -> std::io::Result<()> {
             serde_json::to_string_pretty(summary).unwrap_or_default()
         )
     } else {
-        write!(out, "{}", crate::report::matrix::render(summary))
+        write!(
+            out,
+            "{}",
+            crate::commands::chaos::report::matrix::render(summary)
+        )
     }
 }
 
@@ -150,6 +154,6 @@ pub fn capacity(
             serde_json::to_string_pretty(c).unwrap_or_default()
         );
     }
-    writeln!(out, "{}", crate::report::capacity::headline(c))?;
+    writeln!(out, "{}", crate::commands::capacity::report::headline(c))?;
     writeln!(out, "reports: {}/capacity.html", dir.display())
 }

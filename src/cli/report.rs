@@ -85,7 +85,7 @@ pub struct MergeArgs {
 /// Merges the shards of one run, scores the whole and prints the verdict.
 pub fn merge(args: MergeArgs) -> Result<Outcome, CliError> {
     let (quiet, json) = (args.quiet, args.json);
-    let plan = crate::plan::MergeOptions {
+    let plan = crate::commands::merge::MergeOptions {
         inputs: args.inputs,
         budgets: args.budgets,
         out: args.out,
@@ -96,7 +96,7 @@ pub fn merge(args: MergeArgs) -> Result<Outcome, CliError> {
         command_line: std::env::args().collect(),
     }
     .into_plan()?;
-    let outcome = crate::session::merge::merge(plan)?;
+    let outcome = crate::commands::merge::merge(plan)?;
     super::output::outcome(&outcome, quiet, json)?;
     Ok(outcome.results.verdict.outcome())
 }
@@ -150,7 +150,7 @@ pub fn compare_files(args: CompareArgs) -> Result<Outcome, CliError> {
         };
         write(
             "compare.md",
-            crate::report::compare::markdown(&c).into_bytes(),
+            crate::commands::compare::markdown(&c).into_bytes(),
         )?;
         write(
             "compare.json",
@@ -160,7 +160,7 @@ pub fn compare_files(args: CompareArgs) -> Result<Outcome, CliError> {
     if args.json {
         println!("{}", serde_json::to_string_pretty(&c).unwrap_or_default());
     } else {
-        print!("{}", crate::report::compare::render(&c));
+        print!("{}", crate::commands::compare::render(&c));
     }
     Ok(c.outcome())
 }

@@ -1,5 +1,5 @@
-//! `harness up`'s options, and the environment options every command that starts one
-//! shares, validated into an [`EnvConfig`].
+//! The environment options every command that starts one shares, validated into an
+//! [`EnvConfig`].
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -7,15 +7,6 @@ use std::time::Duration;
 use super::{fixtures_dir, PlanError};
 use crate::environment::{BackendChoice, EnvConfig, ImageRef, Images};
 use crate::llm::{find_profile, LlmFakeConfig};
-
-/// What `harness up` will do.
-#[derive(Debug, Clone)]
-pub struct UpPlan {
-    /// The environment to start.
-    pub env: EnvConfig,
-    /// Print one JSON line instead of text when ready.
-    pub json: bool,
-}
 
 /// The environment options, typed by the command line (or a test).
 #[derive(Debug, Clone)]

@@ -1,24 +1,13 @@
-//! Validated plans: the options of every command turned into everything it needs,
-//! before any work starts. Errors here name the flag, file or variable at fault; no
-//! layer below this one knows a flag's name.
+//! What every command's plan shares: the environment options, the one error a plan
+//! fails with, and where the fixtures and scenarios are. Each command's own options and
+//! their validation live in its folder under `commands/`. Errors here name the flag,
+//! file or variable at fault; no layer below this one knows a flag's name.
 
-mod capacity;
-mod certify;
-mod chaos;
 mod env;
-mod merge;
-mod run;
 
 use std::path::{Path, PathBuf};
 
-/// The open model's in-flight cap when a profile or flag gives none.
-pub use crate::load::DEFAULT_MAX_IN_FLIGHT;
-pub use capacity::{CapacityOptions, GOODPUT_BUDGET};
-pub use certify::{CertifyOptions, MANAGED_SECRET};
-pub use chaos::{ChaosOptions, LabelledPlan, DEFAULT_PHASES};
-pub use env::{EnvOptions, UpPlan};
-pub use merge::{MergeInputError, MergeOptions};
-pub use run::RunOptions;
+pub use env::EnvOptions;
 
 use crate::chaos::SettingError;
 use crate::datafile::DataFileError;
@@ -65,9 +54,6 @@ pub enum PlanError {
     /// The reports directory cannot be written.
     #[error("--reports")]
     Reports(#[source] crate::report::files::ReportError),
-    /// Shard results that do not make one run.
-    #[error(transparent)]
-    Merge(Box<merge::MergeInputError>),
     /// A chaos run with nothing to inject.
     #[error(
         "no fault: give one (--llm-fail 1.0, --db-down, …), --matrix, or [chaos] faults in {0}"

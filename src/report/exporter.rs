@@ -1,13 +1,12 @@
 //! The one exporter trait and the one registry. A report file is a document (a run's
-//! [`Results`], a [`Certificate`], a [`Capacity`]) rendered by one exporter per format;
-//! each document names its exporters, in the order they are written, and [`write`] puts
-//! any of them into a directory.
+//! [`Results`], and in their commands' folders a certificate and a capacity curve)
+//! rendered by one exporter per format; each document names its exporters, in the order
+//! they are written, and [`write`] puts any of them into a directory.
 
 use std::path::{Path, PathBuf};
 
 use super::error::ReportError;
-use crate::results::certificate::Certificate;
-use crate::results::{Capacity, Results};
+use crate::results::Results;
 
 /// One output format of a document `D`: a file name and the bytes. Rendering never
 /// fails; writing is [`write`]'s business.
@@ -34,18 +33,6 @@ pub trait Document: 'static {
 impl Document for Results {
     fn exporters() -> &'static [&'static dyn Exporter<Self>] {
         &super::export::EXPORTERS
-    }
-}
-
-impl Document for Certificate {
-    fn exporters() -> &'static [&'static dyn Exporter<Self>] {
-        &super::certificate::EXPORTERS
-    }
-}
-
-impl Document for Capacity {
-    fn exporters() -> &'static [&'static dyn Exporter<Self>] {
-        &super::capacity::EXPORTERS
     }
 }
 

@@ -1,14 +1,11 @@
-//! Human-facing output: the verdict table, a chaos run's phases, the chaos matrix
-//! summary and the comparison of two runs on the terminal, and the file exporters
-//! (HTML, JUnit, Markdown, JSON) with the code that reads and writes report files.
+//! What every command's report shares: the one exporter trait and its registry, the
+//! results' exporters (HTML, JUnit, Markdown, JSON) that `run`, `chaos` and `merge`
+//! write, the verdict table, and the code that reads and writes report files. Each
+//! command's own report (a capacity curve, a certificate, a comparison, a chaos run's
+//! phases) lives in its folder under `commands/`.
 
-pub mod capacity;
-pub mod certificate;
-pub mod compare;
 mod error;
 pub mod export;
 pub mod exporter;
 pub mod files;
-pub mod matrix;
-pub mod phases;
 pub mod table;

@@ -9,10 +9,15 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// `harness`'s own modules, top to bottom. A module may import only modules in a lower
-/// layer.
+/// layer, or one listed after it in its own. Each command's folder is a module of its own
+/// (`commands::certify`), listed so that a command builds only on the ones after it.
 #[rustfmt::skip]
 const LAYERS: &[(&str, &[&str])] = &[
     ("cli", &["cli"]),
+    ("commands", &[
+        "commands::certify", "commands::capacity", "commands::merge", "commands::chaos",
+        "commands::compare", "commands::up", "commands::run", "commands",
+    ]),
     ("plan", &["plan"]),
     ("session", &["session"]),
     ("report", &["report"]),
@@ -43,7 +48,24 @@ const CRATES_BELOW: &[&str] = &[
 /// Every edge allowed between `harness`'s own modules.
 #[rustfmt::skip]
 const ALLOWED: &[(&str, &[&str])] = &[
-    ("cli", &["plan", "session", "report"]),
+    ("cli", &[
+        "commands::certify", "commands::capacity", "commands::merge", "commands::chaos",
+        "commands::compare", "commands::up", "commands::run", "plan", "session", "report",
+    ]),
+    // Certification's load cases are runs, chaos runs and capacity searches.
+    ("commands::certify", &[
+        "commands::capacity", "commands::chaos", "commands::run", "plan", "session", "report",
+    ]),
+    // Each probe is a run.
+    ("commands::capacity", &["commands::run", "plan", "session", "report"]),
+    // The shards are runs; a chaos run's shards are judged as `chaos` judges one run.
+    ("commands::merge", &["commands::chaos", "commands::run", "plan", "report"]),
+    // A chaos run is a run with faults.
+    ("commands::chaos", &["commands::run", "plan", "session", "report"]),
+    ("commands::compare", &["report"]),
+    ("commands::up", &[]),
+    ("commands::run", &["plan", "session", "report"]),
+    ("commands", &[]),
     ("plan", &["session", "report"]),
     ("session", &["report"]),
     ("report", &[]),
@@ -133,7 +155,7 @@ const TREES: [Tree; 3] = [
         layers: LAYERS,
         allowed: ALLOWED,
         below: CRATES_BELOW,
-        later_in_layer: false,
+        later_in_layer: true,
     },
     Tree {
         src: "crates/harness-engine/src",
@@ -180,18 +202,65 @@ fn rs_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// The top-level module a file of `src/` belongs to.
+/// The module a file of `src/` belongs to: its top-level module, or for a file in a
+/// command's folder, `commands::NAME`.
 fn module_of(src: &Path, file: &Path) -> Option<String> {
     let rel = file.strip_prefix(src).ok()?;
-    let first = rel
-        .components()
-        .next()?
-        .as_os_str()
-        .to_string_lossy()
-        .into_owned();
-    let name = first.trim_end_matches(".rs").to_owned();
+    let mut parts = rel.components().map(|c| {
+        c.as_os_str()
+            .to_string_lossy()
+            .trim_end_matches(".rs")
+            .to_owned()
+    });
+    let name = parts.next()?;
     // The crate root and the process entry points sit above every layer.
-    (!matches!(name.as_str(), "lib" | "main" | "entry" | "bin")).then_some(name)
+    if matches!(name.as_str(), "lib" | "main" | "entry" | "bin") {
+        return None;
+    }
+    match parts.next() {
+        Some(command) if name == COMMANDS && command != "mod" => {
+            Some(format!("{COMMANDS}::{command}"))
+        }
+        _ => Some(name),
+    }
+}
+
+/// The module whose folders are modules of their own, one per command.
+const COMMANDS: &str = "commands";
+
+/// `name`, or for `commands`, the command named after it in `after` (`::run…` or a
+/// `::{capacity, run}` group), each as `commands::NAME`.
+fn with_command(name: String, after: &str, out: &mut Vec<String>) {
+    if name != COMMANDS {
+        out.push(name);
+        return;
+    }
+    let Some(rest) = after.strip_prefix("::") else {
+        out.push(name);
+        return;
+    };
+    let ident = |s: &str| -> String {
+        s.trim()
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect()
+    };
+    let named: Vec<String> = match rest.strip_prefix('{') {
+        Some(group) => group
+            .split('}')
+            .next()
+            .unwrap_or("")
+            .split(',')
+            .map(ident)
+            .collect(),
+        None => vec![ident(rest)],
+    };
+    out.extend(
+        named
+            .into_iter()
+            .filter(|n| !n.is_empty())
+            .map(|n| format!("{COMMANDS}::{n}")),
+    );
 }
 
 /// The modules `line` names as `crate::X`.
@@ -205,7 +274,8 @@ fn imports(line: &str) -> Vec<String> {
             .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
             .collect();
         if !name.is_empty() {
-            out.push(name);
+            let tail = &after[name.len()..];
+            with_command(name, tail, &mut out);
         }
         rest = after;
     }
@@ -345,4 +415,27 @@ fn a_back_edge_is_caught_and_named() {
         "{}",
         bad[0].at
     );
+}
+
+#[test]
+fn a_command_that_imports_one_built_on_it_is_caught_and_named() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let run = dir.path().join("commands").join("run");
+    std::fs::create_dir_all(&run).expect("dir");
+    std::fs::write(
+        run.join("plan.rs"),
+        "use crate::commands::run::RunPlan;\nuse crate::plan::PlanError;\n\
+         use crate::commands::{chaos, run};\n",
+    )
+    .expect("file");
+    let allowed: BTreeMap<&str, &[&str]> = ALLOWED.iter().copied().collect();
+    let bad = back_edges(dir.path(), &allowed, CRATES_BELOW);
+    assert_eq!(bad.len(), 1, "{bad:?}");
+    assert_eq!(
+        (bad[0].from.as_str(), bad[0].to.as_str()),
+        ("commands::run", "commands::chaos")
+    );
+    assert!(bad[0]
+        .at
+        .ends_with("plan.rs:3: use crate::commands::{chaos, run};"));
 }

@@ -255,8 +255,9 @@ async fn sut_cmd_runs_an_implementation_with_the_contract_environment() {
 /// observes with the recorder where the command line draws bars.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_session_reports_every_step_to_its_observer() {
-    use harness::plan::{EnvOptions, RunOptions};
-    use harness::session::{execute, Recorder};
+    use harness::commands::run::{execute, RunOptions};
+    use harness::plan::EnvOptions;
+    use harness::session::Recorder;
     let _one = ONE_AT_A_TIME.lock().await;
     let reports = tempfile::tempdir().expect("tempdir");
     let plan = RunOptions {
