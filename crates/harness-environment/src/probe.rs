@@ -76,6 +76,40 @@ pub async fn redis_ping(url: &str) -> Result<(), ProbeError> {
     }
 }
 
+/// Succeeds when the server at `url` is the one serving the cluster in `data`: on a port
+/// another postgres holds, `SELECT 1` would succeed against the wrong server.
+pub async fn postgres_serves(url: &str, data: &std::path::Path) -> Result<(), ProbeError> {
+    let theirs: String = pg_scalar(url, "SHOW data_directory").await?;
+    let canonical = |p: &std::path::Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_owned());
+    if canonical(std::path::Path::new(&theirs)) == canonical(data) {
+        Ok(())
+    } else {
+        Err(ProbeError(format!(
+            "another postgres answers on this port (data_directory {theirs})"
+        )))
+    }
+}
+
+/// Succeeds when the Redis at `url` is process `pid`: on a port another Redis holds,
+/// `PING` would succeed against the wrong server.
+pub async fn redis_is(url: &str, pid: u32) -> Result<(), ProbeError> {
+    let mut info = redis::cmd("INFO");
+    info.arg("server");
+    let text = redis_text(url, info).await?;
+    let theirs = text
+        .lines()
+        .find_map(|l| l.strip_prefix("process_id:"))
+        .map(str::trim)
+        .unwrap_or("none");
+    if theirs == pid.to_string() {
+        Ok(())
+    } else {
+        Err(ProbeError(format!(
+            "another redis answers on this port (process {theirs})"
+        )))
+    }
+}
+
 /// The server's `server_version`, e.g. `15.8 (Debian 15.8-0+deb12u1)`.
 pub async fn postgres_version(url: &str) -> Result<String, ProbeError> {
     pg_scalar(url, "SHOW server_version").await

@@ -7,11 +7,11 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::{interruptible, RunError, RunPlan, TargetPlan};
-use crate::session::{Observer, Step};
 use crate::environment::Environment;
 use crate::service::{
     build_reference, contract_env, RunningSut, ServiceError, SutCommand, SutSettings,
 };
+use crate::session::{Observer, Step};
 
 /// A SUT ready to be loaded, with whatever was started for it.
 pub struct Stand {

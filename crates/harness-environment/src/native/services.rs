@@ -138,8 +138,10 @@ async fn start_on(
             let url = admin_url(port);
             let signals = (Signal::SIGINT, Signal::SIGQUIT);
             let log = site.dir.join("postgres.log");
-            spawn_ready("postgres", cmd, log, signals, site, reaper, || {
-                probe::postgres_select_1(&url)
+            // The server that answers must be ours: a port taken by another postgres
+            // would answer `SELECT 1` too.
+            spawn_ready("postgres", cmd, log, signals, site, reaper, |_| {
+                probe::postgres_serves(&url, data)
             })
             .await?
         }
@@ -152,8 +154,8 @@ async fn start_on(
             let url = format!("redis://127.0.0.1:{port}");
             let signals = (Signal::SIGTERM, Signal::SIGTERM);
             let log = site.dir.join("redis.log");
-            spawn_ready("redis-server", cmd, log, signals, site, reaper, || {
-                probe::redis_ping(&url)
+            spawn_ready("redis-server", cmd, log, signals, site, reaper, |pid| {
+                probe::redis_is(&url, pid)
             })
             .await?
         }
@@ -165,7 +167,8 @@ fn port_was_taken(e: &EnvError) -> bool {
     matches!(e, EnvError::NotReady { log_tail: Some(tail), .. } if tail.contains(PORT_TAKEN))
 }
 
-/// Spawns `cmd` as `name`, has the reaper watch it, and waits until `ready` succeeds.
+/// Spawns `cmd` as `name`, has the reaper watch it, and waits until `ready` (given its
+/// process id) succeeds.
 async fn spawn_ready<F, Fut>(
     name: &'static str,
     cmd: Command,
@@ -176,7 +179,7 @@ async fn spawn_ready<F, Fut>(
     mut ready: F,
 ) -> Result<ServiceProcess, EnvError>
 where
-    F: FnMut() -> Fut,
+    F: FnMut(u32) -> Fut,
     Fut: Future<Output = Result<(), probe::ProbeError>>,
 {
     let mut process =
@@ -184,10 +187,11 @@ where
     if let Some(w) = process.pid().and_then(Watched::process) {
         reaper.watch(w).await?;
     }
+    let pid = process.pid().unwrap_or_default();
     let up = probe::retry_until(
         site.timeout,
         || process.alive().map_err(probe::ProbeError::from_display),
-        &mut ready,
+        || ready(pid),
     )
     .await;
     match up {
@@ -210,9 +214,14 @@ pub(super) fn admin_url(port: u16) -> String {
 mod tests {
     use super::*;
 
-    /// A port some other process holds for as long as the value lives.
-    fn a_taken_port() -> (std::net::TcpListener, u16) {
-        let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    /// A port some other socket holds for as long as the value lives. It is bound but
+    /// not listening, as the local end of an outgoing connection is, so a probe of it is
+    /// refused at once.
+    fn a_taken_port() -> (tokio::net::TcpSocket, u16) {
+        let taken = tokio::net::TcpSocket::new_v4().expect("socket");
+        taken
+            .bind("127.0.0.1:0".parse().expect("addr"))
+            .expect("bind");
         let port = taken.local_addr().expect("addr").port();
         (taken, port)
     }
@@ -271,6 +280,34 @@ mod tests {
         let bin = super::super::locate_redis(std::env::var_os("PATH").as_deref()).expect("redis");
         let dir = tempfile::tempdir().expect("dir");
         starts_past_a_taken_port(Service::Redis { bin: &bin }, &site(dir.path())).await;
+    }
+
+    #[tokio::test]
+    async fn a_port_another_redis_serves_is_not_taken_for_ours() {
+        let bin = super::super::locate_redis(std::env::var_os("PATH").as_deref()).expect("redis");
+        let dir = tempfile::tempdir().expect("dir");
+        let their_site = site(dir.path());
+        let mut reaper = crate::reaper::process().await.expect("reaper");
+        let redis = Service::Redis { bin: &bin };
+        let free = harness_support::net::free_port;
+        let theirs = start(&redis, &their_site, &mut reaper, free)
+            .await
+            .expect("theirs");
+        let other = tempfile::tempdir().expect("dir");
+        let mut picks = vec![
+            harness_support::net::free_port().expect("port"),
+            theirs.port,
+        ];
+        let ours = start(&redis, &site(other.path()), &mut reaper, || {
+            Ok(picks.pop().expect("a port"))
+        })
+        .await
+        .expect("ours starts on the next port");
+        assert_ne!(ours.port, theirs.port, "their PONG was taken for ours");
+        for p in [ours.process, theirs.process] {
+            p.stop(Duration::from_secs(10)).await.expect("stop");
+        }
+        reaper.release().await;
     }
 
     #[tokio::test]
