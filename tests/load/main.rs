@@ -267,6 +267,48 @@ async fn open_model_opens_its_connections_before_its_clock_and_says_how_many() {
     assert_eq!(r.totals.statuses.get("200"), Some(&5000));
 }
 
+/// A dispatcher that starts behind its schedule (here 1,000 sends due at once) lets the
+/// workers take their answers between sends, on one thread as on a pinned core. Sending
+/// the whole backlog first left no worker idle and opened a connection per send, up to
+/// the in-flight cap: at 68,000 a second against nginx, 1,000 connections and 2,000
+/// sends dropped in the first second.
+#[tokio::test(flavor = "current_thread")]
+async fn open_model_behind_its_schedule_does_not_open_a_connection_per_send() {
+    let _one = SERIAL.lock().await;
+    let (addr, stop) = helpers::known_latency_server(helpers::fixed(0)).await;
+    let scenario = helpers::scenario("", "model = \"open\"\nrate = 5000\nduration = \"1s\"");
+    let shape = LoadShape::settle(scenario.profile("truth").expect("profile"));
+    let base_url = format!("http://{addr}");
+    let connections = load::connect(&base_url, &shape).await.expect("connect");
+    let out = load::run(LoadPlan {
+        scenario,
+        shape,
+        base_url,
+        mint: Box::new(|_| String::new()),
+        epoch: Instant::now() - Duration::from_millis(200),
+        chatter: load::Chatter::Silenced,
+        feeder: None,
+        abandon: None,
+        shard: load::Shard::WHOLE,
+        connections,
+    })
+    .await
+    .expect("load");
+    drop(stop);
+    let text = &out.coordinated_omission;
+    let in_all: usize = text
+        .split(" in all")
+        .next()
+        .and_then(|before| before.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no count of connections in: {text}"));
+    assert!(
+        in_all <= 250,
+        "{in_all} connections for a backlog of 1,000: {text}"
+    );
+    assert_eq!(out.recorded.dropped, 0);
+}
+
 #[test]
 fn a_miss_names_the_percentile_and_the_tolerance() {
     assert_eq!(off("x", [200.5, 201.0, 202.9], [200.0; 3]), None);

@@ -1,8 +1,8 @@
 //! The one transaction executor both load models run: it builds the request from the
 //! spec (placeholders filled), sends it through a [`Transport`], takes what the sample
 //! needs from the answer, and polls the job when the transaction waits on one. The
-//! models differ only in their transport (Goose's user for the closed model, a pooled
-//! hyper client for the open one) and in how they time and cut a transaction, which
+//! models differ only in their transport (Goose's user for the closed model, a worker's
+//! hyper connection for the open one) and in how they time and cut a transaction, which
 //! stays with each model.
 
 use std::future::Future;

@@ -53,7 +53,7 @@ pub struct LoadPlan {
 /// its clock: the open model's pool, with enough for a millisecond of its peak rate
 /// (within its in-flight cap). Without them, the first second of a fast schedule queues
 /// behind a storm of connects and drops sends it would otherwise make.
-pub struct Connections(open::Client);
+pub struct Connections(open::Workers);
 
 /// The longest [`connect`] waits for its connections.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -65,11 +65,11 @@ pub async fn connect(base_url: &str, shape: &LoadShape) -> Result<Option<Connect
     let Some(open) = shape.open else {
         return Ok(None);
     };
-    let client = open::Client::new(base_url)?;
+    let workers = open::Workers::new(base_url)?;
     let want = ((shape.peak_rate() / 1000.0).ceil() as usize).clamp(1, open.max_in_flight as usize);
     // Those opened in time stay in the pool when the rest are given up.
-    let _ = tokio::time::timeout(CONNECT_TIMEOUT, client.warm(want)).await;
-    Ok(Some(Connections(client)))
+    let _ = tokio::time::timeout(CONNECT_TIMEOUT, workers.warm(want)).await;
+    Ok(Some(Connections(workers)))
 }
 
 /// Clients that give up: each request is, with probability `share`, abandoned when no

@@ -1,117 +1,111 @@
-//! The open model's transport: a pool of HTTP/1.1 keep-alive connections to one
-//! address, each driven by hyper's connection-level client. The pool can be filled
-//! before the schedule starts, as wrk opens its connections before its clock, so that
-//! the first second's requests do not queue behind a storm of connects.
+//! The open model's transport: one HTTP/1.1 keep-alive connection, driven by hyper's
+//! connection-level client. A worker ([`super::workers`]) owns one and sends its
+//! requests over it one after another, as a wrk connection does; a connection that
+//! broke, or whose request was cut or abandoned mid-flight, is replaced by a new one at
+//! the next send.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper::client::conn::http1::{self, SendRequest};
-use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HOST};
-use hyper::{Method, Request};
+use hyper::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE, HOST};
+use hyper::{Method, Request, Uri};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
 use crate::load::execute::{server_timing, Answer, Call, Transport, Verb};
-use crate::load::LoadError;
 
 type Sender = SendRequest<Full<Bytes>>;
 
-/// A pooled client bound to one base URL (plain HTTP). Clones share the pool.
+/// Where the connections go: `host:port`, and the `Host` header it makes, checked once.
 #[derive(Clone)]
-pub struct Client {
-    /// `host:port`, for connects and the `Host` header.
+pub struct Target {
     authority: Arc<str>,
-    /// Idle connections, most recently used last.
-    idle: Arc<Mutex<Vec<Sender>>>,
+    host: HeaderValue,
 }
 
-impl Client {
-    /// A client for `base` (`http://host:port`, no path).
-    pub fn new(base: &str) -> Result<Self, LoadError> {
-        let trimmed = base.trim_end_matches('/');
-        let Some(authority) = trimmed.strip_prefix("http://") else {
-            return Err(LoadError::NotHttp(trimmed.to_owned()));
-        };
+impl Target {
+    /// The target of `base` (`http://host:port`, no path); `None` when it is not one.
+    pub fn new(base: &str) -> Option<Self> {
+        let authority = base.trim_end_matches('/').strip_prefix("http://")?;
         if authority.is_empty() || authority.contains('/') {
-            return Err(LoadError::NotHttp(trimmed.to_owned()));
+            return None;
         }
-        Ok(Client {
+        Some(Target {
             authority: Arc::from(authority),
-            idle: Arc::new(Mutex::new(Vec::new())),
+            host: HeaderValue::from_str(authority).ok()?,
         })
     }
+}
 
-    /// Opens up to `n` connections at once and leaves each idle in the pool as it
-    /// opens. A connect that fails is not retried here: the requests will try again.
-    pub async fn warm(&self, n: usize) {
-        let mut connects = tokio::task::JoinSet::new();
-        for _ in 0..n {
-            let client = self.clone();
-            connects.spawn(async move {
-                if let Some(s) = client.connect().await {
-                    client.lock().push(s);
-                }
-            });
+/// One connection to the target, opened when first needed.
+pub struct Conn {
+    target: Target,
+    /// The open connection, if there is one. It is taken out for the length of an
+    /// exchange, so that an exchange dropped mid-flight (a cut, an abandon) drops the
+    /// connection with it: its answer can no longer be told from the next one's.
+    sender: Option<Sender>,
+}
+
+impl Conn {
+    /// A connection to `target`, not yet opened.
+    pub fn new(target: Target) -> Self {
+        Conn {
+            target,
+            sender: None,
         }
-        while connects.join_next().await.is_some() {}
     }
 
-    /// How many connections are idle in the pool.
-    pub fn idle(&self) -> usize {
-        self.lock().len()
+    /// Opens the connection now; false when it cannot be opened.
+    pub async fn open(&mut self) -> bool {
+        self.sender = connect(&self.target.authority).await;
+        self.sender.is_some()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Sender>> {
-        // A panic while holding the lock leaves a list of senders, still usable.
-        self.idle.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// A new connection, its driver on its own task; `None` when it cannot be opened.
-    async fn connect(&self) -> Option<Sender> {
-        let stream = TcpStream::connect(&*self.authority).await.ok()?;
-        stream.set_nodelay(true).ok()?;
-        let (sender, conn) = http1::handshake(TokioIo::new(stream)).await.ok()?;
-        tokio::spawn(async move {
-            // The connection ends when the server closes it or every sender is gone.
-            let _ = conn.await;
-        });
-        Some(sender)
-    }
-
-    /// An idle connection that is still open, or a new one, and whether it was reused.
-    async fn checkout(&self) -> Option<(Sender, bool)> {
-        loop {
-            let Some(mut s) = self.lock().pop() else {
-                return self.connect().await.map(|s| (s, false));
-            };
+    /// The open connection, or a new one, and whether it was reused.
+    async fn checkout(&mut self) -> Option<(Sender, bool)> {
+        if let Some(mut s) = self.sender.take() {
             if !s.is_closed() && s.ready().await.is_ok() {
                 return Some((s, true));
             }
         }
+        connect(&self.target.authority).await.map(|s| (s, false))
     }
 
     fn request(&self, call: &Call<'_>) -> Option<Request<Full<Bytes>>> {
-        let method = match call.verb {
+        let mut req = Request::new(Full::new(call.body.clone()));
+        *req.method_mut() = match call.verb {
             Verb::Get => Method::GET,
             Verb::Post => Method::POST,
         };
-        let mut req = Request::builder()
-            .method(method)
-            .uri(call.path)
-            .header(HOST, &*self.authority);
+        *req.uri_mut() = Uri::try_from(call.path).ok()?;
+        let headers = req.headers_mut();
+        headers.insert(HOST, self.target.host.clone());
         if !call.token.is_empty() {
-            req = req.header(AUTHORIZATION, format!("Bearer {}", call.token));
+            let bearer = HeaderValue::try_from(format!("Bearer {}", call.token)).ok()?;
+            headers.insert(AUTHORIZATION, bearer);
         }
         if !call.body.is_empty() {
-            req = req.header(CONTENT_TYPE, "application/json");
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         }
-        req.body(Full::new(call.body.clone())).ok()
+        Some(req)
     }
 }
 
-impl Transport for Client {
+/// A new connection, its driver on a task of its own; `None` when it cannot be opened.
+async fn connect(authority: &str) -> Option<Sender> {
+    let stream = TcpStream::connect(authority).await.ok()?;
+    stream.set_nodelay(true).ok()?;
+    let (sender, conn) = http1::handshake(TokioIo::new(stream)).await.ok()?;
+    tokio::spawn(async move {
+        // The connection ends when the server closes it or its sender is gone.
+        let _ = conn.await;
+    });
+    Some(sender)
+}
+
+impl Transport for Conn {
     /// One request and its whole answer. The open model cuts a request with one timer
     /// around the whole transaction, so `call.timeout` is not needed here.
     async fn send(&mut self, call: Call<'_>) -> Option<Answer> {
@@ -121,7 +115,7 @@ impl Transport for Client {
             // A kept-alive connection the server closed just as it was reused: the
             // request never went out, so it goes once more on a new connection.
             Err(e) if reused && e.is_canceled() => {
-                sender = self.connect().await?;
+                sender = connect(&self.target.authority).await?;
                 sender.send_request(self.request(&call)?).await.ok()?
             }
             Err(_) => return None,
@@ -129,8 +123,8 @@ impl Transport for Client {
         let status = resp.status().as_u16();
         let timing = server_timing(resp.headers());
         let body = resp.into_body().collect().await.ok()?.to_bytes();
-        // Back to the pool only once its answer is read in full.
-        self.lock().push(sender);
+        // Kept only once its answer is read in full.
+        self.sender = Some(sender);
         Some(Answer {
             status,
             timing,

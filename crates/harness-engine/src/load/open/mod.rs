@@ -2,14 +2,16 @@
 //! whatever the service does, as wrk2 sends them. Latency counts from each request's
 //! intended send time, so a stall shows in full and nothing needs correcting.
 //!
-//! One dispatcher waits for each intended time, then hands the request to its own
-//! task on a shared hyper connection pool (no reqwest on the hot path). A request that
-//! starts late is counted, and its latency still counts from the intended time. A send
-//! due while `max_in_flight` requests are outstanding is not made; it is counted as
-//! dropped, an error. Requests unanswered at the phase's deadline are cut as timeouts.
+//! One dispatcher waits for each intended time, then queues the request for the
+//! workers, one task per keep-alive connection ([`workers`]); a worker starts another
+//! connection when none is idle. A request that starts late is counted, and its latency
+//! still counts from the intended time. A send due while `max_in_flight` requests are
+//! outstanding is not made; it is counted as dropped, an error. Requests unanswered at
+//! the phase's deadline are cut as timeouts.
 
 mod client;
 mod schedule;
+mod workers;
 
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Arc;
@@ -26,19 +28,35 @@ use super::{LoadError, LoadOutcome, LoadPlan, OpenShape};
 use crate::record::{self, Correction, Sample};
 use crate::scenario::{Feeder, TransactionSpec};
 
-pub use client::Client;
+use client::Conn;
 pub use schedule::Schedule;
+pub use workers::Workers;
 
 /// The last stretch before a send, which the dispatcher spends yielding to the
 /// runtime's other tasks rather than asleep on its timer: the timer wheel wakes up to a
 /// millisecond late, and a send must not be.
 const SPIN: Duration = Duration::from_micros(1200);
 
+/// The most sends the dispatcher makes without letting the workers run: when it is
+/// behind, every send is due at once, and a single-threaded runtime would otherwise
+/// queue them all before any worker takes an answer, leaving none idle and opening a
+/// connection per send.
+const BURST: u32 = 16;
+
 /// Tokens minted for the open model's virtual users; request k acts as user k mod this.
 const USERS: usize = 100;
 
-/// What one request task needs.
-struct Job {
+/// What every request of one run shares.
+struct RunCtx {
+    deadline: Instant,
+    timeout: Duration,
+    samples: UnboundedSender<Sample>,
+    in_flight: Arc<AtomicU32>,
+}
+
+/// One request, queued for a worker.
+pub struct Job {
+    run: Arc<RunCtx>,
     spec: Arc<TransactionSpec>,
     feeder: Option<Arc<Feeder>>,
     token: Arc<str>,
@@ -60,13 +78,12 @@ pub async fn run(mut plan: LoadPlan, open: OpenShape) -> Result<LoadOutcome, Loa
         warmup,
         plan.shape.scored_until,
     ));
-    let (client, warm) = match plan.connections.take() {
-        // Nothing has used the pool yet: what is idle is what was opened.
-        Some(super::Connections(c)) => {
-            let opened = c.idle();
-            (c, opened)
+    let (workers, warm) = match plan.connections.take() {
+        Some(super::Connections(w)) => {
+            let opened = w.started();
+            (w, opened)
         }
-        None => (Client::new(&plan.base_url)?, 0),
+        None => (Workers::new(&plan.base_url)?, 0),
     };
     let tokens: Vec<Arc<str>> = (0..USERS)
         .map(|i| Arc::from((plan.mint)(plan.shard.user(i))))
@@ -92,25 +109,27 @@ pub async fn run(mut plan: LoadPlan, open: OpenShape) -> Result<LoadOutcome, Loa
     let started = Instant::now();
     let dispatch = Dispatch {
         feeder: plan.feeder.clone(),
-        client,
+        workers,
         tokens,
         specs,
         weights,
         epoch: plan.epoch,
-        deadline,
-        timeout: plan.scenario.request_timeout,
         abandon: plan.abandon,
         max_in_flight: open.max_in_flight,
-        in_flight: in_flight.clone(),
         stop: stop.clone(),
-        samples: tx,
+        run: Arc::new(RunCtx {
+            deadline,
+            timeout: plan.scenario.request_timeout,
+            samples: tx,
+            in_flight: in_flight.clone(),
+        }),
         shard: plan.shard,
     };
     // The dispatcher is a task on the runtime, as the requests are: a send hands a task
     // to the worker's own queue, with no thread to wake (a dispatcher on a thread of its
     // own cost a wake-up, two system calls and a context switch per send).
     let schedule = Schedule::new(&plan.shape.stages, open.arrival, plan.shard.seed(0x0a11));
-    let tx = tokio::spawn(dispatch.run(schedule))
+    let (run_ctx, workers) = tokio::spawn(dispatch.run(schedule))
         .await
         .map_err(|e| LoadError::Task("dispatcher", e))?;
     watcher.abort();
@@ -128,7 +147,11 @@ pub async fn run(mut plan: LoadPlan, open: OpenShape) -> Result<LoadOutcome, Loa
             "requests still running 5 s past the load phase's deadline"
         );
     }
-    drop(tx);
+    // The last sender of samples, so the collector ends; and the workers, which end
+    // their connections.
+    drop(run_ctx);
+    let connections = workers.started();
+    drop(workers);
     // The schedule spans the planned length even when its last send came earlier.
     let planned = plan.shape.planned().unwrap_or_default();
     let elapsed = if interrupted {
@@ -139,7 +162,7 @@ pub async fn run(mut plan: LoadPlan, open: OpenShape) -> Result<LoadOutcome, Loa
     let recorded = collector
         .await
         .map_err(|e| LoadError::Task("collector", e))?;
-    let coordinated_omission = describe(&recorded, open, warm);
+    let coordinated_omission = describe(&recorded, open, warm, connections);
     Ok(LoadOutcome {
         recorded,
         elapsed,
@@ -152,18 +175,15 @@ pub async fn run(mut plan: LoadPlan, open: OpenShape) -> Result<LoadOutcome, Loa
 /// The dispatcher's state: everything it needs to send the schedule.
 struct Dispatch {
     feeder: Option<Arc<Feeder>>,
-    client: Client,
+    workers: Workers,
     tokens: Vec<Arc<str>>,
     specs: Vec<Arc<TransactionSpec>>,
     weights: WeightedIndex<u32>,
     epoch: Instant,
-    deadline: Instant,
-    timeout: Duration,
     abandon: Option<super::Abandon>,
     max_in_flight: u32,
-    in_flight: Arc<AtomicU32>,
     stop: Arc<AtomicBool>,
-    samples: UnboundedSender<Sample>,
+    run: Arc<RunCtx>,
     shard: super::Shard,
 }
 
@@ -191,18 +211,25 @@ impl Dispatch {
         }
     }
 
-    /// Sends the schedule, each request on its own task; returns the sender, which the
-    /// caller drops once the requests in flight are done.
-    async fn run(self, schedule: Schedule) -> UnboundedSender<Sample> {
+    /// Queues the schedule's requests for the workers; returns what the requests
+    /// share and the workers, which the caller drops once the requests in flight are done.
+    async fn run(self, schedule: Schedule) -> (Arc<RunCtx>, Workers) {
         let mut rng = StdRng::seed_from_u64(self.shard.seed(0x5eed));
+        let in_flight = &self.run.in_flight;
+        let mut unyielded = 0u32;
         for (k, offset) in schedule.enumerate() {
             let intended = self.epoch + offset;
+            unyielded += 1;
+            if unyielded >= BURST {
+                unyielded = 0;
+                tokio::task::yield_now().await;
+            }
             if !self.wait_until(intended).await {
-                return self.samples;
+                break;
             }
             let spec = self.specs[self.weights.sample(&mut rng)].clone();
-            if self.in_flight.load(Ordering::Relaxed) >= self.max_in_flight {
-                let _ = self.samples.send(Sample {
+            if in_flight.load(Ordering::Relaxed) >= self.max_in_flight {
+                let _ = self.run.samples.send(Sample {
                     transaction: spec.name.clone(),
                     at: offset,
                     dropped: true,
@@ -210,8 +237,9 @@ impl Dispatch {
                 });
                 continue;
             }
-            self.in_flight.fetch_add(1, Ordering::Relaxed);
-            let job = Job {
+            in_flight.fetch_add(1, Ordering::Relaxed);
+            self.workers.submit(Job {
+                run: self.run.clone(),
                 spec,
                 feeder: self.feeder.clone(),
                 token: self.tokens[k % USERS].clone(),
@@ -220,28 +248,28 @@ impl Dispatch {
                 intended,
                 at: offset,
                 leave_after: self.abandon.and_then(|a| a.pick(rng.gen::<f64>())),
-            };
-            let (client, tx, in_flight) = (
-                self.client.clone(),
-                self.samples.clone(),
-                self.in_flight.clone(),
-            );
-            let (deadline, timeout) = (self.deadline, self.timeout);
-            // Detached: each task ends by the deadline on its own, and says so through
-            // the in-flight count.
-            tokio::spawn(async move {
-                let sample = send(client, job, deadline, timeout).await;
-                let _ = tx.send(sample);
-                in_flight.fetch_sub(1, Ordering::Release);
             });
         }
-        self.samples
+        (self.run, self.workers)
     }
 }
 
-/// Sends one request (and polls, if the transaction does) and builds its sample, with
-/// latency from the intended send time.
-async fn send(mut client: Client, job: Job, deadline: Instant, timeout: Duration) -> Sample {
+/// Sends one request over `conn` (and polls, if the transaction does), and hands its
+/// sample, with latency from the intended send time, to the collector. Each request
+/// ends by the deadline on its own, and says so through the in-flight count.
+async fn send(conn: &mut Conn, job: Job) {
+    let run = job.run.clone();
+    let sample = exchange(conn, job, run.deadline, run.timeout).await;
+    let _ = run.samples.send(sample);
+    let in_flight = run.in_flight.clone();
+    // Before the count says it is done, so that a count of 0 means no request still
+    // holds a sender of samples.
+    drop(run);
+    in_flight.fetch_sub(1, Ordering::Release);
+}
+
+/// One request's exchange and its sample.
+async fn exchange(conn: &mut Conn, job: Job, deadline: Instant, timeout: Duration) -> Sample {
     let begun = Instant::now();
     let mut sample = Sample {
         transaction: job.spec.name.clone(),
@@ -261,7 +289,7 @@ async fn send(mut client: Client, job: Job, deadline: Instant, timeout: Duration
             .map(|f| f.row(job.user))
             .unwrap_or_default(),
     };
-    let exchange = execute(&mut client, &job.spec, &job.token, &vars, None, &mut sample);
+    let exchange = execute(conn, &job.spec, &job.token, &vars, None, &mut sample);
     match tokio::time::timeout_at(leave_at.unwrap_or(cut_at).into(), exchange).await {
         Ok(()) => {}
         Err(_) if leave_at.is_some() => {
@@ -279,7 +307,7 @@ async fn send(mut client: Client, job: Job, deadline: Instant, timeout: Duration
 }
 
 /// What the results say about how the open model measured.
-fn describe(r: &record::Recorded, open: OpenShape, warm: usize) -> String {
+fn describe(r: &record::Recorded, open: OpenShape, warm: usize, connections: usize) -> String {
     format!(
         "open model, not corrected because nothing is held back: requests were sent on a {} \
          arrival schedule whatever the answers, and each latency counts from the request's \
@@ -287,8 +315,9 @@ fn describe(r: &record::Recorded, open: OpenShape, warm: usize) -> String {
          `overall_raw`. {} requests started {} ms or more late (latest {:.1} ms), {} were not \
          sent because {} were in flight (counted as errors, status `dropped`), and {} were cut \
          at the phase's deadline (errors, status `timeout`). {warm} connections were opened \
-         before the schedule's clock started, as wrk opens its own; the rest were opened by the \
-         requests that found none idle.",
+         before the schedule's clock started, as wrk opens its own, and {connections} in all: each \
+         sends its requests one after another, and one more is opened when a request finds none \
+         idle.",
         match open.arrival {
             crate::scenario::Arrival::Constant => "constant",
             crate::scenario::Arrival::Poisson => "Poisson",
