@@ -93,14 +93,7 @@ pub async fn postgres_serves(url: &str, data: &std::path::Path) -> Result<(), Pr
 /// Succeeds when the Redis at `url` is process `pid`: on a port another Redis holds,
 /// `PING` would succeed against the wrong server.
 pub async fn redis_is(url: &str, pid: u32) -> Result<(), ProbeError> {
-    let mut info = redis::cmd("INFO");
-    info.arg("server");
-    let text = redis_text(url, info).await?;
-    let theirs = text
-        .lines()
-        .find_map(|l| l.strip_prefix("process_id:"))
-        .map(str::trim)
-        .unwrap_or("none");
+    let theirs = redis_server_field(url, "process_id").await?;
     if theirs == pid.to_string() {
         Ok(())
     } else {
@@ -117,14 +110,19 @@ pub async fn postgres_version(url: &str) -> Result<String, ProbeError> {
 
 /// `redis_version` from `INFO server`.
 pub async fn redis_version(url: &str) -> Result<String, ProbeError> {
+    redis_server_field(url, "redis_version").await
+}
+
+/// One field of `INFO server`.
+async fn redis_server_field(url: &str, field: &str) -> Result<String, ProbeError> {
     let mut info = redis::cmd("INFO");
     info.arg("server");
     redis_text(url, info)
         .await?
         .lines()
-        .find_map(|l| l.strip_prefix("redis_version:"))
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
         .map(|v| v.trim().to_owned())
-        .ok_or_else(|| ProbeError("INFO server has no redis_version".into()))
+        .ok_or_else(|| ProbeError(format!("INFO server has no {field}")))
 }
 
 /// Repeats `probe` until it succeeds or `timeout` passes; `alive` is checked between

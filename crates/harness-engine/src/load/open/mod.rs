@@ -2,9 +2,9 @@
 //! whatever the service does, as wrk2 sends them. Latency counts from each request's
 //! intended send time, so a stall shows in full and nothing needs correcting.
 //!
-//! One dispatcher waits for each intended time, then queues the request for the
-//! workers, one task per keep-alive connection ([`workers`]); a worker starts another
-//! connection when none is idle. A request that starts late is counted, and its latency
+//! One dispatcher waits for each intended time, then hands the request to a worker, one
+//! task per keep-alive connection ([`workers`]), starting another worker when none is
+//! idle. A request that starts late is counted, and its latency
 //! still counts from the intended time. A send due while `max_in_flight` requests are
 //! outstanding is not made; it is counted as dropped, an error. Requests unanswered at
 //! the phase's deadline are cut as timeouts.
@@ -125,8 +125,8 @@ pub async fn run(mut plan: LoadPlan, open: OpenShape) -> Result<LoadOutcome, Loa
         }),
         shard: plan.shard,
     };
-    // The dispatcher is a task on the runtime, as the requests are: a send hands a task
-    // to the worker's own queue, with no thread to wake (a dispatcher on a thread of its
+    // The dispatcher is a task on the runtime, as the workers are: a send wakes a worker
+    // on the same runtime, with no thread to wake (a dispatcher on a thread of its
     // own cost a wake-up, two system calls and a context switch per send).
     let schedule = Schedule::new(&plan.shape.stages, open.arrival, plan.shard.seed(0x0a11));
     let (run_ctx, workers) = tokio::spawn(dispatch.run(schedule))
@@ -258,8 +258,8 @@ impl Dispatch {
 /// sample, with latency from the intended send time, to the collector. Each request
 /// ends by the deadline on its own, and says so through the in-flight count.
 async fn send(conn: &mut Conn, job: Job) {
-    let run = job.run.clone();
-    let sample = exchange(conn, job, run.deadline, run.timeout).await;
+    let sample = exchange(conn, &job).await;
+    let Job { run, .. } = job;
     let _ = run.samples.send(sample);
     let in_flight = run.in_flight.clone();
     // Before the count says it is done, so that a count of 0 means no request still
@@ -269,7 +269,8 @@ async fn send(conn: &mut Conn, job: Job) {
 }
 
 /// One request's exchange and its sample.
-async fn exchange(conn: &mut Conn, job: Job, deadline: Instant, timeout: Duration) -> Sample {
+async fn exchange(conn: &mut Conn, job: &Job) -> Sample {
+    let (deadline, timeout) = (job.run.deadline, job.run.timeout);
     let begun = Instant::now();
     let mut sample = Sample {
         transaction: job.spec.name.clone(),
