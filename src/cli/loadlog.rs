@@ -12,12 +12,15 @@ use std::sync::Mutex;
 
 use tracing_subscriber::fmt::MakeWriter;
 
-/// The module path the load generator's log lines carry.
-const GENERATOR: &str = "goose";
+/// The module paths the load generator's log lines carry: Goose's, and the closed
+/// model's transport, which sends the Goose users' requests.
+const GENERATORS: [&str; 2] = ["goose", "harness_engine::load::transaction"];
 
 /// Whether a log line of `target` is the load generator's.
 pub fn is_generator(target: &str) -> bool {
-    target == GENERATOR || target.starts_with("goose::")
+    GENERATORS
+        .iter()
+        .any(|g| target == *g || target.strip_prefix(g).is_some_and(|r| r.starts_with("::")))
 }
 
 /// How much of the generator's log is kept in memory: 1 MiB.
@@ -143,6 +146,9 @@ mod tests {
         assert!(is_generator("goose::metrics"));
         assert!(!is_generator("gooseberry"));
         assert!(!is_generator("harness::load"));
+        assert!(is_generator("harness_engine::load::transaction"));
+        assert!(!is_generator("harness_engine::load::transactions"));
+        assert!(!is_generator("harness_engine::load"));
     }
 
     #[test]

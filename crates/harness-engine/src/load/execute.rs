@@ -34,8 +34,6 @@ pub struct Call<'a> {
     pub token: &'a str,
     /// A JSON body, already serialised; empty sends none.
     pub body: Bytes,
-    /// The name it is counted under by a transport that counts (Goose).
-    pub name: &'a str,
     /// A deadline for this one exchange, for a transport with a timer per request; a
     /// transport without one leaves the cut to its caller.
     pub timeout: Option<Duration>,
@@ -91,7 +89,6 @@ pub async fn execute<T: Transport>(
         path: &path,
         token,
         body,
-        name: &spec.name,
         timeout: timeout.filter(|_| spec.poll.is_none()),
     };
     let Some(answer) = transport.send(call).await else {
@@ -131,7 +128,6 @@ async fn poll_job<T: Transport>(
             path: &path,
             token,
             body: Bytes::new(),
-            name: "poll",
             timeout: None,
         };
         let answer = transport.send(call).await?;

@@ -136,8 +136,6 @@ pub struct LoadOutcome {
     pub recorded: Recorded,
     /// How long the load phase took.
     pub elapsed: Duration,
-    /// Requests the generator itself counted (Goose), a cross-check on ours.
-    pub generator_requests: Option<usize>,
     /// How coordinated omission was handled, for the report.
     pub coordinated_omission: String,
     /// Whether the load was stopped early (Ctrl-C).

@@ -166,7 +166,6 @@ pub async fn run(mut plan: LoadPlan, open: OpenShape) -> Result<LoadOutcome, Loa
     Ok(LoadOutcome {
         recorded,
         elapsed,
-        generator_requests: None,
         coordinated_omission,
         interrupted,
     })
