@@ -11,7 +11,14 @@
 //!   AUTH-3);
 //! - `jobs-readable-by-anyone`: any caller may read any job (DOC-9);
 //! - `breaker-never-closes`: once open, the LLM breaker never lets a probe through
-//!   (LLM-1, LLM-3, DOC-10).
+//!   (LLM-1, LLM-3, DOC-10);
+//! - `no-connection-close`: a 413 does not say `Connection: close` (LIM-2);
+//! - `malformed-json-422`: malformed JSON gets 422, not 400 (LIM-3);
+//! - `server-timing-under-reports`: `Server-Timing` (and the operation histogram) gives
+//!   `entity_resolver.resolve` a quarter of its real time (HDR-4).
+//!
+//! `SUT_DEFECT` takes one name, or several separated by commas, so that one build can
+//! break two clauses a single case judges.
 
 /// One deliberate breach.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,32 +35,49 @@ pub enum Defect {
     JobsReadableByAnyone,
     /// The breaker stays open.
     BreakerNeverCloses,
+    /// A 413 without `Connection: close`.
+    NoConnectionClose,
+    /// 422 on malformed JSON.
+    MalformedJson422,
+    /// Entity resolution reported at a quarter of its time.
+    ServerTimingUnderReports,
 }
 
 impl Defect {
     /// Every defect with its `SUT_DEFECT` name.
-    pub const ALL: [(&'static str, Defect); 6] = [
+    pub const ALL: [(&'static str, Defect); 9] = [
         ("no-template-fallback", Defect::NoTemplateFallback),
         ("malformed-json-500", Defect::MalformedJson500),
         ("health-ignores-db", Defect::HealthIgnoresDb),
         ("chat-without-auth", Defect::ChatWithoutAuth),
         ("jobs-readable-by-anyone", Defect::JobsReadableByAnyone),
         ("breaker-never-closes", Defect::BreakerNeverCloses),
+        ("no-connection-close", Defect::NoConnectionClose),
+        ("malformed-json-422", Defect::MalformedJson422),
+        (
+            "server-timing-under-reports",
+            Defect::ServerTimingUnderReports,
+        ),
     ];
 }
 
 /// Whether this build was asked to commit `d`.
 #[cfg(feature = "defects")]
 pub fn active(d: Defect) -> bool {
-    static CHOSEN: std::sync::OnceLock<Option<Defect>> = std::sync::OnceLock::new();
+    static CHOSEN: std::sync::OnceLock<Vec<Defect>> = std::sync::OnceLock::new();
     let chosen = CHOSEN.get_or_init(|| {
-        let name = std::env::var("SUT_DEFECT").ok()?;
-        Defect::ALL
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, d)| *d)
+        let names = std::env::var("SUT_DEFECT").unwrap_or_default();
+        names
+            .split(',')
+            .filter_map(|name| {
+                Defect::ALL
+                    .iter()
+                    .find(|(n, _)| *n == name.trim())
+                    .map(|(_, d)| *d)
+            })
+            .collect()
     });
-    *chosen == Some(d)
+    chosen.contains(&d)
 }
 
 /// Whether this build was asked to commit `d`: never, without the `defects` feature.

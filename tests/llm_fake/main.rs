@@ -205,6 +205,56 @@ async fn records_what_reached_it_and_keeps_only_the_last_n() {
     assert_eq!(fake.control().calls(), 5);
 }
 
+/// What the fake says it took to answer is a floor under what a caller measured, and
+/// it is the profile's time: 80 ms, with no spread and no per-token time.
+#[tokio::test]
+async fn each_answered_call_is_recorded_with_the_time_it_was_held_back() {
+    let fake = LlmFake::start(LlmFakeConfig {
+        profile: LatencyProfile {
+            base_ms: 80.0,
+            spread: 0.0,
+            per_output_token_ms: 0.0,
+            output_tokens: 16,
+        },
+        history: 2,
+        ..LlmFakeConfig::default()
+    })
+    .await
+    .expect("start");
+    let c = reqwest::Client::new();
+    let mut measured = Vec::new();
+    for i in 0..3 {
+        let mut b = good();
+        b["messages"][0]["content"] = json!(format!("question {i}"));
+        let t = Instant::now();
+        post(&c, &fake, &b).await;
+        measured.push(t.elapsed());
+    }
+    // A failed call is not an answer.
+    fake.control()
+        .set_failure(FailureMode::new(1.0, FailStatus::ApiError).expect("mode"));
+    post(&c, &fake, &good()).await;
+    let answered = fake.control().answered();
+    let contents: Vec<&str> = answered
+        .iter()
+        .filter_map(|a| a.body["messages"][0]["content"].as_str())
+        .collect();
+    assert_eq!(
+        contents,
+        ["question 1", "question 2"],
+        "the last two answers"
+    );
+    for (a, m) in answered.iter().zip(&measured[1..]) {
+        let off = a.took.abs_diff(std::time::Duration::from_millis(80));
+        assert!(off < std::time::Duration::from_micros(1), "{a:?}");
+        assert!(
+            a.took <= *m,
+            "the caller measured {m:?}, less than {:?}",
+            a.took
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rotation_under_continuous_load_loses_no_answer() {
     let fake = LlmFake::start(LlmFakeConfig {

@@ -31,6 +31,7 @@ pub use failure::{FailStatus, FailureMode, StatusError};
 pub use profile::{find_profile, load_profiles, LatencyProfile, ProfileError};
 
 use front::Rotation;
+pub use responder::Answered;
 use responder::{Responder, Shared};
 
 /// How to start the fake.
@@ -243,6 +244,27 @@ impl LlmControl {
             .lock()
             .unwrap_or_else(|p| p.into_inner());
         h.iter().cloned().collect()
+    }
+
+    /// The most recent answered calls, oldest first, each with the time the fake took
+    /// to answer it: what a caller's own timing of the call cannot undercut.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), harness_llm_fake::LlmFakeError> {
+    /// use harness_llm_fake::{LlmFake, LlmFakeConfig};
+    /// let fake = LlmFake::start(LlmFakeConfig::default()).await?;
+    /// for call in fake.control().answered() {
+    ///     println!("{} ms for {}", call.took.as_millis(), call.body["model"]);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn answered(&self) -> Vec<Answered> {
+        let a = self
+            .shared
+            .answered
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        a.iter().cloned().collect()
     }
 
     /// How many times wiremock's retained requests were freed.

@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -29,7 +29,20 @@ pub(crate) struct Shared {
     pub(crate) style: RwLock<api::AnswerStyle>,
     pub(crate) rng: Mutex<StdRng>,
     pub(crate) history: Mutex<VecDeque<Value>>,
+    /// The answered calls, as many as `history_cap`, oldest first.
+    pub(crate) answered: Mutex<VecDeque<Answered>>,
     pub(crate) history_cap: usize,
+}
+
+/// One call the fake answered: its request body and how long the fake held the answer
+/// back (the latency model's draw). The caller cannot have had the answer sooner, so
+/// this is a floor under any time the caller reports for the call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answered {
+    /// The request body (JSON, or a string if not JSON).
+    pub body: Value,
+    /// The time the fake took to answer.
+    pub took: Duration,
 }
 
 impl Shared {
@@ -45,6 +58,7 @@ impl Shared {
             style: RwLock::new(api::AnswerStyle::default()),
             rng: Mutex::new(StdRng::seed_from_u64(seed)),
             history: Mutex::new(VecDeque::with_capacity(history_cap.min(1024))),
+            answered: Mutex::new(VecDeque::with_capacity(history_cap.min(1024))),
             history_cap,
         }
     }
@@ -53,14 +67,32 @@ impl Shared {
         if self.history_cap == 0 {
             return;
         }
-        let value = serde_json::from_slice(body)
-            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(body).into_owned()));
         let mut h = self.history.lock().unwrap_or_else(|p| p.into_inner());
         if h.len() == self.history_cap {
             h.pop_front();
         }
-        h.push_back(value);
+        h.push_back(parse(body));
     }
+
+    fn record_answer(&self, body: &[u8], took: Duration) {
+        if self.history_cap == 0 {
+            return;
+        }
+        let mut a = self.answered.lock().unwrap_or_else(|p| p.into_inner());
+        if a.len() == self.history_cap {
+            a.pop_front();
+        }
+        a.push_back(Answered {
+            body: parse(body),
+            took,
+        });
+    }
+}
+
+/// A request body as JSON, or as a string when it is not JSON.
+fn parse(body: &[u8]) -> Value {
+    serde_json::from_slice(body)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(body).into_owned()))
 }
 
 /// Answers `POST /v1/messages` like the Anthropic Messages API.
@@ -118,6 +150,7 @@ impl Respond for Responder {
             ),
             tokens,
         );
+        s.record_answer(&request.body, delay);
         ResponseTemplate::new(200)
             .set_body_json(body)
             .set_delay(delay)

@@ -243,6 +243,21 @@ pub struct Measure {
     pub limit: Option<String>,
 }
 
+/// One case's verdict on one clause.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ClauseJudgement {
+    /// The clause's ID.
+    pub clause: String,
+    /// FAIL (NON-STRICT for a SHOULD) when a check of this clause did not hold; PASS
+    /// when every check of it ran and held; NOT_RUN when a failed check of another
+    /// clause ended the case first; ERROR when the harness could not judge.
+    pub verdict: Verdict,
+    /// Each check of this clause that did not hold, with what was observed.
+    pub observed: Vec<String>,
+    /// Why it was not judged, for NOT_RUN and ERROR.
+    pub reason: Option<String>,
+}
+
 /// One case of the catalogue and how it came out.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct CaseResult {
@@ -257,9 +272,13 @@ pub struct CaseResult {
     /// The verdict.
     pub verdict: Verdict,
     /// The clauses a FAIL or NON-STRICT is charged to: the clauses whose own checks
-    /// did not hold (every clause of the case when a check that names none stopped it).
+    /// did not hold.
     #[serde(default)]
     pub failed_clauses: Vec<String>,
+    /// The verdict on each clause the case judged (and on any other it charged), each
+    /// with its own evidence: a failure of one clause says nothing of another.
+    #[serde(default)]
+    pub clause_verdicts: Vec<ClauseJudgement>,
     /// What was observed (for a failure: each expectation that did not hold).
     pub observed: String,
     /// Why it was not run or excluded.

@@ -197,10 +197,11 @@ pub async fn certify(
         }
         results
     };
-    let results = tokio::select! {
+    let mut results = tokio::select! {
         r = work => r,
         s = shutdown::signalled() => return Err(CertifyError::Interrupted(s.to_string())),
     };
+    crate::certify::load::cross_check(&mut results);
     let clauses = verdict::clauses(&catalogue, &results);
     let (outcome, reasons) = verdict::outcome(mode, &clauses);
     let mut machine = machine_info();
@@ -337,16 +338,7 @@ async fn status(plan: &CertifyPlan, target: &Target, case: &Case) -> Status {
 /// environment, into `runs/`) and judges its results.
 async fn load_status(plan: &CertifyPlan, case: &Case, runs: &Path) -> Status {
     let started = std::time::Instant::now();
-    let error = |why: String| {
-        Status::Ran(run::Ran {
-            outcome: Err(Ended::Error(why)),
-            transcript: Vec::new(),
-            measures: Vec::new(),
-            duration_s: started.elapsed().as_secs_f64(),
-            versions: Default::default(),
-            charged: None,
-        })
-    };
+    let error = |why: String| Status::Ran(run::Ran::error(why, started.elapsed().as_secs_f64()));
     let Some(load) = case.load() else {
         return error("not a load case".into());
     };
@@ -382,21 +374,9 @@ async fn capacity_status(plan: &CertifyPlan, runs: &Path, started: std::time::In
             plan.level.name()
         ));
     };
-    let ran = |outcome, measures| {
-        Status::Ran(run::Ran {
-            outcome,
-            transcript: Vec::new(),
-            measures,
-            duration_s: started.elapsed().as_secs_f64(),
-            versions: Default::default(),
-            charged: None,
-        })
-    };
+    let error = |why: String| Status::Ran(run::Ran::error(why, started.elapsed().as_secs_f64()));
     if let Err(e) = std::fs::create_dir_all(runs) {
-        return ran(
-            Err(Ended::Error(format!("{}: {e}", runs.display()))),
-            Vec::new(),
-        );
+        return error(format!("{}: {e}", runs.display()));
     }
     search.run.reports_dir = runs.to_path_buf();
     match capacity::run(search, &Recorder::default(), &|_| {}).await {
@@ -405,7 +385,7 @@ async fn capacity_status(plan: &CertifyPlan, runs: &Path, started: std::time::In
             &dir.join("capacity.json").display().to_string(),
             started.elapsed().as_secs_f64(),
         )),
-        Err(e) => ran(Err(Ended::Error(error_chain(&e))), Vec::new()),
+        Err(e) => error(error_chain(&e)),
     }
 }
 
@@ -417,30 +397,13 @@ fn case_result(
     status: Status,
 ) -> CaseResult {
     let clauses = judged.get(&case.id).cloned().unwrap_or_default();
-    // A check that names a clause the contract does not list for this case would hide
-    // its failure; it is charged to every clause instead.
-    let charged = match &status {
-        Status::Ran(r) if r.outcome.is_err() => match &r.charged {
-            Some(named) if named.iter().all(|c| clauses.contains(c)) => named.clone(),
-            _ => clauses.clone(),
-        },
-        _ => Vec::new(),
-    };
-    let level = if charged.is_empty() {
-        case_level(catalogue, judged, &case.id)
-    } else {
-        charged
-            .iter()
-            .filter_map(|c| catalogue.clause(c))
-            .map(|c| c.level)
-            .min()
-            .unwrap_or(Level::Must)
-    };
-    let verdict = verdict::case_verdict(level, &status);
-    let failed_clauses = match verdict {
-        Verdict::Fail | Verdict::NonStrict => charged,
-        _ => Vec::new(),
-    };
+    let clause_verdicts = verdict::judgements(catalogue, &clauses, &status);
+    let verdict = verdict::case_verdict(&clause_verdicts, &status);
+    let failed_clauses = clause_verdicts
+        .iter()
+        .filter(|j| matches!(j.verdict, Verdict::Fail | Verdict::NonStrict))
+        .map(|j| j.clause.clone())
+        .collect();
     let (observed, reason, transcript, measures, duration_s) = match status {
         Status::Ran(r) => {
             let observed = match r.outcome {
@@ -460,6 +423,7 @@ fn case_result(
         expectation: case.expects.clone(),
         verdict,
         failed_clauses,
+        clause_verdicts,
         observed,
         reason,
         transcript,

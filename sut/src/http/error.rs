@@ -40,6 +40,10 @@ pub enum AppError {
     /// 500, with the cause for the log only.
     #[error("internal error: {0}")]
     Internal(String),
+    /// 422: only a build with the `malformed-json-422` breach answers it.
+    #[cfg(feature = "defects")]
+    #[error("{0}")]
+    Unprocessable(String),
 }
 
 /// The `error.type` of a response, for the request's log line.
@@ -57,6 +61,8 @@ impl AppError {
             AppError::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             AppError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+            #[cfg(feature = "defects")]
+            AppError::Unprocessable(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_request"),
         }
     }
 }
@@ -86,7 +92,9 @@ impl IntoResponse for AppError {
             // An oversized body is drained only within bounds, so the connection may
             // still hold unread bytes. Saying we close it stops a client from pooling it
             // and sending its next request into a dying socket (RFC 9112 §9.6).
-            AppError::TooLarge(_) => {
+            AppError::TooLarge(_)
+                if !crate::defect::active(crate::defect::Defect::NoConnectionClose) =>
+            {
                 resp.headers_mut()
                     .insert(header::CONNECTION, HeaderValue::from_static("close"));
             }

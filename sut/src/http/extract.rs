@@ -53,6 +53,12 @@ where
             {
                 Err(AppError::Internal("malformed JSON".into()))
             }
+            #[cfg(feature = "defects")]
+            Err(JsonRejection::JsonSyntaxError(_))
+                if crate::defect::active(crate::defect::Defect::MalformedJson422) =>
+            {
+                Err(AppError::Unprocessable("body: not valid JSON".into()))
+            }
             Err(e) => {
                 tracing::debug!(error = %e.body_text(), "request body refused");
                 Err(AppError::BadRequest(

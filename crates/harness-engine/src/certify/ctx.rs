@@ -7,130 +7,13 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+use super::check::{CaseError, Or};
 use super::http::Http;
+use super::run::Charge;
 use crate::environment::{EnvConfig, Environment};
 use crate::faults::{Stream, SutLimits, Toxic};
 use crate::results::certificate::Measure;
 use crate::service::{contract_env, RunningSut, SutCommand, SutSettings};
-
-/// How a case ended when it did not pass.
-#[derive(Debug, thiserror::Error)]
-pub enum CaseError {
-    /// The subject broke an expectation: the clause is not met.
-    #[error("{0}")]
-    Fail(String),
-    /// The harness could not judge (its environment failed, a fault would not apply).
-    #[error("{0}")]
-    Error(String),
-}
-
-/// What a case returns.
-pub type CaseResult = Result<(), CaseError>;
-
-/// Fails the case with a message unless the condition holds.
-macro_rules! ensure {
-    ($cond:expr $(,)?) => {
-        let holds: bool = $cond;
-        if !holds {
-            return Err($crate::certify::CaseError::Fail(format!("expected {}", stringify!($cond))));
-        }
-    };
-    ($cond:expr, $($arg:tt)+) => {
-        let holds: bool = $cond;
-        if !holds {
-            return Err($crate::certify::CaseError::Fail(format!($($arg)+)));
-        }
-    };
-}
-
-/// Fails the case unless the two are equal, showing both.
-macro_rules! ensure_eq {
-    ($a:expr, $b:expr $(,)?) => {
-        $crate::certify::ensure_eq!($a, $b, "{}", stringify!($a))
-    };
-    ($a:expr, $b:expr, $($arg:tt)+) => {
-        match (&$a, &$b) {
-            (a, b) => {
-                if !(*a == *b) {
-                    return Err($crate::certify::CaseError::Fail(format!(
-                        "{}: expected {:?}, observed {:?}", format!($($arg)+), b, a
-                    )));
-                }
-            }
-        }
-    };
-}
-
-/// Fails the case if the two are equal.
-macro_rules! ensure_ne {
-    ($a:expr, $b:expr $(,)?) => {
-        $crate::certify::ensure_ne!($a, $b, "{}", stringify!($a))
-    };
-    ($a:expr, $b:expr, $($arg:tt)+) => {
-        if $a == $b {
-            return Err($crate::certify::CaseError::Fail(format!(
-                "{}: expected anything but {:?}", format!($($arg)+), $b
-            )));
-        }
-    };
-}
-
-/// Records that one clause's expectation did not hold, and goes on: the case fails, but
-/// only the named clause (one of those the case judges) is charged with it, and the
-/// checks after this one still run.
-macro_rules! check {
-    ($ctx:expr, $clause:expr, $cond:expr, $($arg:tt)+) => {
-        let holds: bool = $cond;
-        if !holds {
-            $ctx.broke($clause, format!($($arg)+));
-        }
-    };
-}
-
-/// [`check!`] for two values that must be equal, showing both.
-macro_rules! check_eq {
-    ($ctx:expr, $clause:expr, $a:expr, $b:expr, $($arg:tt)+) => {
-        match (&$a, &$b) {
-            (a, b) => {
-                if !(*a == *b) {
-                    $ctx.broke(
-                        $clause,
-                        format!("{}: expected {:?}, observed {:?}", format!($($arg)+), b, a),
-                    );
-                }
-            }
-        }
-    };
-}
-
-pub(crate) use {check, check_eq, ensure, ensure_eq, ensure_ne};
-
-/// Turns a missing value or an error into the case's end: [`Or::or_fail`] when the
-/// subject gave it, [`Or::or_error`] when the harness's own side did.
-pub trait Or<T> {
-    /// The subject did not give what the contract says it must.
-    fn or_fail(self, what: &str) -> Result<T, CaseError>;
-    /// The harness could not do its part.
-    fn or_error(self, what: &str) -> Result<T, CaseError>;
-}
-
-impl<T, E: std::fmt::Display> Or<T> for Result<T, E> {
-    fn or_fail(self, what: &str) -> Result<T, CaseError> {
-        self.map_err(|e| CaseError::Fail(format!("{what}: {e}")))
-    }
-    fn or_error(self, what: &str) -> Result<T, CaseError> {
-        self.map_err(|e| CaseError::Error(format!("{what}: {e}")))
-    }
-}
-
-impl<T> Or<T> for Option<T> {
-    fn or_fail(self, what: &str) -> Result<T, CaseError> {
-        self.ok_or_else(|| CaseError::Fail(format!("{what}: absent")))
-    }
-    fn or_error(self, what: &str) -> Result<T, CaseError> {
-        self.ok_or_else(|| CaseError::Error(format!("{what}: absent")))
-    }
-}
 
 /// How to start (another) instance of the subject, when the harness manages it.
 #[derive(Debug, Clone)]
@@ -233,7 +116,7 @@ pub struct Ctx {
     launch: Option<Launch>,
     settings: Vec<(String, String)>,
     measures: Mutex<Vec<Measure>>,
-    broken: Mutex<Vec<(String, String)>>,
+    broken: Mutex<Vec<Charge>>,
 }
 
 /// A token with the contract's claims (AUTH-4), valid for `ttl_secs` (negative: expired).
@@ -369,15 +252,15 @@ impl Ctx {
         }
     }
 
-    /// Charges `clause` with a broken expectation; the case goes on (see [`check!`]).
+    /// Charges `clause` with a broken expectation; the case goes on (see [`super::check::check!`]).
     pub fn broke(&self, clause: &str, message: String) {
         if let Ok(mut b) = self.broken.lock() {
-            b.push((clause.to_owned(), message));
+            b.push(Charge::new(clause, message));
         }
     }
 
     /// The clauses charged so far, with what was observed.
-    pub fn broken(&self) -> Vec<(String, String)> {
+    pub fn broken(&self) -> Vec<Charge> {
         self.broken.lock().map(|b| b.clone()).unwrap_or_default()
     }
 

@@ -2,9 +2,9 @@
 //! bear on which clause, the figures that go into the evidence, and the failures each
 //! clause is charged with. Pure functions; the session runs the load.
 
-use super::cases::LoadCase;
-use super::run::{Ended, Ran};
-use crate::results::certificate::Measure;
+use super::cases::{LoadCase, BUDGETS_CASE, TIMING_CASE, UNDER_REPORT};
+use super::run::{Charge, Ended, Ran};
+use crate::results::certificate::{CaseResult, Measure, Verdict};
 use crate::results::{BudgetOutcome, Capacity, Results, Status};
 
 /// The clause the budgets at the named profile judge.
@@ -51,7 +51,7 @@ pub fn judge(case: &LoadCase, results: &Results, results_file: &str, duration_s:
         .iter()
         .filter(|(o, _)| o.status != Status::NotApplicable)
         .map(|(o, clause)| Measure {
-            name: format!("{} ({clause})", o.name),
+            name: format!("{} ({clause}{})", o.name, source(o, results)),
             value: o.measured.unwrap_or(f64::NAN),
             unit: o.unit.as_str().to_owned(),
             limit: Some(format!("{} {}", sign(o), o.limit)),
@@ -102,6 +102,21 @@ pub fn judge(case: &LoadCase, results: &Results, results_file: &str, duration_s:
         .iter()
         .filter(|(o, _)| o.status == Status::Fail)
         .collect();
+    let charged: Vec<Charge> = failed
+        .iter()
+        .map(|(o, clause)| {
+            let measured = o
+                .measured
+                .map_or_else(|| "nothing".to_owned(), |m| format!("{m:.3}"));
+            Charge::new(
+                *clause,
+                format!(
+                    "{} measured {measured} {}, limit {} ({})",
+                    o.name, o.unit, o.limit, o.detail
+                ),
+            )
+        })
+        .collect();
     let abandoned = results.load.as_ref().map_or(0, |l| l.abandoned);
     let outcome = if judged.is_empty() {
         Err(Ended::Error(format!(
@@ -114,33 +129,23 @@ pub fn judge(case: &LoadCase, results: &Results, results_file: &str, duration_s:
     } else if failed.is_empty() {
         Ok(())
     } else {
-        let lines: Vec<String> = failed
-            .iter()
-            .map(|(o, clause)| {
-                let measured = o
-                    .measured
-                    .map_or_else(|| "nothing".to_owned(), |m| format!("{m:.3}"));
-                format!(
-                    "{clause}: {} measured {measured} {}, limit {} ({})",
-                    o.name, o.unit, o.limit, o.detail
-                )
-            })
-            .collect();
         Err(Ended::Fail(format!(
             "{}; see {results_file}",
-            lines.join("; ")
+            charged
+                .iter()
+                .map(|c| format!("{}: {}", c.clause, c.why))
+                .collect::<Vec<_>>()
+                .join("; ")
         )))
     };
-    let mut charged: Vec<String> = failed.iter().map(|(_, c)| (*c).to_owned()).collect();
-    charged.sort();
-    charged.dedup();
     Ran {
         outcome,
         transcript: Vec::new(),
         measures,
         duration_s,
         versions: results.machine.versions.clone(),
-        charged: (!charged.is_empty()).then_some(charged),
+        charged,
+        stopped_by: None,
     }
 }
 
@@ -210,7 +215,38 @@ pub fn capacity(found: &Capacity, file: &str, duration_s: f64) -> Ran {
         measures,
         duration_s,
         versions: Default::default(),
-        charged: None,
+        charged: Vec::new(),
+        stopped_by: None,
+    }
+}
+
+/// What a budget's figure rests on, when that is the subject's own word: a percentile
+/// of a `Server-Timing` operation is self-reported.
+fn source(o: &BudgetOutcome, results: &Results) -> &'static str {
+    let op = o.name.rsplit_once('.').map_or("", |(op, _)| op);
+    if results.operations.contains_key(op) {
+        "; self-reported in Server-Timing, cross-checked by HDR-4"
+    } else {
+        ""
+    }
+}
+
+/// Adds the HDR-4 case's largest under-reports to the budgets case's figures: PERF-1
+/// judges the operation budgets on the subject's own `Server-Timing`, and its evidence
+/// should say how far those figures were found to stray below what was measured.
+pub fn cross_check(cases: &mut [CaseResult]) {
+    let found: Vec<Measure> = cases
+        .iter()
+        .filter(|r| r.id == TIMING_CASE && r.verdict != Verdict::NotRun)
+        .flat_map(|r| r.measures.iter())
+        .filter(|m| m.name.ends_with(UNDER_REPORT))
+        .map(|m| Measure {
+            name: format!("HDR-4 cross-check of the self-reported figures: {}", m.name),
+            ..m.clone()
+        })
+        .collect();
+    for r in cases.iter_mut().filter(|r| r.id == BUDGETS_CASE) {
+        r.measures.extend(found.iter().cloned());
     }
 }
 

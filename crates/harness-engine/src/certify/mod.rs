@@ -7,6 +7,7 @@
 
 pub mod cases;
 pub mod catalogue;
+mod check;
 mod ctx;
 pub mod http;
 pub mod load;
@@ -15,5 +16,6 @@ pub mod run;
 pub mod verdict;
 pub mod verify;
 
-pub(crate) use ctx::{check, check_eq, ensure, ensure_eq, ensure_ne};
-pub use ctx::{mint, CaseError, CaseResult, Ctx, Launch, Or};
+pub(crate) use check::{check, check_eq, ensure, ensure_eq, ensure_ne};
+pub use check::{CaseError, CaseResult, Or};
+pub use ctx::{mint, Ctx, Launch};

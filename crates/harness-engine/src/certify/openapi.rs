@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use super::ctx::{CaseError, Or};
+use super::check::{CaseError, Or};
 
 const SPEC: &str = include_str!("../../../../sut/openapi.yaml");
 
@@ -15,15 +15,15 @@ pub fn spec() -> Result<Value, CaseError> {
 /// harness's own trouble (a schema that does not compile) ends the case.
 pub fn check_as(
     ctx: &super::Ctx,
-    clause: &str,
+    clause: &'static str,
     spec: &Value,
     method: &str,
     path: &str,
     status: u16,
     body: &Value,
 ) -> Result<(), CaseError> {
-    match check(spec, method, path, status, body) {
-        Err(CaseError::Fail(why)) => {
+    match check(clause, spec, method, path, status, body) {
+        Err(CaseError::Fail { why, .. }) => {
             ctx.broke(clause, why);
             Ok(())
         }
@@ -31,9 +31,11 @@ pub fn check_as(
     }
 }
 
-/// Fails unless `body` matches the schema of `method path` → `status`, with `$ref`s
-/// resolved inside the document; the failure lists every violation.
+/// Fails (charged to `clause`) unless `body` matches the schema of `method path` →
+/// `status`, with `$ref`s resolved inside the document; the failure lists every
+/// violation.
 pub fn check(
+    clause: &'static str,
     spec: &Value,
     method: &str,
     path: &str,
@@ -42,9 +44,10 @@ pub fn check(
 ) -> Result<(), CaseError> {
     let mut response = spec["paths"][path][method]["responses"][status.to_string()].clone();
     if response.is_null() {
-        return Err(CaseError::Fail(format!(
-            "{method} {path} answered {status}, which openapi.yaml does not list"
-        )));
+        return Err(CaseError::fail(
+            clause,
+            format!("{method} {path} answered {status}, which openapi.yaml does not list"),
+        ));
     }
     if let Some(r) = response.get("$ref").and_then(Value::as_str) {
         let name = r.rsplit('/').next().unwrap_or("");
@@ -68,8 +71,9 @@ pub fn check(
     if errors.is_empty() {
         Ok(())
     } else {
-        Err(CaseError::Fail(format!(
-            "{method} {path} {status} violates openapi.yaml: {errors:?}; body: {body}"
-        )))
+        Err(CaseError::fail(
+            clause,
+            format!("{method} {path} {status} violates openapi.yaml: {errors:?}; body: {body}"),
+        ))
     }
 }

@@ -4,7 +4,8 @@
 use std::time::{Duration, Instant};
 
 use super::cases::{Body, Case};
-use super::ctx::{CaseError, Ctx, Launch};
+use super::check::CaseError;
+use super::ctx::{Ctx, Launch};
 use crate::results::certificate::{Exchange, Measure};
 
 /// Where the cases run.
@@ -34,19 +35,76 @@ pub struct Ran {
     pub duration_s: f64,
     /// The versions of the services the case's environment ran (managed runs).
     pub versions: std::collections::BTreeMap<String, String>,
-    /// The clauses a failure is charged to: those its checks named, or `None` when a
-    /// check that names no clause stopped the case (then every clause it judges).
-    pub charged: Option<Vec<String>>,
+    /// Every expectation that did not hold: the clause its check named, and what was
+    /// observed, in the order seen.
+    pub charged: Vec<Charge>,
+    /// The clause whose failed check ended the case before its other checks ran; the
+    /// case's clauses that no check charged were then not fully judged.
+    pub stopped_by: Option<String>,
+}
+
+/// One expectation that did not hold, charged to the clause its check judges.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Charge {
+    /// The clause.
+    pub clause: String,
+    /// What was expected and observed.
+    pub why: String,
+}
+
+impl Charge {
+    /// A charge to `clause`.
+    pub fn new(clause: impl Into<String>, why: impl Into<String>) -> Self {
+        Charge {
+            clause: clause.into(),
+            why: why.into(),
+        }
+    }
+}
+
+impl Ran {
+    /// The clauses charged, once each, sorted.
+    pub fn charged_clauses(&self) -> Vec<&str> {
+        let mut c: Vec<&str> = self.charged.iter().map(|c| c.clause.as_str()).collect();
+        c.sort_unstable();
+        c.dedup();
+        c
+    }
+
+    /// A case that ran no check: the harness could not judge, for `why`.
+    pub fn error(why: impl Into<String>, duration_s: f64) -> Self {
+        Ran {
+            outcome: Err(Ended::Error(why.into())),
+            transcript: Vec::new(),
+            measures: Vec::new(),
+            duration_s,
+            versions: Default::default(),
+            charged: Vec::new(),
+            stopped_by: None,
+        }
+    }
 }
 
 /// Why a case did not pass.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ended {
-    /// The subject broke an expectation.
+    /// The subject broke expectations: the text lists them, each with its clause.
     Fail(String),
     /// The harness could not judge.
     Error(String),
 }
+
+/// How a case's check function ended before its end.
+enum Stop {
+    /// A failed check that leaves nothing for the checks after it.
+    Failed(Charge),
+    /// The harness's own trouble.
+    Error(String),
+}
+
+/// The clause a subject that does not get ready breaks: `/ready` answers 200 once its
+/// migrations and seed are done.
+const READY: &str = "READY-1";
 
 /// How long one case may take, start-up included, before it is an ERROR.
 pub const CASE_TIMEOUT: Duration = Duration::from_secs(240);
@@ -67,55 +125,65 @@ pub async fn run(case: &Case, target: &Target) -> Ran {
         }
         Target::Managed(launch) => managed(case, launch).await,
     };
-    let (transcript, measures, broken) = ctx
+    let (transcript, measures, charged) = ctx
         .map(|c| (c.http.transcript(), c.measures(), c.broken()))
         .unwrap_or_default();
-    let (outcome, charged) = charge(outcome, &broken);
+    let (outcome, charged, stopped_by) = settle(outcome, charged);
     Ran {
         outcome,
         transcript,
         measures,
         duration_s: started.elapsed().as_secs_f64(),
         charged,
+        stopped_by,
         versions,
     }
 }
 
-/// Folds the clause-named checks that did not hold into the case's outcome.
-fn charge(
-    outcome: Result<(), Ended>,
-    broken: &[(String, String)],
-) -> (Result<(), Ended>, Option<Vec<String>>) {
-    let named = broken
-        .iter()
-        .map(|(clause, why)| format!("{clause}: {why}"))
-        .collect::<Vec<_>>()
-        .join("; ");
-    match outcome {
-        Ok(()) if broken.is_empty() => (Ok(()), None),
-        Ok(()) => {
-            let mut clauses: Vec<String> = broken.iter().map(|(c, _)| c.clone()).collect();
-            clauses.dedup();
-            (Err(Ended::Fail(named)), Some(clauses))
+/// The case's outcome from how its check function ended and the charges its checks
+/// made on the way: FAIL when any expectation did not hold, ERROR when the harness
+/// could not go on (whatever was charged before stays charged).
+fn settle(
+    ended: Result<(), Stop>,
+    mut charged: Vec<Charge>,
+) -> (Result<(), Ended>, Vec<Charge>, Option<String>) {
+    let mut stopped_by = None;
+    let error = match ended {
+        Ok(()) => None,
+        Err(Stop::Failed(c)) => {
+            stopped_by = Some(c.clause.clone());
+            charged.push(c);
+            None
         }
-        Err(Ended::Fail(why)) if !broken.is_empty() => {
-            (Err(Ended::Fail(format!("{named}; then {why}"))), None)
-        }
-        other => (other, None),
-    }
+        Err(Stop::Error(why)) => Some(why),
+    };
+    let listed = || {
+        charged
+            .iter()
+            .map(|c| format!("{}: {}", c.clause, c.why))
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let outcome = match error {
+        Some(why) if charged.is_empty() => Err(Ended::Error(why)),
+        Some(why) => Err(Ended::Error(format!("{}; then {why}", listed()))),
+        None if charged.is_empty() => Ok(()),
+        None => Err(Ended::Fail(listed())),
+    };
+    (outcome, charged, stopped_by)
 }
 
-async fn timed(case: &Case, ctx: &Ctx) -> Result<(), Ended> {
+async fn timed(case: &Case, ctx: &Ctx) -> Result<(), Stop> {
     let Body::Check(check) = &case.body else {
-        return Err(Ended::Error(
+        return Err(Stop::Error(
             "a load case is run by the session, not as a check".into(),
         ));
     };
     match tokio::time::timeout(CASE_TIMEOUT, check(ctx)).await {
         Ok(Ok(())) => Ok(()),
-        Ok(Err(CaseError::Fail(why))) => Err(Ended::Fail(why)),
-        Ok(Err(CaseError::Error(why))) => Err(Ended::Error(why)),
-        Err(_) => Err(Ended::Error(format!(
+        Ok(Err(CaseError::Fail { clause, why })) => Err(Stop::Failed(Charge::new(clause, why))),
+        Ok(Err(CaseError::Error(why))) => Err(Stop::Error(why)),
+        Err(_) => Err(Stop::Error(format!(
             "the case did not end within {}s",
             CASE_TIMEOUT.as_secs()
         ))),
@@ -125,7 +193,7 @@ async fn timed(case: &Case, ctx: &Ctx) -> Result<(), Ended> {
 /// A fresh environment and instance with the case's settings; both are stopped after,
 /// whatever the case did.
 type Managed = (
-    Result<(), Ended>,
+    Result<(), Stop>,
     Option<Ctx>,
     std::collections::BTreeMap<String, String>,
 );
@@ -133,7 +201,7 @@ type Managed = (
 async fn managed(case: &Case, launch: &Launch) -> Managed {
     let env = match launch.start_env().await {
         Ok(env) => env,
-        Err(e) => return (Err(Ended::Error(e.to_string())), None, Default::default()),
+        Err(e) => return (Err(Stop::Error(e.to_string())), None, Default::default()),
     };
     let versions = env.versions().await;
     let logs = match tempfile::tempdir() {
@@ -141,7 +209,7 @@ async fn managed(case: &Case, launch: &Launch) -> Managed {
         Err(_) => {
             let _ = env.shutdown().await;
             return (
-                Err(Ended::Error("no temporary directory".into())),
+                Err(Stop::Error("no temporary directory".into())),
                 None,
                 versions,
             );
@@ -151,16 +219,21 @@ async fn managed(case: &Case, launch: &Launch) -> Managed {
         Ok(s) => s,
         Err(e) => {
             let _ = env.shutdown().await;
-            return (Err(Ended::Error(e.to_string())), None, versions);
+            return (Err(Stop::Error(e.to_string())), None, versions);
         }
     };
     if let Err(e) = sut.wait_ready(launch.ready_timeout).await {
         let tail = sut.log_tail(10);
         let _ = sut.stop(Duration::from_secs(10)).await;
         let _ = env.shutdown().await;
-        // Not getting ready with the contract's environment is the subject's failure.
+        // Not getting ready with the contract's environment is the subject's failure,
+        // of the clause that says when it must answer /ready; the case's own clauses
+        // were not judged.
         return (
-            Err(Ended::Fail(format!("not ready: {e}\n{tail}"))),
+            Err(Stop::Failed(Charge::new(
+                READY,
+                format!("not ready: {e}\n{tail}"),
+            ))),
             None,
             versions,
         );

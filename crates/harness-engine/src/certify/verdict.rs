@@ -6,7 +6,7 @@ use sha2::{Digest, Sha256};
 use super::catalogue::Catalogue;
 use super::run::{Ended, Ran};
 use crate::results::certificate::{
-    CaseResult, CertOutcome, Certificate, ClauseRef, Level, SubjectMode, Verdict,
+    CaseResult, CertOutcome, Certificate, ClauseJudgement, ClauseRef, Level, SubjectMode, Verdict,
 };
 
 /// What happened to one case of the catalogue.
@@ -20,20 +20,94 @@ pub enum Status {
     Excluded(String),
 }
 
-/// A case's verdict: a broken expectation is FAIL when it is charged to a MUST clause,
-/// NON-STRICT when only to SHOULD clauses. `level` is the highest level among the
-/// clauses the failure is charged to.
-pub fn case_verdict(level: Level, status: &Status) -> Verdict {
+/// The verdict on each clause of a case (`clauses`, the catalogue's list for it) and
+/// on any other clause its checks charged. A clause is FAIL (NON-STRICT when it is not
+/// a MUST) when a check of it did not hold, whatever happened to the others.
+pub fn judgements(
+    catalogue: &Catalogue,
+    clauses: &[String],
+    status: &Status,
+) -> Vec<ClauseJudgement> {
+    let judgement = |clause: &str, verdict, observed, reason| ClauseJudgement {
+        clause: clause.to_owned(),
+        verdict,
+        observed,
+        reason,
+    };
+    let r = match status {
+        Status::Ran(r) => r,
+        Status::NotRun(why) | Status::Excluded(why) => {
+            let v = match status {
+                Status::NotRun(_) => Verdict::NotRun,
+                _ => Verdict::Excluded,
+            };
+            return clauses
+                .iter()
+                .map(|c| judgement(c, v, Vec::new(), Some(why.clone())))
+                .collect();
+        }
+    };
+    let mut ids: Vec<&str> = clauses.iter().map(String::as_str).collect();
+    for c in &r.charged {
+        if !ids.contains(&c.clause.as_str()) {
+            ids.push(&c.clause);
+        }
+    }
+    ids.into_iter()
+        .map(|id| {
+            let Some(level) = catalogue.clause(id).map(|c| c.level) else {
+                return judgement(
+                    id,
+                    Verdict::Error,
+                    Vec::new(),
+                    Some(format!("a check named clause {id}, which sut/CONTRACT.md does not have")),
+                );
+            };
+            let observed: Vec<String> = r
+                .charged
+                .iter()
+                .filter(|c| c.clause == id)
+                .map(|c| c.why.clone())
+                .collect();
+            if !observed.is_empty() {
+                let v = if level == Level::Must {
+                    Verdict::Fail
+                } else {
+                    Verdict::NonStrict
+                };
+                return judgement(id, v, observed, None);
+            }
+            let held = if level == Level::Info {
+                Verdict::Informational
+            } else {
+                Verdict::Pass
+            };
+            match (&r.outcome, &r.stopped_by) {
+                (Ok(()), _) => judgement(id, held, observed, None),
+                (Err(Ended::Error(why)), _) => {
+                    judgement(id, Verdict::Error, observed, Some(why.clone()))
+                }
+                (Err(Ended::Fail(_)), Some(by)) => judgement(
+                    id,
+                    Verdict::NotRun,
+                    observed,
+                    Some(format!(
+                        "not fully judged: the case ended when a check of {by} did not hold, before the checks after it"
+                    )),
+                ),
+                (Err(Ended::Fail(_)), None) => judgement(id, held, observed, None),
+            }
+        })
+        .collect()
+}
+
+/// A case's verdict: the worst of its clauses' ([`judgements`]), so FAIL when any MUST
+/// clause was charged, NON-STRICT when only SHOULD clauses were.
+pub fn case_verdict(judgements: &[ClauseJudgement], status: &Status) -> Verdict {
     match status {
-        Status::Ran(r) => match &r.outcome {
-            Ok(()) if level == Level::Info => Verdict::Informational,
-            Ok(()) => Verdict::Pass,
-            Err(Ended::Fail(_)) if level == Level::Must => Verdict::Fail,
-            Err(Ended::Fail(_)) => Verdict::NonStrict,
-            Err(Ended::Error(_)) => Verdict::Error,
-        },
         Status::NotRun(_) => Verdict::NotRun,
         Status::Excluded(_) => Verdict::Excluded,
+        Status::Ran(_) => Verdict::worst(judgements.iter().map(|j| j.verdict)),
     }
 }
 
@@ -79,13 +153,12 @@ pub fn clauses(catalogue: &Catalogue, cases: &[CaseResult]) -> Vec<ClauseRef> {
         .clauses
         .iter()
         .map(|c| {
-            // A failure charged to other clauses of the case says nothing against this one.
-            let verdicts = cases.iter().filter(|r| c.cases.contains(&r.id)).map(|r| {
-                let failed = matches!(r.verdict, Verdict::Fail | Verdict::NonStrict);
-                if failed && !r.failed_clauses.contains(&c.id) {
-                    Verdict::Pass
-                } else {
-                    r.verdict
+            // Each case's verdict on this clause alone: a failure charged to another
+            // clause of the case says nothing against this one.
+            let verdicts = cases.iter().filter_map(|r| {
+                match r.clause_verdicts.iter().find(|j| j.clause == c.id) {
+                    Some(j) => Some(j.verdict),
+                    None => c.cases.contains(&r.id).then_some(r.verdict),
                 }
             });
             ClauseRef {
@@ -111,95 +184,4 @@ pub fn results_sha256(cert: &Certificate) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn ran(outcome: Result<(), Ended>) -> Status {
-        Status::Ran(Ran {
-            outcome,
-            transcript: vec![],
-            measures: vec![],
-            duration_s: 0.0,
-            charged: None,
-            versions: Default::default(),
-        })
-    }
-
-    #[test]
-    fn a_broken_should_is_non_strict_and_a_broken_must_fails() {
-        let fail = ran(Err(Ended::Fail("x".into())));
-        assert_eq!(case_verdict(Level::Must, &fail), Verdict::Fail);
-        assert_eq!(case_verdict(Level::Should, &fail), Verdict::NonStrict);
-        assert_eq!(case_verdict(Level::Must, &ran(Ok(()))), Verdict::Pass);
-        let error = ran(Err(Ended::Error("x".into())));
-        assert_eq!(case_verdict(Level::Should, &error), Verdict::Error);
-    }
-
-    #[test]
-    fn an_info_figure_is_informational_when_measured_and_error_when_not() {
-        use Verdict::*;
-        assert_eq!(case_verdict(Level::Info, &ran(Ok(()))), Informational);
-        let error = ran(Err(Ended::Error("x".into())));
-        assert_eq!(case_verdict(Level::Info, &error), Error);
-        assert_eq!(clause_verdict(Level::Info, [Informational]), Informational);
-        let (o, why) = outcome(
-            SubjectMode::Managed,
-            &[
-                clause("A-1", Level::Must, Pass),
-                clause("I-1", Level::Info, Error),
-            ],
-        );
-        assert_eq!((o, why.len()), (CertOutcome::Certified, 0), "{why:?}");
-    }
-
-    #[test]
-    fn fail_outranks_error_which_outranks_the_rest() {
-        use Verdict::*;
-        assert_eq!(clause_verdict(Level::Must, [Pass, Error, Fail]), Fail);
-        assert_eq!(clause_verdict(Level::Must, [Pass, NotRun, Error]), Error);
-        assert_eq!(clause_verdict(Level::Should, [Pass, Fail]), NonStrict);
-        assert_eq!(clause_verdict(Level::Must, [Pass, Excluded]), Excluded);
-        assert_eq!(clause_verdict(Level::Must, [Pass, Pass]), Pass);
-    }
-
-    fn clause(id: &str, level: Level, verdict: Verdict) -> ClauseRef {
-        ClauseRef {
-            id: id.into(),
-            level,
-            seed: String::new(),
-            text: String::new(),
-            verdict,
-            cases: vec![],
-        }
-    }
-
-    #[test]
-    fn only_a_clean_managed_run_is_certified() {
-        let clean = [
-            clause("A-1", Level::Must, Verdict::Pass),
-            clause("A-2", Level::Should, Verdict::NonStrict),
-        ];
-        assert_eq!(
-            outcome(SubjectMode::Managed, &clean).0,
-            CertOutcome::Certified
-        );
-        let (o, why) = outcome(SubjectMode::BlackBox, &clean);
-        assert_eq!(o, CertOutcome::NotCertified);
-        assert!(why[0].contains("not certifiable in black-box mode"));
-        for v in [
-            Verdict::Fail,
-            Verdict::Error,
-            Verdict::Excluded,
-            Verdict::NotRun,
-        ] {
-            let (o, why) = outcome(SubjectMode::Managed, &[clause("A-1", Level::Must, v)]);
-            assert_eq!(o, CertOutcome::NotCertified, "{v:?}");
-            assert!(why[0].starts_with("MUST clause A-1"), "{why:?}");
-        }
-        let skipped_should = [clause("A-2", Level::Should, Verdict::Excluded)];
-        assert_eq!(
-            outcome(SubjectMode::Managed, &skipped_should).0,
-            CertOutcome::Certified
-        );
-    }
-}
+mod tests;

@@ -1,13 +1,14 @@
 //! `certificate.html`: the outcome, the subject and the digests on top with a bar of
-//! clause verdicts; then one section per clause with each of its cases' evidence
-//! (expectation, observation, figures, the transcript, and how to reproduce it).
+//! clause verdicts; then one section per clause with each of its cases' evidence (the
+//! case's verdict on that clause and what its checks of it observed, the expectation,
+//! figures, the transcript, and how to reproduce it).
 
 use std::fmt::Write;
 
 use super::Exporter;
 use crate::report::export::escape;
 use crate::report::export::html::{SELF_CHECK, STYLE};
-use crate::results::certificate::{CaseResult, Certificate, Verdict};
+use crate::results::certificate::{CaseResult, Certificate, ClauseJudgement, Verdict};
 
 /// The HTML exporter.
 pub struct Html;
@@ -79,7 +80,28 @@ fn verdict_bar(h: &mut String, c: &Certificate) {
     h.push_str("</svg><figcaption>Clauses by verdict</figcaption></figure>\n");
 }
 
-fn case(h: &mut String, r: &CaseResult) {
+/// A case's verdict on one clause, and what its checks of that clause observed.
+fn on_clause(h: &mut String, clause: &str, j: &ClauseJudgement) {
+    let _ = writeln!(
+        h,
+        "<p>On {}: <b class=\"v-{}\">{}</b>{}</p>",
+        escape(clause),
+        j.verdict.label(),
+        j.verdict.label(),
+        j.reason
+            .as_deref()
+            .map_or(String::new(), |r| format!(" ({})", escape(r)))
+    );
+    if !j.observed.is_empty() {
+        h.push_str("<ul>");
+        for o in &j.observed {
+            let _ = write!(h, "<li>{}</li>", escape(o));
+        }
+        h.push_str("</ul>\n");
+    }
+}
+
+fn case(h: &mut String, r: &CaseResult, clause: &str, j: Option<&ClauseJudgement>) {
     let _ = write!(
         h,
         "<details{}><summary><code>{}</code> <b class=\"v-{}\">{}</b> ({:.1} s)</summary>\n\
@@ -95,6 +117,9 @@ fn case(h: &mut String, r: &CaseResult) {
         r.duration_s,
         escape(&r.expectation)
     );
+    if let Some(j) = j {
+        on_clause(h, clause, j);
+    }
     if let Some(why) = &r.reason {
         let _ = writeln!(h, "<p>Reason: {}</p>", escape(why));
     }
@@ -213,8 +238,8 @@ impl Exporter<Certificate> for Html {
                 markdown(&cl.text),
                 escape(&cl.seed)
             );
-            for r in c.cases.iter().filter(|r| cl.cases.contains(&r.id)) {
-                case(&mut h, r);
+            for (r, j) in super::judged(c, &cl.id, &cl.cases) {
+                case(&mut h, r, &cl.id, j);
             }
             h.push_str("</section>\n");
         }

@@ -1,5 +1,6 @@
-//! Markdown: the outcome and what withheld it, the clause table, then the cases that
-//! did not pass, each with what was observed and how to reproduce it.
+//! Markdown: the outcome and what withheld it, the clause table, then each clause that
+//! did not pass with every case's checks of it and what they observed, then the cases
+//! that did not pass with how to reproduce each.
 
 use std::fmt::Write;
 
@@ -62,6 +63,28 @@ impl Exporter<Certificate> for Markdown {
                 cl.verdict.label(),
                 cell(&cl.cases.join(", "))
             );
+        }
+        let failing: Vec<_> = c
+            .clauses
+            .iter()
+            .filter(|cl| !matches!(cl.verdict, Verdict::Pass | Verdict::Informational))
+            .collect();
+        if !failing.is_empty() {
+            m.push_str("\n## Clauses that did not pass, with each case's checks of them\n");
+            for cl in failing {
+                let _ = writeln!(m, "\n### {} — {}\n", cl.id, cl.verdict.label());
+                for (r, j) in super::judged(c, &cl.id, &cl.cases) {
+                    let v = j.map_or(r.verdict, |j| j.verdict);
+                    let _ = write!(m, "- `{}`: {}", r.id, v.label());
+                    if let Some(why) = j.and_then(|j| j.reason.as_deref()).or(r.reason.as_deref()) {
+                        let _ = write!(m, " ({})", cell(why));
+                    }
+                    m.push('\n');
+                    for o in j.map(|j| j.observed.as_slice()).unwrap_or_default() {
+                        let _ = writeln!(m, "  - {}", cell(o));
+                    }
+                }
+            }
         }
         let open: Vec<_> = c
             .cases

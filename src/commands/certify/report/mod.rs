@@ -10,7 +10,7 @@ pub use html::Html;
 pub use junit::Junit;
 pub use markdown::Markdown;
 
-use crate::results::certificate::Certificate;
+use crate::results::certificate::{CaseResult, Certificate, ClauseJudgement};
 
 pub use crate::report::exporter::Exporter;
 
@@ -41,6 +41,19 @@ impl crate::report::exporter::Document for Certificate {
     fn exporters() -> &'static [&'static dyn Exporter<Self>] {
         &EXPORTERS
     }
+}
+
+/// The cases that judged clause `id` (those the catalogue lists for it, and any other
+/// that charged it), each with its verdict on that clause alone, when it gave one.
+fn judged<'a>(
+    c: &'a Certificate,
+    id: &'a str,
+    listed: &'a [String],
+) -> impl Iterator<Item = (&'a CaseResult, Option<&'a ClauseJudgement>)> + 'a {
+    c.cases.iter().filter_map(move |r| {
+        let j = r.clause_verdicts.iter().find(|j| j.clause == id);
+        (listed.contains(&r.id) || j.is_some()).then_some((r, j))
+    })
 }
 
 #[cfg(test)]

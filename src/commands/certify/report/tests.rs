@@ -2,12 +2,31 @@
 
 use super::*;
 use crate::results::certificate::{
-    CaseResult, CertEnvironment, CertLevel, CertOutcome, ClauseRef, Digests, Exchange, Level,
-    Measure, Product, Subject, SubjectMode, Verdict, CERTIFICATE_SCHEMA_VERSION,
+    CaseResult, CertEnvironment, CertLevel, CertOutcome, ClauseJudgement, ClauseRef, Digests,
+    Exchange, Level, Measure, Product, Subject, SubjectMode, Verdict, CERTIFICATE_SCHEMA_VERSION,
 };
 use crate::results::MachineInfo;
 
+/// A case whose failure (if it fails) is charged to its first clause alone.
 fn case(id: &str, clauses: &[&str], verdict: Verdict, observed: &str) -> CaseResult {
+    let reason = (verdict == Verdict::Excluded).then(|| "no LLM in this build".to_owned());
+    let clause_verdicts = clauses
+        .iter()
+        .enumerate()
+        .map(|(i, c)| ClauseJudgement {
+            clause: (*c).to_owned(),
+            verdict: match verdict {
+                Verdict::Fail if i > 0 => Verdict::Pass,
+                v => v,
+            },
+            observed: if verdict == Verdict::Fail && i == 0 {
+                vec![observed.to_owned()]
+            } else {
+                vec![]
+            },
+            reason: reason.clone(),
+        })
+        .collect();
     CaseResult {
         id: id.into(),
         clauses: clauses.iter().map(|c| (*c).to_owned()).collect(),
@@ -15,12 +34,13 @@ fn case(id: &str, clauses: &[&str], verdict: Verdict, observed: &str) -> CaseRes
         expectation: format!("{id} holds"),
         verdict,
         failed_clauses: if verdict == Verdict::Fail {
-            clauses.iter().map(|c| (*c).to_owned()).collect()
+            clauses.iter().take(1).map(|c| (*c).to_owned()).collect()
         } else {
             vec![]
         },
+        clause_verdicts,
         observed: observed.into(),
-        reason: (verdict == Verdict::Excluded).then(|| "no LLM in this build".to_owned()),
+        reason,
         transcript: vec![Exchange {
             method: "POST".into(),
             url: "http://127.0.0.1:8080/api/chat".into(),
@@ -93,13 +113,14 @@ pub(crate) fn sample() -> Certificate {
         clauses: vec![
             clause("AUTH-2", Level::Must, Verdict::Pass, &["jwt_attacks"]),
             clause("LIM-3", Level::Must, Verdict::Fail, &["malformed_json"]),
+            clause("LIM-2", Level::Must, Verdict::Pass, &["malformed_json"]),
             clause("DOC-5", Level::Must, Verdict::Excluded, &["pii"]),
         ],
         cases: vec![
             case("jwt_attacks", &["AUTH-2"], Verdict::Pass, "as expected"),
             case(
                 "malformed_json",
-                &["LIM-3"],
+                &["LIM-3", "LIM-2"],
                 Verdict::Fail,
                 "POST /api/chat: expected 400, observed 500",
             ),
@@ -144,6 +165,22 @@ fn html_has_a_section_per_clause_with_its_evidence_escaped() {
     }
     assert!(h.contains("Certification: NOT CERTIFIED"));
     assert!(h.contains("expected 400, observed 500"));
+    // The failure is LIM-3's alone: the same case's section under LIM-2 says it held.
+    let lim2 = h.split("id=\"LIM-2\"").nth(1).expect("LIM-2's section");
+    let lim2 = lim2.split("</section>").next().unwrap_or_default();
+    assert!(
+        lim2.contains("On LIM-2: <b class=\"v-PASS\">PASS</b>"),
+        "{lim2}"
+    );
+    let lim3 = h.split("id=\"LIM-3\"").nth(1).expect("LIM-3's section");
+    assert!(
+        lim3.contains("On LIM-3: <b class=\"v-FAIL\">FAIL</b>"),
+        "{lim3}"
+    );
+    assert!(
+        lim3.contains("<li>POST /api/chat: expected 400, observed 500</li>"),
+        "{lim3}"
+    );
     assert!(h.contains("&lt;b&gt;hi&lt;/b&gt;"), "a body is escaped");
     assert!(!h.contains("<b>hi</b>"));
     assert!(h.contains("no LLM in this build"));

@@ -5,7 +5,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::certify::{ensure, ensure_eq, ensure_ne, CaseError, CaseResult, Ctx, Or};
+use crate::certify::{
+    check, check_eq, ensure, ensure_eq, ensure_ne, CaseError, CaseResult, Ctx, Or,
+};
 use crate::environment::proxy;
 
 const OPERATIONS: [&str; 4] = [
@@ -26,7 +28,7 @@ pub async fn chat_answers_with_the_contract_fields_and_headers(app: &Ctx) -> Cas
     let (s, body, headers) = app
         .chat("Should we extend payment terms to Delta Industries?")
         .await;
-    ensure_eq!(s, 200, "{body}");
+    ensure_eq!("CHAT-1", s, 200, "{body}");
     for f in [
         "text",
         "confidence",
@@ -36,17 +38,37 @@ pub async fn chat_answers_with_the_contract_fields_and_headers(app: &Ctx) -> Cas
         "fallback",
         "entities",
     ] {
-        ensure!(body.get(f).is_some(), "missing {f}: {body}");
+        check!(app, "CHAT-1", body.get(f).is_some(), "missing {f}: {body}");
     }
-    ensure_eq!(body["fallback"], "none");
+    check_eq!(app, "CHAT-15", body["fallback"], "none");
     // Contract CHAT-15: the primary answered with everything in hand.
-    ensure_eq!(body["degraded"], false, "{body}");
-    ensure_eq!(body["confidence"], 0.85, "{body}");
-    ensure!(body["decision"]["recommendation"].is_string(), "{body}");
-    ensure_eq!(body["entities"][0]["name"], "Delta Industries");
-    ensure!(sources(&body).contains(&"database"), "{body}");
-    ensure!(sources(&body).contains(&"patterns"), "{body}");
-    ensure!(headers.contains_key("x-request-id"));
+    check_eq!(app, "CHAT-15", body["degraded"], false, "{body}");
+    check_eq!(app, "CHAT-15", body["confidence"], 0.85, "{body}");
+    check!(
+        app,
+        "CHAT-5",
+        body["decision"]["recommendation"].is_string(),
+        "{body}"
+    );
+    check_eq!(
+        app,
+        "CHAT-2",
+        body["entities"][0]["name"],
+        "Delta Industries"
+    );
+    check!(
+        app,
+        "CHAT-13",
+        sources(&body).contains(&"database"),
+        "{body}"
+    );
+    check!(
+        app,
+        "CHAT-13",
+        sources(&body).contains(&"patterns"),
+        "{body}"
+    );
+    check!(app, "HDR-1", headers.contains_key("x-request-id"));
     let timing = headers
         .get("server-timing")
         .and_then(|v| v.to_str().ok())
@@ -55,17 +77,27 @@ pub async fn chat_answers_with_the_contract_fields_and_headers(app: &Ctx) -> Cas
         .iter()
         .chain(&["decision_support.analyze_decision"])
     {
-        ensure!(
+        check!(
+            app,
+            "HDR-2",
             timing.contains(op),
             "{op} missing from Server-Timing: {timing}"
         );
     }
-    ensure!(timing.contains("pattern_analyzer."), "{timing}");
+    check!(
+        app,
+        "HDR-2",
+        timing.contains("pattern_analyzer."),
+        "{timing}"
+    );
     // The question reached the LLM.
     let seen = app.env()?.llm().recent_requests();
-    ensure!(seen
-        .iter()
-        .any(|r| r.to_string().contains("Delta Industries")));
+    check!(
+        app,
+        "LLM-7",
+        seen.iter()
+            .any(|r| r.to_string().contains("Delta Industries"))
+    );
     Ok(())
 }
 
@@ -73,7 +105,12 @@ pub async fn chat_answers_with_the_contract_fields_and_headers(app: &Ctx) -> Cas
 /// same customer in the session is built from it.
 pub async fn a_conversation_is_remembered_for_the_next_question(app: &Ctx) -> CaseResult {
     let (_, first, _) = app.chat("What is the status of Globex Ltd?").await;
-    ensure!(!sources(&first).contains(&"memory"), "{first}");
+    check!(
+        app,
+        "CHAT-13",
+        !sources(&first).contains(&"memory"),
+        "{first}"
+    );
     let deadline = Instant::now() + Duration::from_secs(10);
     let later = loop {
         let (_, body, _) = app.chat("Has Globex Ltd paid its invoices?").await;
@@ -82,7 +119,12 @@ pub async fn a_conversation_is_remembered_for_the_next_question(app: &Ctx) -> Ca
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
-    ensure!(sources(&later).contains(&"memory"), "{later}");
+    check!(
+        app,
+        "CHAT-9",
+        sources(&later).contains(&"memory"),
+        "{later}"
+    );
     Ok(())
 }
 
@@ -95,14 +137,24 @@ pub async fn decisions_follow_the_accounts_own_figures(app: &Ctx) -> CaseResult 
     let (_, globex, _) = app
         .chat("Should we extend payment terms to Globex Ltd?")
         .await;
-    ensure_eq!(acme["decision"]["recommendation"], "proceed", "{acme}");
-    ensure_ne!(globex["decision"]["recommendation"], "proceed", "{globex}");
+    ensure_eq!(
+        "CHAT-12",
+        acme["decision"]["recommendation"],
+        "proceed",
+        "{acme}"
+    );
+    ensure_ne!(
+        "CHAT-12",
+        globex["decision"]["recommendation"],
+        "proceed",
+        "{globex}"
+    );
     let risk = |b: &Value| b["decision"]["risk_score"].as_f64().unwrap_or(f64::NAN);
-    ensure!(risk(&acme) < risk(&globex), "{acme}\n{globex}");
+    ensure!("CHAT-12", risk(&acme) < risk(&globex), "{acme}\n{globex}");
     let factors = globex["decision"]["factors"].to_string();
-    ensure!(factors.contains("overdue"), "{factors}");
+    ensure!("CHAT-12", factors.contains("overdue"), "{factors}");
     let (_, plain, _) = app.chat("What is the status of Acme Corporation?").await;
-    ensure!(plain.get("decision").is_none(), "{plain}");
+    ensure!("CHAT-12", plain.get("decision").is_none(), "{plain}");
     Ok(())
 }
 
@@ -119,16 +171,23 @@ pub async fn server_timing_names_each_operation_that_ran(app: &Ctx) -> CaseResul
             .collect()
     };
     let (s, body, first) = app.chat("What is the status of Globex Ltd?").await;
-    ensure_eq!(s, 200, "{body}");
+    ensure_eq!("HDR-3", s, 200, "{body}");
     let first = names(&first);
     for op in OPERATIONS {
-        ensure!(first.iter().any(|n| n == op), "{op} missing: {first:?}");
+        check!(
+            app,
+            "HDR-3",
+            first.iter().any(|n| n == op),
+            "{op} missing: {first:?}"
+        );
     }
     let pattern_ops: Vec<&String> = first
         .iter()
         .filter(|n| n.starts_with("pattern_analyzer."))
         .collect();
-    ensure_eq!(
+    check_eq!(
+        app,
+        "HDR-3",
         pattern_ops.len(),
         1,
         "one pattern_analyzer operation: {first:?}"
@@ -136,12 +195,16 @@ pub async fn server_timing_names_each_operation_that_ran(app: &Ctx) -> CaseResul
     // On its own fresh instance nobody has asked about Globex yet: computed, not cached.
     // A shared running subject (black-box) may have it cached already.
     if app.fresh() {
-        ensure!(
+        check!(
+            app,
+            "HDR-3",
             first.iter().any(|n| n == "pattern_analyzer.analyze_entity"),
             "pattern_analyzer.analyze_entity missing on a first question: {first:?}"
         );
     }
-    ensure!(
+    check!(
+        app,
+        "CHAT-5",
         !first
             .iter()
             .any(|n| n == "decision_support.analyze_decision"),
@@ -150,7 +213,9 @@ pub async fn server_timing_names_each_operation_that_ran(app: &Ctx) -> CaseResul
     // The same customer again: its patterns come from a cache tier.
     let (_, _, again) = app.chat("Has Globex Ltd paid?").await;
     let again = names(&again);
-    ensure!(
+    check!(
+        app,
+        "HDR-3",
         again
             .iter()
             .any(|n| n == "pattern_analyzer.get_cached_patterns"),
@@ -161,8 +226,10 @@ pub async fn server_timing_names_each_operation_that_ran(app: &Ctx) -> CaseResul
         .get(app.url("/health"))
         .send()
         .await
-        .or_fail("health")?;
-    ensure_eq!(
+        .or_fail("HDR-3", "health")?;
+    check_eq!(
+        app,
+        "HDR-3",
         names(r.headers()),
         vec!["request_handler.handle_request".to_owned()]
     );
@@ -175,11 +242,11 @@ pub async fn server_timing_names_each_operation_that_ran(app: &Ctx) -> CaseResul
 /// database answer takes 400 ms while the patterns come from the cache.
 pub async fn cached_patterns_are_timed_apart_from_the_database_reads(app: &Ctx) -> CaseResult {
     let (s, body, _) = app.chat("What is the status of Delta Industries?").await;
-    ensure_eq!(s, 200, "{body}");
+    ensure_eq!("HDR-2", s, 200, "{body}");
     app.slow(proxy::POSTGRES, 400).await?;
     let (s, body, headers) = app.chat("Has Delta Industries paid?").await;
     app.clear(proxy::POSTGRES).await?;
-    ensure_eq!(s, 200, "{body}");
+    ensure_eq!("HDR-2", s, 200, "{body}");
     let timing = headers
         .get("server-timing")
         .and_then(|v| v.to_str().ok())
@@ -195,10 +262,15 @@ pub async fn cached_patterns_are_timed_apart_from_the_database_reads(app: &Ctx) 
                     .parse()
                     .ok()
             })
-            .or_fail(&format!("{op} in Server-Timing {timing}"))
+            .or_fail("HDR-2", &format!("{op} in Server-Timing {timing}"))
     };
-    ensure!(ms("request_handler.handle_request")? >= 400.0, "{timing}");
     ensure!(
+        "HDR-2",
+        ms("request_handler.handle_request")? >= 400.0,
+        "{timing}"
+    );
+    ensure!(
+        "HDR-2",
         ms("pattern_analyzer.get_cached_patterns")? < 200.0,
         "the cache lookup was charged the database's time: {timing}"
     );

@@ -6,14 +6,14 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use super::chat::sources;
-use crate::certify::{check, check_eq, ensure, ensure_eq, CaseResult, Ctx, Or};
+use crate::certify::{check, check_eq, ensure_eq, CaseResult, Ctx, Or};
 use crate::environment::proxy;
 use crate::llm::{FailStatus, FailureMode};
 
 /// Seed 002 §5.2 test_database_timeout.
 pub async fn database_latency_10s_still_answers_from_cache(app: &Ctx) -> CaseResult {
     let (s, healthy, _) = app.chat("What is Delta's status?").await;
-    ensure_eq!(s, 200);
+    ensure_eq!("CHAT-8", s, 200);
     app.slow(proxy::POSTGRES, 10_000).await?;
     let t = Instant::now();
     let (s, body, _) = app.chat("What is Delta's status?").await;
@@ -24,14 +24,16 @@ pub async fn database_latency_10s_still_answers_from_cache(app: &Ctx) -> CaseRes
         "ms",
         Some("< 8000"),
     );
-    ensure_eq!(s, 200, "{body}");
-    ensure!(sources(&body).contains(&"cache"), "{body}");
-    ensure_eq!(body["degraded"], true);
+    ensure_eq!("CHAT-8", s, 200, "{body}");
+    check!(app, "CHAT-8", sources(&body).contains(&"cache"), "{body}");
+    check_eq!(app, "CHAT-15", body["degraded"], true);
     // Entity resolution (1 s) plus the retrieval deadline (5 s) plus slack.
-    ensure!(took < Duration::from_secs(8), "took {took:?}");
+    check!(app, "CFG-2", took < Duration::from_secs(8), "took {took:?}");
     // Contract CHAT-11: an answer built without the account data is less sure of itself.
     let (sure, unsure) = (healthy["confidence"].as_f64(), body["confidence"].as_f64());
-    ensure!(
+    check!(
+        app,
+        "CHAT-11",
         unsure < sure,
         "confidence {unsure:?} without the database, {sure:?} with it"
     );
@@ -79,10 +81,20 @@ pub async fn llm_failure_rate_1_gives_the_template(app: &Ctx) -> CaseResult {
 pub async fn pattern_timeout_answers_without_pattern_analysis(app: &Ctx) -> CaseResult {
     app.slow(proxy::REDIS, 300).await?;
     let (s, body, _) = app.chat("What's going on with Delta?").await;
-    ensure_eq!(s, 200, "{body}");
-    ensure!(!sources(&body).contains(&"patterns"), "{body}");
-    ensure_eq!(body["degraded"], true, "{body}");
-    ensure!(sources(&body).contains(&"database"), "{body}");
+    ensure_eq!("CHAT-14", s, 200, "{body}");
+    check!(
+        app,
+        "CHAT-14",
+        !sources(&body).contains(&"patterns"),
+        "{body}"
+    );
+    check_eq!(app, "CHAT-14", body["degraded"], true, "{body}");
+    check!(
+        app,
+        "CHAT-3",
+        sources(&body).contains(&"database"),
+        "{body}"
+    );
     app.clear(proxy::REDIS).await?;
     Ok(())
 }
@@ -109,9 +121,15 @@ pub async fn breaker_opens_after_5_failures_and_closes_after_its_timeout(app: &C
             "{body}"
         );
     }
-    ensure_eq!(breaker_state(app).await, "open");
+    check_eq!(app, "HEALTH-2", breaker_state(app).await, "open");
     let calls_when_open = llm.calls();
-    ensure_eq!(calls_when_open, 5, "breaker should open on the 5th failure");
+    check_eq!(
+        app,
+        "LLM-1",
+        calls_when_open,
+        5,
+        "breaker should open on the 5th failure"
+    );
     for _ in 0..5 {
         let (s, body, _) = app.chat("What is the status of Delta Industries?").await;
         check_eq!(
@@ -122,7 +140,9 @@ pub async fn breaker_opens_after_5_failures_and_closes_after_its_timeout(app: &C
             "while open"
         );
     }
-    ensure_eq!(
+    check_eq!(
+        app,
+        "LLM-1",
         llm.calls(),
         calls_when_open,
         "calls reached the LLM while the breaker was open"
@@ -155,13 +175,30 @@ pub async fn breaker_opens_after_5_failures_and_closes_after_its_timeout(app: &C
 }
 
 pub async fn health_reflects_components(app: &Ctx) -> CaseResult {
-    ensure_eq!(app.chat("What is the status of Acme?").await.0, 200);
+    check_eq!(
+        app,
+        "MET-1",
+        app.chat("What is the status of Acme?").await.0,
+        200
+    );
     let (s, h) = app.get_json("/health", "").await;
-    ensure_eq!((s, h["status"].as_str()), (200, Some("healthy")), "{h}");
+    check_eq!(
+        app,
+        "HEALTH-1",
+        (s, h["status"].as_str()),
+        (200, Some("healthy")),
+        "{h}"
+    );
     app.cut(proxy::REDIS).await?;
     let (s, h) = app.get_json("/health", "").await;
-    ensure_eq!((s, h["status"].as_str()), (200, Some("degraded")), "{h}");
-    ensure_eq!(h["components"]["redis"]["status"], "down");
+    check_eq!(
+        app,
+        "HEALTH-1",
+        (s, h["status"].as_str()),
+        (200, Some("degraded")),
+        "{h}"
+    );
+    check_eq!(app, "HEALTH-1", h["components"]["redis"]["status"], "down");
     app.restore(proxy::REDIS).await?;
     app.cut(proxy::POSTGRES).await?;
     let (s, h) = app.get_json("/health", "").await;
@@ -173,7 +210,7 @@ pub async fn health_reflects_components(app: &Ctx) -> CaseResult {
         "the database down: {h}"
     );
     let (s, _) = app.get_json("/ready", "").await;
-    ensure_eq!(s, 503);
+    check_eq!(app, "READY-1", s, 503);
     app.restore(proxy::POSTGRES).await?;
     let metrics = app.metrics().await;
     for m in [
@@ -184,7 +221,7 @@ pub async fn health_reflects_components(app: &Ctx) -> CaseResult {
         "llm_calls_total{model=\"claude-sonnet-4-5\",outcome=\"ok\"} 1",
         "http_request_duration_seconds_bucket{route=\"/api/chat\"",
     ] {
-        ensure!(metrics.contains(m), "{m} missing");
+        check!(app, "MET-1", metrics.contains(m), "{m} missing");
     }
     Ok(())
 }

@@ -6,13 +6,15 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::certify::{check_eq, ensure, ensure_eq, CaseError, CaseResult, Ctx, Or};
+use crate::certify::{check, check_eq, ensure, ensure_eq, CaseError, CaseResult, Ctx, Or};
 use crate::environment::proxy;
 use crate::llm::{FailStatus, FailureMode};
 
-/// Submits a document as `user` (processor) and returns (status, body).
+/// Submits a document as `user` (processor) and returns (status, body); no answer is a
+/// failure of `clause`, the one the caller judges.
 async fn submit_as(
     app: &Ctx,
+    clause: &'static str,
     user: &str,
     doc: &str,
     content: &str,
@@ -24,7 +26,7 @@ async fn submit_as(
         .json(&json!({"document_id": doc, "content": content, "processing_type": "summarize"}))
         .send()
         .await
-        .or_fail("submit")?;
+        .or_fail(clause, "submit")?;
     let status = r.status().as_u16();
     Ok((status, r.json().await.unwrap_or(Value::Null)))
 }
@@ -32,31 +34,37 @@ async fn submit_as(
 /// Defect 2 (OWASP API1): the result cache was keyed on `document_id` and type only, so
 /// a second user sending the same id got the first user's output, whatever the content.
 pub async fn a_result_is_served_only_to_its_owner_for_the_same_content(app: &Ctx) -> CaseResult {
-    let (s, first) = submit_as(app, "alice", "shared-id", "Alice's quarterly report.").await?;
-    ensure_eq!(s, 202, "{first}");
-    let id = first["job_id"].as_str().or_fail("job_id")?;
+    let submit = |user, content| submit_as(app, "DOC-8", user, "shared-id", content);
+    let (s, first) = submit("alice", "Alice's quarterly report.").await?;
+    ensure_eq!("DOC-8", s, 202, "{first}");
+    let id = first["job_id"].as_str().or_fail("DOC-8", "job_id")?;
     let done = app.wait_job_as("alice", id, Duration::from_secs(30)).await;
-    ensure_eq!(done["status"], "completed", "{done}");
+    ensure_eq!("DOC-8", done["status"], "completed", "{done}");
 
     // The same user and content: served from the cache.
-    let (s, again) = submit_as(app, "alice", "shared-id", "Alice's quarterly report.").await?;
-    ensure_eq!((s, &again["cached"]), (200, &json!(true)), "{again}");
+    let (s, again) = submit("alice", "Alice's quarterly report.").await?;
+    ensure_eq!(
+        "DOC-8",
+        (s, &again["cached"]),
+        (200, &json!(true)),
+        "{again}"
+    );
     // Another user, same id and content: not Alice's result.
-    let (s, other) = submit_as(app, "mallory", "shared-id", "Alice's quarterly report.").await?;
-    ensure_eq!(s, 202, "another user got a cached result: {other}");
+    let (s, other) = submit("mallory", "Alice's quarterly report.").await?;
+    ensure_eq!("DOC-8", s, 202, "another user got a cached result: {other}");
     // The same user and id, new content: not the old result.
-    let (s, edited) = submit_as(app, "alice", "shared-id", "A different text entirely.").await?;
-    ensure_eq!(s, 202, "new content got the old result: {edited}");
+    let (s, edited) = submit("alice", "A different text entirely.").await?;
+    ensure_eq!("DOC-8", s, 202, "new content got the old result: {edited}");
     Ok(())
 }
 
 /// Defect 3 (OWASP API1): any authenticated user could read any job's status and output.
 pub async fn a_job_is_readable_by_its_owner_auditors_and_admins_only(app: &Ctx) -> CaseResult {
-    let (s, body) = submit_as(app, "alice", "doc-bola", "Alice's private memo.").await?;
-    ensure_eq!(s, 202, "{body}");
+    let (s, body) = submit_as(app, "DOC-9", "alice", "doc-bola", "Alice's private memo.").await?;
+    ensure_eq!("DOC-9", s, 202, "{body}");
     let path = format!(
         "/api/v1/jobs/{}",
-        body["job_id"].as_str().or_fail("job_id")?
+        body["job_id"].as_str().or_fail("DOC-9", "job_id")?
     );
     for (user, roles, expected) in [
         ("alice", &["viewer"][..], 200),
@@ -66,9 +74,9 @@ pub async fn a_job_is_readable_by_its_owner_auditors_and_admins_only(app: &Ctx) 
         ("dave", &["admin"][..], 200),
     ] {
         let (s, answer) = app.get_json(&path, &app.token_for(user, roles)).await;
-        ensure_eq!(s, expected, "{user} {roles:?}: {answer}");
+        ensure_eq!("DOC-9", s, expected, "{user} {roles:?}: {answer}");
         if expected == 404 {
-            ensure!(answer.get("document_id").is_none(), "{answer}");
+            ensure!("DOC-9", answer.get("document_id").is_none(), "{answer}");
         }
     }
     Ok(())
@@ -77,10 +85,17 @@ pub async fn a_job_is_readable_by_its_owner_auditors_and_admins_only(app: &Ctx) 
 /// Defect 4: a NUL byte reached Postgres, whose error text came back in a 503; a 401
 /// echoed jsonwebtoken's error kind.
 pub async fn bad_input_gets_400_and_no_error_carries_library_text(app: &Ctx) -> CaseResult {
-    let (s, body) = submit_as(app, "alice", "nul\u{0}byte", "some text").await?;
-    ensure_eq!(s, 400, "{body}");
-    let (s, body) = submit_as(app, "alice", "fine-id", "text with a nul \u{0} inside").await?;
-    ensure_eq!(s, 400, "{body}");
+    let (s, body) = submit_as(app, "LIM-5", "alice", "nul\u{0}byte", "some text").await?;
+    check_eq!(app, "LIM-5", s, 400, "{body}");
+    let (s, body) = submit_as(
+        app,
+        "LIM-5",
+        "alice",
+        "fine-id",
+        "text with a nul \u{0} inside",
+    )
+    .await?;
+    check_eq!(app, "LIM-5", s, 400, "{body}");
     let r = app
         .http
         .post(app.url("/api/chat"))
@@ -88,14 +103,14 @@ pub async fn bad_input_gets_400_and_no_error_carries_library_text(app: &Ctx) -> 
         .bearer_auth(app.token_for("alice", &["viewer"]))
         .send()
         .await
-        .or_fail("chat")?;
-    ensure_eq!(r.status(), 400);
+        .or_fail("LIM-5", "chat")?;
+    check_eq!(app, "LIM-5", r.status(), 400);
 
     for token in ["not-a-jwt", "a.b.c", &app.token_for("x", &["viewer"])[..20]] {
         let (s, body) = app.get_json("/api/v1/jobs/some-id", token).await;
-        ensure_eq!(s, 401);
+        check_eq!(app, "ERR-1", s, 401);
         let message = body["error"]["message"].as_str().unwrap_or("");
-        ensure_eq!(message, "invalid bearer token", "{body}");
+        check_eq!(app, "ERR-1", message, "invalid bearer token", "{body}");
     }
     Ok(())
 }
@@ -120,8 +135,8 @@ pub async fn null_is_refused_where_the_spec_does_not_allow_it(app: &Ctx) -> Case
         let r = app
             .post_raw(path, Some(token), body)
             .await
-            .or_fail("post")?;
-        ensure_eq!(r.status(), 400, "{path} {body}");
+            .or_fail("LIM-5", "post")?;
+        ensure_eq!("LIM-5", r.status(), 400, "{path} {body}");
     }
     Ok(())
 }
@@ -137,19 +152,30 @@ pub async fn jobs_wait_while_the_breaker_is_open(app: &Ctx) -> CaseResult {
     }
     let (_, health) = app.get_json("/health", "").await;
     ensure_eq!(
+        "DOC-10",
         health["components"]["llm"]["circuit_breaker"],
         "open",
         "{health}"
     );
-    let (s, body) = submit_as(app, app.user(), "doc-breaker", "Quarterly figures.").await?;
-    ensure_eq!(s, 202, "{body}");
-    let id = body["job_id"].as_str().or_fail("job_id")?.to_owned();
+    let (s, body) = submit_as(
+        app,
+        "DOC-10",
+        app.user(),
+        "doc-breaker",
+        "Quarterly figures.",
+    )
+    .await?;
+    ensure_eq!("DOC-10", s, 202, "{body}");
+    let id = body["job_id"]
+        .as_str()
+        .or_fail("DOC-10", "job_id")?
+        .to_owned();
     // Long enough for the outbox to hand the job to a worker three times over.
     tokio::time::sleep(Duration::from_secs(4)).await;
     llm.set_failure(FailureMode::NONE);
     let reopen = app.limits()?.breaker_timeout;
     let done = app.wait_job(&id, reopen + Duration::from_secs(20)).await;
-    ensure_eq!(done["status"], "completed", "{done}");
+    ensure_eq!("DOC-10", done["status"], "completed", "{done}");
     Ok(())
 }
 
@@ -157,13 +183,31 @@ pub async fn jobs_wait_while_the_breaker_is_open(app: &Ctx) -> CaseResult {
 /// lone shared word does not pull in a customer.
 pub async fn fuzzy_names_resolve_to_their_customer(app: &Ctx) -> CaseResult {
     let (_, body, _) = app.chat("How does Globex Limted pay its invoices?").await;
-    ensure_eq!(body["entities"][0]["name"], "Globex Ltd", "{body}");
+    check_eq!(
+        app,
+        "CHAT-2",
+        body["entities"][0]["name"],
+        "Globex Ltd",
+        "{body}"
+    );
     let (_, body, _) = app.chat("Is Acme Corporashun overdue?").await;
-    ensure_eq!(body["entities"][0]["name"], "Acme Corporation", "{body}");
+    check_eq!(
+        app,
+        "CHAT-2",
+        body["entities"][0]["name"],
+        "Acme Corporation",
+        "{body}"
+    );
     let (_, body, _) = app.chat("What is the status of Delta Industires?").await;
-    ensure_eq!(body["entities"][0]["name"], "Delta Industries", "{body}");
+    check_eq!(
+        app,
+        "CHAT-2",
+        body["entities"][0]["name"],
+        "Delta Industries",
+        "{body}"
+    );
     let (_, body, _) = app.chat("How is the industry doing overall?").await;
-    ensure_eq!(body["entities"], json!([]), "{body}");
+    check_eq!(app, "CHAT-2", body["entities"], json!([]), "{body}");
     Ok(())
 }
 
@@ -189,7 +233,12 @@ pub async fn a_request_ends_by_its_deadline_when_the_llm_hangs(app: &Ctx) -> Cas
         (200, &json!("template")),
         "{body}"
     );
-    ensure!(took < Duration::from_millis(3500), "took {took:?}");
+    check!(
+        app,
+        "LLM-6",
+        took < Duration::from_millis(3500),
+        "took {took:?}"
+    );
     app.clear(proxy::LLM).await?;
     Ok(())
 }
@@ -205,13 +254,19 @@ pub async fn pattern_detectors_and_entities_run_at_once(app: &Ctx) -> CaseResult
         .chat("Compare the payment patterns of Delta Industries, Acme Corporation and Globex Ltd")
         .await;
     app.clear(proxy::REDIS).await?;
-    ensure_eq!(s, 200, "{body}");
-    ensure_eq!(body["entities"].as_array().map(Vec::len), Some(3), "{body}");
+    ensure_eq!("CHAT-10", s, 200, "{body}");
+    ensure_eq!(
+        "CHAT-10",
+        body["entities"].as_array().map(Vec::len),
+        Some(3),
+        "{body}"
+    );
     let sources: Vec<&str> = body["sources"]
         .as_array()
         .map(|a| a.iter().filter_map(Value::as_str).collect())
         .unwrap_or_default();
     ensure!(
+        "CHAT-10",
         sources.contains(&"patterns"),
         "patterns were lost; Server-Timing: {:?}; {body}",
         headers.get("server-timing")
@@ -268,29 +323,33 @@ pub fn chain_break(records: &[Value]) -> Option<String> {
 /// Defect 10: the audit log kept a per-row hash with no chain, so an edited or deleted
 /// row with a recomputed hash went unnoticed, and it had no read route.
 pub async fn the_audit_trail_is_a_chain_that_shows_tampering(app: &Ctx) -> CaseResult {
-    let (s, body) = submit_as(app, "alice", "doc-audit", "Audited text.").await?;
-    ensure_eq!(s, 202, "{body}");
-    let id = body["job_id"].as_str().or_fail("job_id")?.to_owned();
+    let (s, body) = submit_as(app, "AUD-2", "alice", "doc-audit", "Audited text.").await?;
+    ensure_eq!("AUD-2", s, 202, "{body}");
+    let id = body["job_id"]
+        .as_str()
+        .or_fail("AUD-2", "job_id")?
+        .to_owned();
     let done = app.wait_job_as("alice", &id, Duration::from_secs(30)).await;
-    ensure_eq!(done["status"], "completed", "{done}");
+    ensure_eq!("AUD-2", done["status"], "completed", "{done}");
 
     let (s, body) = app
         .get_json("/api/v1/audit", &app.token_for("alice", &["viewer"]))
         .await;
-    ensure_eq!(s, 403, "{body}");
+    ensure_eq!("AUD-2", s, 403, "{body}");
     let auditor = app.token_for("carol", &["auditor"]);
     let (s, body) = app.get_json("/api/v1/audit?limit=1000", &auditor).await;
-    ensure_eq!(s, 200, "{body}");
+    ensure_eq!("AUD-2", s, 200, "{body}");
     let records = body["records"].as_array().cloned().unwrap_or_default();
     let actions: Vec<&str> = records
         .iter()
         .filter_map(|r| r["action"].as_str())
         .collect();
     for a in ["process_submitted", "view", "process_completed"] {
-        ensure!(actions.contains(&a), "no {a} record: {actions:?}");
+        ensure!("AUD-2", actions.contains(&a), "no {a} record: {actions:?}");
     }
-    ensure_eq!(chain_break(&records), None, "{body}");
+    ensure_eq!("AUD-2", chain_break(&records), None, "{body}");
     crate::certify::openapi::check(
+        "AUD-2",
         &crate::certify::openapi::spec()?,
         "get",
         "/api/v1/audit",
@@ -303,14 +362,20 @@ pub async fn the_audit_trail_is_a_chain_that_shows_tampering(app: &Ctx) -> CaseR
     let mut gap = records.clone();
     gap.remove(1);
     ensure!(
+        "AUD-2",
         chain_break(&gap).is_some(),
         "a missing record went unnoticed"
     );
     let mut edited = records.clone();
     edited[0]["detail"] = json!({"edited": true});
-    ensure!(chain_break(&edited).is_some(), "an edit went unnoticed");
+    ensure!(
+        "AUD-2",
+        chain_break(&edited).is_some(),
+        "an edit went unnoticed"
+    );
     edited[0]["hash"] = json!(audit_hash(&edited[0]));
     ensure!(
+        "AUD-2",
         chain_break(&edited).is_some(),
         "a recomputed hash went unnoticed"
     );
@@ -320,16 +385,19 @@ pub async fn the_audit_trail_is_a_chain_that_shows_tampering(app: &Ctx) -> CaseR
 /// Defect 10: audit writes were best-effort, so a cache hit served while Postgres was
 /// down left no audit record. No record, no answer.
 pub async fn an_access_that_cannot_be_audited_is_refused(app: &Ctx) -> CaseResult {
-    let (s, body) = submit_as(app, "alice", "doc-hit", "Cached text.").await?;
-    ensure_eq!(s, 202, "{body}");
-    let id = body["job_id"].as_str().or_fail("job_id")?.to_owned();
+    let (s, body) = submit_as(app, "AUD-1", "alice", "doc-hit", "Cached text.").await?;
+    ensure_eq!("AUD-1", s, 202, "{body}");
+    let id = body["job_id"]
+        .as_str()
+        .or_fail("AUD-1", "job_id")?
+        .to_owned();
     app.wait_job_as("alice", &id, Duration::from_secs(30)).await;
-    let (s, body) = submit_as(app, "alice", "doc-hit", "Cached text.").await?;
-    ensure_eq!((s, &body["cached"]), (200, &json!(true)), "{body}");
+    let (s, body) = submit_as(app, "AUD-1", "alice", "doc-hit", "Cached text.").await?;
+    ensure_eq!("AUD-1", (s, &body["cached"]), (200, &json!(true)), "{body}");
     app.cut(proxy::POSTGRES).await?;
-    let (s, body) = submit_as(app, "alice", "doc-hit", "Cached text.").await?;
+    let (s, body) = submit_as(app, "AUD-1", "alice", "doc-hit", "Cached text.").await?;
     app.restore(proxy::POSTGRES).await?;
-    ensure_eq!(s, 503, "served without an audit record: {body}");
+    ensure_eq!("AUD-1", s, 503, "served without an audit record: {body}");
     Ok(())
 }
 
@@ -376,7 +444,7 @@ pub async fn token_claims_are_checked_as_the_contract_states(app: &Ctx) -> CaseR
         let (s, body) = app.get_json("/api/v1/jobs/none", &sign(claims)?).await;
         // A valid token reaches the route, which knows no such job.
         let s = if s == 404 { 200 } else { s };
-        ensure_eq!(s, expected, "{name}: {body}");
+        ensure_eq!("AUTH-4", s, expected, "{name}: {body}");
     }
     Ok(())
 }

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::certify::{ensure, ensure_eq, mint, CaseError, CaseResult, Ctx, Or};
+use crate::certify::{check, check_eq, ensure, ensure_eq, mint, CaseError, CaseResult, Ctx, Or};
 use crate::environment::proxy;
 use crate::llm::LatencyProfile;
 
@@ -13,8 +13,9 @@ fn token(app: &Ctx, roles: &[&str]) -> String {
     mint(app.secret(), app.user(), roles, 3600)
 }
 
-/// Asks about Delta Industries and returns the entities of the answer.
-async fn delta_entities(app: &Ctx, base: &str) -> Result<Value, CaseError> {
+/// Asks about Delta Industries and returns the entities of the answer; no answer fails
+/// `clause`, the one the caller judges.
+async fn delta_entities(app: &Ctx, clause: &'static str, base: &str) -> Result<Value, CaseError> {
     let r = app
         .http
         .post(format!("{base}/api/chat"))
@@ -22,9 +23,9 @@ async fn delta_entities(app: &Ctx, base: &str) -> Result<Value, CaseError> {
         .json(&json!({"query": "What is the status of Delta Industries?", "session_id": "s"}))
         .send()
         .await
-        .or_fail("chat")?;
-    ensure_eq!(r.status(), 200);
-    let body: Value = r.json().await.or_fail("json")?;
+        .or_fail(clause, "chat")?;
+    ensure_eq!(clause, r.status(), 200);
+    let body: Value = r.json().await.or_fail(clause, "json")?;
     Ok(body["entities"].clone())
 }
 
@@ -43,16 +44,16 @@ pub async fn ready_is_503_until_migrations_and_seed_loads_idempotently(app: &Ctx
     let deadline = Instant::now() + Duration::from_secs(20);
     let body: Value = loop {
         if let Ok(r) = http.get(&ready).send().await {
-            ensure_eq!(r.status(), 503, "ready before migrations");
-            break r.json().await.or_fail("json")?;
+            ensure_eq!("READY-1", r.status(), 503, "ready before migrations");
+            break r.json().await.or_fail("READY-1", "json")?;
         }
-        ensure!(Instant::now() < deadline, "{}", sut.log_tail(20));
+        ensure!("CFG-4", Instant::now() < deadline, "{}", sut.log_tail(20));
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
-    ensure_eq!(body["migrated"], false, "{body}");
+    check_eq!(app, "READY-1", body["migrated"], false, "{body}");
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let r = http.get(&ready).send().await.or_fail("ready")?;
-    ensure_eq!(r.status(), 503, "still no database");
+    let r = http.get(&ready).send().await.or_fail("CFG-4", "ready")?;
+    check_eq!(app, "READY-1", r.status(), 503, "still no database");
 
     env.faults()
         .enable(proxy::POSTGRES)
@@ -60,22 +61,44 @@ pub async fn ready_is_503_until_migrations_and_seed_loads_idempotently(app: &Ctx
         .or_error("restore db")?;
     sut.wait_ready(Duration::from_secs(30))
         .await
-        .or_fail("ready after the database returns")?;
+        .or_fail("CFG-4", "ready after the database returns")?;
 
     // The seed file was loaded before ready: its customers resolve.
-    let first = delta_entities(app, sut.base_url()).await?;
-    ensure_eq!(first[0]["name"], "Delta Industries", "{first}");
-    ensure_eq!(first.as_array().map(Vec::len), Some(1), "{first}");
-    sut.stop(Duration::from_secs(30)).await.or_fail("stop")?;
+    let first = delta_entities(app, "DATA-2", sut.base_url()).await?;
+    check_eq!(
+        app,
+        "DATA-2",
+        first[0]["name"],
+        "Delta Industries",
+        "{first}"
+    );
+    check_eq!(
+        app,
+        "DATA-2",
+        first.as_array().map(Vec::len),
+        Some(1),
+        "{first}"
+    );
+    sut.stop(Duration::from_secs(30))
+        .await
+        .or_fail("DATA-2", "stop")?;
 
     // A second start loads the same file again: it gets ready, and nothing is doubled.
     let mut sut = app.launch()?.spawn(&env, &[], dir.path())?;
     sut.wait_ready(Duration::from_secs(60))
         .await
-        .or_fail("ready after a second seed load")?;
-    let again = delta_entities(app, sut.base_url()).await?;
-    ensure_eq!(again, first, "the second load changed the data");
-    sut.stop(Duration::from_secs(30)).await.or_fail("stop")?;
+        .or_fail("DATA-2", "ready after a second seed load")?;
+    let again = delta_entities(app, "DATA-2", sut.base_url()).await?;
+    check_eq!(
+        app,
+        "DATA-2",
+        again,
+        first,
+        "the second load changed the data"
+    );
+    sut.stop(Duration::from_secs(30))
+        .await
+        .or_fail("DATA-2", "stop")?;
     env.shutdown().await.or_error("env shutdown")?;
     Ok(())
 }
@@ -88,7 +111,7 @@ pub async fn sigterm_finishes_requests_in_flight_and_keeps_queued_jobs(app: &Ctx
         .spawn(&env, &[("SUT_WORKERS", "0")], dir.path())?;
     sut.wait_ready(Duration::from_secs(60))
         .await
-        .or_fail("ready")?;
+        .or_fail("READY-1", "ready")?;
     let http = app.http.clone();
     let base = sut.base_url().to_owned();
 
@@ -102,10 +125,13 @@ pub async fn sigterm_finishes_requests_in_flight_and_keeps_queued_jobs(app: &Ctx
         )
         .send()
         .await
-        .or_fail("submit")?;
-    ensure_eq!(r.status(), 202);
-    let job: Value = r.json().await.or_fail("json")?;
-    let job_id = job["job_id"].as_str().or_fail("job_id")?.to_owned();
+        .or_fail("SHUT-2", "submit")?;
+    ensure_eq!("SHUT-2", r.status(), 202);
+    let job: Value = r.json().await.or_fail("SHUT-2", "json")?;
+    let job_id = job["job_id"]
+        .as_str()
+        .or_fail("SHUT-2", "job_id")?
+        .to_owned();
 
     // A chat request that takes ~2 s, in flight when SIGTERM arrives.
     env.llm()
@@ -130,7 +156,7 @@ pub async fn sigterm_finishes_requests_in_flight_and_keeps_queued_jobs(app: &Ctx
                 )
                 .send()
                 .await
-                .or_fail("in-flight chat")?;
+                .or_fail("SHUT-1", "in-flight chat")?;
             let status = r.status().as_u16();
             let body: Value = r.json().await.unwrap_or(Value::Null);
             Ok::<_, CaseError>((status, body, started.elapsed()))
@@ -139,7 +165,11 @@ pub async fn sigterm_finishes_requests_in_flight_and_keeps_queued_jobs(app: &Ctx
     let calls_before = env.llm().calls();
     let deadline = Instant::now() + Duration::from_secs(10);
     while env.llm().calls() == calls_before {
-        ensure!(Instant::now() < deadline, "chat never reached the LLM");
+        ensure!(
+            "SHUT-1",
+            Instant::now() < deadline,
+            "chat never reached the LLM"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     sut.terminate().or_error("SIGTERM")?;
@@ -151,15 +181,34 @@ pub async fn sigterm_finishes_requests_in_flight_and_keeps_queued_jobs(app: &Ctx
         .timeout(Duration::from_secs(2))
         .send()
         .await;
-    ensure!(refused.is_err(), "accepted a connection after SIGTERM");
+    check!(
+        app,
+        "SHUT-1",
+        refused.is_err(),
+        "accepted a connection after SIGTERM"
+    );
 
     let (status, body, took) = chat.await.or_error("chat task")??;
-    ensure_eq!(status, 200, "in-flight request: {body}");
-    ensure_eq!(body["fallback"], "none", "{body}");
-    ensure!(took >= Duration::from_millis(1500), "took {took:?}");
+    check_eq!(app, "SHUT-1", status, 200, "in-flight request: {body}");
+    check_eq!(app, "SHUT-1", body["fallback"], "none", "{body}");
+    check!(
+        app,
+        "SHUT-1",
+        took >= Duration::from_millis(1500),
+        "took {took:?}"
+    );
     let exit = sut.wait_exit(Duration::from_secs(40)).await;
-    ensure!(
-        exit.is_some_and(|s| s.success()),
+    check!(
+        app,
+        "SHUT-3",
+        exit.is_some(),
+        "no exit within 40 s of SIGTERM: {}",
+        sut.log_tail(20)
+    );
+    check!(
+        app,
+        "SHUT-1",
+        exit.is_none_or(|s| s.success()),
         "exit {exit:?}: {}",
         sut.log_tail(20)
     );
@@ -168,7 +217,7 @@ pub async fn sigterm_finishes_requests_in_flight_and_keeps_queued_jobs(app: &Ctx
     let mut next = app.launch()?.spawn(&env, &[], dir.path())?;
     next.wait_ready(Duration::from_secs(60))
         .await
-        .or_fail("next instance ready")?;
+        .or_fail("READY-1", "next instance ready")?;
     let deadline = Instant::now() + Duration::from_secs(30);
     let status = loop {
         let r = http
@@ -176,17 +225,19 @@ pub async fn sigterm_finishes_requests_in_flight_and_keeps_queued_jobs(app: &Ctx
             .bearer_auth(token(app, &["viewer"]))
             .send()
             .await
-            .or_fail("job")?;
-        ensure_eq!(r.status(), 200);
-        let body: Value = r.json().await.or_fail("json")?;
+            .or_fail("SHUT-2", "job")?;
+        ensure_eq!("SHUT-2", r.status(), 200);
+        let body: Value = r.json().await.or_fail("SHUT-2", "json")?;
         let status = body["status"].as_str().unwrap_or("").to_owned();
         if status == "completed" || status == "failed" || Instant::now() > deadline {
             break status;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
-    ensure_eq!(status, "completed", "{}", next.log_tail(20));
-    next.stop(Duration::from_secs(40)).await.or_fail("stop")?;
+    check_eq!(app, "SHUT-2", status, "completed", "{}", next.log_tail(20));
+    next.stop(Duration::from_secs(40))
+        .await
+        .or_fail("SHUT-1", "stop")?;
     env.shutdown().await.or_error("env shutdown")?;
     Ok(())
 }
@@ -199,7 +250,7 @@ pub async fn logs_are_json_lines_that_name_the_request_and_the_error_kind(app: &
     let mut sut = app.launch()?.spawn(&env, &[], dir.path())?;
     sut.wait_ready(Duration::from_secs(60))
         .await
-        .or_fail("ready")?;
+        .or_fail("LOG-1", "ready")?;
     env.faults()
         .disable(proxy::POSTGRES)
         .await
@@ -211,36 +262,40 @@ pub async fn logs_are_json_lines_that_name_the_request_and_the_error_kind(app: &
         .bearer_auth(token(app, &["viewer"]))
         .send()
         .await
-        .or_fail("get")?;
+        .or_fail("LOG-1", "get")?;
     env.faults().enable(proxy::POSTGRES).await.or_error("up")?;
-    ensure_eq!(r.status(), 503);
+    ensure_eq!("LOG-1", r.status(), 503);
     let id = r
         .headers()
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
-        .or_fail("x-request-id")?
+        .or_fail("LOG-1", "x-request-id")?
         .to_owned();
-    sut.stop(Duration::from_secs(30)).await.or_fail("stop")?;
+    sut.stop(Duration::from_secs(30))
+        .await
+        .or_fail("LOG-1", "stop")?;
     env.shutdown().await.or_error("env shutdown")?;
 
-    let log = std::fs::read_to_string(dir.path().join("sut.log")).or_fail("sut.log")?;
+    let log = std::fs::read_to_string(dir.path().join("sut.log")).or_fail("LOG-1", "sut.log")?;
     let lines: Vec<Value> = log
         .lines()
         .filter(|l| !l.trim().is_empty())
         .map(|l| {
-            serde_json::from_str(l).map_err(|e| CaseError::Fail(format!("not JSON ({e}): {l}")))
+            serde_json::from_str(l)
+                .map_err(|e| CaseError::fail("LOG-1", format!("not JSON ({e}): {l}")))
         })
         .collect::<Result<_, _>>()?;
     let line = lines
         .iter()
         .find(|l| l["request_id"] == id.as_str())
-        .or_fail(&format!("a line for request {id} in:\n{log}"))?;
-    ensure_eq!(line["level"], "ERROR", "{line}");
-    ensure_eq!(line["error_kind"], "unavailable", "{line}");
-    ensure_eq!(line["status"], 503, "{line}");
-    ensure_eq!(line["route"], "/api/v1/jobs/{id}", "{line}");
+        .or_fail("LOG-1", &format!("a line for request {id} in:\n{log}"))?;
+    ensure_eq!("LOG-1", line["level"], "ERROR", "{line}");
+    ensure_eq!("LOG-1", line["error_kind"], "unavailable", "{line}");
+    ensure_eq!("LOG-1", line["status"], 503, "{line}");
+    ensure_eq!("LOG-1", line["route"], "/api/v1/jobs/{id}", "{line}");
     // The cause, logged deeper down, carries the same id through its span.
     ensure!(
+        "LOG-1",
         lines
             .iter()
             .any(|l| l["span"]["request_id"] == id.as_str() && l["message"] != line["message"]),
@@ -267,7 +322,7 @@ pub async fn a_missing_or_malformed_variable_is_named_at_start_up(app: &Ctx) -> 
         ("LLM_BASE_URL", Some("not a url")),
         ("SUT_LISTEN_ADDR", Some("nowhere")),
     ] {
-        let port = crate::net::free_port().or_fail("port")?;
+        let port = crate::net::free_port().or_fail("CFG-1", "port")?;
         let listen = std::net::SocketAddr::from(([127, 0, 0, 1], port));
         let mut vars: Vec<(String, String)> = contract_env(env.endpoints(), listen, &settings)
             .into_iter()
@@ -278,14 +333,19 @@ pub async fn a_missing_or_malformed_variable_is_named_at_start_up(app: &Ctx) -> 
         }
         let log = dir.path().join(format!("{name}.log"));
         let command = &app.launch()?.command;
-        let mut sut = RunningSut::spawn(command, listen, &vars, &log).or_fail("spawn")?;
+        let mut sut = RunningSut::spawn(command, listen, &vars, &log).or_fail("CFG-1", "spawn")?;
         let exit = sut.wait_exit(Duration::from_secs(20)).await;
         ensure!(
+            "CFG-1",
             exit.is_some_and(|s| !s.success()),
             "{name} {value:?}: exit {exit:?}"
         );
         let text = std::fs::read_to_string(&log).unwrap_or_default();
-        ensure!(text.contains(name), "{name} is not named in:\n{text}");
+        ensure!(
+            "CFG-1",
+            text.contains(name),
+            "{name} is not named in:\n{text}"
+        );
     }
     env.shutdown().await.or_error("env shutdown")?;
     Ok(())

@@ -55,15 +55,29 @@ pub async fn a_client_error_neither_opens_the_breaker_nor_is_retried(app: &Ctx) 
         .iter()
         .filter(|m| m.as_str() == "claude-sonnet-4-5")
         .count();
-    ensure_eq!(primary, 4, "the primary was retried after a 400: {seen:?}");
-    ensure!(
+    check_eq!(
+        app,
+        "LLM-4",
+        primary,
+        4,
+        "the primary was retried after a 400: {seen:?}"
+    );
+    check!(
+        app,
+        "LLM-4",
         seen.len() <= 8,
         "more than one fallback call a request: {seen:?}"
     );
-    ensure_eq!(breaker(app).await, "closed", "8 client errors opened it");
+    check_eq!(
+        app,
+        "LLM-4",
+        breaker(app).await,
+        "closed",
+        "8 client errors opened it"
+    );
     app.env()?.llm().set_failure(FailureMode::NONE);
     let (_, body, _) = app.chat(QUESTION).await;
-    ensure_eq!(body["fallback"], "none", "{body}");
+    check_eq!(app, "LLM-4", body["fallback"], "none", "{body}");
     Ok(())
 }
 
@@ -89,13 +103,26 @@ pub async fn a_429_waits_the_longer_of_retry_after_and_the_backoff(app: &Ctx) ->
         .iter()
         .filter(|m| m.as_str() == "claude-sonnet-4-5")
         .count();
-    ensure!(primary >= 2, "a 429 was not retried: {seen:?}");
+    check!(
+        app,
+        "LLM-5",
+        primary >= 2,
+        "a 429 was not retried: {seen:?}"
+    );
     let waits = u32::try_from(primary - 1).unwrap_or(0);
-    ensure!(
+    check!(
+        app,
+        "LLM-5",
         took >= Duration::from_secs(1) * waits,
         "{primary} primary attempts in {took:?}: Retry-After was cut short"
     );
-    ensure_eq!(breaker(app).await, "closed", "a 429 counted as a failure");
+    check_eq!(
+        app,
+        "LLM-5",
+        breaker(app).await,
+        "closed",
+        "a 429 counted as a failure"
+    );
     Ok(())
 }
 
@@ -107,7 +134,7 @@ pub async fn a_probe_whose_caller_leaves_does_not_stick_the_breaker(app: &Ctx) -
     for _ in 0..2 {
         app.chat(QUESTION).await;
     }
-    ensure_eq!(breaker(app).await, "open");
+    ensure_eq!("LLM-3", breaker(app).await, "open");
     llm.set_failure(FailureMode::NONE);
     llm.set_profile(profile(2000.0)).or_error("slow")?;
     let reopen = app.limits()?.breaker_timeout;
@@ -122,8 +149,13 @@ pub async fn a_probe_whose_caller_leaves_does_not_stick_the_breaker(app: &Ctx) -
         .timeout(Duration::from_millis(600))
         .send()
         .await;
-    ensure!(gone.is_err(), "the probe answered within 600 ms");
-    ensure_eq!(llm.calls(), calls + 1, "the probe did not reach the LLM");
+    ensure!("LLM-3", gone.is_err(), "the probe answered within 600 ms");
+    ensure_eq!(
+        "LLM-3",
+        llm.calls(),
+        calls + 1,
+        "the probe did not reach the LLM"
+    );
     llm.set_profile(LatencyProfile::instant())
         .or_error("fast")?;
     // Whether or not the SUT cancels the probe, the breaker must probe again within
@@ -136,8 +168,14 @@ pub async fn a_probe_whose_caller_leaves_does_not_stick_the_breaker(app: &Ctx) -
         }
         tokio::time::sleep(Duration::from_millis(300)).await;
     };
-    ensure_eq!(last["fallback"], "none", "still refusing: {last}");
-    ensure_eq!(breaker(app).await, "closed");
+    check_eq!(
+        app,
+        "LLM-3",
+        last["fallback"],
+        "none",
+        "still refusing: {last}"
+    );
+    check_eq!(app, "LLM-3", breaker(app).await, "closed");
     Ok(())
 }
 
@@ -155,7 +193,9 @@ pub async fn llm_calls_beyond_the_token_bucket_take_the_fallback_path(app: &Ctx)
         let (s, body, _) = app.chat(QUESTION).await;
         check_eq!(app, "CHAT-6", s, 200, "{body}");
         slowest = slowest.max(t.elapsed());
-        ensure!(
+        check!(
+            app,
+            "LLM-2",
             t.elapsed() < Duration::from_secs(4),
             "queued {:?} for a token that could not come within the {timeout:?} call timeout",
             t.elapsed()
@@ -183,7 +223,7 @@ pub async fn llm_calls_beyond_the_token_bucket_take_the_fallback_path(app: &Ctx)
         "answers",
         Some(">= 8"),
     );
-    ensure!(calls <= 2, "{calls} LLM calls at 1 a minute");
+    check!(app, "LLM-2", calls <= 2, "{calls} LLM calls at 1 a minute");
     check!(
         app,
         "CHAT-6",
@@ -200,8 +240,9 @@ pub async fn the_quality_gate_refuses_an_answer_its_context_does_not_bear_out(
     app: &Ctx,
 ) -> CaseResult {
     let (_, good, _) = app.chat(QUESTION).await;
-    ensure_eq!(good["fallback"], "none", "{good}");
+    ensure_eq!("CHAT-16", good["fallback"], "none", "{good}");
     ensure!(
+        "CHAT-16",
         good["quality_score"].as_f64().unwrap_or(0.0) >= 0.7,
         "{good}"
     );
@@ -220,6 +261,12 @@ pub async fn the_quality_gate_refuses_an_answer_its_context_does_not_bear_out(
         .iter()
         .filter(|m| m.as_str() == "claude-sonnet-4-5")
         .count();
-    ensure_eq!((primary, seen.len()), (3, 4), "attempts: {seen:?}");
+    check_eq!(
+        app,
+        "CHAT-16",
+        (primary, seen.len()),
+        (3, 4),
+        "attempts: {seen:?}"
+    );
     Ok(())
 }

@@ -10,12 +10,16 @@ mod findings;
 mod jobs;
 mod lifecycle;
 mod llm;
+#[cfg(test)]
+mod named;
+mod timing;
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::LazyLock;
 
-use super::ctx::{CaseResult, Ctx};
+use super::check::CaseResult;
+use super::ctx::Ctx;
 use crate::faults::{matrix, Fault};
 
 /// What a case needs beyond HTTP to the subject.
@@ -112,12 +116,21 @@ macro_rules! case {
     };
 }
 
+/// The case that judges the budgets at the named load profile (PERF-1).
+pub const BUDGETS_CASE: &str = "the_budgets_hold_at_the_named_load_profile";
+
+/// The case that holds `Server-Timing` between measured bounds (HDR-4).
+pub const TIMING_CASE: &str = "server_timing_is_bounded_by_what_the_harness_measured";
+
+/// How the HDR-4 case's figure of the largest under-report of a bound ends.
+pub const UNDER_REPORT: &str = timing::UNDER_REPORT;
+
 /// Every case, in the order a run takes them: the checks, then the load cases (one per
 /// fault of the chaos matrix, whose IDs derive from the fault kinds).
 pub static ALL: LazyLock<Vec<Case>> = LazyLock::new(|| {
     let mut all = checks();
     all.push(Case {
-        id: "the_budgets_hold_at_the_named_load_profile".into(),
+        id: BUDGETS_CASE.into(),
         // The named profile is the scenario with its `SUT_*` settings and the LLM fake's
         // latency; a running subject has its own LLM and quota, which it would measure.
         needs: Needs::Environment,
@@ -206,6 +219,8 @@ fn checks() -> Vec<Case> {
         "every route's answers, bad inputs included, validate against openapi.yaml, and none is a 500"),
     case!(chat::cached_patterns_are_timed_apart_from_the_database_reads, Environment, &[],
         "each Server-Timing entry is its own operation's time"),
+    case!(timing::server_timing_is_bounded_by_what_the_harness_measured, Environment, &[],
+        "each Server-Timing figure is at most what the harness measured and at least the latency it put on the LLM and Postgres"),
     case!(findings::jobs_wait_while_the_breaker_is_open, Environment, &[("SUT_BREAKER_TIMEOUT_MS", "5000")],
         "queued jobs wait while the breaker is open and complete after"),
     case!(findings::a_request_ends_by_its_deadline_when_the_llm_hangs, Environment, &[("SUT_REQUEST_DEADLINE_MS", "2500")],
@@ -238,4 +253,13 @@ fn checks() -> Vec<Case> {
 /// The case with this ID.
 pub fn find(id: &str) -> Option<&'static Case> {
     ALL.iter().find(|c| c.id == id)
+}
+
+#[cfg(test)]
+mod ids {
+    #[test]
+    fn the_cases_named_by_constants_exist() {
+        assert!(super::find(super::BUDGETS_CASE).is_some());
+        assert!(super::find(super::TIMING_CASE).is_some());
+    }
 }

@@ -30,7 +30,7 @@ fn llm_fail() -> LoadCase {
 fn a_passing_chaos_run_passes_its_fault_case_with_its_figures() {
     let ran = judge(&llm_fail(), &chaos_results(), "r.json", 1.0);
     assert_eq!(ran.outcome, Ok(()));
-    assert_eq!(ran.charged, None);
+    assert!(ran.charged.is_empty(), "{:?}", ran.charged);
     let names: Vec<&str> = ran.measures.iter().map(|m| m.name.as_str()).collect();
     assert!(
         names.contains(&"chaos.llm.time_to_recover (RES-2)"),
@@ -52,7 +52,7 @@ fn recovery_is_charged_to_res_2_and_degradation_to_res_1_only() {
     let mut r = chaos_results();
     fail(&mut r, "chaos.llm.time_to_recover");
     let ran = judge(&llm_fail(), &r, "r.json", 1.0);
-    assert_eq!(ran.charged, Some(vec!["RES-2".to_owned()]));
+    assert_eq!(ran.charged_clauses(), ["RES-2"]);
     let Err(Ended::Fail(why)) = &ran.outcome else {
         panic!("{:?}", ran.outcome)
     };
@@ -61,12 +61,12 @@ fn recovery_is_charged_to_res_2_and_degradation_to_res_1_only() {
     let mut r = chaos_results();
     fail(&mut r, "chaos.recovery.health_healthy");
     let ran = judge(&llm_fail(), &r, "r.json", 1.0);
-    assert_eq!(ran.charged, Some(vec!["RES-2".to_owned()]));
+    assert_eq!(ran.charged_clauses(), ["RES-2"]);
 
     let mut r = chaos_results();
     fail(&mut r, "chaos.llm.template_fallback");
     let ran = judge(&llm_fail(), &r, "r.json", 1.0);
-    assert_eq!(ran.charged, Some(vec!["RES-1".to_owned()]));
+    assert_eq!(ran.charged_clauses(), ["RES-1"]);
 }
 
 #[test]
@@ -82,7 +82,7 @@ fn baseline_budgets_of_a_chaos_run_bear_on_no_resilience_clause() {
     assert_eq!(judge(&llm_fail(), &r, "r.json", 1.0).outcome, Ok(()));
     // The same failure is the budgets case's.
     let ran = judge(&LoadCase::Budgets, &r, "r.json", 1.0);
-    assert_eq!(ran.charged, Some(vec!["PERF-1".to_owned()]));
+    assert_eq!(ran.charged_clauses(), ["PERF-1"]);
 }
 
 #[test]
@@ -101,7 +101,7 @@ fn an_abandonment_run_where_nobody_left_tested_nothing() {
     assert_eq!(judge(&LoadCase::Abandon, &r, "r.json", 1.0).outcome, Ok(()));
     fail(&mut r, "chaos.recovery.health_healthy");
     let ran = judge(&LoadCase::Abandon, &r, "r.json", 1.0);
-    assert_eq!(ran.charged, Some(vec!["RES-3".to_owned()]));
+    assert_eq!(ran.charged_clauses(), ["RES-3"]);
 }
 
 /// A search over `probes` (load, passed), as `harness capacity` would record it.
@@ -173,4 +173,59 @@ fn a_search_below_its_first_probe_is_a_figure_and_one_that_probed_nothing_an_err
         .contains("below the lowest rate probed (5)"));
     let ran = capacity(&search(&[]), "c.json", 1.0);
     assert!(matches!(ran.outcome, Err(Ended::Error(_))));
+}
+
+#[test]
+fn the_budgets_case_shows_the_largest_under_report_the_timing_case_found() {
+    use crate::results::certificate::{CaseResult, Level, Measure, Verdict};
+    let result = |id: &str, measures: Vec<Measure>| CaseResult {
+        id: id.into(),
+        clauses: vec![],
+        level: Level::Must,
+        expectation: String::new(),
+        verdict: Verdict::Pass,
+        failed_clauses: vec![],
+        clause_verdicts: vec![],
+        observed: String::new(),
+        reason: None,
+        transcript: vec![],
+        measures,
+        duration_s: 0.0,
+        reproduce: String::new(),
+    };
+    let figure = |name: &str, value| Measure {
+        name: name.into(),
+        value,
+        unit: "ms".into(),
+        limit: None,
+    };
+    let mut cases = vec![
+        result(super::super::cases::BUDGETS_CASE, vec![]),
+        result(
+            super::super::cases::TIMING_CASE,
+            vec![
+                figure(
+                    "entity_resolver.resolve ≥ the Postgres link's latency: largest under-report",
+                    22.5,
+                ),
+                figure(
+                    "entity_resolver.resolve ≥ the Postgres link's latency: checked",
+                    20.0,
+                ),
+            ],
+        ),
+    ];
+    cross_check(&mut cases);
+    let names: Vec<(&str, f64)> = cases[0]
+        .measures
+        .iter()
+        .map(|m| (m.name.as_str(), m.value))
+        .collect();
+    assert_eq!(
+        names,
+        [(
+            "HDR-4 cross-check of the self-reported figures: entity_resolver.resolve ≥ the Postgres link's latency: largest under-report",
+            22.5
+        )]
+    );
 }
