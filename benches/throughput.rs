@@ -68,6 +68,7 @@ async fn harness_path(url: &str, secs: u64, users: u32, rate: Option<f64>) -> an
         abandon: None,
         shard: load::Shard::WHOLE,
         connections: None,
+        slo: None,
     })
     .await?;
     let r = &out.recorded;

@@ -14,6 +14,7 @@ use crate::environment::{BackendChoice, ImageRef};
 use crate::faults::{Fault, Target};
 use crate::llm::FailStatus;
 use crate::plan::EnvOptions;
+use crate::record::Slo;
 use crate::service::BuildProfile;
 use crate::units;
 
@@ -209,9 +210,17 @@ pub struct RunArgs {
     /// [default: 127.0.0.1 on a free port].
     #[arg(long, value_name = "ADDR")]
     pub sut_listen: Option<std::net::SocketAddr>,
+    /// Service-level objectives: report goodput, the share of requests that met them
+    /// all, overall and per second, e.g. ttft=500ms,itl=50ms,e2e=5s (also tpot=).
+    #[arg(long, value_name = "NAME=DURATION,...", value_parser = slo)]
+    pub slo: Option<Slo>,
     /// The environment.
     #[command(flatten)]
     pub env: EnvArgs,
+}
+
+fn slo(text: &str) -> Result<Slo, crate::record::SloError> {
+    text.parse()
 }
 
 /// Which implementation to measure or certify, and how to start it: the flags `run`,
@@ -482,6 +491,7 @@ impl RunArgs {
             run_id: self.run_id,
             start_at: self.start_at,
             sut_listen: self.sut_listen,
+            slo: self.slo,
         }
     }
 }

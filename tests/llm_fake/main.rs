@@ -2,6 +2,8 @@
 
 use std::time::Instant;
 
+mod stream;
+
 use harness::llm::{FailStatus, FailureMode, LatencyProfile, LlmFake, LlmFakeConfig};
 use serde_json::{json, Value};
 

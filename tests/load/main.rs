@@ -45,6 +45,7 @@ async fn measure_abandoning(
         abandon,
         shard: load::Shard::WHOLE,
         connections,
+        slo: None,
     })
     .await
     .expect("load")
@@ -291,6 +292,7 @@ async fn open_model_behind_its_schedule_does_not_open_a_connection_per_send() {
         abandon: None,
         shard: load::Shard::WHOLE,
         connections,
+        slo: None,
     })
     .await
     .expect("load");

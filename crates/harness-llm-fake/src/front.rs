@@ -1,6 +1,7 @@
 //! The fake's public face: a thin HTTP front that forwards every request to wiremock and
 //! replays one that fell into a rotation window (see the module docs of `llm`), so that
-//! freeing wiremock's retained requests never costs a caller an answer.
+//! freeing wiremock's retained requests never costs a caller an answer. Streamed answers
+//! it serves itself (`stream.rs`): wiremock cannot pace a body's chunks.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -10,6 +11,9 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderName, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
+
+use crate::responder::Shared;
+use crate::stream;
 
 /// Largest request body the front accepts (the real API's limit is 32 MB).
 const MAX_BODY: usize = 32 * 1024 * 1024;
@@ -27,6 +31,7 @@ pub(crate) struct Rotation {
 
 #[derive(Clone)]
 struct Front {
+    shared: Arc<Shared>,
     backend: String,
     client: reqwest::Client,
     rotation: Arc<Rotation>,
@@ -35,10 +40,12 @@ struct Front {
 /// Serves the front on `listener` until the returned task is aborted.
 pub(crate) fn spawn(
     listener: tokio::net::TcpListener,
+    shared: Arc<Shared>,
     backend: String,
     rotation: Arc<Rotation>,
 ) -> tokio::task::JoinHandle<()> {
     let front = Front {
+        shared,
         backend,
         client: reqwest::Client::new(),
         rotation,
@@ -64,6 +71,12 @@ async fn forward(State(front): State<Front>, req: Request) -> Response {
         Ok(b) => b,
         Err(e) => return (StatusCode::PAYLOAD_TOO_LARGE, e.to_string()).into_response(),
     };
+    if parts.method == axum::http::Method::POST
+        && parts.uri.path() == "/v1/messages"
+        && stream::wanted(&body)
+    {
+        return stream::respond(&front.shared, &parts.headers, &body);
+    }
     let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     let url = format!("{}{}", front.backend, path);
     for attempt in 1..=ATTEMPTS {

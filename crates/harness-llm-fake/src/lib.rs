@@ -1,5 +1,7 @@
 //! A fake of the LLM API (Anthropic Messages API shape) on wiremock, with a seeded
-//! latency model and failure injection that can be switched while it runs.
+//! latency model and failure injection that can be switched while it runs. With
+//! `"stream": true` it answers Server-Sent Events, paced token by token, with stream
+//! faults of their own (`StreamFault`).
 //!
 //! wiremock keeps a clone of every matched request, even with recording disabled, so a
 //! long run would grow without bound. The fake therefore rotates: once `rotate_after`
@@ -16,6 +18,7 @@ mod failure;
 mod front;
 mod profile;
 mod responder;
+mod stream;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::atomic::Ordering;
@@ -29,6 +32,7 @@ use wiremock::{Mock, MockServer};
 pub use api::{validate, AnswerStyle, ValidRequest};
 pub use failure::{FailStatus, FailureMode, StatusError};
 pub use profile::{find_profile, load_profiles, LatencyProfile, ProfileError};
+pub use stream::{StreamFault, StreamFaultError};
 
 use front::Rotation;
 pub use responder::Answered;
@@ -108,7 +112,12 @@ impl LlmFake {
             .await
             .map_err(LlmFakeError::Bind)?;
         let address = front_listener.local_addr().map_err(LlmFakeError::Bind)?;
-        let front = front::spawn(front_listener, server.uri(), rotation.clone());
+        let front = front::spawn(
+            front_listener,
+            shared.clone(),
+            server.uri(),
+            rotation.clone(),
+        );
         let control = LlmControl {
             shared: shared.clone(),
             rotation: rotation.clone(),
@@ -265,6 +274,38 @@ impl LlmControl {
             .lock()
             .unwrap_or_else(|p| p.into_inner());
         a.iter().cloned().collect()
+    }
+
+    /// Sets the fault on the following streamed answers (`"stream": true`).
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+    /// use harness_llm_fake::{LlmFake, LlmFakeConfig, StreamFault};
+    /// let fake = LlmFake::start(LlmFakeConfig::default()).await?;
+    /// fake.control().set_stream_fault("stall:3:2s".parse::<StreamFault>()?);
+    /// # Ok(()) }
+    /// ```
+    pub fn set_stream_fault(&self, fault: StreamFault) {
+        *self
+            .shared
+            .stream_fault
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = fault;
+    }
+
+    /// The fault on the following streamed answers.
+    pub fn stream_fault(&self) -> StreamFault {
+        self.shared.stream_fault()
+    }
+
+    /// Streamed answers begun.
+    pub fn streams(&self) -> u64 {
+        self.shared.streams.load(Ordering::Relaxed)
+    }
+
+    /// Streamed answers whose caller went away before their end: cancelled calls.
+    pub fn disconnects(&self) -> u64 {
+        self.shared.disconnects.load(Ordering::Relaxed)
     }
 
     /// How many times wiremock's retained requests were freed.

@@ -12,8 +12,10 @@ use serde::{Deserialize, Serialize};
 
 /// How long the fake takes to answer one request.
 ///
-/// The base latency (time to first token) is log-normal, which is how real API latency
-/// is skewed; generation adds `per_output_token_ms` for every token produced.
+/// The base latency (the prefill: time to first token) is log-normal, which is how real
+/// API latency is skewed; decoding adds `per_output_token_ms` for every token after the
+/// first. A streamed answer sends its tokens at those times; a whole one comes at once
+/// when the last is done.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LatencyProfile {
@@ -59,18 +61,28 @@ impl LatencyProfile {
         self.output_tokens.min(max_tokens).max(1)
     }
 
-    /// Draws one latency for an answer of `output_tokens` tokens.
-    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R, output_tokens: u64) -> Duration {
+    /// Draws one time to first token: the log-normal base.
+    pub fn prefill<R: Rng + ?Sized>(&self, rng: &mut R) -> Duration {
         let z: f64 = StandardNormal.sample(rng);
-        let base = self.base_ms * (self.spread * z).exp();
-        let ms = base + self.per_output_token_ms * output_tokens as f64;
+        let ms = self.base_ms * (self.spread * z).exp();
         Duration::from_secs_f64(ms.max(0.0) / 1000.0)
+    }
+
+    /// The time each token after the first takes to decode.
+    pub fn decode(&self) -> Duration {
+        Duration::from_secs_f64(self.per_output_token_ms / 1000.0)
+    }
+
+    /// Draws one latency for a whole answer of `output_tokens` tokens: the prefill, then
+    /// a decode for each token after the first, as a stream of them would take.
+    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R, output_tokens: u64) -> Duration {
+        self.prefill(rng) + self.decode() * output_tokens.saturating_sub(1) as u32
     }
 
     /// The true median latency for answers of `output_tokens` tokens.
     pub fn median(&self, output_tokens: u64) -> Duration {
-        let ms = self.base_ms + self.per_output_token_ms * output_tokens as f64;
-        Duration::from_secs_f64(ms / 1000.0)
+        Duration::from_secs_f64(self.base_ms / 1000.0)
+            + self.decode() * output_tokens.saturating_sub(1) as u32
     }
 }
 

@@ -26,6 +26,7 @@ pub mod certificate;
 mod chaos;
 mod compare;
 pub mod exit;
+mod stream;
 
 pub use capacity::{Capacity, CapacityStep};
 pub use chaos::{
@@ -34,6 +35,9 @@ pub use chaos::{
 };
 pub use compare::{Comparison, Delta, DeltaVerdict, RunRef};
 pub use exit::{DirectUrls, Outcome, ReadyInfo};
+pub use stream::{
+    Goodput, StreamEnd, StreamPoint, StreamResults, StreamSummary, GOODPUT_METHOD, STREAM_METHOD,
+};
 
 /// Bumped on any change that an older reader would misread.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -99,6 +103,13 @@ pub struct Results {
     pub transactions: BTreeMap<String, HistogramSummary>,
     /// Per `Server-Timing` operation.
     pub operations: BTreeMap<String, HistogramSummary>,
+    /// Streamed transactions (`stream = true`): TTFT, ITL, TPOT, end to end, and how
+    /// each stream ended. Absent when nothing streamed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub streams: Option<StreamResults>,
+    /// `--slo`: the share of requests that met every objective.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub goodput: Option<Goodput>,
     /// One point per second of the load phase (warm-up included).
     pub timeline: Vec<SecondPoint>,
     /// Fault phases (chaos runs); empty for `harness run`.
@@ -397,6 +408,12 @@ pub struct SecondPoint {
     pub statuses: BTreeMap<String, u64>,
     /// The second's histogram, HDR V2 + DEFLATE, base64.
     pub hdr: String,
+    /// Streams that started in this second, when any did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream: Option<StreamPoint>,
+    /// `--slo`: requests of this second that met every objective.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slo_met: Option<u64>,
 }
 
 /// PASS, FAIL, or not applicable to this run.

@@ -259,6 +259,7 @@ async fn probe_once(
         chatter: run.chatter,
         feeder: run.feeder.clone(),
         abandon: run.abandon,
+        slo: run.slo,
         shard: load::Shard::WHOLE,
         connections,
     }))

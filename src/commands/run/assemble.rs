@@ -225,6 +225,8 @@ pub fn results(i: Inputs<'_>) -> Results {
             m
         },
         coordinated_omission: i.outcome.coordinated_omission.clone(),
+        streams: rec.stream_results(scored_s),
+        goodput: rec.goodput(),
         load: Some(LoadInfo {
             model: if plan.shape.open.is_some() {
                 LoadModel::Open

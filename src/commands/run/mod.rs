@@ -75,6 +75,8 @@ pub struct RunPlan {
     pub feeder: Option<std::sync::Arc<crate::scenario::Feeder>>,
     /// `--abandon-after` and `--abandon-share`: clients that give up mid-flight.
     pub abandon: Option<load::Abandon>,
+    /// `--slo`: the objectives goodput counts against.
+    pub slo: Option<crate::record::Slo>,
     /// `--shard I/N`: one part of a split load, recorded for `harness merge`.
     pub shard: Option<ShardRun>,
     /// `--sut-listen`: where the SUT the harness starts listens (default: loopback, a
@@ -221,6 +223,7 @@ pub async fn execute(plan: RunPlan, observer: &dyn Observer) -> Result<RunOutcom
             chatter: plan.chatter,
             feeder: plan.feeder.clone(),
             abandon: plan.abandon,
+            slo: plan.slo,
             shard: plan.shard.as_ref().map_or(load::Shard::WHOLE, |s| s.shard),
             connections,
         };

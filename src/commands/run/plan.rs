@@ -55,6 +55,8 @@ pub struct RunOptions {
     pub start_at: Option<std::time::SystemTime>,
     /// `--sut-listen`: where the SUT the harness starts listens.
     pub sut_listen: Option<std::net::SocketAddr>,
+    /// `--slo`: the objectives goodput counts against.
+    pub slo: Option<crate::record::Slo>,
 }
 
 /// Which target each shard of a command loads.
@@ -90,6 +92,7 @@ impl Default for RunOptions {
             run_id: None,
             start_at: None,
             sut_listen: None,
+            slo: None,
         }
     }
 }
@@ -208,6 +211,7 @@ impl RunOptions {
             chaos: None,
             feeder,
             abandon,
+            slo: self.slo,
             shard,
             sut_listen,
         })

@@ -25,8 +25,7 @@ pub async fn run(plan: LoadPlan) -> Result<LoadOutcome, LoadError> {
     let collector = tokio::spawn(record::collect(
         rx,
         correction,
-        warmup,
-        plan.shape.scored_until,
+        record::Recorded::scoring(warmup, plan.shape.scored_until).with_slo(plan.slo),
     ));
     let shared = Arc::new(transaction::Shared {
         samples: tx,

@@ -12,8 +12,8 @@ use hyper::body::Bytes;
 use serde_json::Value;
 
 use super::request::{fill, final_status, poll_path, read_answer, Vars};
-use crate::record::Sample;
-use crate::scenario::{PollSpec, TransactionSpec};
+use crate::record::{Sample, StreamSample};
+use crate::scenario::{PollSpec, StreamSpec, TransactionSpec};
 
 /// The two methods a scenario sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,16 +37,21 @@ pub struct Call<'a> {
     /// A deadline for this one exchange, for a transport with a timer per request; a
     /// transport without one leaves the cut to its caller.
     pub timeout: Option<Duration>,
+    /// Read a 2xx answer as a stream of events (see [`super::stream::read`]), timed
+    /// from this instant.
+    pub stream: Option<(&'a StreamSpec, Instant)>,
 }
 
-/// One whole answer.
+/// One answer.
 pub struct Answer {
     /// The HTTP status.
     pub status: u16,
     /// The `Server-Timing` header, when there is one.
     pub timing: Option<String>,
-    /// The body.
+    /// The body; for a stream, the data of the event that ended it.
     pub body: Bytes,
+    /// A streamed answer's timing and end.
+    pub stream: Option<StreamSample>,
 }
 
 /// The `Server-Timing` header of an answer, as text: the one place a transport reads it.
@@ -64,15 +69,17 @@ pub trait Transport {
 }
 
 /// Runs `spec` as the user `vars` describes, over `transport`, filling `sample` with
-/// what the answer says: status, `Server-Timing`, the contract's fields, and the job's
-/// final status when the transaction polls. `timeout` bounds a single exchange (not a
-/// polled job, which its caller bounds). A transport failure leaves the status `None`.
+/// what the answer says: status, `Server-Timing`, the contract's fields, a stream's
+/// timing (from `origin`, the intended send time), and the job's final status when the
+/// transaction polls. `timeout` bounds a single exchange (not a polled job, which its
+/// caller bounds). A transport failure leaves the status `None`.
 pub async fn execute<T: Transport>(
     transport: &mut T,
     spec: &TransactionSpec,
     token: &str,
     vars: &Vars<'_>,
     timeout: Option<Duration>,
+    origin: Instant,
     sample: &mut Sample,
 ) {
     let body = match &spec.body {
@@ -90,6 +97,7 @@ pub async fn execute<T: Transport>(
         token,
         body,
         timeout: timeout.filter(|_| spec.poll.is_none()),
+        stream: spec.stream.as_ref().map(|s| (s, origin)),
     };
     let Some(answer) = transport.send(call).await else {
         return;
@@ -100,6 +108,7 @@ pub async fn execute<T: Transport>(
         answer.timing.as_deref(),
         &answer.body,
     );
+    sample.stream = answer.stream;
     if let (Some(poll), false) = (&spec.poll, sample.is_error()) {
         sample.status = poll_job(transport, poll, &first, token).await;
     }
@@ -129,6 +138,7 @@ async fn poll_job<T: Transport>(
             token,
             body: Bytes::new(),
             timeout: None,
+            stream: None,
         };
         let answer = transport.send(call).await?;
         let body: Value = serde_json::from_slice(&answer.body).unwrap_or(Value::Null);

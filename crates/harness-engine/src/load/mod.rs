@@ -8,6 +8,8 @@ pub mod open;
 mod request;
 mod shape;
 mod shard;
+pub mod sse;
+mod stream;
 mod transaction;
 
 use std::time::{Duration, Instant};
@@ -47,6 +49,8 @@ pub struct LoadPlan {
     pub shard: Shard,
     /// Connections opened before `epoch` ([`connect`]); `None` starts cold.
     pub connections: Option<Connections>,
+    /// The objectives goodput counts against (`--slo`), when given.
+    pub slo: Option<crate::record::Slo>,
 }
 
 /// Connections opened before the load phase's clock starts, as wrk opens its own before

@@ -12,6 +12,7 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use super::execute::{execute, server_timing, Answer, Call, Transport, Verb};
 use super::request::Vars;
+use super::stream;
 use crate::record::Sample;
 use crate::scenario::TransactionSpec;
 
@@ -106,7 +107,15 @@ async fn run(spec: &TransactionSpec, shared: &Shared, user: &mut GooseUser) -> T
         ..Sample::default()
     };
     let mut transport = Goose(user);
-    let exchange = execute(&mut transport, spec, &token, &vars, timeout, &mut sample);
+    let exchange = execute(
+        &mut transport,
+        spec,
+        &token,
+        &vars,
+        timeout,
+        begun,
+        &mut sample,
+    );
     // The client that abandons drops the exchange mid-flight, connection and all.
     let mut abandoned = false;
     let leave_after = shared.abandon.and_then(|a| a.pick(rand::random::<f64>()));
@@ -176,12 +185,23 @@ impl Transport for Goose<'_> {
         };
         let status = r.status().as_u16();
         let timing = server_timing(r.headers());
+        if let Some((spec, origin)) = call.stream.filter(|_| r.status().is_success()) {
+            let mut r = r;
+            let (seen, body) = stream::read(&mut r, spec, origin).await;
+            return Some(Answer {
+                status,
+                timing,
+                body,
+                stream: Some(seen),
+            });
+        }
         // A body cut short is a transport failure, as in the open model.
         let body = r.bytes().await.ok()?;
         Some(Answer {
             status,
             timing,
             body,
+            stream: None,
         })
     }
 }

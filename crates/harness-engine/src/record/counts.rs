@@ -27,6 +27,9 @@ pub struct Counts {
     pub statuses: BTreeMap<String, u64>,
     /// `fallback` values.
     pub fallback_kinds: BTreeMap<String, u64>,
+    /// `--slo`: of the transactions, those that met every objective; `None` when no
+    /// objective was given.
+    pub slo_met: Option<u64>,
 }
 
 impl Counts {
@@ -58,12 +61,25 @@ impl Counts {
         self.degraded += other.degraded;
         self.templated += other.templated;
         self.cache_sourced += other.cache_sourced;
+        if let Some(n) = other.slo_met {
+            *self.slo_met.get_or_insert(0) += n;
+        }
         for (k, v) in &other.statuses {
             bump(&mut self.statuses, k, *v);
         }
         for (k, v) in &other.fallback_kinds {
             bump(&mut self.fallback_kinds, k, *v);
         }
+    }
+
+    /// Counts one transaction's judgement against `--slo`.
+    pub fn judge(&mut self, met: bool) {
+        *self.slo_met.get_or_insert(0) += u64::from(met);
+    }
+
+    /// slo_met / requests, when objectives were given.
+    pub fn goodput(&self) -> Option<f64> {
+        self.slo_met.map(|m| ratio(m, self.requests))
     }
 
     /// errors / requests; 0 when empty.
@@ -94,6 +110,7 @@ impl Counts {
             cache_sourced: p.cache_sourced,
             statuses: p.statuses.clone(),
             fallback_kinds: p.fallback_kinds.clone(),
+            slo_met: p.slo_met,
         }
     }
 

@@ -6,17 +6,21 @@ mod counts;
 pub mod histogram;
 mod merge;
 mod omission;
+mod slo;
+mod stream;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use tokio::sync::mpsc::UnboundedReceiver;
 
-use crate::results::SecondPoint;
+use crate::results::{SecondPoint, StreamEnd};
 
 pub use counts::Counts;
 pub use histogram::{Decode, HistogramError, Latency};
 pub use omission::{Backfill, Omission};
+pub use slo::{Slo, SloError};
+pub use stream::{StreamSample, StreamStats};
 
 /// Seed 002 §5.2: a template answer scores below this quality.
 pub const QUALITY_GATE: f64 = 0.7;
@@ -52,15 +56,23 @@ pub struct Sample {
     /// Its client gave up before the answer came (see `load::Abandon`): no latency,
     /// no error, counted apart.
     pub abandoned: bool,
+    /// A streamed answer (a 2xx to a `stream` transaction): its tokens' timing and how
+    /// it ended.
+    pub stream: Option<StreamSample>,
 }
 
 /// A start this far behind the intended send time counts as late.
 pub const LATE: Duration = Duration::from_millis(10);
 
 impl Sample {
-    /// 2xx and 3xx are successes; any other status or a transport error is an error.
+    /// 2xx and 3xx are successes; any other status, a transport error or a stream
+    /// that did not reach its final event is an error.
     pub fn is_error(&self) -> bool {
         !matches!(self.status, Some(200..=399))
+            || self
+                .stream
+                .as_ref()
+                .is_some_and(|s| s.end != StreamEnd::Done)
     }
 
     /// A 2xx answered from the template: the graceful outcome when the LLM is gone.
@@ -88,6 +100,9 @@ impl Sample {
         if self.cut {
             return StatusLabel::Word("timeout");
         }
+        if let Some(s) = self.stream.as_ref().filter(|s| s.end != StreamEnd::Done) {
+            return StatusLabel::Word(s.end.status_label());
+        }
         match self.status {
             Some(code @ 100..=999) => StatusLabel::Code([
                 b'0' + (code / 100) as u8,
@@ -105,7 +120,8 @@ impl Sample {
 pub enum StatusLabel {
     /// An HTTP status, as three ASCII digits.
     Code([u8; 3]),
-    /// `abandoned`, `dropped`, `timeout`, `transport` or `invalid`.
+    /// `abandoned`, `dropped`, `timeout`, `transport`, `invalid`, or how a stream that
+    /// did not reach its final event ended (`stream-error`, …).
     Word(&'static str),
 }
 
@@ -127,6 +143,9 @@ pub struct Second {
     pub latency: Latency,
     /// The transactions that started in this second.
     pub counts: Counts,
+    /// The streams that started in this second, when any did (boxed: most runs have
+    /// none, and a second is kept for every second of the run).
+    pub stream: Option<Box<StreamStats>>,
 }
 
 impl Second {
@@ -147,6 +166,8 @@ impl Second {
             p99_us: self.latency.percentile_us(99.0),
             statuses: c.statuses.clone(),
             hdr: self.latency.encode(),
+            stream: self.stream.as_ref().map(|s| s.to_point()),
+            slo_met: c.slo_met,
         }
     }
 
@@ -155,6 +176,10 @@ impl Second {
         Ok(Second {
             latency: Latency::decode(&p.hdr)?,
             counts: Counts::of_point(p),
+            stream: match &p.stream {
+                Some(s) => Some(Box::new(StreamStats::from_point(s)?)),
+                None => None,
+            },
         })
     }
 
@@ -162,6 +187,9 @@ impl Second {
     pub fn merge(&mut self, other: &Second) {
         self.latency.merge(&other.latency);
         self.counts.merge(&other.counts);
+        if let Some(theirs) = &other.stream {
+            self.stream.get_or_insert_default().merge(theirs);
+        }
     }
 }
 
@@ -236,19 +264,24 @@ pub struct Recorded {
     /// The cadence the correction assumed for each user (median response time plus
     /// mean think time); `None` when nothing was corrected.
     pub cadence: Option<Duration>,
+    /// Streamed transactions, all together, scored as `overall` is (uncorrected: a
+    /// stream's timing is what its client saw).
+    pub stream: StreamStats,
+    /// Per streamed transaction.
+    pub streams: BTreeMap<String, StreamStats>,
+    /// The objectives goodput counts against (`--slo`), when given.
+    pub slo: Option<Slo>,
     /// The completion timeline and candidate samples the correction reads.
     omission: Omission,
 }
 
-/// Receives samples until every sender is gone, then applies `correction`. Only samples
-/// that start in `[warmup, until)` are scored; all are in the timeline.
+/// Receives samples into `r` (see [`Recorded::scoring`]) until every sender is gone,
+/// then applies `correction`.
 pub async fn collect(
     mut rx: UnboundedReceiver<Sample>,
     correction: Correction,
-    warmup: Duration,
-    until: Option<Duration>,
+    mut r: Recorded,
 ) -> Recorded {
-    let mut r = Recorded::scoring(warmup, until);
     while let Some(s) = rx.recv().await {
         r.add(&s, correction);
     }
@@ -264,6 +297,12 @@ impl Recorded {
             until,
             ..Recorded::default()
         }
+    }
+
+    /// Judges every sample against `slo` as well, when given.
+    pub fn with_slo(mut self, slo: Option<Slo>) -> Self {
+        self.slo = slo;
+        self
     }
 
     /// Adds the sends a stall held back, once every sample is in.
@@ -310,11 +349,18 @@ impl Recorded {
         if matches!(correction, Correction::Schedule { .. }) && !s.dropped {
             self.omission.completed(s.at.as_micros() as u64, us);
         }
+        let met = self.slo.map(|slo| slo.met(s));
         let sec = &mut self.seconds[idx];
         if !s.dropped {
             sec.latency.record(us);
         }
         sec.counts.add(s, label.as_str());
+        if let Some(met) = met {
+            sec.counts.judge(met);
+        }
+        if let Some(stream) = &s.stream {
+            sec.stream.get_or_insert_default().add(stream);
+        }
         // A request cut at the deadline is scored even when it started in the warm-up:
         // it went unanswered through the whole scored window, and a SUT that answers
         // nothing must still get a verdict.
@@ -343,6 +389,19 @@ impl Recorded {
             histogram(&mut self.operations, op).record(d.as_micros() as u64);
         }
         self.totals.add(s, label.as_str());
+        if let Some(met) = met {
+            self.totals.judge(met);
+        }
+        if let Some(stream) = &s.stream {
+            self.stream.add(stream);
+            if !self.streams.contains_key(&s.transaction) {
+                self.streams
+                    .insert(s.transaction.clone(), StreamStats::default());
+            }
+            if let Some(t) = self.streams.get_mut(&s.transaction) {
+                t.add(stream);
+            }
+        }
     }
 
     /// Errors over the scored transactions; 0 when nothing ran.
@@ -441,7 +500,12 @@ mod tests {
                 .expect("send");
         }
         drop(worker);
-        let r = collect(rx, Correction::None, Duration::ZERO, None).await;
+        let r = collect(
+            rx,
+            Correction::None,
+            Recorded::scoring(Duration::ZERO, None),
+        )
+        .await;
         assert_eq!((r.totals.requests, r.totals.errors), (3, 2));
         assert_eq!(r.seconds.len(), 2);
         assert_eq!(r.seconds[0].counts.requests, 3 - 1);

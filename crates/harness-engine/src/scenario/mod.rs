@@ -5,6 +5,7 @@
 
 mod feeder;
 mod profile;
+mod stream;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -18,6 +19,7 @@ use crate::units::serde_duration;
 
 pub use feeder::{Feeder, FeederSpec, Strategy};
 pub use profile::{Arrival, Model, Profile, Stage};
+pub use stream::StreamSpec;
 
 /// A scenario file, as written.
 #[derive(Debug, Clone, Deserialize)]
@@ -115,6 +117,10 @@ pub struct TransactionSpec {
     /// Poll a job until it finishes; the transaction's time includes the polling.
     #[serde(default)]
     pub poll: Option<PollSpec>,
+    /// The answer is a stream of Server-Sent Events, timed token by token:
+    /// `stream = true`, or a table naming its events (see [`StreamSpec`]).
+    #[serde(default, deserialize_with = "stream::from_written")]
+    pub stream: Option<StreamSpec>,
 }
 
 /// Polling after a submission: `GET path` (with `{job_id}` from the first response)
@@ -269,6 +275,9 @@ impl Scenario {
             }
             if !t.path.starts_with('/') {
                 return Err(invalid(f("path"), "must start with /"));
+            }
+            if t.poll.is_some() && t.stream.is_some() {
+                return Err(invalid(f("stream"), "a polled transaction cannot stream"));
             }
             if let Some(p) = &t.poll {
                 if p.until.is_empty() {

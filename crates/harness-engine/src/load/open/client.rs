@@ -7,6 +7,7 @@
 use std::sync::Arc;
 
 use http_body_util::{BodyExt, Full};
+use hyper::body::Body as _;
 use hyper::body::Bytes;
 use hyper::client::conn::http1::{self, SendRequest};
 use hyper::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE, HOST};
@@ -15,6 +16,8 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
 use crate::load::execute::{server_timing, Answer, Call, Transport, Verb};
+use crate::load::stream;
+use crate::results::StreamEnd;
 
 type Sender = SendRequest<Full<Bytes>>;
 
@@ -122,6 +125,21 @@ impl Transport for Conn {
         };
         let status = resp.status().as_u16();
         let timing = server_timing(resp.headers());
+        if let Some((spec, origin)) = call.stream.filter(|_| resp.status().is_success()) {
+            let mut body = resp.into_body();
+            let (seen, last) = stream::read(&mut body, spec, origin).await;
+            // Kept only when the stream ran to its end: one left unread would answer
+            // the next request with its rest.
+            if seen.end == StreamEnd::Done && body.is_end_stream() {
+                self.sender = Some(sender);
+            }
+            return Some(Answer {
+                status,
+                timing,
+                body: last,
+                stream: Some(seen),
+            });
+        }
         let body = resp.into_body().collect().await.ok()?.to_bytes();
         // Kept only once its answer is read in full.
         self.sender = Some(sender);
@@ -129,6 +147,7 @@ impl Transport for Conn {
             status,
             timing,
             body,
+            stream: None,
         })
     }
 }

@@ -75,8 +75,7 @@ pub async fn run(mut plan: LoadPlan, open: OpenShape) -> Result<LoadOutcome, Loa
     let collector = tokio::spawn(record::collect(
         rx,
         Correction::None,
-        warmup,
-        plan.shape.scored_until,
+        record::Recorded::scoring(warmup, plan.shape.scored_until).with_slo(plan.slo),
     ));
     let (workers, warm) = match plan.connections.take() {
         Some(super::Connections(w)) => {
@@ -289,7 +288,15 @@ async fn exchange(conn: &mut Conn, job: &Job) -> Sample {
             .map(|f| f.row(job.user))
             .unwrap_or_default(),
     };
-    let exchange = execute(conn, &job.spec, &job.token, &vars, None, &mut sample);
+    let exchange = execute(
+        conn,
+        &job.spec,
+        &job.token,
+        &vars,
+        None,
+        job.intended,
+        &mut sample,
+    );
     match tokio::time::timeout_at(leave_at.unwrap_or(cut_at).into(), exchange).await {
         Ok(()) => {}
         Err(_) if leave_at.is_some() => {

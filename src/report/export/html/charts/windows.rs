@@ -3,8 +3,8 @@
 //! percentiles come from the merged HDR histograms of the seconds, not from averaging
 //! percentiles (which would hide the tail).
 
-use crate::record::{Counts, Latency};
-use crate::results::{Results, SecondPoint};
+use crate::record::{Counts, Latency, StreamStats};
+use crate::results::{Results, SecondPoint, StreamPoint};
 
 /// At most this many points per chart line: below one per pixel and a half.
 pub const MAX_POINTS: usize = 600;
@@ -58,6 +58,17 @@ pub fn fold(timeline: &[SecondPoint], max: usize) -> Vec<Window> {
         .collect()
 }
 
+/// The streams of several seconds as one point; `None` when none streamed or one's
+/// histograms cannot be read.
+fn merged_streams(chunk: &[SecondPoint]) -> Option<StreamPoint> {
+    let mut all: Option<StreamStats> = None;
+    for p in chunk.iter().filter_map(|p| p.stream.as_ref()) {
+        all.get_or_insert_default()
+            .merge(&StreamStats::from_point(p).ok()?);
+    }
+    all.map(|s| s.to_point())
+}
+
 /// Several seconds as one point.
 fn merge(chunk: &[SecondPoint]) -> SecondPoint {
     let mut counts = Counts::default();
@@ -90,6 +101,8 @@ fn merge(chunk: &[SecondPoint]) -> SecondPoint {
         p99_us: 0,
         statuses: counts.statuses,
         hdr: String::new(),
+        stream: merged_streams(chunk),
+        slo_met: counts.slo_met,
     };
     match merged {
         Some(h) if h.count() > 0 => {
@@ -152,6 +165,8 @@ mod tests {
             p99_us: h.percentile_us(99.0),
             statuses: [("200".to_owned(), samples_ms.len() as u64 - errors)].into(),
             hdr: h.encode(),
+            stream: None,
+            slo_met: None,
         }
     }
 
