@@ -153,3 +153,120 @@ pub fn scenario(think: &str, profile: &str) -> harness::scenario::Scenario {
     );
     harness::scenario::Scenario::parse(&text, std::path::Path::new("truth.toml")).expect("scenario")
 }
+
+/// What the stream target wrote, as it timed itself: each stream's time to first token
+/// (from the end of its request) and each gap between its token writes.
+#[derive(Debug, Default, Clone)]
+pub struct Streamed {
+    /// Time to first token of each stream.
+    pub ttft: Vec<Duration>,
+    /// Every gap between consecutive tokens.
+    pub gaps: Vec<Duration>,
+}
+
+/// Stops the stream target when dropped, as [`Stop`] does.
+pub struct StopStreams {
+    _stop: Stop,
+    log: Arc<Mutex<Streamed>>,
+}
+
+impl StopStreams {
+    /// What was streamed so far.
+    pub fn streamed(&self) -> Streamed {
+        self.log.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+}
+
+/// Serves `GET /` as a stream of Server-Sent Events on a loopback port: the first
+/// `token` event after `ttft`, `tokens − 1` more `gap` apart, then a `done` event, each
+/// event written as the chunk it is due in. Threads, as [`known_latency_server`]'s.
+pub async fn stream_server(ttft: Delay, gap: Duration, tokens: u32) -> (SocketAddr, StopStreams) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let stopping = Arc::new(AtomicBool::new(false));
+    let counter = Arc::new(AtomicU64::new(0));
+    let log: Arc<Mutex<Streamed>> = Arc::default();
+    let (flag, served_log) = (stopping.clone(), log.clone());
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            if flag.load(Ordering::SeqCst) {
+                break;
+            }
+            let Ok(conn) = conn else { continue };
+            let (counter, ttft, log) = (counter.clone(), ttft.clone(), served_log.clone());
+            std::thread::spawn(move || stream(conn, &counter, &ttft, gap, tokens, &log));
+        }
+    });
+    let stop = Stop {
+        addr,
+        stopping,
+        served: Arc::default(),
+    };
+    (addr, StopStreams { _stop: stop, log })
+}
+
+fn stream(
+    conn: TcpStream,
+    counter: &AtomicU64,
+    ttft: &Delay,
+    gap: Duration,
+    tokens: u32,
+    log: &Mutex<Streamed>,
+) {
+    let _ = conn.set_nodelay(true);
+    let Ok(mut out) = conn.try_clone() else {
+        return;
+    };
+    let mut reader = BufReader::new(conn);
+    let mut line = String::new();
+    let chunk = |text: &str| format!("{:x}\r\n{text}\r\n", text.len());
+    loop {
+        let mut started = false;
+        loop {
+            line.clear();
+            match reader.read_line(&mut line) {
+                Ok(0) | Err(_) => return,
+                Ok(_) if line == "\r\n" && started => break,
+                Ok(_) => started = true,
+            }
+        }
+        let arrived = Instant::now();
+        let first = ttft(counter.fetch_add(1, Ordering::Relaxed), Duration::ZERO);
+        let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\
+                    transfer-encoding: chunked\r\n\r\n";
+        if out.write_all(head.as_bytes()).is_err() {
+            return;
+        }
+        let mut written = Vec::with_capacity(tokens as usize);
+        for i in 0..tokens {
+            let due = arrived + first + gap * i;
+            std::thread::sleep(due.saturating_duration_since(Instant::now()));
+            let event = chunk(&format!("event: token\ndata: {{\"text\":\"t{i}\"}}\n\n"));
+            if out.write_all(event.as_bytes()).is_err() {
+                return;
+            }
+            written.push(Instant::now());
+        }
+        let done = chunk("event: done\ndata: {\"fallback\":\"none\",\"degraded\":false}\n\n");
+        if out
+            .write_all(format!("{done}0\r\n\r\n").as_bytes())
+            .is_err()
+        {
+            return;
+        }
+        if let (Ok(mut l), Some(first)) = (log.lock(), written.first()) {
+            l.ttft.push(first.duration_since(arrived));
+            l.gaps.extend(written.windows(2).map(|w| w[1] - w[0]));
+        }
+    }
+}
+
+/// A scenario of one streamed `GET /` transaction and the profile `truth`.
+pub fn stream_scenario(profile: &str) -> harness::scenario::Scenario {
+    let text = format!(
+        "name = \"truth\"\nroles = []\n\
+         [[transactions]]\nname = \"get\"\nweight = 1\nmethod = \"GET\"\npath = \"/\"\nstream = true\n\
+         [profiles.truth]\n{profile}\n"
+    );
+    harness::scenario::Scenario::parse(&text, std::path::Path::new("truth.toml")).expect("scenario")
+}

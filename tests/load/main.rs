@@ -6,6 +6,7 @@
 //! schedule, and the raw closed-model view must understate it.
 
 mod helpers;
+mod stream;
 
 use std::time::{Duration, Instant};
 
@@ -29,7 +30,15 @@ async fn measure_abandoning(
     profile: &str,
     abandon: Option<load::Abandon>,
 ) -> LoadOutcome {
-    let scenario = helpers::scenario(think, profile);
+    run_scenario(addr, helpers::scenario(think, profile), abandon).await
+}
+
+/// Runs the profile `truth` of `scenario` against `addr`, as a run does.
+async fn run_scenario(
+    addr: std::net::SocketAddr,
+    scenario: harness::scenario::Scenario,
+    abandon: Option<load::Abandon>,
+) -> LoadOutcome {
     let shape = LoadShape::settle(scenario.profile("truth").expect("profile"));
     let base_url = format!("http://{addr}");
     // As a run does: the open model's connections are opened before the clock starts.
