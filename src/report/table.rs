@@ -79,6 +79,9 @@ pub fn render(r: &Results) -> String {
     if let Some(l) = load_summary(r) {
         let _ = writeln!(out, "load: {l}");
     }
+    for l in stream_summary(r) {
+        let _ = writeln!(out, "{l}");
+    }
     if r.verdict.passed {
         let _ = writeln!(out, "PASS: every applicable budget met");
     } else {
@@ -121,6 +124,45 @@ pub fn load_summary(r: &Results) -> Option<String> {
     })
 }
 
+/// The streams and goodput of a run, a line each (none when it has neither): what the
+/// terminal and the Markdown summary print.
+pub fn stream_summary(r: &Results) -> Vec<String> {
+    let ms = |us: u64| format!("{:.1}", us as f64 / 1000.0);
+    let pcts = |h: &crate::results::HistogramSummary| {
+        format!("{}/{}/{} ms", ms(h.p50_us), ms(h.p95_us), ms(h.p99_us))
+    };
+    let mut out = Vec::new();
+    if let Some(s) = &r.streams {
+        let o = &s.overall;
+        let ends: Vec<String> = crate::results::StreamEnd::ALL
+            .iter()
+            .filter_map(|e| o.ends.get(e).map(|n| format!("{n} {}", e.as_str())))
+            .collect();
+        out.push(format!(
+            "streams: {} ({}); TTFT p50/p95/p99 {}, ITL {}, TPOT {}; {} tokens, {:.1} tokens/s \
+             (TTFT from the intended send time, ITL every gap after the first token: \
+             results.json streams.method)",
+            o.streams,
+            ends.join(", "),
+            pcts(&o.ttft),
+            pcts(&o.itl),
+            pcts(&o.tpot),
+            o.tokens,
+            o.output_tokens_per_s
+        ));
+    }
+    if let Some(g) = &r.goodput {
+        out.push(format!(
+            "goodput: {:.1}% ({} of {}) met {}",
+            g.share * 100.0,
+            g.met,
+            g.requests,
+            g.slo
+        ));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,6 +184,41 @@ mod tests {
             line.ends_with("; 44 abandoned by their clients (no latency, no error)"),
             "{line}"
         );
+    }
+
+    #[test]
+    fn a_run_with_streams_and_an_slo_prints_them() {
+        use crate::record::{Slo, StreamSample, StreamStats};
+        use crate::results::StreamEnd;
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/results/smoke.json");
+        let text = std::fs::read_to_string(path).expect("fixture");
+        let mut r: Results = serde_json::from_str(&text).expect("fixture parses");
+        assert!(stream_summary(&r).is_empty());
+        let mut rec = crate::record::Recorded::default();
+        let ms = std::time::Duration::from_millis;
+        for (i, end) in [StreamEnd::Done, StreamEnd::Done, StreamEnd::Stalled]
+            .into_iter()
+            .enumerate()
+        {
+            let s = StreamSample {
+                ttft: Some(ms(100 * (i as u64 + 1))),
+                gaps: vec![ms(20), ms(30)],
+                tokens: 3,
+                end,
+                e2e: ms(400),
+            };
+            rec.stream.add(&s);
+            rec.streams
+                .entry("chat".into())
+                .or_insert_with(StreamStats::default)
+                .add(&s);
+        }
+        rec.slo = Some("ttft=250ms".parse::<Slo>().expect("slo"));
+        rec.totals.requests = 3;
+        rec.totals.slo_met = Some(2);
+        r.streams = rec.stream_results(10.0);
+        r.goodput = rec.goodput();
+        insta::assert_snapshot!("streams", stream_summary(&r).join("\n"));
     }
 
     #[test]

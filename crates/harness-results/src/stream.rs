@@ -100,6 +100,8 @@ pub struct StreamResults {
     pub overall: StreamSummary,
     /// Per streamed transaction.
     pub transactions: BTreeMap<String, StreamSummary>,
+    /// The scored window the token rates are over, seconds.
+    pub window_s: f64,
     /// How the figures were obtained ([`STREAM_METHOD`]).
     pub method: String,
 }

@@ -140,6 +140,8 @@ pub fn merge(plan: MergePlan) -> Result<RunOutcome, MergeError> {
         transactions: assemble::summaries(&whole.transactions),
         operations: assemble::summaries(&whole.operations),
         timeline: assemble::timeline(&whole),
+        streams: whole.stream_results(first.streams.as_ref().map_or(0.0, |s| s.window_s)),
+        goodput: whole.goodput(),
         phases,
         chaos,
         shard: None,

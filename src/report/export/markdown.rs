@@ -47,6 +47,9 @@ impl Exporter<Results> for Markdown {
         if let Some(l) = crate::report::table::load_summary(r) {
             let _ = writeln!(m, "Load: {l}.\n");
         }
+        for l in crate::report::table::stream_summary(r) {
+            let _ = writeln!(m, "{l}\n");
+        }
         if !r.phases.is_empty() {
             let _ = writeln!(
                 m,

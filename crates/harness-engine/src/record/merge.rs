@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use super::{Counts, HistogramError, Latency, Recorded, Second};
+use super::{Counts, HistogramError, Latency, Recorded, Second, StreamStats};
 use crate::results::{HistogramSummary, Results};
 
 fn decoded(s: &HistogramSummary) -> Result<Latency, HistogramError> {
@@ -37,13 +37,29 @@ impl Recorded {
             .iter()
             .map(Second::from_point)
             .collect::<Result<Vec<_>, HistogramError>>()?;
+        let (stream, streams) = match &r.streams {
+            Some(s) => (
+                StreamStats::from_summary(&s.overall)?,
+                s.transactions
+                    .iter()
+                    .map(|(k, v)| Ok((k.clone(), StreamStats::from_summary(v)?)))
+                    .collect::<Result<_, HistogramError>>()?,
+            ),
+            None => Default::default(),
+        };
+        let mut totals = Counts::from_totals(&r.totals);
+        totals.slo_met = r.goodput.as_ref().map(|g| g.met);
         Ok(Recorded {
+            stream,
+            streams,
+            // Written by the harness from a parsed `--slo`, so it parses back.
+            slo: r.goodput.as_ref().and_then(|g| g.slo.parse().ok()),
             transactions: decoded_map(&r.transactions)?,
             overall: decoded(&r.overall)?,
             overall_raw: decoded(&r.overall_raw)?,
             operations: decoded_map(&r.operations)?,
             seconds,
-            totals: Counts::from_totals(&r.totals),
+            totals,
             warmup: Duration::from_secs_f64(r.warmup_s.max(0.0)),
             backfilled: load.backfilled,
             late: load.late,
@@ -71,6 +87,11 @@ impl Recorded {
             mine.merge(theirs);
         }
         self.totals.merge(&other.totals);
+        self.stream.merge(&other.stream);
+        for (name, s) in &other.streams {
+            self.streams.entry(name.clone()).or_default().merge(s);
+        }
+        self.slo = self.slo.or(other.slo);
         self.backfilled += other.backfilled;
         self.late += other.late;
         self.max_late = self.max_late.max(other.max_late);
@@ -173,6 +194,73 @@ mod tests {
                 (u.counts.requests, u.counts.errors)
             );
             assert_eq!(m.latency.percentile_us(95.0), u.latency.percentile_us(95.0));
+        }
+    }
+
+    #[test]
+    fn streams_and_goodput_merge_exactly() {
+        use crate::record::StreamSample;
+        use crate::results::StreamEnd;
+        let streamed = |ttft: u64, gap: u64, at_s: u64| Sample {
+            stream: Some(StreamSample {
+                ttft: Some(Duration::from_millis(ttft)),
+                gaps: vec![Duration::from_millis(gap); 4],
+                tokens: 5,
+                end: if gap > 50 {
+                    StreamEnd::Stalled
+                } else {
+                    StreamEnd::Done
+                },
+                e2e: Duration::from_millis(ttft + 4 * gap),
+            }),
+            ..sample(ttft + 4 * gap, at_s, 200)
+        };
+        let slo = Some("ttft=100ms".parse().expect("slo"));
+        let scored = |samples: &[Sample]| {
+            let mut r = Recorded::scoring(Duration::ZERO, None).with_slo(slo);
+            for s in samples {
+                r.add(s, Correction::None);
+            }
+            r
+        };
+        let a: Vec<Sample> = (0..40).map(|i| streamed(50 + i, 10, i % 3)).collect();
+        let b: Vec<Sample> = (0..30)
+            .map(|i| streamed(90 + 5 * i, 10 + i * 3, i % 2))
+            .collect();
+        // Through results files and back, as `harness merge` reads them.
+        let stored = |r: &Recorded| {
+            let mut res: Results =
+                serde_json::from_str(include_str!("../../../../fixtures/results/smoke.json"))
+                    .expect("fixture");
+            res.streams = r.stream_results(3.0);
+            res.goodput = r.goodput();
+            res.timeline = (0..r.seconds.len())
+                .map(|t| r.seconds[t].to_point(t as u64))
+                .collect();
+            res.totals = r.totals.to_totals(1.0);
+            Recorded::from_results(&res).expect("decodes")
+        };
+        let mut merged = stored(&scored(&a));
+        merged.absorb(&stored(&scored(&b)));
+        let both: Vec<Sample> = a.iter().chain(&b).cloned().collect();
+        let union = scored(&both);
+        for q in [50.0, 90.0, 95.0, 99.0] {
+            for (m, u) in [
+                (&merged.stream.ttft, &union.stream.ttft),
+                (&merged.stream.itl, &union.stream.itl),
+                (&merged.stream.tpot, &union.stream.tpot),
+                (&merged.streams["get"].e2e, &union.stream.e2e),
+            ] {
+                assert_eq!(m.percentile_us(q), u.percentile_us(q), "p{q}");
+            }
+        }
+        assert_eq!(merged.stream.ends, union.stream.ends);
+        assert_eq!(merged.totals.slo_met, union.totals.slo_met);
+        assert_eq!(merged.goodput(), union.goodput());
+        for (m, u) in merged.seconds.iter().zip(&union.seconds) {
+            let ttft = |s: &Second| s.stream.as_ref().map(|x| x.ttft.percentile_us(95.0));
+            assert_eq!(ttft(m), ttft(u));
+            assert_eq!(m.counts.slo_met, u.counts.slo_met);
         }
     }
 }

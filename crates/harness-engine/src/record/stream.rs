@@ -161,6 +161,7 @@ impl super::Recorded {
                 .iter()
                 .map(|(name, s)| (name.clone(), s.summary(seconds)))
                 .collect(),
+            window_s: seconds,
             method: crate::results::STREAM_METHOD.to_owned(),
         })
     }

@@ -22,6 +22,10 @@ pub enum Kind {
     Mean,
     /// An end-to-end percentile over the whole scored window.
     Overall,
+    /// A percentile of one stream metric over the scored window:
+    /// `stream.{ttft,itl,tpot,e2e}.pNN`. The seeds state none; `--budget` or a
+    /// scenario's `[budgets]` declares one by naming it.
+    Stream,
 }
 
 /// A limit that does not parse as its kind expects.
@@ -177,7 +181,10 @@ pub fn parse(text: &str, path: &Path) -> Result<Vec<Budget>, DataFileError> {
         if out.iter().any(|o| o.name == b.name) {
             return Err(bad("defined twice".into()));
         }
-        let needs_pct = matches!(b.kind, Kind::Operation | Kind::Load | Kind::Overall);
+        let needs_pct = matches!(
+            b.kind,
+            Kind::Operation | Kind::Load | Kind::Overall | Kind::Stream
+        );
         if needs_pct && b.percentile().is_none_or(|p| !(0.0..=100.0).contains(&p)) {
             return Err(bad(format!(
                 "a {:?} budget's name must end in .pNN",
@@ -192,13 +199,35 @@ pub fn parse(text: &str, path: &Path) -> Result<Vec<Budget>, DataFileError> {
     Ok(out)
 }
 
-/// Applies `NAME=VALUE` (or a scenario's `NAME = "VALUE"`) to `budgets`.
+/// The stream metrics a `stream.*` budget can name.
+pub const STREAM_METRICS: [&str; 4] = ["ttft", "itl", "tpot", "e2e"];
+
+/// The budget `stream.METRIC.pNN` names, with no limit yet; `None` for any other name.
+fn stream_budget(name: &str) -> Option<Budget> {
+    let rest = name.strip_prefix("stream.")?;
+    let (metric, pct) = rest.split_once('.')?;
+    let q: f64 = pct.strip_prefix('p')?.parse().ok()?;
+    (STREAM_METRICS.contains(&metric) && (0.0..=100.0).contains(&q)).then(|| Budget {
+        name: name.to_owned(),
+        kind: Kind::Stream,
+        limit: Limit::Latency(Duration::ZERO),
+        seed: "not in the seeds: declared by this run".to_owned(),
+        users: None,
+        overridden_by: None,
+    })
+}
+
+/// Applies `NAME=VALUE` (or a scenario's `NAME = "VALUE"`) to `budgets`; a
+/// `stream.METRIC.pNN` not yet among them is declared.
 pub fn apply_override(
-    budgets: &mut [Budget],
+    budgets: &mut Vec<Budget>,
     name: &str,
     value: &str,
     origin: &str,
 ) -> Result<(), BudgetError> {
+    if !budgets.iter().any(|b| b.name == name) {
+        budgets.extend(stream_budget(name));
+    }
     let Some(b) = budgets.iter_mut().find(|b| b.name == name) else {
         let mut near: Vec<&str> = budgets
             .iter()
@@ -206,7 +235,12 @@ pub fn apply_override(
             .filter(|n| n.split('.').next() == name.split('.').next())
             .collect();
         near.truncate(6);
-        let hint = if near.is_empty() {
+        let hint = if name.starts_with("stream.") {
+            format!(
+                "a stream budget is stream.METRIC.pNN, METRIC one of {}",
+                STREAM_METRICS.join(", ")
+            )
+        } else if near.is_empty() {
             "see fixtures/budgets.toml".to_owned()
         } else {
             format!("did you mean one of: {}", near.join(", "))
@@ -274,6 +308,25 @@ mod tests {
             .to_string()
             .contains("entity_resolver.resolve.p95"));
         let bad = apply_override(&mut b, "load.error_rate", "5ms", "--budget");
+        assert!(bad.is_err());
+        apply_override(&mut b, "stream.ttft.p95", "500ms", "--budget").expect("declared");
+        let ttft = b
+            .iter()
+            .find(|b| b.name == "stream.ttft.p95")
+            .expect("there");
+        assert_eq!(
+            (ttft.kind, ttft.limit, ttft.operation(), ttft.percentile()),
+            (
+                Kind::Stream,
+                Limit::Latency(Duration::from_millis(500)),
+                "stream.ttft",
+                Some(95.0)
+            )
+        );
+        let wrong = apply_override(&mut b, "stream.ttfb.p95", "1s", "--budget")
+            .expect_err("no such metric")
+            .to_string();
+        assert!(wrong.contains("ttft, itl, tpot, e2e"), "{wrong}");
         let bad = bad.unwrap_err();
         let why = std::error::Error::source(&bad).map(ToString::to_string);
         assert!(why.is_some_and(|w| w.contains("not a rate")), "{bad}");

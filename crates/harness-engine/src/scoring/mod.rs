@@ -27,6 +27,24 @@ fn ms(us: f64) -> f64 {
     us / 1000.0
 }
 
+/// A `stream.METRIC.pNN` budget over the scored streams.
+fn stream(b: &Budget, rec: &Recorded, q: f64) -> Result<(f64, String), NotMeasured> {
+    let s = &rec.stream;
+    let h = match b.operation().strip_prefix("stream.") {
+        Some("ttft") => &s.ttft,
+        Some("itl") => &s.itl,
+        Some("tpot") => &s.tpot,
+        _ => &s.e2e,
+    };
+    if h.count() == 0 {
+        return Err(NotMeasured("no stream measured it".into()));
+    }
+    Ok((
+        ms(h.percentile_us(q) as f64),
+        format!("{} values from {} streams", h.count(), s.streams()),
+    ))
+}
+
 /// Why a budget has no measurement in this run (it is then not applicable).
 struct NotMeasured(String);
 
@@ -60,6 +78,7 @@ fn score_one(b: &Budget, rec: &Recorded, stages: &[StageInfo], peak: u32) -> Bud
             ms(rec.overall.percentile_us(q) as f64),
             format!("{} samples", rec.overall.count()),
         )),
+        Kind::Stream => stream(b, rec, q),
         _ => Err(NotMeasured("no transactions".into())),
     };
     match measured {
