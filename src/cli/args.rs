@@ -12,7 +12,7 @@ use crate::commands::chaos::ChaosOptions;
 use crate::commands::run::RunOptions;
 use crate::environment::{BackendChoice, ImageRef};
 use crate::faults::{Fault, Target};
-use crate::llm::FailStatus;
+use crate::llm::{FailStatus, StreamFault};
 use crate::plan::EnvOptions;
 use crate::record::Slo;
 use crate::service::BuildProfile;
@@ -219,6 +219,10 @@ pub struct RunArgs {
     pub env: EnvArgs,
 }
 
+fn stream_fault(text: &str) -> Result<StreamFault, crate::llm::StreamFaultError> {
+    text.parse()
+}
+
 fn slo(text: &str) -> Result<Slo, crate::record::SloError> {
     text.parse()
 }
@@ -355,6 +359,11 @@ pub struct FaultArgs {
     /// Make LLM calls hang until the SUT gives up.
     #[arg(long)]
     pub llm_timeout: bool,
+    /// Break the LLM's streamed answers: error:N (an overloaded_error event after N
+    /// tokens), stall:N:DURATION (no event for DURATION after N tokens), truncate:N (the
+    /// connection closes after N tokens) or slow-decode:TOKENS_PER_S.
+    #[arg(long, value_name = "FAULT", value_parser = stream_fault)]
+    pub llm_stream: Option<StreamFault>,
     /// Delay everything from Postgres by this much, e.g. 10s.
     #[arg(long, value_name = "DURATION", value_parser = units::duration)]
     pub db_latency: Option<Duration>,
@@ -389,6 +398,7 @@ impl FaultArgs {
         }
         out.extend(self.llm_latency.map(Fault::LlmLatency));
         out.extend(self.llm_timeout.then_some(Fault::LlmTimeout));
+        out.extend(self.llm_stream.map(Fault::LlmStream));
         out.extend(self.db_latency.map(|d| Fault::Latency(Target::Db, d)));
         out.extend(self.db_down.then_some(Fault::Down(Target::Db)));
         out.extend(self.redis_latency.map(|d| Fault::Latency(Target::Redis, d)));

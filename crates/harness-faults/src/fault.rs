@@ -8,7 +8,7 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
-use harness_llm_fake::{FailStatus, StatusError};
+use harness_llm_fake::{FailStatus, StatusError, StreamFault, StreamFaultError};
 use harness_support::units::{self, ValueError};
 
 /// A dependency the fault layer stands in front of.
@@ -71,6 +71,9 @@ pub enum Fault {
     Bandwidth(Target, u32),
     /// A dependency's data arrives in small delayed slices.
     Slicer(Target),
+    /// The LLM fake's streamed answers (`"stream": true`) break as this says: an error
+    /// event, a stall, a cut, or slow decoding. Whole answers are untouched.
+    LlmStream(StreamFault),
 }
 
 /// One row of the table of fault kinds.
@@ -101,6 +104,11 @@ pub const KINDS: &[KindRow] = &[
         Some("bandwidth 4 on db"),
     ),
     row("slicer", "on db|redis|llm", Some("slicer on db")),
+    row(
+        "llm-stream",
+        "error:N|stall:N:DURATION|truncate:N|slow-decode:TOKENS_PER_S",
+        None,
+    ),
 ];
 
 const fn row(name: &'static str, takes: &'static str, matrix: Option<&'static str>) -> KindRow {
@@ -153,6 +161,14 @@ pub enum FaultParseError {
         kind: &'static str,
         /// What is wrong with the status.
         problem: StatusError,
+    },
+    /// The stream fault does not parse.
+    #[error("{kind}: {problem}")]
+    Stream {
+        /// The kind.
+        kind: &'static str,
+        /// What is wrong with it.
+        problem: StreamFaultError,
     },
     /// The target after `on` is unknown.
     #[error("{kind} on: {problem}")]
@@ -229,6 +245,14 @@ impl FromStr for Fault {
             "db-down" => only(1).map(|()| Fault::Down(Target::Db))?,
             "redis-down" => only(1).map(|()| Fault::Down(Target::Redis))?,
             "llm-down" => only(1).map(|()| Fault::Down(Target::Llm))?,
+            "llm-stream" => {
+                only(2)?;
+                Fault::LlmStream(
+                    value(1)?
+                        .parse()
+                        .map_err(|problem| FaultParseError::Stream { kind, problem })?,
+                )
+            }
             "bandwidth" => {
                 let kbps = val(kind, units::kbps(value(1)?))?;
                 Fault::Bandwidth(on(2)?, kbps)
@@ -281,6 +305,11 @@ impl Fault {
             Fault::Latency(Target::Db, t) => *t >= d.db,
             Fault::Latency(Target::Redis, t) => *t >= d.redis,
             Fault::Bandwidth(..) | Fault::Slicer(_) => false,
+            Fault::LlmStream(s) => match s {
+                StreamFault::Error { after: 0 } | StreamFault::Truncate { after: 0 } => true,
+                StreamFault::Stall { pause, .. } => *pause >= d.llm,
+                _ => false,
+            },
         }
     }
 
@@ -297,6 +326,7 @@ impl Fault {
             Fault::Down(Target::Llm) => "llm-down",
             Fault::Bandwidth(..) => "bandwidth",
             Fault::Slicer(_) => "slicer",
+            Fault::LlmStream(_) => "llm-stream",
         }
     }
 }
@@ -320,7 +350,9 @@ impl Fault {
             }
             Fault::Latency(t, l) => format!("{t}-latency {}", d(l)),
             Fault::Bandwidth(t, k) => format!("bandwidth {k} on {t}"),
-            Fault::LlmTimeout | Fault::Down(_) | Fault::Slicer(_) => self.to_string(),
+            Fault::LlmTimeout | Fault::Down(_) | Fault::Slicer(_) | Fault::LlmStream(_) => {
+                self.to_string()
+            }
         }
     }
 }
@@ -335,6 +367,7 @@ impl fmt::Display for Fault {
             Fault::Down(t) => write!(f, "{t}-down"),
             Fault::Bandwidth(t, k) => write!(f, "bandwidth {k} KB/s on {t}"),
             Fault::Slicer(t) => write!(f, "slicer on {t}"),
+            Fault::LlmStream(s) => write!(f, "llm-stream {s}"),
         }
     }
 }
@@ -375,6 +408,14 @@ mod tests {
         );
         assert_eq!(err("db-down now"), "write 'db-down'");
         assert!(err("flood").starts_with("'flood' is not a fault (llm-fail, "));
+        assert_eq!(
+            "llm-stream truncate:5".parse(),
+            Ok(Fault::LlmStream(StreamFault::Truncate { after: 5 }))
+        );
+        assert!(
+            err("llm-stream stall:2").starts_with("llm-stream: 'stall:2' is not a stream fault")
+        );
+        assert!(err("llm-stream").starts_with("write 'llm-stream error:N|"));
     }
 
     #[test]
@@ -387,6 +428,11 @@ mod tests {
             Fault::LlmLatency(Duration::from_millis(1500)),
             Fault::Latency(Target::Db, Duration::from_micros(250_500)),
             Fault::Bandwidth(Target::Llm, 8),
+            Fault::LlmStream(StreamFault::Stall {
+                after: 3,
+                pause: Duration::from_millis(2500),
+            }),
+            Fault::LlmStream(StreamFault::Error { after: 0 }),
         ];
         for f in matrix().chain(odd) {
             assert_eq!(f.spec().parse::<Fault>().as_ref(), Ok(&f), "{}", f.spec());

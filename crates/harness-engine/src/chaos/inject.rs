@@ -68,6 +68,10 @@ impl Inject for Fault {
             }
             Fault::LlmLatency(d) => set_llm_latency(env, *d),
             Fault::LlmTimeout => set_llm_latency(env, LLM_HANG),
+            Fault::LlmStream(s) => {
+                llm.set_stream_fault(*s);
+                Ok(())
+            }
             Fault::Latency(t, d) => {
                 let toxic = Toxic::Latency {
                     ms: ms(d),
@@ -112,6 +116,10 @@ impl Inject for Fault {
                 Ok(faults.clear(proxy_of(*t)).await?)
             }
             Fault::Down(t) => Ok(faults.enable(proxy_of(*t)).await?),
+            Fault::LlmStream(_) => {
+                env.llm().set_stream_fault(crate::llm::StreamFault::None);
+                Ok(())
+            }
         }
     }
 }
