@@ -37,8 +37,8 @@ pub use harness_faults as faults;
 pub use harness_llm_fake as llm;
 
 /// The bottom layer (the `harness-support` crate): units, data-file errors, ports,
-/// child processes and shutdown signals.
-pub use harness_support::{datafile, net, process, shutdown, units};
+/// child processes, shutdown signals and the Server-Sent Events parser.
+pub use harness_support::{datafile, net, process, shutdown, sse, units};
 
 /// The stable, machine-readable types (the `harness-results` crate).
 pub use harness_results as results;

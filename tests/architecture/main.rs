@@ -41,6 +41,7 @@ const CRATES_BELOW: &[&str] = &[
     "net",
     "process",
     "shutdown",
+    "sse",
     "results",
     "exit",
 ];
@@ -90,6 +91,7 @@ const ENGINE_BELOW: &[&str] = &[
     "net",
     "process",
     "shutdown",
+    "sse",
     "results",
     "exit",
 ];

@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use harness::llm::{FailStatus, FailureMode, LatencyProfile, LlmFake, LlmFakeConfig, StreamFault};
-use harness::load::sse::{Event, Parser};
+use harness::sse::{Event, Parser};
 use serde_json::{json, Value};
 
 fn body(max_tokens: u64) -> Value {

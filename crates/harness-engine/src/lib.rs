@@ -20,4 +20,4 @@ use harness_faults as faults;
 use harness_llm_fake as llm;
 use harness_results as results;
 use harness_results::exit;
-use harness_support::{datafile, net, process, shutdown, units};
+use harness_support::{datafile, net, process, shutdown, sse, units};

@@ -8,7 +8,6 @@ pub mod open;
 mod request;
 mod shape;
 mod shard;
-pub mod sse;
 mod stream;
 mod transaction;
 

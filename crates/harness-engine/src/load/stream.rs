@@ -9,10 +9,10 @@ use http_body_util::BodyExt;
 use hyper::body::Bytes;
 use tokio::time::timeout_at;
 
-use super::sse::Parser;
 use crate::record::StreamSample;
 use crate::results::StreamEnd;
 use crate::scenario::StreamSpec;
+use crate::sse::Parser;
 
 /// A response body read a chunk at a time: `None` at its end, `Err` when it broke.
 pub trait Chunks: Send {

@@ -26,7 +26,7 @@ impl Parser {
     /// Feeds `chunk`, calling `on_event` for each event it completes.
     ///
     /// ```
-    /// use harness::load::sse::Parser;
+    /// use harness_support::sse::Parser;
     /// let mut p = Parser::default();
     /// let mut got = Vec::new();
     /// p.push(b"event: token\ndata: {\"t\":", |e| got.push(e));
