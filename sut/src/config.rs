@@ -80,6 +80,9 @@ pub struct Limits {
     pub statement_timeout: Duration,
     /// The most database connections the pool opens (`SUT_DB_POOL_SIZE`).
     pub db_pool_size: u32,
+    /// A model's stream that sends nothing for this long has broken off (5 s).
+    /// `SUT_LLM_STREAM_STALL_MS`.
+    pub llm_stream_stall: Duration,
 }
 
 impl Default for Limits {
@@ -102,6 +105,7 @@ impl Default for Limits {
             request_deadline: Duration::from_secs(18),
             statement_timeout: Duration::from_secs(5),
             db_pool_size: 32,
+            llm_stream_stall: Duration::from_secs(5),
         }
     }
 }
@@ -197,6 +201,7 @@ impl Config {
             max_body_bytes: parsed(&get, "SUT_MAX_BODY_BYTES", d.max_body_bytes)?,
             workers: parsed(&get, "SUT_WORKERS", d.workers)?,
             job_max_retries: parsed(&get, "SUT_JOB_MAX_RETRIES", d.job_max_retries)?.max(1),
+            llm_stream_stall: millis(&get, "SUT_LLM_STREAM_STALL_MS", d.llm_stream_stall)?,
             request_deadline: millis(&get, "SUT_REQUEST_DEADLINE_MS", d.request_deadline)?,
             statement_timeout: millis(&get, "SUT_STATEMENT_TIMEOUT_MS", d.statement_timeout)?,
             db_pool_size: parsed(&get, "SUT_DB_POOL_SIZE", d.db_pool_size)?,

@@ -15,7 +15,11 @@
 //! - `no-connection-close`: a 413 does not say `Connection: close` (LIM-2);
 //! - `malformed-json-422`: malformed JSON gets 422, not 400 (LIM-3);
 //! - `server-timing-under-reports`: `Server-Timing` (and the operation histogram) gives
-//!   `entity_resolver.resolve` a quarter of its real time (HDR-4).
+//!   `entity_resolver.resolve` a quarter of its real time (HDR-4);
+//! - `stream-without-end`: a streamed answer stops after its tokens with neither a
+//!   `done` nor an `error` event (STREAM-1, STREAM-4);
+//! - `stream-buffers`: `/api/chat/stream` holds every event back until the answer is
+//!   complete, so its first byte comes with its last (STREAM-2).
 //!
 //! `SUT_DEFECT` takes one name, or several separated by commas, so that one build can
 //! break two clauses a single case judges.
@@ -41,11 +45,15 @@ pub enum Defect {
     MalformedJson422,
     /// Entity resolution reported at a quarter of its time.
     ServerTimingUnderReports,
+    /// A stream that just stops.
+    StreamWithoutEnd,
+    /// A stream sent whole at its end.
+    StreamBuffers,
 }
 
 impl Defect {
     /// Every defect with its `SUT_DEFECT` name.
-    pub const ALL: [(&'static str, Defect); 9] = [
+    pub const ALL: [(&'static str, Defect); 11] = [
         ("no-template-fallback", Defect::NoTemplateFallback),
         ("malformed-json-500", Defect::MalformedJson500),
         ("health-ignores-db", Defect::HealthIgnoresDb),
@@ -58,6 +66,8 @@ impl Defect {
             "server-timing-under-reports",
             Defect::ServerTimingUnderReports,
         ),
+        ("stream-without-end", Defect::StreamWithoutEnd),
+        ("stream-buffers", Defect::StreamBuffers),
     ];
 }
 

@@ -51,6 +51,7 @@ pub fn app(state: AppState) -> Router {
     let limit = state.config.limits.max_body_bytes;
     Router::new()
         .route("/api/chat", post(http::chat::chat))
+        .route("/api/chat/stream", post(http::chat::chat_stream))
         .route("/api/v1/documents/process", post(http::documents::process))
         .route("/api/v1/jobs/{id}", get(http::documents::job_status))
         .route("/api/v1/audit", get(audit::list))

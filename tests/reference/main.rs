@@ -4,6 +4,7 @@
 //! by the cases of `harness certify` (`tests/certify`).
 
 mod helpers;
+mod stream;
 
 use std::time::Duration;
 

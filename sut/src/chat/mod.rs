@@ -6,6 +6,7 @@ pub mod entities;
 pub mod pattern_cache;
 pub mod patterns;
 pub mod retrieval;
+pub mod stream;
 pub mod synthesis;
 
 use std::time::{Duration, Instant};
@@ -14,7 +15,7 @@ use serde::Serialize;
 use sqlx::PgPool;
 
 use crate::config::Limits;
-use crate::llm::{Fallback, Grounds, LlmService};
+use crate::llm::{Fallback, Generation, Grounds, LlmService};
 use crate::timing::Timings;
 use entities::{Entity, EntityDirectory};
 use pattern_cache::{PatternCache, Tier};
@@ -93,6 +94,48 @@ pub async fn answer(
     session_id: Option<String>,
     query: &str,
 ) -> ChatResponse {
+    let p = prepare(deps, timings, user_id, query).await;
+    let generation = timings
+        .measure(
+            "response_generator.generate",
+            deps.llm.generate(
+                SYSTEM,
+                &p.prompt,
+                p.max_tokens,
+                p.request_deadline,
+                &p.grounds,
+            ),
+        )
+        .await;
+    finish(deps, p, generation, user_id, session_id, query)
+}
+
+/// The system prompt of every answer.
+const SYSTEM: &str = "You are an account assistant. Answer from the context only.";
+
+/// What phases 1 to 4 made of a question: all that generation needs, and what the
+/// answer is built from.
+pub struct Prepared {
+    /// The request's deadline, set when it arrived.
+    pub request_deadline: tokio::time::Instant,
+    /// The prompt for the model.
+    pub prompt: String,
+    /// The output cap for the question's intent.
+    pub max_tokens: u32,
+    /// What an answer must be grounded in (the quality gate).
+    pub grounds: Grounds,
+    degraded: bool,
+    sources: Vec<Source>,
+    gaps: Gaps,
+    entities: Vec<Entity>,
+    synthesized: synthesis::Synthesized,
+    decision: Option<synthesis::DecisionAnalysis>,
+    patterns: Vec<PatternInsight>,
+}
+
+/// Phases 1 to 4 of the flow: entities, retrieval, synthesis and decision support,
+/// each recorded in `timings`.
+pub async fn prepare(deps: &Deps<'_>, timings: &Timings, user_id: &str, query: &str) -> Prepared {
     let limits = deps.limits;
     // Every later step fits inside this; the LLM gets what the earlier phases left.
     let request_deadline = tokio::time::Instant::now() + limits.request_deadline;
@@ -234,18 +277,41 @@ pub async fn answer(
         Intent::Patterns => 600,
         Intent::DecisionSupport => 900,
     };
-    let generation = timings
-        .measure(
-            "response_generator.generate",
-            deps.llm.generate(
-                "You are an account assistant. Answer from the context only.",
-                &prompt,
-                max_tokens,
-                request_deadline,
-                &Grounds::new(entities.iter().map(|e| e.name.clone()), &prompt),
-            ),
-        )
-        .await;
+    Prepared {
+        request_deadline,
+        grounds: Grounds::new(entities.iter().map(|e| e.name.clone()), &prompt),
+        prompt,
+        max_tokens,
+        degraded,
+        sources,
+        gaps,
+        entities,
+        synthesized,
+        decision,
+        patterns,
+    }
+}
+
+/// Phase 6 and the answer: the generation's text (or the template) with the decision
+/// and patterns appended, and the conversation stored in the background.
+pub fn finish(
+    deps: &Deps<'_>,
+    p: Prepared,
+    generation: Generation,
+    user_id: &str,
+    session_id: Option<String>,
+    query: &str,
+) -> ChatResponse {
+    let Prepared {
+        mut degraded,
+        sources,
+        gaps,
+        entities,
+        synthesized,
+        decision,
+        patterns,
+        ..
+    } = p;
     let mut text = match &generation.text {
         Some(t) => t.clone(),
         None => template_text(&synthesized),

@@ -159,6 +159,12 @@ impl CircuitBreaker {
         }
     }
 
+    /// A call that had answered broke off afterwards (a stream that failed after its
+    /// first token): a failure of the API, counted as any other.
+    pub fn broke_off(&self) {
+        self.record(CallHealth::Failed);
+    }
+
     /// A probe ended with no outcome: open again, with the timeout already spent, so
     /// the next call probes at once.
     fn abandon_probe(&self) {

@@ -53,6 +53,34 @@ impl LlmClient {
         }
     }
 
+    /// A Messages API request with `body`, as LLM-7 has it.
+    pub(super) fn request(&self, body: &Value) -> reqwest::RequestBuilder {
+        self.http
+            .post(format!("{}/v1/messages", self.base))
+            .header("x-api-key", &self.api_key)
+            .header("anthropic-version", "2023-06-01")
+            .json(body)
+    }
+
+    /// The error a non-200 answer stands for: a 429 with its `retry-after`, or the
+    /// status with the API's message.
+    pub(super) async fn refusal(resp: reqwest::Response) -> LlmCallError {
+        let status = resp.status().as_u16();
+        let retry_after = resp
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if status == 429 {
+            return LlmCallError::RateLimited(Duration::from_secs(retry_after.unwrap_or(1)));
+        }
+        let value: Value = resp.json().await.unwrap_or(Value::Null);
+        LlmCallError::Status {
+            status,
+            message: value["error"]["message"].as_str().unwrap_or("").to_owned(),
+        }
+    }
+
     /// Sends one prompt to `model` and returns the text of the answer.
     pub async fn complete(
         &self,
@@ -69,13 +97,7 @@ impl LlmClient {
             "system": system,
             "messages": [{"role": "user", "content": prompt}],
         });
-        let send = self
-            .http
-            .post(format!("{}/v1/messages", self.base))
-            .header("x-api-key", &self.api_key)
-            .header("anthropic-version", "2023-06-01")
-            .json(&body)
-            .send();
+        let send = self.request(&body).send();
         let resp = tokio::time::timeout(timeout, async {
             let resp = send
                 .await

@@ -7,6 +7,7 @@ mod breaker;
 mod bucket;
 mod client;
 pub mod quality;
+mod stream;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,6 +21,7 @@ pub use breaker::{BreakerState, CallHealth, CircuitBreaker, Permit};
 pub use bucket::TokenBucket;
 pub use client::{LlmCallError, LlmClient};
 pub use quality::Grounds;
+pub use stream::TokenStream;
 
 use crate::config::Config;
 use crate::metrics::Metrics;
@@ -69,6 +71,23 @@ impl Generation {
     }
 }
 
+/// What one attempt under the policy gave: an answer to keep, or one the quality gate
+/// refused (asked for again at once).
+enum Tried<T> {
+    Accepted(T),
+    Rejected,
+}
+
+/// A streamed answer under way: its first token, the rest, and which model sent it.
+pub struct Opened {
+    /// The first token's text.
+    pub first: String,
+    /// The tokens after it.
+    pub rest: TokenStream,
+    /// `none` (the primary) or `fallback_model`.
+    pub fallback: Fallback,
+}
+
 /// The LLM with its limiter, breaker and retry policy.
 pub struct LlmService {
     client: LlmClient,
@@ -115,14 +134,27 @@ impl LlmService {
         max_tokens: u32,
         timeout: Duration,
     ) -> Option<Result<String, LlmCallError>> {
+        self.call_with(model, |client| {
+            client.complete(model, system, prompt, max_tokens, timeout)
+        })
+        .await
+    }
+
+    /// One call through the breaker, counted in the metrics: `None` when the breaker
+    /// is open.
+    async fn call_with<'c, T, Fut>(
+        &'c self,
+        model: &str,
+        call: impl FnOnce(&'c LlmClient) -> Fut,
+    ) -> Option<Result<T, LlmCallError>>
+    where
+        Fut: std::future::Future<Output = Result<T, LlmCallError>>,
+    {
         let Some(permit) = self.breaker.try_acquire() else {
             self.metrics.breaker_state.set(self.breaker.state().gauge());
             return None;
         };
-        let r = self
-            .client
-            .complete(model, system, prompt, max_tokens, timeout)
-            .await;
+        let r = call(&self.client).await;
         permit.report(match &r {
             Ok(_) => CallHealth::Answered,
             // Throttled or refused: the API is up, and the cause is ours.
@@ -157,6 +189,81 @@ impl LlmService {
         deadline: Instant,
         grounds: &Grounds,
     ) -> Generation {
+        let answered = self
+            .under_policy(deadline, |model, timeout| async move {
+                let r = self
+                    .call(model, system, prompt, max_tokens, timeout)
+                    .await?;
+                Some(r.map(|text| {
+                    // Seed 002 §1.3's quality gate: an answer the context does not bear
+                    // out is asked for again.
+                    let q = grounds.score(&text);
+                    if q >= quality::PASS {
+                        Tried::Accepted((text, q))
+                    } else {
+                        tracing::warn!(quality = q, model, "LLM answer failed the quality gate");
+                        Tried::Rejected
+                    }
+                }))
+            })
+            .await;
+        match answered {
+            Some(((text, q), fallback)) => Generation {
+                quality_score: q,
+                text: Some(text),
+                fallback,
+                confidence: if fallback == Fallback::None {
+                    0.85
+                } else {
+                    0.75
+                },
+            },
+            None => self.template(),
+        }
+    }
+
+    /// Opens a streamed answer by `deadline`, under the same policy as [`generate`]
+    /// (`Self::generate`) until its first token: a model whose stream fails before it
+    /// is retried, then the fallback model is asked; `None` means the caller answers
+    /// from its template. The first token's arrival is the call's success for the
+    /// breaker; a stream that breaks off later is reported by [`Opened::broke_off`].
+    pub async fn open_stream(
+        &self,
+        system: &str,
+        prompt: &str,
+        max_tokens: u32,
+        deadline: Instant,
+    ) -> Option<Opened> {
+        let opened = self
+            .under_policy(deadline, |model, timeout| async move {
+                let r = self
+                    .call_with(model, |client| {
+                        client.open_stream(model, system, prompt, max_tokens, timeout)
+                    })
+                    .await?;
+                Some(r.map(|(first, rest)| Tried::Accepted((first, rest))))
+            })
+            .await;
+        opened.map(|((first, rest), fallback)| Opened {
+            first,
+            rest,
+            fallback,
+        })
+    }
+
+    /// The seed 002 §1.3 policy around `attempt` (one call to a model within a
+    /// timeout): the primary with retries and backoff, then the fallback model; `None`
+    /// when neither gave an answer it accepted (or the breaker is open, or the bucket
+    /// empty), and the caller answers from its template.
+    async fn under_policy<'s, T, F, Fut>(
+        &'s self,
+        deadline: Instant,
+        mut attempt: F,
+    ) -> Option<(T, Fallback)>
+    where
+        F: FnMut(&'s str, Duration) -> Fut,
+        Fut: std::future::Future<Output = Option<Result<Tried<T>, LlmCallError>>>,
+    {
         let reserve = self.fallback_timeout.min(left(deadline) / 4);
         let primary_window = || left(deadline).saturating_sub(reserve);
         if !self
@@ -165,51 +272,23 @@ impl LlmService {
             .await
         {
             tracing::warn!("LLM token bucket empty; answering from template");
-            return self.template();
+            return None;
         }
-        for attempt in 0..self.attempts {
-            let last = attempt + 1 == self.attempts;
+        for n in 0..self.attempts {
+            let last = n + 1 == self.attempts;
             let window = primary_window();
             if window < MIN_CALL {
                 break;
             }
             // How long to wait before the next attempt, if at all.
-            let wait = match self
-                .call(
-                    &self.primary,
-                    system,
-                    prompt,
-                    max_tokens,
-                    self.timeout.min(window),
-                )
-                .await
-            {
-                None => return self.template(),
-                Some(Ok(text)) => {
-                    // Seed 002 §1.3's quality gate: an answer the context does not bear
-                    // out is asked for again.
-                    let q = grounds.score(&text);
-                    if q >= quality::PASS {
-                        return Generation {
-                            text: Some(text),
-                            fallback: Fallback::None,
-                            quality_score: q,
-                            confidence: 0.85,
-                        };
-                    }
-                    tracing::warn!(
-                        quality = q,
-                        attempt,
-                        "primary LLM answer failed the quality gate"
-                    );
-                    None
-                }
+            let wait = match attempt(&self.primary, self.timeout.min(window)).await {
+                None => return None,
+                Some(Ok(Tried::Accepted(t))) => return Some((t, Fallback::None)),
+                Some(Ok(Tried::Rejected)) => None,
                 // Seed 002 §1.3: a timeout goes straight to the next attempt.
                 Some(Err(LlmCallError::Timeout(_))) => None,
                 // The API said how long to stay away; the backoff may ask for longer.
-                Some(Err(LlmCallError::RateLimited(after))) => {
-                    Some(after.max(self.backoff_for(attempt)))
-                }
+                Some(Err(LlmCallError::RateLimited(after))) => Some(after.max(self.backoff_for(n))),
                 Some(Err(e)) if e.is_client_error() => {
                     // The request itself was refused (an oversized prompt, say): asking
                     // the same model again gets the same answer.
@@ -217,8 +296,8 @@ impl LlmService {
                     break;
                 }
                 Some(Err(e)) => {
-                    tracing::warn!(error = %e, attempt, "primary LLM call failed");
-                    Some(self.backoff_for(attempt))
+                    tracing::warn!(error = %e, attempt = n, "primary LLM call failed");
+                    Some(self.backoff_for(n))
                 }
             };
             if let Some(wait) = wait {
@@ -230,33 +309,22 @@ impl LlmService {
         }
         let window = left(deadline).min(self.fallback_timeout);
         if window < MIN_CALL {
-            return self.template();
+            return None;
         }
-        let answer = self
-            .call(&self.fallback, system, prompt, max_tokens, window)
-            .await;
-        match answer {
-            Some(Ok(text)) => {
-                let q = grounds.score(&text);
-                if q < quality::PASS {
-                    return self.template();
-                }
+        match attempt(&self.fallback, window).await {
+            Some(Ok(Tried::Accepted(t))) => {
                 self.metrics
                     .llm_fallbacks
                     .with_label_values(&["fallback_model"])
                     .inc();
-                Generation {
-                    quality_score: q,
-                    text: Some(text),
-                    fallback: Fallback::FallbackModel,
-                    confidence: 0.75,
-                }
+                Some((t, Fallback::FallbackModel))
             }
-            _ => self.template(),
+            _ => None,
         }
     }
 
-    fn template(&self) -> Generation {
+    /// The template outcome, counted in the metrics.
+    pub fn template(&self) -> Generation {
         self.metrics
             .llm_fallbacks
             .with_label_values(&["template"])
