@@ -16,8 +16,8 @@
 //! - `malformed-json-422`: malformed JSON gets 422, not 400 (LIM-3);
 //! - `server-timing-under-reports`: `Server-Timing` (and the operation histogram) gives
 //!   `entity_resolver.resolve` a quarter of its real time (HDR-4);
-//! - `stream-without-end`: a streamed answer stops after its tokens with neither a
-//!   `done` nor an `error` event (STREAM-1, STREAM-4);
+//! - `stream-without-end`: a streamed answer whose model fails after its first token
+//!   just stops, with no `error` event (STREAM-4);
 //! - `stream-buffers`: `/api/chat/stream` holds every event back until the answer is
 //!   complete, so its first byte comes with its last (STREAM-2).
 //!

@@ -10,7 +10,7 @@ use crate::support::{text, ONE_AT_A_TIME};
 /// Each breach (its `SUT_DEFECT` name), the load cases it runs, and the clauses it
 /// breaks. A load case takes about 45 s, so each breach runs the ones its breach bears
 /// on; of the checks, those of the clauses it breaks and the sentinels below.
-const BREACHES: [(&str, &[&str], &[&str]); 8] = [
+const BREACHES: [(&str, &[&str], &[&str]); 9] = [
     // When no model answers, 503 instead of the template: under the LLM failing the
     // answers are errors, not the template (RES-1).
     (
@@ -53,6 +53,14 @@ const BREACHES: [(&str, &[&str], &[&str]); 8] = [
     // Server-Timing gives entity resolution a quarter of its time: every other case
     // believes it; only the cross-check against the Postgres latency does not.
     ("server-timing-under-reports", &[], &["HDR-4"]),
+    // Two breaches of the streaming route: a stream whose model fails after its first
+    // token just stops, with no error event; and the route holds every event back
+    // until the answer is whole. Each is charged to its own clause.
+    (
+        "stream-without-end,stream-buffers",
+        &[],
+        &["STREAM-2", "STREAM-4"],
+    ),
 ];
 
 /// Cases every breach runs besides those of the clauses it breaks: quick ones across

@@ -408,7 +408,9 @@ fn case_result(
         Status::Ran(r) => {
             let observed = match r.outcome {
                 Ok(()) => "as expected".to_owned(),
-                Err(Ended::Fail(why)) | Err(Ended::Error(why)) => why,
+                Err(Ended::Fail(why)) | Err(Ended::Error(why)) | Err(Ended::Unimplemented(why)) => {
+                    why
+                }
             };
             (observed, None, r.transcript, r.measures, r.duration_s)
         }

@@ -126,9 +126,6 @@ async fn produce(state: AppState, p: Prepared, asked: Asked, tx: mpsc::Sender<St
             }
         }
     };
-    if crate::defect::active(crate::defect::Defect::StreamWithoutEnd) {
-        return;
-    }
     let answer = finish(
         &deps,
         p,

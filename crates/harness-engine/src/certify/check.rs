@@ -23,6 +23,10 @@ pub enum CaseError {
     /// The harness could not judge (its environment failed, a fault would not apply).
     #[error("{0}")]
     Error(String),
+    /// The subject lacks an optional part of the contract that the case judges (the
+    /// streaming route): its clauses are UNIMPLEMENTED, which withholds no certificate.
+    #[error("{0}")]
+    Unimplemented(String),
 }
 
 impl CaseError {

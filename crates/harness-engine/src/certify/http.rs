@@ -104,25 +104,62 @@ impl Req {
         }
     }
 
+    /// Sends it and reads its answer as it arrives, each chunk with its arrival time
+    /// from the send; the client leaves at `leave_at`, if given, answer or not. The
+    /// exchange is recorded with what was read.
+    pub async fn send_stream(self, leave_at: Option<Instant>) -> Result<Streamed, reqwest::Error> {
+        let request = self.inner.build()?;
+        let mut exchange = exchange_of(&request);
+        let started = Instant::now();
+        let client = self.client.clone();
+        let mut chunks = Vec::new();
+        let mut head = None;
+        let read = async {
+            let mut r = client.execute(request).await?;
+            head = Some((r.status(), r.headers().clone()));
+            loop {
+                match r.chunk().await {
+                    Ok(Some(c)) => chunks.push((started.elapsed().as_secs_f64() * 1e3, c.to_vec())),
+                    Ok(None) => return Ok(StreamEnd::Clean),
+                    Err(_) => return Ok(StreamEnd::Broke),
+                }
+            }
+        };
+        let far = Instant::now() + Duration::from_secs(3600);
+        let ended = match tokio::time::timeout_at(leave_at.unwrap_or(far).into(), read).await {
+            Ok(r) => r,
+            // The client left: what it had is what it saw.
+            Err(_) => Ok(StreamEnd::Left),
+        };
+        let answer = ended.map(|end| {
+            let (status, headers) = head.map_or((0, HeaderMap::new()), |(s, h)| (s.as_u16(), h));
+            Streamed {
+                status,
+                headers,
+                chunks,
+                end,
+            }
+        });
+        exchange.elapsed_ms = started.elapsed().as_secs_f64() * 1e3;
+        match &answer {
+            Ok(r) => {
+                exchange.status = (r.status != 0).then_some(r.status);
+                exchange.response_headers = headers(&r.headers);
+                let body: Vec<u8> = r.chunks.iter().flat_map(|(_, c)| c.clone()).collect();
+                exchange.response_body = cut(&body);
+            }
+            Err(e) => exchange.response_body = format!("no answer: {}", failure(e)),
+        }
+        if let Ok(mut log) = self.log.lock() {
+            log.push(exchange);
+        }
+        answer
+    }
+
     /// Sends it, reads the whole answer, and records the exchange.
     pub async fn send(self) -> Result<Resp, reqwest::Error> {
         let request = self.inner.build()?;
-        let mut exchange = Exchange {
-            method: request.method().to_string(),
-            url: request.url().to_string(),
-            request_headers: headers(request.headers()),
-            request_body: request
-                .body()
-                .and_then(|b| b.as_bytes())
-                .map(cut)
-                .unwrap_or_default(),
-            status: None,
-            response_headers: Vec::new(),
-            response_body: String::new(),
-            elapsed_ms: 0.0,
-            curl: String::new(),
-        };
-        exchange.curl = curl(&exchange);
+        let mut exchange = exchange_of(&request);
         let started = Instant::now();
         let answer = async {
             let r = self.client.execute(request).await?;
@@ -149,6 +186,50 @@ impl Req {
         }
         answer
     }
+}
+
+/// The exchange a request starts, its answer not yet in.
+fn exchange_of(request: &reqwest::Request) -> Exchange {
+    let mut exchange = Exchange {
+        method: request.method().to_string(),
+        url: request.url().to_string(),
+        request_headers: headers(request.headers()),
+        request_body: request
+            .body()
+            .and_then(|b| b.as_bytes())
+            .map(cut)
+            .unwrap_or_default(),
+        status: None,
+        response_headers: Vec::new(),
+        response_body: String::new(),
+        elapsed_ms: 0.0,
+        curl: String::new(),
+    };
+    exchange.curl = curl(&exchange);
+    exchange
+}
+
+/// How the reading of a streamed answer ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamEnd {
+    /// The body ended.
+    Clean,
+    /// The body broke off (the connection closed mid-chunk).
+    Broke,
+    /// The client left, as the case asked.
+    Left,
+}
+
+/// A streamed answer, chunk by chunk.
+pub struct Streamed {
+    /// Its status; 0 when the client left before it came.
+    pub status: u16,
+    /// Its headers.
+    pub headers: HeaderMap,
+    /// Each chunk, with its arrival in ms after the send.
+    pub chunks: Vec<(f64, Vec<u8>)>,
+    /// How the reading ended.
+    pub end: StreamEnd,
 }
 
 /// A whole answer.

@@ -92,6 +92,8 @@ pub enum Ended {
     Fail(String),
     /// The harness could not judge.
     Error(String),
+    /// The subject lacks the optional part the case judges.
+    Unimplemented(String),
 }
 
 /// How a case's check function ended before its end.
@@ -100,6 +102,8 @@ enum Stop {
     Failed(Charge),
     /// The harness's own trouble.
     Error(String),
+    /// The optional part is absent.
+    Unimplemented(String),
 }
 
 /// The clause a subject that does not get ready breaks: `/ready` answers 200 once its
@@ -149,6 +153,10 @@ fn settle(
 ) -> (Result<(), Ended>, Vec<Charge>, Option<String>) {
     let mut stopped_by = None;
     let error = match ended {
+        Err(Stop::Unimplemented(why)) if charged.is_empty() => {
+            return (Err(Ended::Unimplemented(why)), charged, None)
+        }
+        Err(Stop::Unimplemented(why)) => Some(why),
         Ok(()) => None,
         Err(Stop::Failed(c)) => {
             stopped_by = Some(c.clause.clone());
@@ -183,6 +191,7 @@ async fn timed(case: &Case, ctx: &Ctx) -> Result<(), Stop> {
         Ok(Ok(())) => Ok(()),
         Ok(Err(CaseError::Fail { clause, why })) => Err(Stop::Failed(Charge::new(clause, why))),
         Ok(Err(CaseError::Error(why))) => Err(Stop::Error(why)),
+        Ok(Err(CaseError::Unimplemented(why))) => Err(Stop::Unimplemented(why)),
         Err(_) => Err(Stop::Error(format!(
             "the case did not end within {}s",
             CASE_TIMEOUT.as_secs()

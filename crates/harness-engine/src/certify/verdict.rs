@@ -87,6 +87,9 @@ pub fn judgements(
                 (Err(Ended::Error(why)), _) => {
                     judgement(id, Verdict::Error, observed, Some(why.clone()))
                 }
+                (Err(Ended::Unimplemented(why)), _) => {
+                    judgement(id, Verdict::Unimplemented, observed, Some(why.clone()))
+                }
                 (Err(Ended::Fail(_)), Some(by)) => judgement(
                     id,
                     Verdict::NotRun,

@@ -12,6 +12,7 @@ mod lifecycle;
 mod llm;
 #[cfg(test)]
 mod named;
+pub mod stream;
 mod timing;
 
 use std::future::Future;
@@ -229,6 +230,12 @@ fn checks() -> Vec<Case> {
         "the entities of one question are looked up at once"),
     case!(findings::an_access_that_cannot_be_audited_is_refused, Environment, &[],
         "a cache hit that cannot be audited gets 503"),
+    case!(stream::a_stream_is_tokens_then_one_final_event_sent_as_generated, Environment, &[],
+        "the optional streaming route sends token events as the model makes them, then one done event; a refused answer is retracted"),
+    case!(stream::a_model_that_fails_falls_back_before_its_first_token_and_ends_in_an_error_event_after_it, Environment, &[("SUT_REQUEST_DEADLINE_MS", "3000")],
+        "a model failing before its first token falls back to the template; after it, the stream ends in an error event, by the deadline"),
+    case!(stream::a_client_that_leaves_mid_stream_cancels_the_llm_call, Environment, &[],
+        "a client leaving mid-stream cancels the LLM call, and the breaker stays closed"),
     case!(llm::a_client_error_neither_opens_the_breaker_nor_is_retried, Environment, &[],
         "an LLM 4xx neither opens the breaker nor is retried"),
     case!(llm::a_429_waits_the_longer_of_retry_after_and_the_backoff, Environment, &[],

@@ -209,3 +209,42 @@ fn only_a_clean_managed_run_is_certified() {
         CertOutcome::Certified
     );
 }
+
+#[test]
+fn an_absent_optional_route_is_unimplemented_and_withholds_no_certificate() {
+    use Verdict::*;
+    let status = ran(
+        Err(Ended::Unimplemented(
+            "POST /api/chat/stream answers 404".into(),
+        )),
+        &[],
+        None,
+    );
+    let j = judged(&status);
+    assert_eq!(
+        j,
+        v(&[
+            ("A-1", Unimplemented),
+            ("A-2", Unimplemented),
+            ("I-1", Unimplemented)
+        ])
+    );
+    let all = judgements(&catalogue(), &["A-1".into(), "A-2".into()], &status);
+    assert_eq!(case_verdict(&all, &status), Unimplemented);
+    let refs: Vec<ClauseRef> = catalogue()
+        .clauses
+        .iter()
+        .map(|c| ClauseRef {
+            id: c.id.clone(),
+            level: c.level,
+            seed: c.seed.clone(),
+            text: c.text.clone(),
+            verdict: clause_verdict(c.level, [Unimplemented]),
+            cases: c.cases.clone(),
+        })
+        .collect();
+    assert_eq!(
+        outcome(SubjectMode::Managed, &refs).0,
+        CertOutcome::Certified
+    );
+}
