@@ -337,6 +337,14 @@ pub struct ChaosArgs {
     /// Run each fault of the matrix alone, in turn, and summarise.
     #[arg(long, conflicts_with = "faults")]
     pub matrix: bool,
+    /// With --matrix: run only the rows of these fault kinds, e.g. db-down,redis-down.
+    #[arg(
+        long,
+        value_name = "KIND,...",
+        value_delimiter = ',',
+        requires = "matrix"
+    )]
+    pub matrix_only: Vec<String>,
     /// Degradation expectations [default: degradation.toml in --fixtures].
     #[arg(long, value_name = "FILE")]
     pub degradation: Option<PathBuf>,
@@ -516,6 +524,7 @@ impl ChaosArgs {
             fault_for: self.fault_for,
             recovery: self.recovery,
             matrix: self.matrix,
+            matrix_only: self.matrix_only,
             degradation: self.degradation,
         }
     }

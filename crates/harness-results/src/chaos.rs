@@ -131,6 +131,12 @@ pub struct Phase {
     pub llm_calls: u64,
     /// `/health` samples by overall word (`no_answer` when none came in time).
     pub health: BTreeMap<String, u64>,
+    /// The phase's streams (TTFT, ITL, how they ended), when any streamed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub streams: Option<super::StreamSummary>,
+    /// `--slo`: the share of the phase's transactions that met every objective.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub goodput: Option<f64>,
 }
 
 /// What a chaos run adds to the results.

@@ -35,6 +35,8 @@ pub struct ChaosOptions {
     pub recovery: Option<Duration>,
     /// `--matrix`.
     pub matrix: bool,
+    /// `--matrix-only KIND,…`: the matrix's rows of these fault kinds alone.
+    pub matrix_only: Vec<String>,
     /// `--degradation FILE` (default: `degradation.toml` in the fixtures).
     pub degradation: Option<PathBuf>,
 }
@@ -127,7 +129,23 @@ impl ChaosOptions {
         )?;
 
         let runs: Vec<Vec<Fault>> = if self.matrix {
-            faults::matrix().map(|f| vec![f]).collect()
+            let kinds: Vec<&str> = faults::matrix().map(|f| f.kind()).collect();
+            if let Some(k) = self
+                .matrix_only
+                .iter()
+                .find(|k| !kinds.contains(&k.as_str()))
+            {
+                return Err(PlanError::Value {
+                    flag: "--matrix-only",
+                    why: format!("'{k}' is not a fault of the matrix ({})", kinds.join(", ")),
+                });
+            }
+            faults::matrix()
+                .filter(|f| {
+                    self.matrix_only.is_empty() || self.matrix_only.iter().any(|k| k == f.kind())
+                })
+                .map(|f| vec![f])
+                .collect()
         } else if !self.faults.is_empty() {
             vec![self.faults]
         } else if !section.faults.is_empty() {
@@ -188,6 +206,34 @@ mod tests {
             baseline,
             ..ChaosOptions::default()
         }
+    }
+
+    #[test]
+    fn matrix_only_takes_the_matrix_kinds_and_names_one_it_lacks() {
+        let plans = ChaosOptions {
+            faults: Vec::new(),
+            matrix: true,
+            matrix_only: vec!["db-down".into(), "redis-down".into()],
+            ..options("smoke", None)
+        }
+        .into_plans()
+        .expect("plans");
+        let labels: Vec<&str> = plans.iter().map(|(l, _)| l.as_str()).collect();
+        assert_eq!(labels, ["db-down", "redis-down"]);
+        let Err(err) = (ChaosOptions {
+            faults: Vec::new(),
+            matrix: true,
+            matrix_only: vec!["llm-stream".into()],
+            ..options("smoke", None)
+        })
+        .into_plans() else {
+            panic!("llm-stream is not a matrix kind")
+        };
+        let err = err.to_string();
+        assert!(
+            err.contains("--matrix-only") && err.contains("'llm-stream'"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -44,6 +44,13 @@ pub enum Metric {
     /// Seconds from the removal of the fault until the service is back in the
     /// baseline band (see `recovery`).
     TimeToRecoverS,
+    /// Streams that ended with neither a final nor an error event (cut, or stalled past
+    /// `stall_after`) / streams: how many the service just let stop.
+    SilentStopShare,
+    /// Time to first token, p95, ms (streams only).
+    TtftP95Ms,
+    /// `--slo`: transactions that met every objective / transactions.
+    Goodput,
 }
 
 impl Metric {
@@ -55,8 +62,10 @@ impl Metric {
             | Metric::CacheShare
             | Metric::ErrorRate
             | Metric::HealthHolds
-            | Metric::HealthAtEnd => Unit::Ratio,
-            Metric::P95Ms | Metric::P99Ms => Unit::Ms,
+            | Metric::HealthAtEnd
+            | Metric::SilentStopShare
+            | Metric::Goodput => Unit::Ratio,
+            Metric::P95Ms | Metric::P99Ms | Metric::TtftP95Ms => Unit::Ms,
             Metric::LlmCallsWhileOpen => Unit::Count,
             Metric::TimeToRecoverS => Unit::S,
         }

@@ -1,7 +1,9 @@
 //! Time to recover: from the removal of a fault until the rolling p95 and error rate
 //! stay inside the baseline band for N consecutive windows. The band also bounds the
 //! share of fallback answers: a service that answers fast and without errors, but
-//! from its template because the breaker is still open, has not recovered.
+//! from its template because the breaker is still open, has not recovered. With
+//! `--slo`, goodput too must be back within a margin of the baseline's: a stream that
+//! answers without error but with its first token late has not recovered either.
 
 use std::time::Duration;
 
@@ -22,6 +24,8 @@ pub struct Band {
     pub error_margin: f64,
     /// The share of fallback answers may exceed the baseline's by this much (absolute).
     pub fallback_margin: f64,
+    /// Goodput (`--slo`) may fall short of the baseline's by this much (absolute).
+    pub goodput_margin: f64,
 }
 
 impl Default for Band {
@@ -33,6 +37,7 @@ impl Default for Band {
             p95_slack: Duration::from_millis(50),
             error_margin: 0.01,
             fallback_margin: 0.05,
+            goodput_margin: 0.05,
         }
     }
 }
@@ -48,6 +53,8 @@ pub struct Level {
     pub fallback_rate: f64,
     /// Transactions.
     pub requests: u64,
+    /// The share that met every objective of `--slo`, when given.
+    pub goodput: Option<f64>,
 }
 
 /// The level of seconds `[from, to)`.
@@ -58,6 +65,7 @@ pub fn level(rec: &Recorded, from: usize, to: usize) -> Level {
         error_rate: w.counts.error_rate(),
         fallback_rate: ratio(w.counts.fallbacks, w.counts.requests),
         requests: w.counts.requests,
+        goodput: w.counts.goodput(),
     }
 }
 
@@ -70,6 +78,10 @@ impl Band {
             && (l.p95_us as f64) <= limit
             && l.error_rate <= baseline.error_rate + self.error_margin
             && l.fallback_rate <= baseline.fallback_rate + self.fallback_margin
+            && match (baseline.goodput, l.goodput) {
+                (Some(b), Some(g)) => g >= b - self.goodput_margin,
+                _ => true,
+            }
     }
 
     /// Seconds from `removed_s` until the first of `consecutive` windows in a row that
@@ -158,6 +170,7 @@ mod tests {
             error_rate: 0.0,
             fallback_rate: 0.0,
             requests: 5,
+            goodput: None,
         };
         assert!(!band.contains(
             base,
@@ -165,7 +178,8 @@ mod tests {
                 p95_us: 0,
                 error_rate: 0.0,
                 fallback_rate: 0.0,
-                requests: 0
+                requests: 0,
+                goodput: None
             }
         ));
         assert!(band.contains(
@@ -174,7 +188,8 @@ mod tests {
                 p95_us: 1500,
                 error_rate: 0.005,
                 fallback_rate: 0.04,
-                requests: 3
+                requests: 3,
+                goodput: None
             }
         ));
         assert!(!band.contains(
@@ -183,7 +198,8 @@ mod tests {
                 p95_us: 1000,
                 error_rate: 0.02,
                 fallback_rate: 0.0,
-                requests: 3
+                requests: 3,
+                goodput: None
             }
         ));
         // Fast and error-free, but from the template: not recovered.
@@ -193,8 +209,25 @@ mod tests {
                 p95_us: 900,
                 error_rate: 0.0,
                 fallback_rate: 0.5,
-                requests: 3
+                requests: 3,
+                goodput: None
             }
         ));
+    }
+
+    #[test]
+    fn with_an_slo_goodput_must_be_back_too() {
+        let band = Band::default();
+        let level = |goodput| Level {
+            p95_us: 1000,
+            error_rate: 0.0,
+            fallback_rate: 0.0,
+            requests: 10,
+            goodput,
+        };
+        assert!(band.contains(level(Some(0.98)), level(Some(0.94))));
+        // Answers without error, in time end to end, but the first tokens come late.
+        assert!(!band.contains(level(Some(0.98)), level(Some(0.90))));
+        assert!(band.contains(level(None), level(None)));
     }
 }

@@ -9,7 +9,7 @@ use super::expect::{Bound, Context, Expectation, Metric, PhaseName};
 use super::recovery::level;
 use super::spec::ChaosSpec;
 use crate::record::{ratio, Recorded, Second};
-use crate::results::{BudgetOutcome, ChaosInfo, ChaosSecond, LlmReading, Phase, Status};
+use crate::results::{BudgetOutcome, ChaosInfo, ChaosSecond, LlmReading, Phase, Status, StreamEnd};
 use crate::scoring::budgets::Budget;
 
 /// What scoring a chaos run adds to its results.
@@ -98,6 +98,11 @@ fn phase(spec: &ChaosSpec, span: Span, w: &Second, seen: &Observed) -> Phase {
         cache_share: ratio(w.counts.cache_sourced, w.counts.requests),
         llm_calls: calls_at(seen, span.to as f64).saturating_sub(calls_at(seen, span.from as f64)),
         health,
+        streams: w
+            .stream
+            .as_ref()
+            .map(|s| s.summary(span.to.saturating_sub(span.from).max(1) as f64)),
+        goodput: w.counts.goodput(),
     }
 }
 
@@ -154,6 +159,19 @@ pub fn score(spec: &ChaosSpec, rec: &Recorded, seen: &Observed, budgets: &[Budge
                 Metric::HealthHolds => Some(health_holds(seen, span, e)),
                 Metric::HealthAtEnd => Some(health_at_end(seen, span, e)),
                 Metric::TimeToRecoverS => ttr,
+                Metric::SilentStopShare => w.stream.as_ref().map(|s| {
+                    let silent = [StreamEnd::Truncated, StreamEnd::Stalled]
+                        .iter()
+                        .filter_map(|e| s.ends.get(e))
+                        .sum();
+                    ratio(silent, s.streams())
+                }),
+                Metric::TtftP95Ms => w
+                    .stream
+                    .as_ref()
+                    .filter(|s| s.ttft.count() > 0)
+                    .map(|s| s.ttft.percentile_us(95.0) as f64 / 1000.0),
+                Metric::Goodput => w.counts.goodput(),
             };
             let mut detail = format!(
                 "{} phase, {} transactions",
@@ -228,7 +246,13 @@ pub fn score(spec: &ChaosSpec, rec: &Recorded, seen: &Observed, budgets: &[Budge
                 baseline.p95_us as f64 / 1000.0,
                 baseline.error_rate * 100.0,
                 baseline.fallback_rate * 100.0,
-            ),
+            ) + &baseline.goodput.map_or(String::new(), |g| {
+                format!(
+                    "; and goodput ≥ baseline − {:.0}% (baseline goodput {:.1}%)",
+                    b.goodput_margin * 100.0,
+                    g * 100.0
+                )
+            }),
             seconds,
             health: seen.health.clone(),
             llm_readings: seen
