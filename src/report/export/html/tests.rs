@@ -205,3 +205,47 @@ fn an_hour_long_run_is_drawn_in_windows_with_its_fault_still_shaded() {
         assert!((500..=600).contains(&longest), "#{id}: {longest} points");
     }
 }
+
+/// A run whose transactions stream has the TTFT and ITL chart, and with `--slo` the
+/// goodput chart; each draws a line. A run without streams has neither.
+#[test]
+fn streams_and_goodput_have_their_charts_only_when_the_run_has_them() {
+    use crate::record::{Correction, Recorded, Sample, Slo, StreamSample};
+    use crate::results::StreamEnd;
+    let plain = page("smoke");
+    assert!(!plain.contains("id=\"ttft-itl\"") && !plain.contains("id=\"goodput\""));
+    let mut rec = Recorded::scoring(std::time::Duration::ZERO, None)
+        .with_slo(Some("ttft=150ms".parse::<Slo>().expect("slo")));
+    let ms = std::time::Duration::from_millis;
+    for i in 0..40u64 {
+        rec.add(
+            &Sample {
+                transaction: "chat".into(),
+                at: ms(i * 250),
+                latency: ms(300),
+                status: Some(200),
+                stream: Some(StreamSample {
+                    ttft: Some(ms(100 + (i % 2) * 100)),
+                    gaps: vec![ms(10); 9],
+                    tokens: 10,
+                    end: StreamEnd::Done,
+                    e2e: ms(300),
+                }),
+                ..Sample::default()
+            },
+            Correction::None,
+        );
+    }
+    let mut r = fixture("smoke");
+    r.timeline = (0..rec.seconds.len())
+        .map(|t| rec.seconds[t].to_point(t as u64))
+        .collect();
+    r.streams = rec.stream_results(10.0);
+    r.goodput = rec.goodput();
+    let html = String::from_utf8(Html.render(&r)).expect("utf-8");
+    for id in ["ttft-itl", "goodput"] {
+        let svg = chart_svg(&html, id);
+        assert!(svg.contains("<polyline"), "#{id} draws no line");
+    }
+    assert!(html.contains("goodput (ttft=150ms)"));
+}

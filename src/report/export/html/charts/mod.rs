@@ -3,6 +3,7 @@
 
 mod bars;
 mod distribution;
+mod stream;
 mod time;
 pub mod windows;
 
@@ -25,7 +26,7 @@ pub struct Chart {
 pub fn all(r: &Results) -> Vec<Chart> {
     // Folded once: a long run's windows merge thousands of histograms.
     let windows = windows::fold(&r.timeline, windows::MAX_POINTS);
-    vec![
+    let mut charts = vec![
         Chart {
             id: "latency-distribution",
             title: "Latency by percentile (HDR, log scale)",
@@ -46,6 +47,24 @@ pub fn all(r: &Results) -> Vec<Chart> {
             title: "Fallback and degraded answers over time",
             svg: time::fallbacks(r, &windows),
         },
+    ];
+    // Only a run whose transactions stream has these figures, and only one with --slo
+    // has goodput.
+    if r.streams.is_some() {
+        charts.push(Chart {
+            id: "ttft-itl",
+            title: "Time to first token and inter-token latency over time",
+            svg: stream::ttft_itl(r, &windows),
+        });
+    }
+    if r.goodput.is_some() {
+        charts.push(Chart {
+            id: "goodput",
+            title: "Goodput: transactions that met every objective of --slo",
+            svg: stream::goodput(r, &windows),
+        });
+    }
+    charts.extend([
         Chart {
             id: "budgets",
             title: "Budgets: measured against limit",
@@ -56,7 +75,8 @@ pub fn all(r: &Results) -> Vec<Chart> {
             title: "Status codes",
             svg: bars::statuses(r),
         },
-    ]
+    ]);
+    charts
 }
 
 /// Chart width in pixels; the page scales them down on narrow screens.

@@ -13,13 +13,13 @@ use crate::results::Results;
 const HEIGHT: u32 = 360;
 
 /// The time axis: the whole load phase, at least one second.
-fn x_range(r: &Results) -> std::ops::Range<f64> {
+pub(super) fn x_range(r: &Results) -> std::ops::Range<f64> {
     let last = r.timeline.last().map_or(0.0, |p| p.t as f64 + 1.0);
     0.0..last.max(r.duration_s).max(1.0)
 }
 
 /// Shades every band over the full height `y` and names it at the top.
-fn shade<DB, Y>(
+pub(super) fn shade<DB, Y>(
     chart: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordf64, Y>>,
     bands: &[Band],
     y: (f64, f64),
@@ -48,7 +48,7 @@ where
 }
 
 /// Draws into a fresh SVG of the standard size.
-fn svg(
+pub(super) fn svg(
     draw: impl FnOnce(DrawingArea<SVGBackend<'_>, plotters::coord::Shift>) -> Result<(), ChartError>,
 ) -> Result<String, ChartError> {
     let mut out = String::new();
@@ -67,7 +67,7 @@ fn swatch(c: RGBColor) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
 }
 
 /// One line per series, skipping windows where `value` is `None`.
-fn line<'a, DB, Y>(
+pub(super) fn line<'a, DB, Y>(
     chart: &mut ChartContext<'a, DB, Cartesian2d<RangedCoordf64, Y>>,
     windows: &[Window],
     name: &str,
@@ -100,7 +100,7 @@ where
 }
 
 /// The x axis' caption, with the window width when seconds were folded.
-fn x_desc(windows: &[Window]) -> String {
+pub(super) fn x_desc(windows: &[Window]) -> String {
     match windows.first().map_or(1, |w| w.seconds) {
         1 => "seconds from the start of load".to_owned(),
         n => format!("seconds from the start of load ({n}-s windows)"),
@@ -244,7 +244,7 @@ pub fn fallbacks(r: &Results, windows: &[Window]) -> Result<String, ChartError> 
     })
 }
 
-fn legend<'a, DB, Y>(
+pub(super) fn legend<'a, DB, Y>(
     chart: &mut ChartContext<'a, DB, Cartesian2d<RangedCoordf64, Y>>,
 ) -> Result<(), ChartError>
 where
