@@ -113,15 +113,8 @@ fn serve(
     let mut reader = BufReader::new(conn);
     let mut line = String::new();
     loop {
-        // A GET has no body: the request ends at the first empty line.
-        let mut started = false;
-        loop {
-            line.clear();
-            match reader.read_line(&mut line) {
-                Ok(0) | Err(_) => return,
-                Ok(_) if line == "\r\n" && started => break,
-                Ok(_) => started = true,
-            }
+        if !read_request(&mut reader, &mut line) {
+            return;
         }
         let now = Instant::now();
         let since = now.saturating_duration_since(*first.get_or_init(|| now));
@@ -134,6 +127,20 @@ fn serve(
         let answer = b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 2\r\n\r\nok";
         if out.write_all(answer).is_err() {
             return;
+        }
+    }
+}
+
+/// Reads one request's head: a GET has no body, so it ends at the first empty line.
+/// False when the client closed the connection.
+fn read_request(reader: &mut BufReader<TcpStream>, line: &mut String) -> bool {
+    let mut started = false;
+    loop {
+        line.clear();
+        match reader.read_line(line) {
+            Ok(0) | Err(_) => return false,
+            Ok(_) if line == "\r\n" && started => return true,
+            Ok(_) => started = true,
         }
     }
 }
@@ -221,14 +228,8 @@ fn stream(
     let mut line = String::new();
     let chunk = |text: &str| format!("{:x}\r\n{text}\r\n", text.len());
     loop {
-        let mut started = false;
-        loop {
-            line.clear();
-            match reader.read_line(&mut line) {
-                Ok(0) | Err(_) => return,
-                Ok(_) if line == "\r\n" && started => break,
-                Ok(_) => started = true,
-            }
+        if !read_request(&mut reader, &mut line) {
+            return;
         }
         let arrived = Instant::now();
         let first = ttft(counter.fetch_add(1, Ordering::Relaxed), Duration::ZERO);

@@ -98,44 +98,29 @@ impl LlmClient {
             "messages": [{"role": "user", "content": prompt}],
         });
         let send = self.request(&body).send();
-        let resp = tokio::time::timeout(timeout, async {
+        let value = tokio::time::timeout(timeout, async {
             let resp = send
                 .await
                 .map_err(|e| LlmCallError::Transport(e.to_string()))?;
-            let status = resp.status().as_u16();
-            let retry_after = resp
-                .headers()
-                .get("retry-after")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.parse::<u64>().ok());
-            let value: Value = resp
-                .json()
+            if resp.status() != 200 {
+                return Err(Self::refusal(resp).await);
+            }
+            resp.json::<Value>()
                 .await
-                .map_err(|e| LlmCallError::Transport(e.to_string()))?;
-            Ok::<_, LlmCallError>((status, retry_after, value))
+                .map_err(|e| LlmCallError::Transport(e.to_string()))
         })
         .await
         .map_err(|_| LlmCallError::Timeout(timeout))??;
-        let (status, retry_after, value) = resp;
-        match status {
-            200 => value["content"]
-                .as_array()
-                .map(|blocks| {
-                    blocks
-                        .iter()
-                        .filter_map(|b| b["text"].as_str())
-                        .collect::<Vec<_>>()
-                        .join("")
-                })
-                .filter(|t| !t.is_empty())
-                .ok_or_else(|| LlmCallError::Transport("response has no text content".into())),
-            429 => Err(LlmCallError::RateLimited(Duration::from_secs(
-                retry_after.unwrap_or(1),
-            ))),
-            s => Err(LlmCallError::Status {
-                status: s,
-                message: value["error"]["message"].as_str().unwrap_or("").to_owned(),
-            }),
-        }
+        value["content"]
+            .as_array()
+            .map(|blocks| {
+                blocks
+                    .iter()
+                    .filter_map(|b| b["text"].as_str())
+                    .collect::<Vec<_>>()
+                    .join("")
+            })
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| LlmCallError::Transport("response has no text content".into()))
     }
 }

@@ -3,7 +3,7 @@
 
 use plotters::prelude::*;
 
-use super::time::{legend, line, shade, short, svg, x_desc, x_range};
+use super::time::{legend, line, log_range, shade, short, svg, x_desc, x_range};
 use super::windows::Window;
 use super::{bands, err, frame, ChartError, FONT, SERIES};
 use crate::results::Results;
@@ -18,13 +18,7 @@ pub fn ttft_itl(r: &Results, windows: &[Window]) -> Result<String, ChartError> {
         .flat_map(|s| [ms(s.ttft_p50_us), ms(s.ttft_p95_us), ms(s.itl_p99_us)])
         .filter(|v| *v > 0.0)
         .collect();
-    let lo = seen.iter().copied().fold(f64::INFINITY, f64::min);
-    let hi = seen.iter().copied().fold(0.0, f64::max);
-    let (lo, hi) = if seen.is_empty() {
-        (0.1, 10.0)
-    } else {
-        ((lo / 2.0).max(0.01), (hi * 5.0).max(lo * 10.0))
-    };
+    let (lo, hi) = log_range(&seen);
     let x = x_range(r);
     svg(|root| {
         let mut chart = frame(&root, 64)

@@ -107,6 +107,18 @@ pub(super) fn x_desc(windows: &[Window]) -> String {
     }
 }
 
+/// The bounds of a log axis over `seen` (ms): half the least below, with headroom on
+/// top that keeps the key in the upper right clear of the lines.
+pub(super) fn log_range(seen: &[f64]) -> (f64, f64) {
+    let lo = seen.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = seen.iter().copied().fold(0.0, f64::max);
+    if seen.is_empty() {
+        (0.1, 10.0)
+    } else {
+        ((lo / 2.0).max(0.01), (hi * 5.0).max(lo * 10.0))
+    }
+}
+
 /// p50, p95 and p99 per second (or per window), in ms on a log axis.
 pub fn latency(r: &Results, windows: &[Window]) -> Result<String, ChartError> {
     let ms = |us: u64| us as f64 / 1000.0;
@@ -115,14 +127,7 @@ pub fn latency(r: &Results, windows: &[Window]) -> Result<String, ChartError> {
         .filter(|w| w.point.requests > 0)
         .flat_map(|w| [ms(w.point.p50_us), ms(w.point.p99_us)])
         .collect();
-    let lo = seen.iter().copied().fold(f64::INFINITY, f64::min);
-    let hi = seen.iter().copied().fold(0.0, f64::max);
-    let (lo, hi) = if seen.is_empty() {
-        (0.1, 10.0)
-    } else {
-        // Headroom on top keeps the key in the upper right clear of the lines.
-        ((lo / 2.0).max(0.01), (hi * 5.0).max(lo * 10.0))
-    };
+    let (lo, hi) = log_range(&seen);
     let x = x_range(r);
     svg(|root| {
         let mut chart = frame(&root, 64)
