@@ -294,6 +294,10 @@ pub struct CapacityArgs {
     /// [default: the request_handler.handle_request.p95 budget].
     #[arg(long, value_name = "DURATION", value_parser = units::duration)]
     pub goodput_limit: Option<Duration>,
+    /// What a probe must meet to pass: budgets (every applicable budget), or
+    /// goodput>=SHARE (that share of transactions met every objective of --slo).
+    #[arg(long, value_name = "budgets|goodput>=SHARE")]
+    pub objective: Option<String>,
 }
 
 impl CapacityArgs {
@@ -312,6 +316,7 @@ impl CapacityArgs {
             fault: self.fault,
             max_in_flight: self.max_in_flight,
             goodput_limit: self.goodput_limit,
+            objective: self.objective,
         }
     }
 }

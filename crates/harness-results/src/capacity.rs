@@ -37,6 +37,10 @@ pub struct Capacity {
     /// The per-request limit goodput counts against, ms: a request is good when it did
     /// not fail and took no longer than this end to end.
     pub goodput_limit_ms: f64,
+    /// `--objective goodput>=SHARE`: what a probe had to meet instead of the budgets,
+    /// e.g. `goodput >= 95.0% (--slo ttft=500ms)`; absent when the budgets decided.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub objective: Option<String>,
     /// Every probe, in the order run.
     pub steps: Vec<CapacityStep>,
     /// The highest load at which every repeat met every budget; `None` when even the
@@ -76,6 +80,9 @@ pub struct CapacityStep {
     pub dropped: u64,
     /// Whether every applicable budget held.
     pub passed: bool,
+    /// `--slo`: the share of the probe's transactions that met every objective.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slo_goodput: Option<f64>,
     /// The budgets that did not.
     pub failed: Vec<String>,
     /// The probe's own results, relative to the capacity directory.

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::session::{CapacityPlan, Probes};
+use super::session::{CapacityPlan, Objective, Probes};
 use crate::commands::run::RunOptions;
 use crate::faults::Fault;
 use crate::load::DEFAULT_MAX_IN_FLIGHT;
@@ -40,6 +40,8 @@ pub struct CapacityOptions {
     pub max_in_flight: u32,
     /// `--goodput-limit`.
     pub goodput_limit: Option<Duration>,
+    /// `--objective`: `budgets`, or `goodput>=SHARE` (with `--slo`).
+    pub objective: Option<String>,
 }
 
 fn bad(flag: &'static str, why: impl Into<String>) -> PlanError {
@@ -69,6 +71,42 @@ fn list<T: std::str::FromStr + PartialOrd + Copy>(
         return Err(bad(flag, "give the loads in ascending order, each once"));
     }
     Ok(out)
+}
+
+/// `--objective`: `budgets` (the default) or `goodput>=SHARE`, a share in (0, 1] or a
+/// percentage; goodput needs `--slo` to count against.
+fn objective(text: Option<&str>, slo: bool) -> Result<Objective, PlanError> {
+    let Some(text) = text.map(str::trim) else {
+        return Ok(Objective::Budgets);
+    };
+    if text == "budgets" {
+        return Ok(Objective::Budgets);
+    }
+    let Some(share) = text.strip_prefix("goodput>=") else {
+        return Err(bad(
+            "--objective",
+            format!("'{text}' is not budgets or goodput>=SHARE, e.g. goodput>=0.95"),
+        ));
+    };
+    let v = if share.ends_with('%') {
+        crate::units::percent(share).ok()
+    } else {
+        share.parse::<f64>().ok()
+    }
+    .filter(|v| *v > 0.0 && *v <= 1.0)
+    .ok_or_else(|| {
+        bad(
+            "--objective",
+            format!("'{share}' is not a share in (0, 1] or a percentage"),
+        )
+    })?;
+    if !slo {
+        return Err(bad(
+            "--objective",
+            "goodput counts against objectives: give them with --slo, e.g. --slo ttft=500ms,e2e=5s",
+        ));
+    }
+    Ok(Objective::Goodput(v))
 }
 
 impl CapacityOptions {
@@ -121,6 +159,7 @@ impl CapacityOptions {
         if fault.is_some() && self.run.sut_url.is_some() {
             return Err(PlanError::Conflict("--fault", "--sut-url"));
         }
+        let objective = objective(self.objective.as_deref(), self.run.slo.is_some())?;
         let run = self.run.into_plan()?;
         let goodput_limit = self.goodput_limit.unwrap_or_else(|| {
             run.budgets
@@ -141,6 +180,7 @@ impl CapacityOptions {
             fault,
             max_in_flight: self.max_in_flight,
             goodput_limit,
+            objective,
         })
     }
 }
@@ -160,6 +200,7 @@ impl Default for CapacityOptions {
             fault: None,
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
             goodput_limit: None,
+            objective: None,
         }
     }
 }
@@ -189,6 +230,15 @@ mod tests {
         assert!(with(&|o| o.repeats = 0).starts_with("--repeats: "));
         assert!(with(&|o| o.max_rate = 1.0).starts_with("--max-rate: "));
         assert!(with(&|o| o.fault = Some("flood".into())).starts_with("--fault: 'flood'"));
+        assert!(with(&|o| o.objective = Some("p95<1s".into())).starts_with("--objective: 'p95<1s'"));
+        assert!(
+            with(&|o| o.objective = Some("goodput>=1.5".into())).starts_with("--objective: '1.5'")
+        );
+        assert!(with(&|o| o.objective = Some("goodput>=95%".into())).contains("--slo"));
+        assert_eq!(
+            objective(Some("goodput>=95%"), true).ok(),
+            Some(Objective::Goodput(0.95))
+        );
         assert!(with(&|o| {
             o.rates = Some("1".into());
             o.users = Some("1".into());

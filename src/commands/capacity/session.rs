@@ -52,6 +52,39 @@ pub struct CapacityPlan {
     pub max_in_flight: u32,
     /// A request within this (and not failed) counts towards goodput.
     pub goodput_limit: Duration,
+    /// What a probe must meet to pass.
+    pub objective: Objective,
+}
+
+/// What a probe must meet to pass (`--objective`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Objective {
+    /// Every applicable budget.
+    Budgets,
+    /// At least this share of its transactions met every objective of `--slo`.
+    Goodput(f64),
+}
+
+impl Objective {
+    /// Whether `r` meets it, and if not, what fell short.
+    fn judge(self, r: &Results) -> Result<(), String> {
+        match self {
+            Objective::Budgets if r.verdict.passed => Ok(()),
+            Objective::Budgets => Err(r.verdict.failed.join(", ")),
+            Objective::Goodput(min) => {
+                let share = r.goodput.as_ref().map_or(0.0, |g| g.share);
+                if share >= min {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "goodput {:.1}% < {:.1}%",
+                        share * 100.0,
+                        min * 100.0
+                    ))
+                }
+            }
+        }
+    }
 }
 
 /// Most probes a search makes, whatever its bracket.
@@ -202,7 +235,14 @@ async fn probe_load(
             source,
         })?;
         crate::report::files::write(&results, &probe_dir, &crate::report::export::FORMATS)?;
-        out.push(step_of(&results, load, repeat, goodput, name));
+        out.push(step_of(
+            &results,
+            load,
+            repeat,
+            goodput,
+            name,
+            plan.objective,
+        ));
     }
     Ok(out)
 }
@@ -291,7 +331,14 @@ async fn probe_once(
     Ok((results, goodput))
 }
 
-fn step_of(r: &Results, load: f64, repeat: u32, goodput_rps: f64, name: String) -> CapacityStep {
+fn step_of(
+    r: &Results,
+    load: f64,
+    repeat: u32,
+    goodput_rps: f64,
+    name: String,
+    objective: Objective,
+) -> CapacityStep {
     let ms = |us: u64| us as f64 / 1e3;
     let info = r.load.as_ref();
     CapacityStep {
@@ -310,8 +357,13 @@ fn step_of(r: &Results, load: f64, repeat: u32, goodput_rps: f64, name: String) 
         error_rate: r.totals.error_rate,
         late: info.map_or(0, |l| l.late),
         dropped: info.map_or(0, |l| l.dropped),
-        passed: r.verdict.passed && r.totals.requests > 0,
-        failed: r.verdict.failed.clone(),
+        passed: objective.judge(r).is_ok() && r.totals.requests > 0,
+        failed: match objective.judge(r) {
+            Ok(()) => Vec::new(),
+            Err(_) if objective == Objective::Budgets => r.verdict.failed.clone(),
+            Err(why) => vec![why],
+        },
+        slo_goodput: r.goodput.as_ref().map(|g| g.share),
         results: format!("{name}/results.json"),
     }
 }
@@ -361,19 +413,36 @@ fn summarise(
         repeats: plan.repeats,
         step_s: plan.step.as_secs_f64(),
         goodput_limit_ms: plan.goodput_limit.as_secs_f64() * 1e3,
+        objective: match plan.objective {
+            Objective::Budgets => None,
+            Objective::Goodput(min) => Some(format!(
+                "goodput >= {:.1}% (--slo {})",
+                min * 100.0,
+                plan.run.slo.map(|s| s.to_string()).unwrap_or_default()
+            )),
+        },
         steps,
         capacity,
         knee,
         method_note: format!(
             "Each probe is a scored run of the scenario's mix on the same SUT: {:.0} s warm-up, \
              then {:.0} s scored; open-model probes send on a Poisson schedule with latency from \
-             the intended send time. A load passes when every repeat meets every applicable \
-             budget; the capacity is the highest load that passed. The knee is the last load \
+             the intended send time. A load passes when every repeat meets {}; \
+             the capacity is the highest load that passed. The knee is the last load \
              before the first step whose median p95 grew by a larger ratio than the load. \
              Goodput counts transactions that did not fail and took at most {:.0} ms end to end, \
              per scored second.{}",
             plan.warmup.as_secs_f64(),
             plan.step.as_secs_f64(),
+            match plan.objective {
+                Objective::Budgets => "every applicable budget".to_owned(),
+                Objective::Goodput(min) => format!(
+                    "the objective: at least {:.1}% of its transactions meet every objective of \
+                     --slo {} (budgets are reported, not judged)",
+                    min * 100.0,
+                    plan.run.slo.map(|s| s.to_string()).unwrap_or_default()
+                ),
+            },
             plan.goodput_limit.as_secs_f64() * 1e3,
             plan.fault
                 .as_ref()

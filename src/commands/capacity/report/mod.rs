@@ -55,8 +55,9 @@ pub fn headline(c: &Capacity) -> String {
         .as_ref()
         .map(|f| format!(" under `{f}`"))
         .unwrap_or_default();
+    let at_what = c.objective.as_deref().unwrap_or("budget");
     format!(
-        "capacity at budget{under}: {}; knee: {}",
+        "capacity at {at_what}{under}: {}; knee: {}",
         at(c.capacity),
         at(c.knee)
     )
@@ -134,6 +135,7 @@ mod tests {
             late: 0,
             dropped: 0,
             passed,
+            slo_goodput: None,
             failed: if passed {
                 Vec::new()
             } else {
@@ -157,6 +159,7 @@ mod tests {
             repeats: 1,
             step_s: 30.0,
             goodput_limit_ms: 10_000.0,
+            objective: None,
             steps: vec![
                 step(40.0, 150.0, true),
                 step(80.0, 170.0, true),
@@ -166,6 +169,18 @@ mod tests {
             knee: Some(80.0),
             method_note: "How.".into(),
         }
+    }
+
+    #[test]
+    fn a_goodput_objective_names_itself_in_the_headline() {
+        let mut c = capacity();
+        assert!(headline(&c).starts_with("capacity at budget: 80 requests/s"));
+        c.objective = Some("goodput >= 95.0% (--slo ttft=500ms)".into());
+        assert!(
+            headline(&c).starts_with("capacity at goodput >= 95.0% (--slo ttft=500ms): 80"),
+            "{}",
+            headline(&c)
+        );
     }
 
     #[test]
