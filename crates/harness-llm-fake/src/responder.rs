@@ -14,7 +14,7 @@ use wiremock::{Request, Respond, ResponseTemplate};
 use super::api;
 use super::failure::FailureMode;
 use super::profile::LatencyProfile;
-use super::stream::StreamFault;
+use super::stream::fault::StreamFault;
 
 /// State shared between the responder (on wiremock's tasks) and the control handle.
 #[derive(Debug)]
