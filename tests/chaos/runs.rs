@@ -271,7 +271,9 @@ async fn bad_values_name_their_flag_before_anything_starts() {
 /// A model stream cut after 3 tokens, under the streaming scenario: the SUT ends each
 /// affected stream with an error event (counted by kind, not as a generic error), no
 /// stream just stops, each phase has its TTFT and goodput, and the time to recover is
-/// judged on goodput too.
+/// judged on goodput too. A third of the clients leave 250 ms after their send, mid-answer
+/// (a stream takes about 550 ms): the LLM fake sees their calls cancelled, and the
+/// breaker ends closed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_broken_model_stream_is_scored_by_kind_with_ttft_and_goodput_per_phase() {
     let _one = ONE_AT_A_TIME.lock().await;
@@ -285,6 +287,10 @@ async fn a_broken_model_stream_is_scored_by_kind_with_ttft_and_goodput_per_phase
             "truncate:3",
             "--slo",
             "ttft=800ms,e2e=5s",
+            "--abandon-after",
+            "250ms",
+            "--abandon-share",
+            "33%",
         ],
         reports.path(),
     )
@@ -335,4 +341,22 @@ async fn a_broken_model_stream_is_scored_by_kind_with_ttft_and_goodput_per_phase
         "{}",
         r["chaos"]
     );
+    // The clients that left cancelled the LLM calls of the streams they left.
+    // Over the whole run: `load.abandoned` counts the scored window, the baseline.
+    let abandoned: u64 = r["timeline"]
+        .as_array()
+        .expect("timeline")
+        .iter()
+        .filter_map(|p| p["statuses"]["abandoned"].as_u64())
+        .sum();
+    let cancelled = r["chaos"]["llm_streams"]["cancelled"].as_u64().unwrap_or(0);
+    assert!(abandoned > 20, "{abandoned} abandoned: {}", r["load"]);
+    assert!(
+        cancelled * 2 >= abandoned,
+        "{abandoned} clients left mid-answer, {cancelled} LLM streams cancelled"
+    );
+    assert!(shown.contains("LLM streams: "), "{shown}");
+    let seconds = r["chaos"]["seconds"].as_array().expect("seconds");
+    let last = seconds.iter().rev().find_map(|s| s["breaker"].as_str());
+    assert_eq!(last, Some("closed"), "the breaker at the end");
 }

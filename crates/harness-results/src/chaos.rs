@@ -159,6 +159,20 @@ pub struct ChaosInfo {
     /// run from exactly what its driver saw.
     #[serde(default)]
     pub llm_readings: Vec<LlmReading>,
+    /// Streamed answers the LLM fake began, and of those, the ones whose caller (the
+    /// SUT) left before their end: LLM calls cancelled, by a client that left the SUT
+    /// or by the SUT's own deadline. Absent when nothing streamed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub llm_streams: Option<StreamCalls>,
+}
+
+/// The LLM fake's streamed answers over a chaos run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct StreamCalls {
+    /// Streamed answers begun.
+    pub begun: u64,
+    /// Of those, the ones whose caller left before their end.
+    pub cancelled: u64,
 }
 
 /// One reading of the LLM fake's call counter.

@@ -31,7 +31,7 @@ mod stream;
 pub use capacity::{Capacity, CapacityStep};
 pub use chaos::{
     ChaosInfo, ChaosSecond, Event, EventAction, HealthSample, LlmReading, MatrixOutcome, MatrixRow,
-    MatrixSummary, Phase, PhaseName,
+    MatrixSummary, Phase, PhaseName, StreamCalls,
 };
 pub use compare::{Comparison, Delta, DeltaVerdict, RunRef};
 pub use exit::{DirectUrls, Outcome, ReadyInfo};

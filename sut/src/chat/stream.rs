@@ -1,8 +1,9 @@
 //! The streamed answer of `POST /api/chat/stream` (contract STREAM-*): phases 1 to 4 as
 //! `/api/chat` runs them, then the model's tokens as they come, then a `done` event with
-//! `/api/chat`'s fields. A task of its own produces the events into a channel that the
-//! response body drains: when the client goes away the channel closes, the task stops,
-//! and the model's stream is dropped with it (the LLM call is cancelled).
+//! `/api/chat`'s fields. The handler runs [`produce`] on a task of its own, into a
+//! channel that the response body drains: when the client goes away the channel
+//! closes, the task stops, and the model's stream is dropped with it (the LLM call is
+//! cancelled).
 //!
 //! A model's stream that fails before its first token falls back as `/api/chat` does.
 //! One that fails after it ends with an `error` event. A streamed answer that the
@@ -12,9 +13,8 @@
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
-use super::{finish, Prepared, SYSTEM};
+use super::{finish, Deps, Prepared, SYSTEM};
 use crate::llm::{quality, Generation, Opened};
-use crate::state::AppState;
 
 /// One event of a streamed answer.
 #[derive(Debug)]
@@ -48,15 +48,9 @@ pub struct Asked {
     pub query: String,
 }
 
-/// Starts producing the events of the answer to `asked`, prepared as `p`.
-pub fn start(state: AppState, p: Prepared, asked: Asked) -> mpsc::Receiver<StreamEvent> {
-    let (tx, rx) = mpsc::channel(64);
-    tokio::spawn(produce(state, p, asked, tx));
-    rx
-}
-
-async fn produce(state: AppState, p: Prepared, asked: Asked, tx: mpsc::Sender<StreamEvent>) {
-    let deps = state.chat_deps();
+/// Produces the events of the answer to `asked`, prepared as `p`, into `tx`, until
+/// the answer is done or `tx`'s receiver is gone.
+pub async fn produce(deps: &Deps<'_>, p: Prepared, asked: Asked, tx: mpsc::Sender<StreamEvent>) {
     let llm = deps.llm;
     let opened = tokio::select! {
         o = llm.open_stream(SYSTEM, &p.prompt, p.max_tokens, p.request_deadline) => o,
@@ -94,14 +88,12 @@ async fn produce(state: AppState, p: Prepared, asked: Asked, tx: mpsc::Sender<St
                     Err(e) => {
                         tracing::warn!(error = %e, "the model's stream broke off");
                         llm.breaker.broke_off();
-                        if !crate::defect::active(crate::defect::Defect::StreamWithoutEnd) {
-                            let _ = tx
-                                .send(StreamEvent::Error(json!({
-                                    "error": "generation_interrupted",
-                                    "message": "The answer could not be completed.",
-                                })))
-                                .await;
-                        }
+                        let _ = tx
+                            .send(StreamEvent::Error(json!({
+                                "error": "generation_interrupted",
+                                "message": "The answer could not be completed.",
+                            })))
+                            .await;
                         return;
                     }
                 }
@@ -127,7 +119,7 @@ async fn produce(state: AppState, p: Prepared, asked: Asked, tx: mpsc::Sender<St
         }
     };
     let answer = finish(
-        &deps,
+        deps,
         p,
         generation,
         &asked.user_id,

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use super::error::AppError;
 use super::extract::{no_nul, not_null, JsonBody};
 use crate::auth::{Caller, Permission};
-use crate::chat::stream::{self, Asked};
+use crate::chat::stream::{self, Asked, StreamEvent};
 use crate::chat::{answer, prepare, ChatResponse};
 use crate::state::AppState;
 use crate::timing::Timings;
@@ -59,7 +59,8 @@ pub async fn chat_stream(
         session_id: req.session_id,
         query,
     };
-    let mut events = stream::start(state, prepared, asked);
+    let (tx, mut events) = tokio::sync::mpsc::channel(64);
+    tokio::spawn(async move { stream::produce(&state.chat_deps(), prepared, asked, tx).await });
     let buffered = if crate::defect::active(crate::defect::Defect::StreamBuffers) {
         let mut all = Vec::new();
         while let Some(e) = events.recv().await {
@@ -76,6 +77,11 @@ pub async fn chat_stream(
                 Some(all) => all.next(),
                 None => events.recv().await,
             }?;
+            if matches!(next, StreamEvent::Error(_))
+                && crate::defect::active(crate::defect::Defect::StreamWithoutEnd)
+            {
+                return None;
+            }
             let (name, data) = next.parts();
             let frame = Bytes::from(format!("event: {name}\ndata: {data}\n\n"));
             Some((Ok::<_, std::convert::Infallible>(frame), (events, buffered)))

@@ -30,6 +30,9 @@ pub struct Observed {
     pub health: Vec<HealthSample>,
     /// (seconds from the start of load, calls that reached the LLM fake so far).
     pub llm_calls: Vec<(f64, u64)>,
+    /// The LLM fake's streamed answers, begun and cancelled, over the run.
+    #[serde(default)]
+    pub llm_streams: Option<crate::results::StreamCalls>,
 }
 
 impl Observed {
@@ -46,6 +49,7 @@ impl From<&crate::results::ChaosInfo> for Observed {
             events: info.events.clone(),
             health: info.health.clone(),
             llm_calls: info.llm_readings.iter().map(|r| (r.t_s, r.calls)).collect(),
+            llm_streams: info.llm_streams,
         }
     }
 }
@@ -159,9 +163,16 @@ pub async fn drive(
         }
     };
 
+    let (begun, cancelled) = (llm.streams(), llm.disconnects());
     tokio::select! {
         _ = async { tokio::join!(schedule, health, calls) } => {}
         _ = done.wait_for(|d| *d) => {}
     }
-    seen.into_inner()
+    let mut seen = seen.into_inner();
+    let begun = llm.streams().saturating_sub(begun);
+    seen.llm_streams = (begun > 0).then(|| crate::results::StreamCalls {
+        begun,
+        cancelled: llm.disconnects().saturating_sub(cancelled),
+    });
+    seen
 }

@@ -260,6 +260,7 @@ pub fn score(spec: &ChaosSpec, rec: &Recorded, seen: &Observed, budgets: &[Budge
                 .iter()
                 .map(|&(t_s, calls)| LlmReading { t_s, calls })
                 .collect(),
+            llm_streams: seen.llm_streams,
         },
         outcomes,
     }

@@ -97,6 +97,34 @@ pub fn render(r: &Results) -> String {
     for row in &rows {
         line(&mut out, row);
     }
+    for p in &r.phases {
+        let stream = p.streams.as_ref().map(|s| {
+            let ends: Vec<String> = s
+                .ends
+                .iter()
+                .map(|(e, n)| format!("{n} {}", e.as_str()))
+                .collect();
+            format!(
+                "TTFT p50/p95 {}/{}, ITL p99 {}, streams {}",
+                ms(s.ttft.p50_us),
+                ms(s.ttft.p95_us),
+                ms(s.itl.p99_us),
+                ends.join(", ")
+            )
+        });
+        let goodput = p.goodput.map(|g| format!("goodput {}", pct(g)));
+        let parts: Vec<String> = stream.into_iter().chain(goodput).collect();
+        if !parts.is_empty() {
+            let _ = writeln!(out, "  {}: {}", p.name, parts.join("; "));
+        }
+    }
+    if let Some(s) = r.chaos.as_ref().and_then(|c| c.llm_streams) {
+        let _ = writeln!(
+            out,
+            "LLM streams: {} begun, {} cancelled by their caller before their end",
+            s.begun, s.cancelled
+        );
+    }
     if let Some(c) = &r.chaos {
         match c.time_to_recover_s {
             Some(t) => {
