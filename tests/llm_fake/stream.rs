@@ -26,16 +26,21 @@ async fn fake(base_ms: f64, per_token_ms: f64, tokens: u64) -> LlmFake {
     .expect("start")
 }
 
-/// Each event with its arrival after the send, and whether the body ended cleanly.
-async fn read(fake: &LlmFake, body: &Value) -> (Vec<(Duration, Event)>, bool) {
-    let sent = Instant::now();
-    let mut r = reqwest::Client::new()
+/// Sends `body` to the fake's Messages endpoint.
+async fn send(fake: &LlmFake, body: &Value) -> reqwest::Response {
+    reqwest::Client::new()
         .post(format!("{}/v1/messages", fake.uri()))
         .header("x-api-key", "k")
         .json(body)
         .send()
         .await
-        .expect("send");
+        .expect("send")
+}
+
+/// Each event with its arrival after the send, and whether the body ended cleanly.
+async fn read(fake: &LlmFake, body: &Value) -> (Vec<(Duration, Event)>, bool) {
+    let sent = Instant::now();
+    let mut r = send(fake, body).await;
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["content-type"], "text/event-stream");
     let mut parser = Parser::default();
@@ -167,26 +172,14 @@ async fn a_failed_call_is_refused_before_any_stream_and_a_caller_that_leaves_is_
     let fake = fake(5.0, 20.0, 50).await;
     fake.control()
         .set_failure(FailureMode::new(1.0, FailStatus::Overloaded).expect("mode"));
-    let r = reqwest::Client::new()
-        .post(format!("{}/v1/messages", fake.uri()))
-        .header("x-api-key", "k")
-        .json(&body(100))
-        .send()
-        .await
-        .expect("send");
+    let r = send(&fake, &body(100)).await;
     assert_eq!(r.status(), 529);
     let b: Value = r.json().await.expect("json");
     assert_eq!(b["error"]["type"], "overloaded_error");
     assert_eq!(fake.control().streams(), 0);
 
     fake.control().set_failure(FailureMode::NONE);
-    let mut r = reqwest::Client::new()
-        .post(format!("{}/v1/messages", fake.uri()))
-        .header("x-api-key", "k")
-        .json(&body(100))
-        .send()
-        .await
-        .expect("send");
+    let mut r = send(&fake, &body(100)).await;
     // Two chunks in, the caller goes away mid-answer.
     for _ in 0..2 {
         r.chunk().await.expect("a chunk");

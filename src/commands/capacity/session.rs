@@ -66,22 +66,20 @@ pub enum Objective {
 }
 
 impl Objective {
-    /// Whether `r` meets it, and if not, what fell short.
-    fn judge(self, r: &Results) -> Result<(), String> {
+    /// What of `r` fell short of it (the failed budgets, or the goodput that was too
+    /// low); `None` when `r` meets it.
+    fn shortfall(self, r: &Results) -> Option<Vec<String>> {
         match self {
-            Objective::Budgets if r.verdict.passed => Ok(()),
-            Objective::Budgets => Err(r.verdict.failed.join(", ")),
+            Objective::Budgets => (!r.verdict.passed).then(|| r.verdict.failed.clone()),
             Objective::Goodput(min) => {
                 let share = r.goodput.as_ref().map_or(0.0, |g| g.share);
-                if share >= min {
-                    Ok(())
-                } else {
-                    Err(format!(
+                (share < min).then(|| {
+                    vec![format!(
                         "goodput {:.1}% < {:.1}%",
                         share * 100.0,
                         min * 100.0
-                    ))
-                }
+                    )]
+                })
             }
         }
     }
@@ -341,6 +339,7 @@ fn step_of(
 ) -> CapacityStep {
     let ms = |us: u64| us as f64 / 1e3;
     let info = r.load.as_ref();
+    let shortfall = objective.shortfall(r);
     CapacityStep {
         load,
         repeat,
@@ -357,12 +356,8 @@ fn step_of(
         error_rate: r.totals.error_rate,
         late: info.map_or(0, |l| l.late),
         dropped: info.map_or(0, |l| l.dropped),
-        passed: objective.judge(r).is_ok() && r.totals.requests > 0,
-        failed: match objective.judge(r) {
-            Ok(()) => Vec::new(),
-            Err(_) if objective == Objective::Budgets => r.verdict.failed.clone(),
-            Err(why) => vec![why],
-        },
+        passed: shortfall.is_none() && r.totals.requests > 0,
+        failed: shortfall.unwrap_or_default(),
         slo_goodput: r.goodput.as_ref().map(|g| g.share),
         results: format!("{name}/results.json"),
     }

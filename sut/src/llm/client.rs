@@ -33,6 +33,17 @@ impl LlmCallError {
     }
 }
 
+/// The body of a Messages API request (LLM-7) asking `model` about one prompt.
+pub(super) fn message(model: &str, system: &str, prompt: &str, max_tokens: u32) -> Value {
+    json!({
+        "model": model,
+        "max_tokens": max_tokens,
+        "temperature": 0.3,
+        "system": system,
+        "messages": [{"role": "user", "content": prompt}],
+    })
+}
+
 /// Calls `POST {base}/v1/messages`.
 pub struct LlmClient {
     http: reqwest::Client,
@@ -90,14 +101,9 @@ impl LlmClient {
         max_tokens: u32,
         timeout: Duration,
     ) -> Result<String, LlmCallError> {
-        let body = json!({
-            "model": model,
-            "max_tokens": max_tokens,
-            "temperature": 0.3,
-            "system": system,
-            "messages": [{"role": "user", "content": prompt}],
-        });
-        let send = self.request(&body).send();
+        let send = self
+            .request(&message(model, system, prompt, max_tokens))
+            .send();
         let value = tokio::time::timeout(timeout, async {
             let resp = send
                 .await

@@ -6,9 +6,9 @@ use std::collections::VecDeque;
 use std::time::Duration;
 
 use harness_support::sse::{Event, Parser};
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use super::client::{LlmCallError, LlmClient};
+use super::client::{message, LlmCallError, LlmClient};
 
 /// The text deltas of one streamed answer still to come.
 pub struct TokenStream {
@@ -66,14 +66,8 @@ impl LlmClient {
         max_tokens: u32,
         timeout: Duration,
     ) -> Result<(String, TokenStream), LlmCallError> {
-        let body = json!({
-            "model": model,
-            "max_tokens": max_tokens,
-            "temperature": 0.3,
-            "stream": true,
-            "system": system,
-            "messages": [{"role": "user", "content": prompt}],
-        });
+        let mut body = message(model, system, prompt, max_tokens);
+        body["stream"] = Value::Bool(true);
         let deadline = tokio::time::Instant::now() + timeout;
         let first = async {
             let response = self

@@ -24,20 +24,24 @@ pub(super) fn sources(body: &Value) -> Vec<&str> {
         .unwrap_or_default()
 }
 
+/// The fields of `/api/chat`'s answer (CHAT-1), which a streamed answer's `done`
+/// event carries too (STREAM-1).
+pub const ANSWER_FIELDS: [&str; 7] = [
+    "text",
+    "confidence",
+    "quality_score",
+    "sources",
+    "degraded",
+    "fallback",
+    "entities",
+];
+
 pub async fn chat_answers_with_the_contract_fields_and_headers(app: &Ctx) -> CaseResult {
     let (s, body, headers) = app
         .chat("Should we extend payment terms to Delta Industries?")
         .await;
     ensure_eq!("CHAT-1", s, 200, "{body}");
-    for f in [
-        "text",
-        "confidence",
-        "quality_score",
-        "sources",
-        "degraded",
-        "fallback",
-        "entities",
-    ] {
+    for f in ANSWER_FIELDS {
         check!(app, "CHAT-1", body.get(f).is_some(), "missing {f}: {body}");
     }
     check_eq!(app, "CHAT-15", body["fallback"], "none");

@@ -137,16 +137,7 @@ pub async fn a_stream_is_tokens_then_one_final_event_sent_as_generated(app: &Ctx
         }
     }
     let (_, done) = seen.last();
-    for field in [
-        "text",
-        "confidence",
-        "quality_score",
-        "sources",
-        "degraded",
-        "fallback",
-        "entities",
-        "retracted",
-    ] {
+    for field in super::chat::ANSWER_FIELDS.into_iter().chain(["retracted"]) {
         check!(
             app,
             "STREAM-1",
