@@ -26,6 +26,7 @@ pub mod certificate;
 mod chaos;
 mod compare;
 pub mod exit;
+mod gate;
 mod stream;
 
 pub use capacity::{Capacity, CapacityStep};
@@ -35,6 +36,7 @@ pub use chaos::{
 };
 pub use compare::{Comparison, Delta, DeltaVerdict, RunRef};
 pub use exit::{DirectUrls, Outcome, ReadyInfo};
+pub use gate::{GateCall, GateReason, MetricScale};
 pub use stream::{
     Goodput, StreamEnd, StreamPoint, StreamResults, StreamSummary, GOODPUT_METHOD, STREAM_METHOD,
 };

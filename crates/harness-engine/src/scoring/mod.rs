@@ -2,6 +2,7 @@
 
 pub mod budgets;
 pub mod compare;
+pub mod gate;
 
 pub use budgets::{Budget, BudgetError, Kind, Limit};
 

@@ -1,0 +1,309 @@
+//! The merge gate's statistics: base and head ran in interleaved blocks (A B B A …), and
+//! each metric has one value a block for each side. Block i of base and block i of head
+//! ran next to each other, so they are compared as a pair, and every figure comes from
+//! the pairs' differences `d` (of the logarithm for a latency or a cost, so that a
+//! change is a ratio; of the value itself for a share, which can be 0).
+//!
+//! - **Interval:** 95%, percentile bootstrap over the pairs. Over blocks, not requests:
+//!   the variance that matters lives between blocks (a restart, the machine's state),
+//!   and the requests of one block share it, so resampling requests gives an interval
+//!   far too narrow.
+//! - **Test:** one-sided paired t-tests of the mean `d` against the threshold
+//!   (`--max-regression` as a ratio, or the share threshold in points): a metric is
+//!   REGRESSED only when it is shown worse *by more than* the threshold, IMPROVED only
+//!   when better by more. The t-test, not the bootstrap, because the Holm-adjusted
+//!   levels below reach 1e-4, further into the tail than a handful of pairs can
+//!   resample (12 pairs have 1.4 million distinct resamples, but their tail holds a few).
+//! - **The gate as a whole:** Holm–Bonferroni over the metrics' regression tests at
+//!   `alpha` (and, apart, over their improvement tests), split evenly over the looks a
+//!   sequential gate may take: the chance that a gate with no real change says
+//!   REGRESSED for any metric, at any look, is at most `alpha`.
+//! - **Noise floor:** the spread between blocks of the same side (the mean square
+//!   successive difference, so that a drift shared by both sides does not count), as
+//!   the half-width of the 95% interval an A/A comparison of this many pairs would
+//!   have. A metric whose floor exceeds its threshold is INCONCLUSIVE, not passed.
+
+mod tdist;
+#[cfg(test)]
+mod tests;
+
+pub use crate::results::{GateCall, GateReason, MetricScale};
+
+/// One metric's values, one a block for each side, in the order the blocks ran.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    /// The metric's name, as reports show it.
+    pub metric: String,
+    /// How a change in it is measured.
+    pub scale: MetricScale,
+    /// Base's value in each of its blocks.
+    pub base: Vec<f64>,
+    /// Head's value in each of its blocks.
+    pub head: Vec<f64>,
+}
+
+/// The gate's thresholds and error rate.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GateSettings {
+    /// A ratio metric regresses only when shown worse than this (0.05: by more than 5%).
+    pub max_regression: f64,
+    /// A share metric regresses only when shown worse than this many points (0.01: by
+    /// more than one percentage point).
+    pub max_share_change: f64,
+    /// The chance a gate with no real change says REGRESSED anywhere.
+    pub alpha: f64,
+    /// How many times a sequential gate may judge; `alpha` is split over them.
+    pub looks: u32,
+    /// Bootstrap resamples for each interval.
+    pub resamples: usize,
+    /// The bootstrap's seed, so that a gate's figures are repeatable.
+    pub seed: u64,
+}
+
+impl Default for GateSettings {
+    fn default() -> Self {
+        GateSettings {
+            max_regression: 0.05,
+            max_share_change: 0.01,
+            alpha: 0.05,
+            looks: 4,
+            resamples: 2000,
+            seed: 0x6a7e,
+        }
+    }
+}
+
+/// What the gate found for one metric.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Judgement {
+    /// The metric.
+    pub metric: String,
+    /// How its change is measured.
+    pub scale: MetricScale,
+    /// Pairs of blocks judged.
+    pub pairs: usize,
+    /// Median of base's blocks.
+    pub base: f64,
+    /// Median of head's blocks.
+    pub head: f64,
+    /// The change: head/base − 1 for a ratio metric (0.10 is 10% worse), head − base
+    /// for a share.
+    pub change: f64,
+    /// The 95% bootstrap interval of the change.
+    pub low: f64,
+    /// Its upper end.
+    pub high: f64,
+    /// The half-width of the interval an A/A comparison of these blocks would have, in
+    /// the change's units.
+    pub noise_floor: f64,
+    /// The threshold the change is judged against, in the same units.
+    pub threshold: f64,
+    /// One-sided p-value that the change is worse than the threshold (unadjusted).
+    pub p_regressed: f64,
+    /// One-sided p-value that it is better by more than the threshold (unadjusted).
+    pub p_improved: f64,
+    /// The verdict.
+    pub call: GateCall,
+    /// What decided it.
+    pub reason: GateReason,
+}
+
+/// The fewest pairs a metric is judged on.
+pub const MIN_PAIRS: usize = 3;
+
+/// Judges every metric, the family's error controlled as the module says.
+pub fn judge(series: &[Series], s: &GateSettings) -> Vec<Judgement> {
+    // The 97.5th t quantile of each pair count met, found once (it is a bisection).
+    let mut quantiles: Vec<(usize, f64)> = Vec::new();
+    let mut t975 = |pairs: usize| match quantiles.iter().find(|(p, _)| *p == pairs) {
+        Some((_, t)) => *t,
+        None => {
+            let t = tdist::upper_quantile(0.025, (pairs - 1) as f64);
+            quantiles.push((pairs, t));
+            t
+        }
+    };
+    let mut out: Vec<Judgement> = series
+        .iter()
+        .enumerate()
+        .map(|(i, x)| judge_one(x, s, s.seed.wrapping_add(i as u64), &mut t975))
+        .collect();
+    let level = s.alpha / f64::from(s.looks.max(1));
+    let regressed = holm(out.iter().map(|j| j.p_regressed), level);
+    let improved = holm(out.iter().map(|j| j.p_improved), level);
+    for (i, j) in out.iter_mut().enumerate() {
+        if j.reason == GateReason::TooFewBlocks || j.reason == GateReason::NotPositive {
+            continue;
+        }
+        (j.call, j.reason) = if regressed[i] {
+            (GateCall::Regressed, GateReason::Test)
+        } else if improved[i] {
+            (GateCall::Improved, GateReason::Test)
+        } else if j.noise_floor > j.threshold {
+            (GateCall::Inconclusive, GateReason::NoiseFloor)
+        } else if j.low > -j.threshold && j.high < j.threshold {
+            (GateCall::Unchanged, GateReason::Interval)
+        } else {
+            (GateCall::Inconclusive, GateReason::Interval)
+        };
+    }
+    out
+}
+
+/// The gate's verdict from its metrics': REGRESSED if any is, else INCONCLUSIVE if any
+/// is, else IMPROVED if any is, else UNCHANGED.
+pub fn overall(judged: &[Judgement]) -> GateCall {
+    let any = |c: GateCall| judged.iter().any(|j| j.call == c);
+    if any(GateCall::Regressed) {
+        GateCall::Regressed
+    } else if any(GateCall::Inconclusive) || judged.is_empty() {
+        GateCall::Inconclusive
+    } else if any(GateCall::Improved) {
+        GateCall::Improved
+    } else {
+        GateCall::Unchanged
+    }
+}
+
+/// Which p-values Holm's step-down procedure rejects at `level`.
+fn holm(p: impl Iterator<Item = f64>, level: f64) -> Vec<bool> {
+    let p: Vec<f64> = p.collect();
+    let mut order: Vec<usize> = (0..p.len()).filter(|&i| p[i].is_finite()).collect();
+    order.sort_by(|&a, &b| p[a].total_cmp(&p[b]));
+    let m = order.len();
+    let mut rejected = vec![false; p.len()];
+    for (k, &i) in order.iter().enumerate() {
+        if p[i] > level / (m - k) as f64 {
+            break;
+        }
+        rejected[i] = true;
+    }
+    rejected
+}
+
+fn judge_one(
+    x: &Series,
+    s: &GateSettings,
+    seed: u64,
+    t975: &mut impl FnMut(usize) -> f64,
+) -> Judgement {
+    let pairs = x.base.len().min(x.head.len());
+    let threshold = match x.scale {
+        MetricScale::Ratio => s.max_regression,
+        MetricScale::Share => s.max_share_change,
+    };
+    let mut j = Judgement {
+        metric: x.metric.clone(),
+        scale: x.scale,
+        pairs,
+        base: median(&x.base),
+        head: median(&x.head),
+        change: f64::NAN,
+        low: f64::NAN,
+        high: f64::NAN,
+        noise_floor: f64::NAN,
+        threshold,
+        p_regressed: f64::NAN,
+        p_improved: f64::NAN,
+        call: GateCall::Inconclusive,
+        reason: GateReason::TooFewBlocks,
+    };
+    if pairs < MIN_PAIRS {
+        return j;
+    }
+    let ratio = x.scale == MetricScale::Ratio;
+    if ratio && x.base.iter().chain(&x.head).any(|v| v.is_nan() || *v <= 0.0) {
+        j.reason = GateReason::NotPositive;
+        return j;
+    }
+    let lift = |v: f64| if ratio { v.ln() } else { v };
+    // Back from d's units to the change's.
+    let unlift = |d: f64| if ratio { d.exp() - 1.0 } else { d };
+    let (b, h): (Vec<f64>, Vec<f64>) = (
+        x.base[..pairs].iter().map(|v| lift(*v)).collect(),
+        x.head[..pairs].iter().map(|v| lift(*v)).collect(),
+    );
+    let d: Vec<f64> = h.iter().zip(&b).map(|(h, b)| h - b).collect();
+    let n = pairs as f64;
+    let mean = d.iter().sum::<f64>() / n;
+    let sd = (d.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+    let tau = lift_threshold(threshold, ratio);
+    let df = n - 1.0;
+    let p_above = |edge: f64| {
+        if sd > 0.0 {
+            tdist::upper_tail((mean - edge) / (sd / n.sqrt()), df)
+        } else if mean > edge {
+            0.0
+        } else {
+            1.0
+        }
+    };
+    j.p_regressed = p_above(tau);
+    j.p_improved = 1.0 - p_above(-tau);
+    if sd == 0.0 {
+        j.p_improved = if mean < -tau { 0.0 } else { 1.0 };
+    }
+    let (low, high) = bootstrap(&d, s.resamples, seed);
+    j.change = unlift(mean);
+    j.low = unlift(low);
+    j.high = unlift(high);
+    let within = ((mssd(&b) + mssd(&h)) / 2.0).sqrt();
+    j.noise_floor = unlift(t975(pairs) * within * (2.0 / n).sqrt());
+    // Judged: `judge` makes the call, over the whole family.
+    j.reason = GateReason::Interval;
+    j
+}
+
+/// The threshold in `d`'s units: a ratio's logarithm, a share's points.
+fn lift_threshold(threshold: f64, ratio: bool) -> f64 {
+    if ratio {
+        (1.0 + threshold).ln()
+    } else {
+        threshold
+    }
+}
+
+/// Half the mean square successive difference: the variance between a side's blocks,
+/// a drift both sides share left out.
+fn mssd(v: &[f64]) -> f64 {
+    if v.len() < 2 {
+        return 0.0;
+    }
+    v.windows(2).map(|w| (w[1] - w[0]).powi(2)).sum::<f64>() / (2.0 * (v.len() - 1) as f64)
+}
+
+/// The 2.5th and 97.5th percentiles of the mean of `d` resampled with replacement.
+/// SplitMix64 draws the indices: repeatable from the seed, and cheap enough that a
+/// thousand synthetic gates run in a unit test.
+fn bootstrap(d: &[f64], resamples: usize, seed: u64) -> (f64, f64) {
+    let mut state = seed;
+    let mut next = move || {
+        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    };
+    let n = d.len();
+    let mut means: Vec<f64> = (0..resamples.max(1))
+        .map(|_| {
+            (0..n)
+                .map(|_| d[((u128::from(next()) * n as u128) >> 64) as usize])
+                .sum::<f64>()
+                / n as f64
+        })
+        .collect();
+    means.sort_by(f64::total_cmp);
+    let at = |q: f64| means[((q * means.len() as f64) as usize).min(means.len() - 1)];
+    (at(0.025), at(0.975))
+}
+
+fn median(v: &[f64]) -> f64 {
+    let mut s = v.to_vec();
+    s.sort_by(f64::total_cmp);
+    match s.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => s[n / 2],
+        n => (s[n / 2 - 1] + s[n / 2]) / 2.0,
+    }
+}
