@@ -48,6 +48,8 @@ pub enum GateReason {
     TooFewBlocks,
     /// A ratio metric with a value of 0 (an operation a block never called).
     NotPositive,
+    /// A block did not measure it.
+    Missing,
 }
 
 /// How a metric's change is measured.

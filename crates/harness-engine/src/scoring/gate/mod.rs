@@ -23,6 +23,7 @@
 //!   the half-width of the 95% interval an A/A comparison of this many pairs would
 //!   have. A metric whose floor exceeds its threshold is INCONCLUSIVE, not passed.
 
+pub mod metrics;
 mod tdist;
 #[cfg(test)]
 mod tests;
@@ -132,7 +133,7 @@ pub fn judge(series: &[Series], s: &GateSettings) -> Vec<Judgement> {
     let regressed = holm(out.iter().map(|j| j.p_regressed), level);
     let improved = holm(out.iter().map(|j| j.p_improved), level);
     for (i, j) in out.iter_mut().enumerate() {
-        if j.reason == GateReason::TooFewBlocks || j.reason == GateReason::NotPositive {
+        if j.reason != GateReason::Interval {
             continue;
         }
         (j.call, j.reason) = if regressed[i] {
@@ -212,7 +213,11 @@ fn judge_one(
         return j;
     }
     let ratio = x.scale == MetricScale::Ratio;
-    if ratio && x.base.iter().chain(&x.head).any(|v| v.is_nan() || *v <= 0.0) {
+    if x.base.iter().chain(&x.head).any(|v| v.is_nan()) {
+        j.reason = GateReason::Missing;
+        return j;
+    }
+    if ratio && x.base.iter().chain(&x.head).any(|v| *v <= 0.0) {
         j.reason = GateReason::NotPositive;
         return j;
     }

@@ -145,7 +145,7 @@ fn shares_are_judged_in_points_and_zero_is_a_value() {
 }
 
 #[test]
-fn too_few_pairs_or_a_zero_latency_is_inconclusive_and_says_why() {
+fn too_few_pairs_a_zero_latency_or_a_missing_block_is_inconclusive_and_says_why() {
     let s = settings();
     let short = Series {
         metric: "e2e.p95".into(),
@@ -158,9 +158,15 @@ fn too_few_pairs_or_a_zero_latency_is_inconclusive_and_says_why() {
         head: vec![1.0, 1.0, 1.0],
         ..short.clone()
     };
-    let judged = judge(&[short, zero], &s);
+    let missing = Series {
+        base: vec![1.0, f64::NAN, 1.0],
+        head: vec![1.0, 1.0, 1.0],
+        ..short.clone()
+    };
+    let judged = judge(&[short, zero, missing], &s);
     assert_eq!(judged[0].reason, GateReason::TooFewBlocks);
     assert_eq!(judged[1].reason, GateReason::NotPositive);
+    assert_eq!(judged[2].reason, GateReason::Missing);
     assert!(judged.iter().all(|j| j.call == GateCall::Inconclusive));
     assert_eq!(overall(&judged), GateCall::Inconclusive);
 }
