@@ -25,10 +25,7 @@ pub async fn run(plan: LoadPlan) -> Result<LoadOutcome, LoadError> {
     let collector = tokio::spawn(record::collect(
         rx,
         correction,
-        // Goose's users go on sending for a while after its test plan ends; a run's
-        // rates are over the planned window, so only the sends inside it are scored.
-        record::Recorded::scoring(warmup, plan.shape.scored_until.or(plan.shape.planned()))
-            .with_slo(plan.slo),
+        record::Recorded::scoring(warmup, plan.shape.scored_until).with_slo(plan.slo),
     ));
     let shared = Arc::new(transaction::Shared {
         samples: tx,

@@ -245,9 +245,8 @@ pub struct Recorded {
     pub totals: Counts,
     /// Samples that start before this are kept in `seconds` only, not scored.
     pub warmup: Duration,
-    /// Samples that start at or after this are kept in `seconds` only: a chaos run
-    /// scores its budgets over the baseline phase, and a timed closed run over its
-    /// planned window (Goose's users send on for a while after it).
+    /// Samples that start at or after this are kept in `seconds` only (a chaos run
+    /// scores its budgets over the baseline phase).
     pub until: Option<Duration>,
     /// Samples the coordinated-omission correction added to `transactions` and
     /// `overall` (never to `overall_raw`, the timeline or the operations).
