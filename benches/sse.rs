@@ -44,18 +44,11 @@ impl Served {
     fn json(&mut self) -> String {
         fn pcts(v: &mut [u64]) -> String {
             v.sort_unstable();
-            let at = |q: f64| {
-                if v.is_empty() {
-                    0
-                } else {
-                    v[((q * v.len() as f64).ceil() as usize).clamp(1, v.len()) - 1]
-                }
-            };
             format!(
                 "{{\"p50_us\":{},\"p99_us\":{},\"max_us\":{}}}",
-                at(0.50),
-                at(0.99),
-                at(1.0)
+                percentile(v, 50),
+                percentile(v, 99),
+                percentile(v, 100)
             )
         }
         format!(
@@ -233,9 +226,10 @@ async fn reader(addr: String, until: Instant) -> anyhow::Result<Read> {
     Ok(read)
 }
 
-fn p99(v: &mut [u64]) -> u64 {
-    v.sort_unstable();
-    v.get((v.len() * 99).div_ceil(100).saturating_sub(1))
+/// The nearest-rank percentile `q` of `sorted`; 0 when empty.
+fn percentile(sorted: &[u64], q: usize) -> u64 {
+    sorted
+        .get((sorted.len() * q).div_ceil(100).max(1) - 1)
         .copied()
         .unwrap_or(0)
 }
@@ -262,14 +256,16 @@ async fn bare_hyper(url: &str, secs: u64, streams: u32) -> anyhow::Result<()> {
         all.ttft_us.extend(r.ttft_us);
         all.gap_us.extend(r.gap_us);
     }
+    all.ttft_us.sort_unstable();
+    all.gap_us.sort_unstable();
     println!(
         "RESULT hyper {:.0} {} {} {:.1} {} {}",
         all.tokens as f64 / secs as f64,
         all.streams,
         all.tokens,
         epoch.elapsed().as_secs_f64(),
-        p99(&mut all.ttft_us),
-        p99(&mut all.gap_us)
+        percentile(&all.ttft_us, 99),
+        percentile(&all.gap_us, 99)
     );
     Ok(())
 }

@@ -234,20 +234,20 @@ fn judge_one(
     let sd = (d.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
     let tau = lift_threshold(threshold, ratio);
     let df = n - 1.0;
-    let p_above = |edge: f64| {
+    // One-sided p-values that the mean lies above (or below) `edge`; with no spread
+    // the mean is exact, and either holds or does not.
+    let se = sd / n.sqrt();
+    let p_beyond = |t: f64, holds: bool| {
         if sd > 0.0 {
-            tdist::upper_tail((mean - edge) / (sd / n.sqrt()), df)
-        } else if mean > edge {
+            tdist::upper_tail(t, df)
+        } else if holds {
             0.0
         } else {
             1.0
         }
     };
-    j.p_regressed = p_above(tau);
-    j.p_improved = 1.0 - p_above(-tau);
-    if sd == 0.0 {
-        j.p_improved = if mean < -tau { 0.0 } else { 1.0 };
-    }
+    j.p_regressed = p_beyond((mean - tau) / se, mean > tau);
+    j.p_improved = p_beyond((-tau - mean) / se, mean < -tau);
     let (low, high) = bootstrap(&d, s.resamples, seed);
     j.change = unlift(mean);
     j.low = unlift(low);
