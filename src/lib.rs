@@ -5,7 +5,7 @@
 //!
 //! 1. [`cli`]: clap, progress bars, printing; the only place that knows the command line.
 //! 2. [`commands`]: one folder per command (`run`, `chaos`, `capacity`, `certify`,
-//!    `merge`, `compare`, `up`), each holding its plan, its orchestration and its report.
+//!    `gate`, `merge`, `compare`, `up`), each holding its plan, its orchestration and its report.
 //! 3. [`plan`]: what every plan shares: the environment options and [`plan::PlanError`].
 //! 4. [`session`]: what every orchestration shares: the observer of its steps.
 //! 5. [`report`]: the exporter trait, the results' exporters, tables and report files.
@@ -15,7 +15,7 @@
 //! 7. [`scoring`]: budgets and comparisons.
 //! 8. [`record`]: the sample collector and HDR histograms.
 //! 9. Support, the `harness-support` crate: [`datafile`], [`units`], [`net`], [`process`],
-//!    [`shutdown`].
+//!    [`cpu`], [`shutdown`].
 //! 10. [`results`]: the stable types of the `harness-results` crate, exit codes included.
 
 pub mod cli;
@@ -37,8 +37,8 @@ pub use harness_faults as faults;
 pub use harness_llm_fake as llm;
 
 /// The bottom layer (the `harness-support` crate): units, data-file errors, ports,
-/// child processes, shutdown signals and the Server-Sent Events parser.
-pub use harness_support::{datafile, net, process, shutdown, sse, units};
+/// child processes and their CPU time, shutdown signals and the Server-Sent Events parser.
+pub use harness_support::{cpu, datafile, net, process, shutdown, sse, units};
 
 /// The stable, machine-readable types (the `harness-results` crate).
 pub use harness_results as results;

@@ -64,10 +64,18 @@ pub enum Command {
     /// Re-render saved results into HTML, JUnit, Markdown or JSON.
     #[command(after_help = REPORT_EXAMPLES)]
     Report(super::report::ReportArgs),
-    /// Compare two results files budget by budget; exit 1 when one regressed beyond
-    /// --max-regression.
+    /// Compare two stored results files budget by budget; exit 1 when one regressed
+    /// beyond --max-regression. For a merge gate use `harness gate`, which runs both
+    /// sides on one machine and tests the difference; compare stored runs, made on
+    /// machines and at times that may differ, only where that cannot be done.
     #[command(after_help = COMPARE_EXAMPLES)]
     Compare(super::report::CompareArgs),
+    /// Judge a change: run base and head side by side in interleaved blocks, each from
+    /// a fresh start under the same open-model load, and decide per metric with paired
+    /// tests and intervals (REGRESSED, IMPROVED, UNCHANGED, INCONCLUSIVE); exit 0 (no
+    /// regression), 1 (a regression, or INCONCLUSIVE unless --inconclusive pass) or 2.
+    #[command(after_help = GATE_EXAMPLES)]
+    Gate(Box<super::gate::GateArgs>),
     /// Merge the shards of one run (`run --shard I/N`) exactly, score every budget on the
     /// whole, write the reports, and exit 0 (all met), 1 (a budget failed) or 2.
     #[command(after_help = MERGE_EXAMPLES)]
@@ -82,6 +90,7 @@ impl Command {
             Command::Chaos(a) => a.run.quiet,
             Command::Capacity(a) => a.run.quiet,
             Command::Certify(a) => a.quiet,
+            Command::Gate(a) => a.quiet,
             Command::Up(_)
             | Command::Reaper(_)
             | Command::ToxiproxyServer(_)
@@ -131,6 +140,10 @@ const CERTIFY_EXAMPLES: &str = "Examples:
 const REPORT_EXAMPLES: &str = "Examples:
   harness report reports/latest/results.json             # every format beside the file
   harness report results.json --format junit,md --out ci/";
+const GATE_EXAMPLES: &str = "Examples:
+  harness gate --base main --head HEAD                  # both built here, seed mix at 20/s
+  harness gate --base-cmd ./sut-old --head-cmd ./sut-new --max-regression 10%
+  harness gate --base main --head HEAD --inconclusive pass --json > gate.json";
 const MERGE_EXAMPLES: &str = "Examples:
   harness merge reports/nightly-42                   # its shard-*/results.json, into it
   harness merge s0.json s1.json s2.json --out merged/ --budget load.error_rate=1%";

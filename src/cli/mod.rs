@@ -4,6 +4,7 @@
 
 mod args;
 mod certify;
+mod gate;
 mod loadlog;
 mod output;
 mod progress;
@@ -139,6 +140,7 @@ async fn dispatch(command: Command) -> Result<Outcome, CliError> {
         Command::Chaos(args) => chaos(*args).await,
         Command::Capacity(args) => capacity(*args).await,
         Command::Certify(args) => certify::certify(*args).await,
+        Command::Gate(args) => gate::gate(*args).await,
         Command::Report(args) => report::report(args),
         Command::Compare(args) => report::compare_files(args),
         Command::Merge(args) => report::merge(args),

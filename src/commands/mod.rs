@@ -14,6 +14,7 @@ pub mod capacity;
 pub mod certify;
 pub mod chaos;
 pub mod compare;
+pub mod gate;
 pub mod merge;
 pub mod run;
 pub mod up;

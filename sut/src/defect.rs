@@ -19,7 +19,9 @@
 //! - `stream-without-end`: a streamed answer whose model fails after its first token
 //!   just stops, with no `error` event (STREAM-4);
 //! - `stream-buffers`: `/api/chat/stream` holds every event back until the answer is
-//!   complete, so its first byte comes with its last (STREAM-2).
+//!   complete, so its first byte comes with its last (STREAM-2);
+//! - `entity-resolution-slow`: entity resolution takes a fifth longer, truthfully
+//!   reported: no clause breaks, but `harness gate` must call it REGRESSED.
 //!
 //! `SUT_DEFECT` takes one name, or several separated by commas, so that one build can
 //! break two clauses a single case judges.
@@ -49,11 +51,13 @@ pub enum Defect {
     StreamWithoutEnd,
     /// A stream sent whole at its end.
     StreamBuffers,
+    /// Entity resolution 20% slower.
+    EntityResolutionSlow,
 }
 
 impl Defect {
     /// Every defect with its `SUT_DEFECT` name.
-    pub const ALL: [(&'static str, Defect); 11] = [
+    pub const ALL: [(&'static str, Defect); 12] = [
         ("no-template-fallback", Defect::NoTemplateFallback),
         ("malformed-json-500", Defect::MalformedJson500),
         ("health-ignores-db", Defect::HealthIgnoresDb),
@@ -68,6 +72,7 @@ impl Defect {
         ),
         ("stream-without-end", Defect::StreamWithoutEnd),
         ("stream-buffers", Defect::StreamBuffers),
+        ("entity-resolution-slow", Defect::EntityResolutionSlow),
     ];
 }
 

@@ -15,8 +15,8 @@ use std::path::{Path, PathBuf};
 const LAYERS: &[(&str, &[&str])] = &[
     ("cli", &["cli"]),
     ("commands", &[
-        "commands::certify", "commands::capacity", "commands::merge", "commands::chaos",
-        "commands::compare", "commands::up", "commands::run", "commands",
+        "commands::certify", "commands::capacity", "commands::gate", "commands::merge",
+        "commands::chaos", "commands::compare", "commands::up", "commands::run", "commands",
     ]),
     ("plan", &["plan"]),
     ("session", &["session"]),
@@ -40,6 +40,7 @@ const CRATES_BELOW: &[&str] = &[
     "units",
     "net",
     "process",
+    "cpu",
     "shutdown",
     "sse",
     "results",
@@ -50,8 +51,9 @@ const CRATES_BELOW: &[&str] = &[
 #[rustfmt::skip]
 const ALLOWED: &[(&str, &[&str])] = &[
     ("cli", &[
-        "commands::certify", "commands::capacity", "commands::merge", "commands::chaos",
-        "commands::compare", "commands::up", "commands::run", "plan", "session", "report",
+        "commands::certify", "commands::capacity", "commands::gate", "commands::merge",
+        "commands::chaos", "commands::compare", "commands::up", "commands::run", "plan",
+        "session", "report",
     ]),
     // Certification's load cases are runs, chaos runs and capacity searches.
     ("commands::certify", &[
@@ -59,6 +61,8 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ]),
     // Each probe is a run.
     ("commands::capacity", &["commands::run", "plan", "session", "report"]),
+    // Each block is a run's stand, loaded and scored as a run.
+    ("commands::gate", &["commands::run", "plan", "session", "report"]),
     // The shards are runs; a chaos run's shards are judged as `chaos` judges one run.
     ("commands::merge", &["commands::chaos", "commands::run", "plan", "report"]),
     // A chaos run is a run with faults.
@@ -90,6 +94,7 @@ const ENGINE_BELOW: &[&str] = &[
     "units",
     "net",
     "process",
+    "cpu",
     "shutdown",
     "sse",
     "results",

@@ -36,7 +36,10 @@ pub use chaos::{
 };
 pub use compare::{Comparison, Delta, DeltaVerdict, RunRef};
 pub use exit::{DirectUrls, Outcome, ReadyInfo};
-pub use gate::{GateCall, GateReason, MetricScale};
+pub use gate::{
+    BlockExclusion, GateBlock, GateCall, GateMetric, GateReason, GateReport, GateSettingsInfo,
+    GateSide, GateStop, GateSubject, InconclusivePolicy, MetricScale, GATE_SCHEMA_VERSION,
+};
 pub use stream::{
     Goodput, StreamEnd, StreamPoint, StreamResults, StreamSummary, GOODPUT_METHOD, STREAM_METHOD,
 };
@@ -505,6 +508,15 @@ pub fn compare_schema() -> serde_json::Value {
 /// ```
 pub fn capacity_schema() -> serde_json::Value {
     serde_json::to_value(schemars::schema_for!(Capacity)).unwrap_or_default()
+}
+
+/// The JSON Schema of `gate.json`.
+///
+/// ```
+/// assert_eq!(harness_results::gate_schema()["title"], "GateReport");
+/// ```
+pub fn gate_schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(GateReport)).unwrap_or_default()
 }
 
 /// The JSON Schema of `certificate.json`.

@@ -62,6 +62,10 @@ fn committed_schemas_are_current() {
         &committed("certificate.schema.json"),
         harness_results::certificate_schema(),
     );
+    check(
+        &committed("gate.schema.json"),
+        harness_results::gate_schema(),
+    );
 }
 
 #[test]

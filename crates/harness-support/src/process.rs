@@ -98,6 +98,17 @@ impl ServiceProcess {
         self.child.id()
     }
 
+    /// CPU seconds it has used so far, user and system, with its group's when it leads
+    /// one (a shell and what it started). `None` off Linux or once it has gone.
+    pub fn cpu_seconds(&self) -> Option<f64> {
+        let pid = self.child.id()?;
+        if self.group {
+            crate::cpu::group_seconds(pid)
+        } else {
+            crate::cpu::process_seconds(pid)
+        }
+    }
+
     /// `Err` with the exit status if the process has exited.
     pub fn alive(&mut self) -> Result<(), Exited> {
         match self.child.try_wait() {

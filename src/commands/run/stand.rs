@@ -116,6 +116,11 @@ impl Stand {
         Ok(())
     }
 
+    /// CPU seconds the SUT the harness started has used so far; `None` with `--sut-url`.
+    pub fn sut_cpu_seconds(&self) -> Option<f64> {
+        self.sut.as_ref()?.cpu_seconds()
+    }
+
     /// The backend's name, when an environment was started.
     pub fn backend(&self) -> Option<String> {
         self.env.as_ref().map(|e| e.backend().to_string())

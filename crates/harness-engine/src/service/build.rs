@@ -53,12 +53,26 @@ pub fn workspace_dir() -> &'static Path {
 /// # Ok(()) }
 /// ```
 pub async fn build_reference(profile: BuildProfile) -> Result<PathBuf, ServiceError> {
+    build_sut_in(workspace_dir(), None, profile).await
+}
+
+/// Builds the `sut` binary of the workspace checked out at `checkout` (another commit's
+/// worktree, for `harness gate --base REF`), into `target_dir` when given; returns its
+/// path.
+pub async fn build_sut_in(
+    checkout: &Path,
+    target_dir: Option<&Path>,
+    profile: BuildProfile,
+) -> Result<PathBuf, ServiceError> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = tokio::process::Command::new(&cargo);
     for name in cargo_run_vars() {
         cmd.env_remove(name);
     }
-    cmd.current_dir(workspace_dir())
+    if let Some(t) = target_dir {
+        cmd.env("CARGO_TARGET_DIR", t);
+    }
+    cmd.current_dir(checkout)
         .args(["build", "--workspace", "--bin", "sut"])
         .arg("--message-format=json-render-diagnostics");
     if profile == BuildProfile::Release {

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::Signal;
 use tokio::process::Command;
 
-pub use build::{build_reference, cargo_run_vars, workspace_dir, BuildProfile};
+pub use build::{build_reference, build_sut_in, cargo_run_vars, workspace_dir, BuildProfile};
 pub use error::ServiceError;
 
 use crate::environment::Endpoints;
@@ -183,6 +183,11 @@ impl RunningSut {
     /// `http://host:port`, no trailing slash.
     pub fn base_url(&self) -> &str {
         &self.base_url
+    }
+
+    /// CPU seconds it (and what its command started) has used so far.
+    pub fn cpu_seconds(&self) -> Option<f64> {
+        self.process.cpu_seconds()
     }
 
     /// The command line it was started with.

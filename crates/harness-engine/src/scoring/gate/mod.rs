@@ -18,16 +18,20 @@
 //!   `alpha` (and, apart, over their improvement tests), split evenly over the looks a
 //!   sequential gate may take: the chance that a gate with no real change says
 //!   REGRESSED for any metric, at any look, is at most `alpha`.
-//! - **Noise floor:** the spread between blocks of the same side (the mean square
-//!   successive difference, so that a drift shared by both sides does not count), as
-//!   the half-width of the 95% interval an A/A comparison of this many pairs would
-//!   have. A metric whose floor exceeds its threshold is INCONCLUSIVE, not passed.
+//! - **Noise floor:** the spread between blocks of the same side that the pairing does
+//!   not cancel, as the half-width of the 95% interval an A/A comparison of this many
+//!   pairs would have: t · sd(d) / √n. The spread of a side's blocks about each other
+//!   also holds the machine's drift from one pair to the next (on this kind of runner,
+//!   20% between two pairs a minute apart), which both sides of a pair share and the
+//!   differences cancel; counting it would call every metric too noisy to judge.
+//!   A metric whose floor exceeds its threshold is INCONCLUSIVE, not passed.
 
 pub mod metrics;
 mod tdist;
 #[cfg(test)]
 mod tests;
 
+use crate::results::GateMetric;
 pub use crate::results::{GateCall, GateReason, MetricScale};
 
 /// One metric's values, one a block for each side, in the order the blocks ran.
@@ -114,13 +118,13 @@ pub const MIN_PAIRS: usize = 3;
 
 /// Judges every metric, the family's error controlled as the module says.
 pub fn judge(series: &[Series], s: &GateSettings) -> Vec<Judgement> {
-    // The 97.5th t quantile of each pair count met, found once (it is a bisection).
+    // The 97.5th t quantile of each degrees of freedom met, found once (a bisection).
     let mut quantiles: Vec<(usize, f64)> = Vec::new();
-    let mut t975 = |pairs: usize| match quantiles.iter().find(|(p, _)| *p == pairs) {
+    let mut t975 = |df: usize| match quantiles.iter().find(|(d, _)| *d == df) {
         Some((_, t)) => *t,
         None => {
-            let t = tdist::upper_quantile(0.025, (pairs - 1) as f64);
-            quantiles.push((pairs, t));
+            let t = tdist::upper_quantile(0.025, df as f64);
+            quantiles.push((df, t));
             t
         }
     };
@@ -163,6 +167,30 @@ pub fn overall(judged: &[Judgement]) -> GateCall {
         GateCall::Improved
     } else {
         GateCall::Unchanged
+    }
+}
+
+/// A judgement as `gate.json` states it, with each side's value in every block (a
+/// figure that is not a number, such as a missing metric's, is `null`).
+pub fn stated(j: &Judgement, x: &Series) -> GateMetric {
+    let num = |v: f64| v.is_finite().then_some(v);
+    GateMetric {
+        metric: j.metric.clone(),
+        scale: j.scale,
+        pairs: j.pairs as u32,
+        base: num(j.base),
+        head: num(j.head),
+        change: num(j.change),
+        low: num(j.low),
+        high: num(j.high),
+        noise_floor: num(j.noise_floor),
+        threshold: j.threshold,
+        p_regressed: num(j.p_regressed),
+        p_improved: num(j.p_improved),
+        call: j.call,
+        reason: j.reason,
+        base_values: x.base.iter().map(|v| num(*v)).collect(),
+        head_values: x.head.iter().map(|v| num(*v)).collect(),
     }
 }
 
@@ -252,8 +280,8 @@ fn judge_one(
     j.change = unlift(mean);
     j.low = unlift(low);
     j.high = unlift(high);
-    let within = ((mssd(&b) + mssd(&h)) / 2.0).sqrt();
-    j.noise_floor = unlift(t975(pairs) * within * (2.0 / n).sqrt());
+    // What the pairing leaves: the spread of the pairs' differences about their mean.
+    j.noise_floor = unlift(t975(pairs - 1) * se);
     // Judged: `judge` makes the call, over the whole family.
     j.reason = GateReason::Interval;
     j
@@ -266,15 +294,6 @@ fn lift_threshold(threshold: f64, ratio: bool) -> f64 {
     } else {
         threshold
     }
-}
-
-/// Half the mean square successive difference: the variance between a side's blocks,
-/// a drift both sides share left out.
-fn mssd(v: &[f64]) -> f64 {
-    if v.len() < 2 {
-        return 0.0;
-    }
-    v.windows(2).map(|w| (w[1] - w[0]).powi(2)).sum::<f64>() / (2.0 * (v.len() - 1) as f64)
 }
 
 /// The 2.5th and 97.5th percentiles of the mean of `d` resampled with replacement.

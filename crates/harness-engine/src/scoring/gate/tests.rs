@@ -144,6 +144,45 @@ fn shares_are_judged_in_points_and_zero_is_a_value() {
     assert!((judged[1].change - 0.0517).abs() < 1e-3);
 }
 
+/// As on a real machine: each pair of blocks shares a state (a cold cache, a busy
+/// neighbour) that moves both sides by up to 20%, and within a pair the sides differ
+/// by 1% noise. The pairing cancels the shared part, so an A/A gate is decided
+/// UNCHANGED, and a 10% slowdown REGRESSED: the noise floor must not count the drift
+/// between pairs as noise.
+#[test]
+fn drift_shared_by_a_pair_is_not_noise() {
+    let mut rng = StdRng::seed_from_u64(7);
+    let mut decided = 0;
+    let mut found = 0;
+    for _ in 0..100 {
+        let drift: Vec<f64> = (0..PAIRS).map(|_| 0.2 * normal(&mut rng)).collect();
+        let mut side = |k: f64| -> Vec<f64> {
+            drift
+                .iter()
+                .map(|d| 10.0 * k * (d + 0.01 * normal(&mut rng)).exp())
+                .collect()
+        };
+        let base = side(1.0);
+        let same = side(1.0);
+        let slower = side(1.10);
+        let series = |head: Vec<f64>| Series {
+            metric: "e2e.p95".into(),
+            scale: MetricScale::Ratio,
+            base: base.clone(),
+            head,
+        };
+        let aa = judge(&[series(same)], &settings());
+        decided += usize::from(aa[0].call == GateCall::Unchanged);
+        let ab = judge(&[series(slower)], &settings());
+        found += usize::from(ab[0].call == GateCall::Regressed);
+    }
+    assert!(
+        decided >= 95,
+        "A/A decided UNCHANGED in only {decided} of 100"
+    );
+    assert!(found >= 95, "10% found in only {found} of 100");
+}
+
 #[test]
 fn too_few_pairs_a_zero_latency_or_a_missing_block_is_inconclusive_and_says_why() {
     let s = settings();

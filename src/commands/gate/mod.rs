@@ -1,0 +1,250 @@
+//! `harness gate`: base and head run side by side on one machine, in interleaved
+//! blocks (A B, B A, A B, …), each block a fresh environment and SUT under the same
+//! open-model load; after each scheduled look the statistics (`scoring::gate`) judge
+//! every metric, and the gate stops once every metric is decided, one has regressed,
+//! or its pairs or time run out. It writes `gate.json`, `gate.md` and `gate.html`.
+
+mod block;
+pub mod build;
+mod plan;
+pub mod report;
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+pub use plan::{GateOptions, GatePlan, SidePlan};
+
+use crate::commands::run::{assemble, machine_info, RunError};
+use crate::results::{
+    GateBlock, GateCall, GateMetric, GateReport, GateSide, GateStop, GateSubject, MetricScale,
+    GATE_SCHEMA_VERSION,
+};
+use crate::scoring::gate::{self as stats, metrics, Series};
+use crate::session::Observer;
+
+/// Why a gate could not come to a verdict (exit code 2).
+#[derive(Debug, thiserror::Error)]
+pub enum GateError {
+    /// A side's git ref could not be built.
+    #[error(transparent)]
+    Build(#[from] build::BuildError),
+    /// A block could not run.
+    #[error("block {index} ({side})")]
+    Block {
+        /// The block.
+        index: u32,
+        /// Its side.
+        side: &'static str,
+        /// Why.
+        #[source]
+        source: RunError,
+    },
+    /// The gate's files could not be written.
+    #[error(transparent)]
+    Report(#[from] crate::report::files::ReportError),
+}
+
+/// What the front end hears as the gate goes.
+pub trait GateProgress: Sync {
+    /// A block ended.
+    fn block(&self, b: &GateBlock);
+    /// A look was taken at `pairs` pairs and came to `call`.
+    fn look(&self, pairs: u32, call: GateCall);
+}
+
+/// How `gate.json` says its figures were obtained.
+pub const METHOD: &str = "Each block starts the side's SUT afresh in its own environment and \
+loads it with open-model Poisson arrivals at the gate's rate; its figures are taken over the \
+scored window after the warm-up, latencies from the block's merged HDR histograms (from the \
+intended send time). Blocks run in pairs, A B then B A, so that drift falls on both sides alike. \
+Each metric's change comes from the pairs' differences (of the logarithm for latencies and CPU, \
+a ratio; in points for shares): the interval is a 95% percentile bootstrap over pairs of blocks, \
+since the variance lives between blocks; the verdict is a one-sided paired t-test against the \
+threshold, Holm-Bonferroni over the metrics with alpha split over the looks. The noise floor is \
+the half-width of the interval an A/A gate of these blocks would have, from the spread between \
+successive blocks of one side. CPU is the SUT's process group's user and system time from /proc \
+over the scored window, a request, judged on its own. A block where the generator sent more than \
+1% of its requests 10 ms late or dropped any, or the machine was 97% busy, is left out with its pair.";
+
+/// Runs the gate; its files go to `reports/<gate-id>/`.
+pub async fn run(
+    plan: &GatePlan,
+    observer: &dyn Observer,
+    progress: &dyn GateProgress,
+) -> Result<(GateReport, PathBuf), GateError> {
+    let started = Instant::now();
+    let started_at = assemble::now_rfc3339();
+    let dir = plan
+        .run
+        .reports_dir
+        .join(assemble::run_id("gate", &plan.run.scenario.name));
+    let base = build::subject("--base", &plan.base, plan.build).await?;
+    let head = build::subject("--head", &plan.head, plan.build).await?;
+    let looks_at = plan.look_at();
+    let mut blocks: Vec<GateBlock> = Vec::new();
+    let mut measured: Vec<Vec<metrics::Measured>> = Vec::new();
+    let mut looks: Vec<(u32, GateCall)> = Vec::new();
+    let mut judged = Judged::default();
+    let mut stopped = GateStop::MaxPairs;
+    // Pairs run two at a time, A B then B A, so that every look sees each side first
+    // as often as second; the time check is before each such cycle.
+    'cycles: for cycle in 0..plan.max_pairs / 2 {
+        let per_cycle = started.elapsed().as_secs_f64() / f64::from(cycle.max(1));
+        if cycle > 0
+            && started.elapsed().as_secs_f64() + per_cycle > plan.max_duration.as_secs_f64()
+        {
+            stopped = GateStop::MaxDuration;
+            break;
+        }
+        for (pair, order) in [
+            (2 * cycle, [GateSide::Base, GateSide::Head]),
+            (2 * cycle + 1, [GateSide::Head, GateSide::Base]),
+        ] {
+            for side in order {
+                let index = blocks.len() as u32;
+                let command = match side {
+                    GateSide::Base => &base.command,
+                    GateSide::Head => &head.command,
+                };
+                let block_dir = dir.join(format!("block-{index:02}-{}", side.as_str()));
+                let ran = block::run(plan, (index, pair, side), command, &block_dir, observer)
+                    .await
+                    .map_err(|source| GateError::Block {
+                        index,
+                        side: side.as_str(),
+                        source,
+                    })?;
+                progress.block(&ran.block);
+                measured.push(metrics::of(&ran.results));
+                blocks.push(ran.block);
+            }
+        }
+        let pairs = 2 * cycle + 2;
+        if looks_at.contains(&pairs) {
+            judged = judge(plan, &blocks, &measured);
+            looks.push((pairs, judged.call));
+            progress.look(pairs, judged.call);
+            match judged.call {
+                GateCall::Regressed => {
+                    stopped = GateStop::Regressed;
+                    break 'cycles;
+                }
+                GateCall::Inconclusive => {}
+                GateCall::Unchanged | GateCall::Improved => {
+                    stopped = GateStop::Decided;
+                    break 'cycles;
+                }
+            }
+        }
+    }
+    // Stopped between looks (out of time): this judgement is the last look.
+    let pairs = (blocks.len() / 2) as u32;
+    if looks.last().map(|(p, _)| *p) != Some(pairs) {
+        judged = judge(plan, &blocks, &measured);
+        looks.push((pairs, judged.call));
+        progress.look(pairs, judged.call);
+    }
+    let mut machine = machine_info();
+    machine.versions.clear();
+    let report = GateReport {
+        schema_version: GATE_SCHEMA_VERSION,
+        harness_version: env!("CARGO_PKG_VERSION").to_owned(),
+        started_at,
+        duration_s: started.elapsed().as_secs_f64(),
+        method: METHOD.to_owned(),
+        base: base.subject,
+        head: head.subject,
+        settings: plan.info(),
+        blocks,
+        looks,
+        stopped,
+        metrics: judged.metrics,
+        cost: judged.cost,
+        call: judged.call,
+    };
+    crate::report::exporter::write_all(&report, &dir)?;
+    assemble::point_latest(&plan.run.reports_dir, &dir);
+    Ok((report, dir))
+}
+
+/// A side, ready to start: the command each of its blocks runs.
+pub struct Side {
+    /// The command.
+    pub command: String,
+    /// What `gate.json` says of it.
+    pub subject: GateSubject,
+}
+
+/// What a look found.
+struct Judged {
+    metrics: Vec<GateMetric>,
+    cost: GateMetric,
+    call: GateCall,
+}
+
+impl Default for Judged {
+    fn default() -> Self {
+        let none = Series {
+            metric: COST.into(),
+            scale: MetricScale::Ratio,
+            base: Vec::new(),
+            head: Vec::new(),
+        };
+        let j = stats::judge(std::slice::from_ref(&none), &stats::GateSettings::default());
+        Judged {
+            metrics: Vec::new(),
+            cost: stats::stated(&j[0], &none),
+            call: GateCall::Inconclusive,
+        }
+    }
+}
+
+/// The cost metric's name.
+pub const COST: &str = "cpu_ms_per_request";
+
+/// Judges the pairs whose two blocks both count: every metric as one family, the CPU
+/// cost on its own.
+fn judge(plan: &GatePlan, blocks: &[GateBlock], measured: &[Vec<metrics::Measured>]) -> Judged {
+    let mut base = Vec::new();
+    let mut head = Vec::new();
+    let mut cost = Series {
+        metric: COST.into(),
+        scale: MetricScale::Ratio,
+        base: Vec::new(),
+        head: Vec::new(),
+    };
+    for pair in blocks.chunks(2).zip(measured.chunks(2)) {
+        let ([a, b], [ma, mb]) = pair else { continue };
+        if a.excluded.is_some() || b.excluded.is_some() {
+            continue;
+        }
+        for (blk, m) in [(a, ma), (b, mb)] {
+            let cpu = blk.cpu_ms_per_request.unwrap_or(f64::NAN);
+            match blk.side {
+                GateSide::Base => {
+                    base.push(m.clone());
+                    cost.base.push(cpu);
+                }
+                GateSide::Head => {
+                    head.push(m.clone());
+                    cost.head.push(cpu);
+                }
+            }
+        }
+    }
+    let series = metrics::series(&base, &head);
+    let all = stats::judge(&series, &plan.stats);
+    let metrics: Vec<GateMetric> = all
+        .iter()
+        .zip(&series)
+        .map(|(j, x)| stats::stated(j, x))
+        .collect();
+    let cost_judged = stats::judge(std::slice::from_ref(&cost), &plan.stats);
+    let cost_metric = stats::stated(&cost_judged[0], &cost);
+    let call = stats::overall(&all.iter().chain(&cost_judged).cloned().collect::<Vec<_>>());
+    Judged {
+        metrics,
+        cost: cost_metric,
+        call,
+    }
+}
