@@ -18,34 +18,6 @@ pub async fn reference() -> PathBuf {
     .clone()
 }
 
-/// `sut-defects`: the reference built with its `defects` feature, a separate binary;
-/// `--workspace`, like `build_reference`, so that no dependency is built again.
-pub fn defects_binary() -> PathBuf {
-    static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    BIN.get_or_init(|| {
-        let root = harness::service::workspace_dir();
-        let mut cargo = Command::new(env!("CARGO"));
-        for name in harness::service::cargo_run_vars() {
-            cargo.env_remove(name);
-        }
-        let status = cargo
-            .args([
-                "build",
-                "--workspace",
-                "--bin",
-                "sut-defects",
-                "--features",
-                "sut/defects",
-            ])
-            .current_dir(root)
-            .status()
-            .expect("cargo");
-        assert!(status.success(), "cargo build --bin sut-defects");
-        root.join("target/debug/sut-defects")
-    })
-    .clone()
-}
-
 /// `harness certify ARGS` with its reports in `reports`, on the native backend.
 pub fn certify(reports: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_harness"))

@@ -1,10 +1,11 @@
 //! Helpers every suite shares: one run at a time, reading a run's results, both streams
-//! of an output, and what a session left behind. Each suite includes this module with
+//! of an output, what a session left behind, and the reference built with its
+//! deliberate breaches. Each suite includes this module with
 //! `#[path = "../support/mod.rs"] mod support;` and uses what it needs.
 #![allow(dead_code)]
 
-use std::path::Path;
-use std::process::Output;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 /// Serialises harness runs within a suite: each has the machine's two cores to itself,
 /// Goose keeps process-wide state, and the leak checks count processes.
@@ -65,4 +66,32 @@ pub fn leftovers(session: &str, pids: &[String]) -> Vec<String> {
         }
     }
     found
+}
+
+/// `sut-defects`: the reference built with its `defects` feature, a separate binary;
+/// `--workspace`, like `build_reference`, so that no dependency is built again.
+pub fn defects_binary() -> PathBuf {
+    static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BIN.get_or_init(|| {
+        let root = harness::service::workspace_dir();
+        let mut cargo = Command::new(env!("CARGO"));
+        for name in harness::service::cargo_run_vars() {
+            cargo.env_remove(name);
+        }
+        let status = cargo
+            .args([
+                "build",
+                "--workspace",
+                "--bin",
+                "sut-defects",
+                "--features",
+                "sut/defects",
+            ])
+            .current_dir(root)
+            .status()
+            .expect("cargo");
+        assert!(status.success(), "cargo build --bin sut-defects");
+        root.join("target/debug/sut-defects")
+    })
+    .clone()
 }

@@ -225,7 +225,7 @@ impl GateOptions {
         .into_plan()?;
         run.shape = shape(self.rate, self.warmup, self.block);
         run.target = TargetPlan::Command(String::new());
-        Ok(GatePlan {
+        let mut plan = GatePlan {
             base,
             head,
             run,
@@ -243,7 +243,10 @@ impl GateOptions {
             warmup: self.warmup,
             block: self.block,
             build,
-        })
+        };
+        // Alpha is split over the looks this gate will take, no more.
+        plan.stats.looks = plan.look_at().len() as u32;
+        Ok(plan)
     }
 }
 
@@ -366,6 +369,7 @@ mod tests {
     fn looks_start_at_min_pairs_and_end_at_max_pairs() {
         let plan = options().into_plan().expect("plans");
         assert_eq!(plan.look_at(), vec![4, 6, 8, 10]);
+        assert_eq!(plan.stats.looks, 4);
         let plan = GateOptions {
             min_pairs: 4,
             max_pairs: 4,
@@ -374,6 +378,7 @@ mod tests {
         .into_plan()
         .expect("plans");
         assert_eq!(plan.look_at(), vec![4]);
+        assert_eq!(plan.stats.looks, 1, "one look: alpha is not split");
         let plan = GateOptions {
             max_pairs: 16,
             ..options()

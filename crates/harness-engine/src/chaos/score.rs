@@ -30,14 +30,19 @@ struct Span {
     to: usize,
 }
 
+/// Seconds before the fault that no phase scores.
+pub const BASELINE_GUARD_S: usize = 1;
+
 fn spans(spec: &ChaosSpec, warmup: Duration) -> [Span; 3] {
     let p = spec.phases;
     let s = |d: Duration| d.as_secs() as usize;
     [
+        // The baseline ends a second before the fault: a request sent in that second
+        // may still wait on a dependency when the fault goes in, and meet it.
         Span {
             name: PhaseName::Baseline,
-            from: s(warmup).min(s(p.fault_start())),
-            to: s(p.fault_start()),
+            from: s(warmup).min(s(p.fault_start()).saturating_sub(BASELINE_GUARD_S)),
+            to: s(p.fault_start()).saturating_sub(BASELINE_GUARD_S),
         },
         Span {
             name: PhaseName::Fault,

@@ -25,7 +25,8 @@ impl Exporter<GateReport> for Html {
 
     fn render(&self, g: &GateReport) -> Vec<u8> {
         let mut h = String::new();
-        let n = rows(g).count();
+        // Two charts a metric: its blocks and its interval.
+        let n = 2 * rows(g).count();
         let _ = write!(
             h,
             "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
@@ -57,7 +58,8 @@ impl Exporter<GateReport> for Html {
                 .collect();
             let _ = writeln!(
                 h,
-                "<tr{cls}>{text}<td>{}</td><td>{}</td></tr>",
+                "<tr{cls}>{text}<td><figure class=\"chart\">{}</figure></td>\
+                 <td><figure class=\"chart\">{}</figure></td></tr>",
                 blocks_chart(g, m),
                 interval_chart(m)
             );
@@ -111,7 +113,7 @@ fn blocks_chart(g: &GateReport, m: &GateMetric) -> String {
     let x = |i: usize| PAD + (BW - 2.0 * PAD) * (i as f64 + 0.5) / points.len().max(1) as f64;
     let y = |v: f64| H - PAD - (H - 2.0 * PAD) * (v - lo) / span;
     let mut s = format!(
-        "<svg class=\"chart\" width=\"{BW}\" height=\"{H}\" viewBox=\"0 0 {BW} {H}\" \
+        "<svg width=\"{BW}\" height=\"{H}\" viewBox=\"0 0 {BW} {H}\" \
          role=\"img\" aria-label=\"{} per block\">",
         escape(&m.metric)
     );
@@ -138,7 +140,7 @@ fn blocks_chart(g: &GateReport, m: &GateMetric) -> String {
 /// (grey band), on an axis wide enough for all of them.
 fn interval_chart(m: &GateMetric) -> String {
     let mut s = format!(
-        "<svg class=\"chart\" width=\"{IW}\" height=\"{H}\" viewBox=\"0 0 {IW} {H}\" \
+        "<svg width=\"{IW}\" height=\"{H}\" viewBox=\"0 0 {IW} {H}\" \
          role=\"img\" aria-label=\"{} change interval\">",
         escape(&m.metric)
     );

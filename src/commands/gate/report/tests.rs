@@ -132,12 +132,16 @@ fn markdown_snapshot() {
 fn html_draws_every_metric_and_marks_the_left_out_pair() {
     let g = known();
     let html = String::from_utf8_lossy(&Html.render(&g)).into_owned();
-    let charts = g.metrics.len() + 1;
-    assert!(html.contains(&format!("data-charts=\"{charts}\"")));
-    // Two charts a metric: its blocks and its interval.
-    assert_eq!(html.matches("<svg").count(), 2 * charts);
+    let metrics = g.metrics.len() + 1;
+    // Two charts a metric: its blocks and its interval, each a figure the page's own
+    // check counts once drawn.
+    assert!(html.contains(&format!("data-charts=\"{}\"", 2 * metrics)));
+    assert_eq!(
+        html.matches("<figure class=\"chart\"><svg").count(),
+        2 * metrics
+    );
     // Each metric's left-out pair: two hollow points.
-    assert_eq!(html.matches("fill=\"none\"").count(), 2 * charts);
+    assert_eq!(html.matches("fill=\"none\"").count(), 2 * metrics);
     assert!(html.contains("class=\"regressed\""));
 }
 
