@@ -412,3 +412,27 @@ async fn truth_abandoned_requests_are_counted_apart_with_no_latency() {
         assert!(misses.len() < 3, "three runs missed the truth: {misses:#?}");
     }
 }
+
+/// A run reports its throughput as the requests it scored over its planned window, and
+/// the SUT's own counts must match the harness's, so the closed model may not send past
+/// its plan. Goose ends its test plan late (its users kept sending for a few hundred ms
+/// past it); those sends were scored over the planned window, and 200 users of 1 s
+/// streams read as 207 a second, more than they can send.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn truth_closed_model_sends_nothing_after_its_planned_window() {
+    let _one = SERIAL.lock().await;
+    let (addr, stop) = helpers::known_latency_server(helpers::fixed(500)).await;
+    let out = measure(addr, "", "users = 200\nspawn_rate = 200\nduration = \"3s\"").await;
+    drop(stop);
+    let r = &out.recorded;
+    let inside: u64 = r.seconds.iter().take(3).map(|s| s.counts.requests).sum();
+    let after: u64 = r.seconds.iter().skip(3).map(|s| s.counts.requests).sum();
+    eprintln!(
+        "{inside} sends inside the 3 s plan, {after} after; {} scored",
+        r.totals.requests
+    );
+    assert_eq!(after, 0, "{after} sends after the plan");
+    assert_eq!(r.totals.requests, inside);
+    // 200 users, each at most one send each 500 ms: 1,200 in 3 s.
+    assert!(inside <= 1_200, "{inside} sends in 3 s; at most 1,200 fit");
+}

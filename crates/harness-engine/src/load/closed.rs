@@ -33,6 +33,7 @@ pub async fn run(plan: LoadPlan) -> Result<LoadOutcome, LoadError> {
         mint: plan.mint,
         feeder: plan.feeder.clone(),
         deadline,
+        sends_until: plan.shape.planned().map(|p| plan.epoch + p),
         request_timeout: plan.scenario.request_timeout,
         abandon: plan.abandon,
         shard: plan.shard,

@@ -38,6 +38,10 @@ pub struct Shared {
     /// When transactions still running are cut (`None`: an iterations profile, which
     /// ends when its users are done).
     pub deadline: Option<Instant>,
+    /// The plan's end: no transaction starts at or after it (`None`: an iterations
+    /// profile). Goose stops its users a few hundred ms late, and what they sent then
+    /// would be scored over the planned window and served beyond it.
+    pub sends_until: Option<Instant>,
     /// The scenario's per-request timeout (Goose's client has it too).
     pub request_timeout: Duration,
     /// Clients that abandon a share of their requests.
@@ -71,7 +75,15 @@ pub fn transaction(spec: Arc<TransactionSpec>, shared: Arc<Shared>) -> Transacti
     .set_name(&name)
 }
 
+/// How long a user whose plan has ended waits before Goose asks it again: a poll, not
+/// a spin, for a scenario with no think time, until Goose stops it.
+const AFTER_THE_PLAN: Duration = Duration::from_millis(50);
+
 async fn run(spec: &TransactionSpec, shared: &Shared, user: &mut GooseUser) -> TransactionResult {
+    if shared.sends_until.is_some_and(|end| Instant::now() >= end) {
+        tokio::time::sleep(AFTER_THE_PLAN).await;
+        return Ok(());
+    }
     let (token, n) = match user.get_session_data_mut::<UserState>() {
         Some(s) => {
             s.n += 1;
