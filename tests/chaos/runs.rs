@@ -151,6 +151,13 @@ async fn an_implementation_without_a_fallback_fails_and_is_named() {
             "1.0",
             "--sut-cmd",
             &cmd,
+            // Only the fault phase is judged here: short phases.
+            "--baseline",
+            "5s",
+            "--fault-for",
+            "6s",
+            "--recovery",
+            "6s",
         ],
         reports.path(),
     )
