@@ -171,9 +171,13 @@ impl GateProgress for Lines {
         );
     }
 
-    fn look(&self, pairs: u32, call: GateCall) {
+    fn look(&self, pairs: u32, call: GateCall, undecided: usize, metrics: usize) {
         if !self.quiet {
-            eprintln!("harness gate: look at {pairs} pairs: {}", call.as_str());
+            eprintln!(
+                "harness gate: look at {pairs} pairs: {} ({undecided} of {metrics} metrics \
+                 not decided)",
+                call.as_str()
+            );
         }
     }
 }

@@ -3,6 +3,7 @@
 
 use std::fmt::Write;
 
+use crate::report::columns::{columns, Align};
 use crate::report::export::value;
 use crate::results::{Comparison, Delta, DeltaVerdict, Unit};
 
@@ -60,32 +61,16 @@ fn headline(c: &Comparison) -> String {
 
 /// The comparison as a text table.
 pub fn render(c: &Comparison) -> String {
+    use Align::{Left, Right};
     let header = ["budget", "base", "new", "change", ""].map(String::from);
     let rows: Vec<[String; 5]> = shown(c).map(|d| cells(d, c)).collect();
-    let mut widths = header.clone().map(|h| h.chars().count());
-    for r in &rows {
-        for (w, cell) in widths.iter_mut().zip(r) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
     let mut out = String::new();
     let _ = writeln!(out, "base {} ({})", c.base.run_id, c.base.file);
     let _ = writeln!(out, "new  {} ({})", c.new.run_id, c.new.file);
-    for r in std::iter::once(&header).chain(&rows) {
-        let _ = writeln!(
-            out,
-            "  {:<w0$}  {:>w1$}  {:>w2$}  {:>w3$}  {}",
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            w0 = widths[0],
-            w1 = widths[1],
-            w2 = widths[2],
-            w3 = widths[3],
-        );
-    }
+    let table: Vec<Vec<String>> = std::iter::once(header.to_vec())
+        .chain(rows.iter().map(|r| r.to_vec()))
+        .collect();
+    out.push_str(&columns(&table, &[Left, Right, Right, Right, Left]));
     let hidden = c.rows.len() - rows.len();
     if hidden > 0 {
         let _ = writeln!(out, "  ({hidden} more unchanged)");

@@ -48,8 +48,9 @@ pub enum GateError {
 pub trait GateProgress: Sync {
     /// A block ended.
     fn block(&self, b: &GateBlock);
-    /// A look was taken at `pairs` pairs and came to `call`.
-    fn look(&self, pairs: u32, call: GateCall);
+    /// A look was taken at `pairs` pairs and came to `call`, with `undecided` of its
+    /// `metrics` (the cost among them) INCONCLUSIVE.
+    fn look(&self, pairs: u32, call: GateCall, undecided: usize, metrics: usize);
 }
 
 /// How `gate.json` says its figures were obtained.
@@ -123,7 +124,7 @@ pub async fn run(
         if looks_at.contains(&pairs) {
             judged = judge(plan, &blocks, &measured);
             looks.push((pairs, judged.call));
-            progress.look(pairs, judged.call);
+            judged.tell(progress, pairs);
             match judged.call {
                 GateCall::Regressed => {
                     stopped = GateStop::Regressed;
@@ -142,7 +143,7 @@ pub async fn run(
     if looks.last().map(|(p, _)| *p) != Some(pairs) {
         judged = judge(plan, &blocks, &measured);
         looks.push((pairs, judged.call));
-        progress.look(pairs, judged.call);
+        judged.tell(progress, pairs);
     }
     let mut machine = machine_info();
     machine.versions.clear();
@@ -180,6 +181,14 @@ struct Judged {
     metrics: Vec<GateMetric>,
     cost: GateMetric,
     call: GateCall,
+}
+
+impl Judged {
+    fn tell(&self, progress: &dyn GateProgress, pairs: u32) {
+        let all = || self.metrics.iter().chain(std::iter::once(&self.cost));
+        let undecided = all().filter(|m| m.call == GateCall::Inconclusive).count();
+        progress.look(pairs, self.call, undecided, all().count());
+    }
 }
 
 impl Default for Judged {

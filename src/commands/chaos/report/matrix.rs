@@ -2,6 +2,7 @@
 
 use std::fmt::Write;
 
+use crate::report::columns::{columns, Align};
 use crate::results::{MatrixOutcome, MatrixSummary};
 
 /// The summary as text.
@@ -28,36 +29,11 @@ pub fn render(s: &MatrixSummary) -> String {
             ]
         })
         .collect();
-    let mut widths = header.map(str::len);
-    for row in &rows {
-        for (w, c) in widths.iter_mut().zip(row) {
-            *w = (*w).max(c.chars().count());
-        }
-    }
-    let mut out = String::new();
-    let line = |out: &mut String, cells: &[String]| {
-        let l = format!(
-            "  {:<w0$}  {:<w1$}  {:>w2$}  {:>w3$}  {:>w4$}  {:>w5$}  {}",
-            cells[0],
-            cells[1],
-            cells[2],
-            cells[3],
-            cells[4],
-            cells[5],
-            cells[6],
-            w0 = widths[0],
-            w1 = widths[1],
-            w2 = widths[2],
-            w3 = widths[3],
-            w4 = widths[4],
-            w5 = widths[5],
-        );
-        let _ = writeln!(out, "{}", l.trim_end());
-    };
-    line(&mut out, &header.map(String::from));
-    for row in &rows {
-        line(&mut out, row);
-    }
+    use Align::{Left, Right};
+    let table: Vec<Vec<String>> = std::iter::once(header.map(String::from).to_vec())
+        .chain(rows.into_iter().map(|r| r.to_vec()))
+        .collect();
+    let mut out = columns(&table, &[Left, Left, Right, Right, Right, Right, Left]);
     let failing = s
         .rows
         .iter()

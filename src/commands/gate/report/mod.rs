@@ -7,6 +7,7 @@ mod html;
 
 use std::fmt::Write;
 
+use crate::report::columns::{columns, Align};
 use crate::results::{GateCall, GateMetric, GateReason, GateReport, MetricScale};
 
 pub use crate::report::exporter::Exporter;
@@ -157,6 +158,7 @@ pub fn judged_by(g: &GateReport) -> String {
 
 /// The gate as a text table.
 pub fn render(g: &GateReport) -> String {
+    use Align::{Left, Right};
     let header = [
         "metric",
         "base",
@@ -165,47 +167,23 @@ pub fn render(g: &GateReport) -> String {
         "95% interval",
         "noise",
         "verdict",
-    ]
-    .map(String::from);
-    let body: Vec<[String; 7]> = rows(g).map(cells).collect();
-    let mut widths = header.clone().map(|h| h.chars().count());
-    for r in &body {
-        for (w, c) in widths.iter_mut().zip(r) {
-            *w = (*w).max(c.chars().count());
-        }
-    }
+    ];
+    let table: Vec<Vec<String>> = std::iter::once(header.map(String::from).to_vec())
+        .chain(rows(g).map(|m| cells(m).to_vec()))
+        .collect();
     let mut out = String::new();
     let _ = writeln!(out, "base {}", side(&g.base));
     let _ = writeln!(out, "head {}", side(&g.head));
-    for r in std::iter::once(&header).chain(&body) {
-        let _ = writeln!(
-            out,
-            "  {:<w0$}  {:>w1$}  {:>w2$}  {:>w3$}  {:>w4$}  {:>w5$}  {}",
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            r[6],
-            w0 = widths[0],
-            w1 = widths[1],
-            w2 = widths[2],
-            w3 = widths[3],
-            w4 = widths[4],
-            w5 = widths[5],
-        );
-    }
+    out.push_str(&columns(
+        &table,
+        &[Left, Right, Right, Right, Right, Right, Left],
+    ));
     for (pair, why) in left_out(g) {
         let _ = writeln!(out, "left out: pair {pair}: {why}");
     }
     let _ = writeln!(out, "{}", judged_by(g));
     let _ = writeln!(out, "gate: {}", headline(g));
-    out.lines()
-        .map(str::trim_end)
-        .collect::<Vec<_>>()
-        .join("\n")
-        + "\n"
+    out
 }
 
 /// The pairs left out, each with why (its first block's reason).
