@@ -207,8 +207,10 @@ pub struct GateMetric {
 pub enum GateStop {
     /// Every metric was decided.
     Decided,
-    /// A metric regressed: more blocks cannot undo it.
-    Regressed,
+    /// Every metric left undecided would stay so at `--max-pairs`: its noise floor,
+    /// shrinking as one over the square root of the pairs, would still be above its
+    /// threshold.
+    Undecidable,
     /// `--max-pairs` were run.
     MaxPairs,
     /// Another pair would have passed `--max-duration`.
@@ -261,6 +263,8 @@ pub struct GateReport {
     pub duration_s: f64,
     /// How each figure was obtained, in words.
     pub method: String,
+    /// The machine both sides ran on.
+    pub machine: crate::MachineInfo,
     /// The implementation judged against.
     pub base: GateSubject,
     /// The change.

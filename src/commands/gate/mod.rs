@@ -62,8 +62,8 @@ Each metric's change comes from the pairs' differences (of the logarithm for lat
 a ratio; in points for shares): the interval is a 95% percentile bootstrap over pairs of blocks, \
 since the variance lives between blocks; the verdict is a one-sided paired t-test against the \
 threshold, Holm-Bonferroni over the metrics with alpha split over the looks. The noise floor is \
-the half-width of the interval an A/A gate of these blocks would have, from the spread between \
-successive blocks of one side. CPU is the SUT's process group's user and system time from /proc \
+the half-width of the interval an A/A gate of these pairs would have: the spread between a \
+side's blocks that the pairing does not cancel (that of the pairs' differences). CPU is the SUT's process group's user and system time from /proc \
 over the scored window, a request, judged on its own. A block where the generator sent more than \
 1% of its requests 10 ms late or dropped any, or the machine was 97% busy, is left out with its pair.";
 
@@ -125,16 +125,17 @@ pub async fn run(
             judged = judge(plan, &blocks, &measured);
             looks.push((pairs, judged.call));
             judged.tell(progress, pairs);
-            match judged.call {
-                GateCall::Regressed => {
-                    stopped = GateStop::Regressed;
-                    break 'cycles;
-                }
-                GateCall::Inconclusive => {}
-                GateCall::Unchanged | GateCall::Improved => {
-                    stopped = GateStop::Decided;
-                    break 'cycles;
-                }
+            let open: Vec<&GateMetric> = judged
+                .all()
+                .filter(|m| m.call == GateCall::Inconclusive)
+                .collect();
+            if open.is_empty() {
+                stopped = GateStop::Decided;
+                break 'cycles;
+            }
+            if open.iter().all(|m| !could_decide(m, pairs, plan.max_pairs)) {
+                stopped = GateStop::Undecidable;
+                break 'cycles;
             }
         }
     }
@@ -146,13 +147,16 @@ pub async fn run(
         judged.tell(progress, pairs);
     }
     let mut machine = machine_info();
-    machine.versions.clear();
+    machine
+        .versions
+        .insert("harness".into(), env!("CARGO_PKG_VERSION").into());
     let report = GateReport {
         schema_version: GATE_SCHEMA_VERSION,
         harness_version: env!("CARGO_PKG_VERSION").to_owned(),
         started_at,
         duration_s: started.elapsed().as_secs_f64(),
         method: METHOD.to_owned(),
+        machine,
         base: base.subject,
         head: head.subject,
         settings: plan.info(),
@@ -184,10 +188,40 @@ struct Judged {
 }
 
 impl Judged {
+    /// Every metric, the cost last.
+    fn all(&self) -> impl Iterator<Item = &GateMetric> {
+        self.metrics.iter().chain(std::iter::once(&self.cost))
+    }
+
     fn tell(&self, progress: &dyn GateProgress, pairs: u32) {
-        let all = || self.metrics.iter().chain(std::iter::once(&self.cost));
-        let undecided = all().filter(|m| m.call == GateCall::Inconclusive).count();
-        progress.look(pairs, self.call, undecided, all().count());
+        let undecided = self
+            .all()
+            .filter(|m| m.call == GateCall::Inconclusive)
+            .count();
+        progress.look(pairs, self.call, undecided, self.all().count());
+    }
+}
+
+/// Whether more pairs, up to `max_pairs`, could still decide `m`, INCONCLUSIVE at
+/// `pairs`: a missing or zero value stays so, and a noise floor shrinks as one over the
+/// square root of the pairs (the t quantile shrinks too, which this leaves aside, so it
+/// errs towards going on).
+fn could_decide(m: &GateMetric, pairs: u32, max_pairs: u32) -> bool {
+    use crate::results::GateReason;
+    match m.reason {
+        GateReason::Missing | GateReason::NotPositive => false,
+        GateReason::TooFewBlocks => pairs < max_pairs,
+        GateReason::Test | GateReason::Interval | GateReason::NoiseFloor => {
+            let Some(floor) = m.noise_floor else {
+                return false;
+            };
+            let lift = |v: f64| match m.scale {
+                MetricScale::Ratio => (1.0 + v).ln(),
+                MetricScale::Share => v,
+            };
+            let shrink = (f64::from(pairs) / f64::from(max_pairs.max(1))).sqrt();
+            lift(floor) * shrink <= lift(m.threshold)
+        }
     }
 }
 
@@ -255,5 +289,64 @@ fn judge(plan: &GatePlan, blocks: &[GateBlock], measured: &[Vec<metrics::Measure
         metrics,
         cost: cost_metric,
         call,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::GateReason;
+
+    fn metric(scale: MetricScale, floor: f64, reason: GateReason) -> GateMetric {
+        GateMetric {
+            metric: "m".into(),
+            scale,
+            pairs: 4,
+            base: Some(1.0),
+            head: Some(1.0),
+            change: Some(0.0),
+            low: Some(-floor),
+            high: Some(floor),
+            noise_floor: Some(floor),
+            threshold: 0.05,
+            p_regressed: Some(0.5),
+            p_improved: Some(0.5),
+            call: GateCall::Inconclusive,
+            reason,
+            base_values: Vec::new(),
+            head_values: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_floor_that_would_fall_under_the_threshold_by_max_pairs_goes_on() {
+        // 4 pairs to 16: the floor halves.
+        let r = MetricScale::Ratio;
+        assert!(could_decide(
+            &metric(r, 0.09, GateReason::NoiseFloor),
+            4,
+            16
+        ));
+        assert!(!could_decide(
+            &metric(r, 0.12, GateReason::NoiseFloor),
+            4,
+            16
+        ));
+        assert!(!could_decide(
+            &metric(r, 0.09, GateReason::NoiseFloor),
+            16,
+            16
+        ));
+        assert!(could_decide(
+            &metric(MetricScale::Share, 0.02, GateReason::Interval),
+            4,
+            16
+        ));
+        assert!(!could_decide(&metric(r, 0.01, GateReason::Missing), 4, 16));
+        assert!(could_decide(
+            &metric(r, 0.01, GateReason::TooFewBlocks),
+            2,
+            16
+        ));
     }
 }

@@ -66,6 +66,13 @@ pub(crate) fn known() -> GateReport {
         started_at: "2026-12-06T00:00:00Z".into(),
         duration_s: 412.0,
         method: crate::commands::gate::METHOD.into(),
+        machine: crate::results::MachineInfo {
+            cores: 2,
+            memory_bytes: 24 << 30,
+            os: "Linux 6.1".into(),
+            git_sha: None,
+            versions: Default::default(),
+        },
         base: GateSubject {
             command: "target/gate/bin/sut-aaaa".into(),
             git_ref: Some("main".into()),
@@ -94,7 +101,7 @@ pub(crate) fn known() -> GateReport {
         },
         blocks,
         looks: vec![(4, GateCall::Inconclusive), (5, call)],
-        stopped: GateStop::Regressed,
+        stopped: GateStop::Decided,
         metrics,
         cost,
         call,
