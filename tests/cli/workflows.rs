@@ -118,12 +118,12 @@ fn workflows_and_manifests_use_only_commands_and_flags_that_exist() {
         }
     }
     assert!(bad.is_empty(), "{bad:#?}");
-    // The scan found what is there: the workflow's run and compare, the manifests' run
+    // The scan found what is there: the workflow's run and gate, the manifests' run
     // and merge, the entrypoint's and ci/swarm/run's merge.
     let seen = |sub: &str, file: &str| calls.iter().any(|(at, s, _)| s == sub && at.contains(file));
     for (sub, file) in [
         ("run", "ci/github/harness.yml"),
-        ("compare", "ci/github/harness.yml"),
+        ("gate", "ci/github/harness.yml"),
         ("run", "ci/k8s/shards.yaml"),
         ("merge", "ci/k8s/merge.yaml"),
         ("run", "ci/images/shard/shard-entry"),
