@@ -85,7 +85,7 @@ pub async fn run(
     let mut blocks: Vec<GateBlock> = Vec::new();
     let mut measured: Vec<Vec<metrics::Measured>> = Vec::new();
     let mut looks: Vec<(u32, GateCall)> = Vec::new();
-    let mut judged = Judged::default();
+    let mut judged: Option<Judged> = None;
     let mut stopped = GateStop::MaxPairs;
     // Pairs run two at a time, A B then B A, so that every look sees each side first
     // as often as second; the time check is before each such cycle.
@@ -122,30 +122,38 @@ pub async fn run(
         }
         let pairs = 2 * cycle + 2;
         if looks_at.contains(&pairs) {
-            judged = judge(plan, &blocks, &measured);
-            looks.push((pairs, judged.call));
-            judged.tell(progress, pairs);
-            let open: Vec<&GateMetric> = judged
+            let now = judge(plan, &blocks, &measured);
+            looks.push((pairs, now.call));
+            now.tell(progress, pairs);
+            let open: Vec<&GateMetric> = now
                 .all()
                 .filter(|m| m.call == GateCall::Inconclusive)
                 .collect();
-            if open.is_empty() {
-                stopped = GateStop::Decided;
-                break 'cycles;
-            }
-            if open.iter().all(|m| !could_decide(m, pairs, plan.max_pairs)) {
-                stopped = GateStop::Undecidable;
+            let stop = if open.is_empty() {
+                Some(GateStop::Decided)
+            } else if open.iter().all(|m| !could_decide(m, pairs, plan.max_pairs)) {
+                Some(GateStop::Undecidable)
+            } else {
+                None
+            };
+            judged = Some(now);
+            if let Some(s) = stop {
+                stopped = s;
                 break 'cycles;
             }
         }
     }
     // Stopped between looks (out of time): this judgement is the last look.
     let pairs = (blocks.len() / 2) as u32;
-    if looks.last().map(|(p, _)| *p) != Some(pairs) {
-        judged = judge(plan, &blocks, &measured);
-        looks.push((pairs, judged.call));
-        judged.tell(progress, pairs);
-    }
+    let judged = match judged {
+        Some(j) if looks.last().map(|(p, _)| *p) == Some(pairs) => j,
+        _ => {
+            let j = judge(plan, &blocks, &measured);
+            looks.push((pairs, j.call));
+            j.tell(progress, pairs);
+            j
+        }
+    };
     let mut machine = machine_info();
     machine
         .versions
@@ -221,23 +229,6 @@ fn could_decide(m: &GateMetric, pairs: u32, max_pairs: u32) -> bool {
             };
             let shrink = (f64::from(pairs) / f64::from(max_pairs.max(1))).sqrt();
             lift(floor) * shrink <= lift(m.threshold)
-        }
-    }
-}
-
-impl Default for Judged {
-    fn default() -> Self {
-        let none = Series {
-            metric: COST.into(),
-            scale: MetricScale::Ratio,
-            base: Vec::new(),
-            head: Vec::new(),
-        };
-        let j = stats::judge(std::slice::from_ref(&none), &stats::GateSettings::default());
-        Judged {
-            metrics: Vec::new(),
-            cost: stats::stated(&j[0], &none),
-            call: GateCall::Inconclusive,
         }
     }
 }
