@@ -95,11 +95,16 @@ pub struct GateArgs {
     pub env: EnvArgs,
 }
 
-fn inconclusive(text: &str) -> Result<InconclusivePolicy, String> {
+/// An `--inconclusive` value that is neither `fail` nor `pass`.
+#[derive(Debug, thiserror::Error)]
+#[error("'{0}' (expected fail or pass)")]
+pub struct InconclusiveError(String);
+
+fn inconclusive(text: &str) -> Result<InconclusivePolicy, InconclusiveError> {
     match text {
         "fail" => Ok(InconclusivePolicy::Fail),
         "pass" => Ok(InconclusivePolicy::Pass),
-        other => Err(format!("'{other}' (expected fail or pass)")),
+        other => Err(InconclusiveError(other.to_owned())),
     }
 }
 

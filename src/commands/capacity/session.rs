@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use crate::chaos::{Fault, Inject};
 use crate::commands::run::{assemble, interruptible, RunError, RunPlan, Stand};
-use crate::load::{self, LoadPlan, LoadShape};
+use crate::load::{self, LoadShape};
 use crate::results::{Capacity, CapacityStep, LoadModel, Results, SCHEMA_VERSION};
 use crate::scenario::{Arrival, Model, Profile};
 use crate::session::{Observer, Step};
@@ -285,22 +285,12 @@ async fn probe_once(
         peak_rate: run.shape.open.map(|_| load.ceil() as u32),
     };
     observer.started(step);
-    let secret = run.jwt_secret.clone();
-    let roles = run.scenario.roles.clone();
     let connections = interruptible(load::connect(&stand.base_url, &run.shape)).await??;
-    let outcome = interruptible(load::run(LoadPlan {
-        scenario: run.scenario.clone(),
-        shape: run.shape.clone(),
-        base_url: stand.base_url.clone(),
-        mint: Box::new(move |i| assemble::mint(&secret, i, &roles)),
-        epoch: Instant::now(),
-        chatter: run.chatter,
-        feeder: run.feeder.clone(),
-        abandon: run.abandon,
-        slo: run.slo,
-        shard: load::Shard::WHOLE,
+    let outcome = interruptible(load::run(run.load_plan(
+        &stand.base_url,
+        Instant::now(),
         connections,
-    }))
+    )))
     .await??;
     observer.finished(
         step,

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use crate::commands::run::{assemble, interruptible, RunError, Stand, TargetPlan};
 use crate::cpu::MachineTime;
-use crate::load::{self, LoadPlan};
+use crate::load;
 use crate::results::{BlockExclusion, GateBlock, GateSide, Results};
 use crate::session::{Observer, Step};
 
@@ -54,22 +54,8 @@ pub async fn run(
         };
         observer.started(step);
         let connections = interruptible(load::connect(&stand.base_url, &run.shape)).await??;
-        let secret = run.jwt_secret.clone();
-        let roles = run.scenario.roles.clone();
         let epoch = Instant::now();
-        let load = load::run(LoadPlan {
-            scenario: run.scenario.clone(),
-            shape: run.shape.clone(),
-            base_url: stand.base_url.clone(),
-            mint: Box::new(move |i| assemble::mint(&secret, i, &roles)),
-            epoch,
-            chatter: run.chatter,
-            feeder: run.feeder.clone(),
-            abandon: None,
-            slo: run.slo,
-            shard: load::Shard::WHOLE,
-            connections,
-        });
+        let load = load::run(run.load_plan(&stand.base_url, epoch, connections));
         // The readings at the scored window's start; the warm-up's work is not counted.
         let at_warmup = async {
             tokio::time::sleep_until((epoch + plan.warmup).into()).await;

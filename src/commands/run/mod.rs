@@ -107,6 +107,33 @@ impl ShardRun {
     }
 }
 
+impl RunPlan {
+    /// The load generator's plan for this run against `base_url`, its clock started at
+    /// `epoch`: what `run`, each capacity probe and each gate block load with.
+    pub fn load_plan(
+        &self,
+        base_url: &str,
+        epoch: Instant,
+        connections: Option<load::Connections>,
+    ) -> LoadPlan {
+        let secret = self.jwt_secret.clone();
+        let roles = self.scenario.roles.clone();
+        LoadPlan {
+            scenario: self.scenario.clone(),
+            shape: self.shape.clone(),
+            base_url: base_url.to_owned(),
+            mint: Box::new(move |i| assemble::mint(&secret, i, &roles)),
+            epoch,
+            chatter: self.chatter,
+            feeder: self.feeder.clone(),
+            abandon: self.abandon,
+            slo: self.slo,
+            shard: self.shard.as_ref().map_or(load::Shard::WHOLE, |s| s.shard),
+            connections,
+        }
+    }
+}
+
 /// Why a run could not produce a verdict (exit code 2).
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
@@ -195,8 +222,6 @@ pub async fn execute(plan: RunPlan, observer: &dyn Observer) -> Result<RunOutcom
                 .map(|_| plan.shape.peak_rate().ceil() as u32),
         };
         observer.started(load_step);
-        let secret = plan.jwt_secret.clone();
-        let roles = plan.scenario.roles.clone();
         // Opened before any --start-at wait, so that the shard starts on time.
         let connections = interruptible(load::connect(&base_url, &plan.shape)).await??;
         if let Some(at) = plan.shard.as_ref().and_then(|s| s.start_at) {
@@ -214,19 +239,7 @@ pub async fn execute(plan: RunPlan, observer: &dyn Observer) -> Result<RunOutcom
             }
         }
         let epoch = Instant::now();
-        let load_plan = LoadPlan {
-            scenario: plan.scenario.clone(),
-            shape: plan.shape.clone(),
-            base_url: base_url.clone(),
-            mint: Box::new(move |i| assemble::mint(&secret, i, &roles)),
-            epoch,
-            chatter: plan.chatter,
-            feeder: plan.feeder.clone(),
-            abandon: plan.abandon,
-            slo: plan.slo,
-            shard: plan.shard.as_ref().map_or(load::Shard::WHOLE, |s| s.shard),
-            connections,
-        };
+        let load_plan = plan.load_plan(&base_url, epoch, connections);
         let (outcome, observed) = match (&plan.chaos, stand.env.as_ref()) {
             (Some(spec), Some(e)) => {
                 let (done_tx, done_rx) = tokio::sync::watch::channel(false);
