@@ -420,3 +420,70 @@ async fn latency_does_not_pile_up_and_removal_resets_cleanly() {
     drop(w);
     server.shutdown().await;
 }
+
+/// A server that answers one byte to each request of two 8-byte parts, as a database
+/// reads a message's header and then its body.
+async fn two_part_server() -> SocketAddr {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = l.local_addr().expect("addr");
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = l.accept().await {
+            tokio::spawn(async move {
+                let mut part = [0u8; 16];
+                while s.read_exact(&mut part).await.is_ok() {
+                    if s.write_all(&[1]).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+/// A client that writes a request in two parts, as Postgres and Redis clients do, must
+/// not wait on the proxy's Nagle algorithm and the server's delayed ACK (40 ms on
+/// Linux): Toxiproxy, in Go, sets TCP_NODELAY on both its sockets, and a fault layer
+/// that does not adds 40 ms to some queries with no fault at all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_written_in_parts_is_not_held_back_by_the_proxy() {
+    let server = ToxiproxyServer::start("127.0.0.1:0".parse().expect("addr"))
+        .await
+        .expect("server");
+    let faults = FaultClient::new(server.addr());
+    let listen = free_addr();
+    faults
+        .populate(vec![ProxyDef {
+            name: "db".into(),
+            listen: listen.clone(),
+            upstream: two_part_server().await.to_string(),
+        }])
+        .await
+        .expect("populate");
+    let mut s = tokio::net::TcpStream::connect(&listen)
+        .await
+        .expect("connect");
+    s.set_nodelay(true).expect("nodelay");
+    let mut took = Vec::new();
+    for _ in 0..40 {
+        let t = Instant::now();
+        s.write_all(&[0; 8]).await.expect("header");
+        // The proxy reads and forwards the two parts apart.
+        tokio::time::sleep(Duration::from_millis(2)).await;
+        s.write_all(&[0; 8]).await.expect("body");
+        let mut one = [0u8; 1];
+        s.read_exact(&mut one).await.expect("reply");
+        took.push(t.elapsed());
+    }
+    took.sort();
+    let slowest = took[took.len() - 1];
+    // 2 ms apart and a loopback hop each way; a held part waits 40 ms for the ACK.
+    assert!(
+        slowest < Duration::from_millis(30),
+        "slowest of 40 round trips took {slowest:?} (median {:?}): a part was held back",
+        took[took.len() / 2]
+    );
+    server.shutdown().await;
+}

@@ -68,6 +68,9 @@ impl SocketListener for TcpListener {
 
     async fn accept(&self) -> io::Result<(Self::Stream, SocketAddr)> {
         let (stream, addr) = self.inner.accept().await?;
+        // As Toxiproxy (Go sets it on every TCP connection): a client's request written in
+        // parts must not wait on Nagle for the server's delayed ACK, 40 ms on Linux.
+        stream.set_nodelay(true)?;
         let wrapper = TcpStream { inner: stream };
         Ok((wrapper, addr))
     }
@@ -79,6 +82,7 @@ impl SocketStream for TcpStream {
         Self: Sized,
     {
         let inner = TokioTcpStream::connect(addr).await?;
+        inner.set_nodelay(true)?;
         Ok(TcpStream { inner })
     }
 
