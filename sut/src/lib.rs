@@ -166,6 +166,7 @@ pub async fn migrate_until_done(state: &AppState, seed: Option<&seed::Seed>) {
         };
         match step.await {
             Ok(rows) => {
+                fill_pool(&state.db).await;
                 state.migrated.store(true, Ordering::Release);
                 tracing::info!(seed_rows = rows, "migrations applied");
                 return;
@@ -177,6 +178,15 @@ pub async fn migrate_until_done(state: &AppState, seed: Option<&seed::Seed>) {
             }
         }
     }
+}
+
+/// Opens every connection the pool may hold, at once, so that no request waits for one
+/// to be opened. A failure is left to the pool, which opens connections on demand.
+async fn fill_pool(db: &sqlx::PgPool) {
+    let size = db.options().get_max_connections();
+    let open = futures::future::join_all((0..size).map(|_| db.acquire())).await;
+    let held = open.iter().filter(|c| c.is_ok()).count();
+    tracing::info!(connections = held, "database pool filled");
 }
 
 /// Reads and parses `SUT_SEED_FILE`, if set, so a bad file stops start-up at once.

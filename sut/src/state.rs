@@ -72,8 +72,13 @@ impl AppState {
         let statement_timeout = config.limits.statement_timeout.as_millis().to_string();
         let options = PgConnectOptions::from_str(&config.database_url)?
             .options([("statement_timeout", statement_timeout.as_str())]);
+        let pool_size = config.limits.db_pool_size.max(1);
+        // The pool is kept full, and `migrate_until_done` fills it before `/ready`: a
+        // connection opened on demand costs a request tens of ms (SCRAM and start-up),
+        // which put the first bursts of every fresh start into the tail.
         let db = PgPoolOptions::new()
-            .max_connections(config.limits.db_pool_size.max(1))
+            .max_connections(pool_size)
+            .min_connections(pool_size)
             .acquire_timeout(Duration::from_secs(3))
             .connect_lazy_with(options);
         let kv = Arc::new(Kv::new(&config.redis_url, Duration::from_millis(500))?);
