@@ -86,11 +86,11 @@ impl Command {
     /// Whether `--quiet` was given: only the verdict line, no chatter.
     pub fn quiet(&self) -> bool {
         match self {
-            Command::Run(a) => a.quiet,
-            Command::Chaos(a) => a.run.quiet,
-            Command::Capacity(a) => a.run.quiet,
+            Command::Run(a) => a.output.quiet,
+            Command::Chaos(a) => a.run.output.quiet,
+            Command::Capacity(a) => a.run.output.quiet,
             Command::Certify(a) => a.quiet,
-            Command::Gate(a) => a.quiet,
+            Command::Gate(a) => a.output.quiet,
             Command::Up(_)
             | Command::Reaper(_)
             | Command::ToxiproxyServer(_)
@@ -185,18 +185,9 @@ pub struct RunArgs {
     /// The subject: the reference, a command, or a running URL.
     #[command(flatten)]
     pub subject: SubjectArgs,
-    /// Where reports/<run-id>/ go.
-    #[arg(long, default_value = "reports")]
-    pub reports: PathBuf,
-    /// Where scenario names are looked up.
-    #[arg(long, default_value = "scenarios")]
-    pub scenarios: PathBuf,
-    /// No progress bars and no load-generator chatter; only the verdict line.
-    #[arg(long, short)]
-    pub quiet: bool,
-    /// Print results.json to stdout instead of the table.
-    #[arg(long)]
-    pub json: bool,
+    /// Where the scenario is looked up and the report goes, and how much is printed.
+    #[command(flatten)]
+    pub output: OutputArgs,
     /// Clients abandon a request (drop the connection) when no answer came this long
     /// after its send; abandoned requests are counted apart, with no latency.
     #[arg(long, value_name = "DURATION", value_parser = units::duration)]
@@ -254,15 +245,55 @@ pub struct SubjectArgs {
     /// faults are not available.
     #[arg(long, value_name = "URL")]
     pub sut_url: Option<String>,
-    /// The JWT secret the SUT verifies tokens with (needed with --sut-url).
+    /// How the SUT is built, started and given its secret.
+    #[command(flatten)]
+    pub start: StartArgs,
+}
+
+/// How the harness builds, starts and authenticates with a SUT: the flags every command
+/// that starts one shares (`gate` too, which takes its subjects as git refs or commands).
+#[derive(Debug, Args)]
+pub struct StartArgs {
+    /// The JWT secret the SUT verifies tokens with (needed with --sut-url; a SUT the
+    /// harness starts is given it, or a random one).
     #[arg(long, env = "HARNESS_JWT_SECRET")]
     pub jwt_secret: Option<String>,
-    /// Build the reference SUT as debug or release.
+    /// Build the reference SUT (or a gate's git refs) as debug or release.
     #[arg(long, default_value = "release")]
     pub sut_build: BuildProfile,
     /// How long the SUT may take to answer /ready.
     #[arg(long, default_value = "60s", value_parser = units::duration)]
     pub ready_timeout: Duration,
+}
+
+impl StartArgs {
+    /// `options` with the SUT's build, start-up wait and secret from these flags.
+    pub fn apply(self, options: RunOptions) -> RunOptions {
+        RunOptions {
+            sut_build: self.sut_build,
+            ready_timeout: self.ready_timeout,
+            jwt_secret: self.jwt_secret,
+            ..options
+        }
+    }
+}
+
+/// Where a command looks up its scenario and writes its report, and what it prints: the
+/// flags `run`, `chaos`, `capacity` and `gate` share.
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Where reports/<id>/ go.
+    #[arg(long, default_value = "reports")]
+    pub reports: PathBuf,
+    /// Where scenario names are looked up.
+    #[arg(long, default_value = "scenarios")]
+    pub scenarios: PathBuf,
+    /// No progress bars and no load-generator chatter; only the verdict line.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Print the JSON report (results.json, gate.json, …) to stdout instead of the table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `harness capacity`'s flags: `run`'s, and the probes.
@@ -506,21 +537,18 @@ impl RunArgs {
     /// The run options; `scenario` unless `--scenario` says otherwise.
     pub fn options(self, scenario: &str) -> RunOptions {
         let llm_profile = self.env.llm_profile.clone();
-        RunOptions {
+        self.subject.start.apply(RunOptions {
             scenario: self.scenario.unwrap_or_else(|| scenario.to_owned()),
             profile: self.profile,
             budgets: self.budgets,
             sut_cmd: self.subject.sut_cmd,
             sut_url: self.subject.sut_url,
-            sut_build: self.subject.sut_build,
-            reports: self.reports,
-            scenarios_dir: self.scenarios,
-            ready_timeout: self.subject.ready_timeout,
-            jwt_secret: self.subject.jwt_secret,
+            reports: self.output.reports,
+            scenarios_dir: self.output.scenarios,
             llm_profile,
             env: EnvOptions::from(self.env),
             command_line: std::env::args().collect(),
-            quiet: self.quiet,
+            quiet: self.output.quiet,
             abandon_after: self.abandon_after,
             abandon_share: self.abandon_share,
             shard: self.shard,
@@ -528,7 +556,8 @@ impl RunArgs {
             start_at: self.start_at,
             sut_listen: self.sut_listen,
             slo: self.slo,
-        }
+            ..RunOptions::default()
+        })
     }
 }
 

@@ -98,9 +98,9 @@ pub async fn certify(args: CertifyArgs) -> Result<Outcome, CliError> {
     let plan = CertifyOptions {
         sut_cmd: args.subject.sut_cmd,
         sut_url: args.subject.sut_url,
-        jwt_secret: args.subject.jwt_secret,
-        sut_build: args.subject.sut_build,
-        ready_timeout: args.subject.ready_timeout,
+        jwt_secret: args.subject.start.jwt_secret,
+        sut_build: args.subject.start.sut_build,
+        ready_timeout: args.subject.start.ready_timeout,
         level: args.level,
         cases: args.cases,
         exclude: args.exclude,

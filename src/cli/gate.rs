@@ -1,12 +1,11 @@
 //! `harness gate`'s flags and its front end: a line per block and per look on stderr,
 //! the table (or gate.json) on stdout, and the exit code from the gate's outcome.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
 
-use super::args::EnvArgs;
+use super::args::{EnvArgs, OutputArgs, StartArgs};
 use super::{CliError, Progress};
 use crate::commands::gate::{self, GateOptions, GateProgress};
 use crate::commands::run::RunOptions;
@@ -36,7 +35,7 @@ pub struct GateArgs {
     #[arg(long, default_value = "seed-mix")]
     pub scenario: String,
     /// Open-model arrivals a second in every block, whichever side is faster.
-    #[arg(long, default_value_t = 20.0)]
+    #[arg(long, default_value_t = GateOptions::default().rate)]
     pub rate: f64,
     /// Each block's scored length.
     #[arg(long, default_value = "20s", value_parser = units::duration)]
@@ -60,6 +59,10 @@ pub struct GateArgs {
     /// than this many points, e.g. 1%.
     #[arg(long, default_value = "1%", value_name = "PERCENT", value_parser = units::percent)]
     pub max_share_change: f64,
+    /// A latency change smaller than this is no change, whatever its ratio (a 5% change
+    /// of a 30 µs operation is 1.5 µs), e.g. 50us; 0s judges every latency by ratio alone.
+    #[arg(long, default_value = "50us", value_name = "DURATION", value_parser = units::duration_or_zero)]
+    pub min_delta: Duration,
     /// The chance that a gate with no real change says REGRESSED for any metric.
     #[arg(long, default_value_t = 0.05)]
     pub alpha: f64,
@@ -69,27 +72,12 @@ pub struct GateArgs {
     /// Override a budget's limit (repeatable); the budgets name the percentiles judged.
     #[arg(long = "budget", value_name = "NAME=VALUE")]
     pub budgets: Vec<String>,
-    /// How a git ref's SUT is built; a command is started as given.
-    #[arg(long, default_value = "release")]
-    pub sut_build: crate::service::BuildProfile,
-    /// How long a SUT may take to answer /ready.
-    #[arg(long, default_value = "60s", value_parser = units::duration)]
-    pub ready_timeout: Duration,
-    /// The JWT secret each SUT is given.
-    #[arg(long, env = "HARNESS_JWT_SECRET")]
-    pub jwt_secret: Option<String>,
-    /// Where reports/<gate-id>/ go.
-    #[arg(long, default_value = "reports")]
-    pub reports: PathBuf,
-    /// Where scenario names are looked up.
-    #[arg(long, default_value = "scenarios")]
-    pub scenarios: PathBuf,
-    /// Only the verdict line.
-    #[arg(long, short)]
-    pub quiet: bool,
-    /// Print gate.json to stdout instead of the table.
-    #[arg(long)]
-    pub json: bool,
+    /// How each side is built (a git ref), started and given its secret.
+    #[command(flatten)]
+    pub start: StartArgs,
+    /// Where the scenario is looked up and the gate's files go, and what is printed.
+    #[command(flatten)]
+    pub output: OutputArgs,
     /// The environment.
     #[command(flatten)]
     pub env: EnvArgs,
@@ -117,20 +105,17 @@ impl GateArgs {
             head_ref: self.head,
             base_cmd: self.base_cmd,
             head_cmd: self.head_cmd,
-            run: RunOptions {
+            run: self.start.apply(RunOptions {
                 scenario: self.scenario,
                 budgets: self.budgets,
-                sut_build: self.sut_build,
-                reports: self.reports,
-                scenarios_dir: self.scenarios,
-                ready_timeout: self.ready_timeout,
-                jwt_secret: self.jwt_secret,
+                reports: self.output.reports,
+                scenarios_dir: self.output.scenarios,
                 llm_profile,
                 env: EnvOptions::from(self.env),
                 command_line: std::env::args().collect(),
                 quiet: true,
                 ..RunOptions::default()
-            },
+            }),
             rate: self.rate,
             block: self.block,
             warmup: self.warmup,
@@ -139,6 +124,7 @@ impl GateArgs {
             max_duration: self.max_duration,
             max_regression: self.max_regression,
             max_share_change: self.max_share_change,
+            min_delta: self.min_delta,
             alpha: self.alpha,
             inconclusive: self.inconclusive,
         }
@@ -189,7 +175,7 @@ impl GateProgress for Lines {
 
 /// `harness gate`.
 pub async fn gate(args: GateArgs) -> Result<Outcome, CliError> {
-    let (quiet, json) = (args.quiet, args.json);
+    let (quiet, json) = (args.output.quiet, args.output.json);
     let plan = args.options().into_plan()?;
     let progress = Progress::new(true);
     match gate::run(

@@ -157,7 +157,7 @@ async fn up(args: UpArgs) -> Result<Outcome, CliError> {
 }
 
 async fn run(args: RunArgs) -> Result<Outcome, CliError> {
-    let (quiet, json) = (args.quiet, args.json);
+    let (quiet, json) = (args.output.quiet, args.output.json);
     let plan = args.options("smoke").into_plan()?;
     if let run::TargetPlan::Url(url) = &plan.target {
         eprintln!(
@@ -190,7 +190,7 @@ async fn one_run(
 }
 
 async fn chaos(args: ChaosArgs) -> Result<Outcome, CliError> {
-    let (quiet, json, matrix) = (args.run.quiet, args.run.json, args.matrix);
+    let (quiet, json, matrix) = (args.run.output.quiet, args.run.output.json, args.matrix);
     let plans = args.options().into_plans()?;
     let progress = Progress::new(quiet || json);
     if !matrix {
@@ -215,7 +215,7 @@ async fn chaos(args: ChaosArgs) -> Result<Outcome, CliError> {
 }
 
 async fn capacity(args: CapacityArgs) -> Result<Outcome, CliError> {
-    let (quiet, json) = (args.run.quiet, args.run.json);
+    let (quiet, json) = (args.run.output.quiet, args.run.output.json);
     let plan = args.options().into_plan()?;
     let progress = Progress::new(quiet || json);
     let say = |s: &crate::results::CapacityStep| {

@@ -118,6 +118,9 @@ pub enum BlockExclusion {
     GeneratorDropped,
     /// The machine's cores were 97% busy or more over the block.
     MachineSaturated,
+    /// Processes the gate did not start took 3 points more of the machine in one block
+    /// of the pair than in the other: something else ran beside one side only.
+    MachineInterference,
 }
 
 impl BlockExclusion {
@@ -131,6 +134,9 @@ impl BlockExclusion {
                 "the load generator dropped sends at its in-flight cap"
             }
             BlockExclusion::MachineSaturated => "the machine's cores were 97% busy or more",
+            BlockExclusion::MachineInterference => {
+                "other processes took 3 points more of the machine in one block of the pair"
+            }
         }
     }
 }
@@ -151,6 +157,10 @@ pub struct GateBlock {
     pub cpu_ms_per_request: Option<f64>,
     /// The share of the machine's CPU that was busy over the load, 0 to 1.
     pub machine_busy: Option<f64>,
+    /// The share of it that processes the gate did not start (neither the harness nor
+    /// its descendants: the SUT and, with the native backend, the environment) used.
+    #[serde(default)]
+    pub others_busy: Option<f64>,
     /// Sends that started 10 ms or more late.
     pub late: u64,
     /// The latest start, ms after its intended time.
@@ -230,6 +240,9 @@ pub struct GateSettingsInfo {
     pub block_s: f64,
     /// A ratio metric regresses only when shown worse by more than this.
     pub max_regression: f64,
+    /// A latency change smaller than this many ms is no change.
+    #[serde(default)]
+    pub min_delta_ms: f64,
     /// A share metric, by more than this many points (0.01 is one point).
     pub max_share_change: f64,
     /// The chance a gate with no change says REGRESSED anywhere.

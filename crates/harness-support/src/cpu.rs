@@ -3,6 +3,9 @@
 //! reads both at each block's start and end: the first is the SUT's cost a request, the
 //! second tells a block the machine itself bounded from one the SUT did.
 //!
+//! A third reading, the CPU time of a process and all its descendants, tells how much
+//! of the machine's busy time went to processes the gate did not start.
+//!
 //! Linux only; elsewhere every reading is `None`, and what depends on it says so.
 
 use std::path::Path;
@@ -15,25 +18,45 @@ const TICKS_PER_S: f64 = 100.0;
 /// User plus system CPU seconds of every live process in group `pgid`, with what their
 /// reaped children used. `None` when `/proc` cannot be read or no process is in it.
 pub fn group_seconds(pgid: u32) -> Option<f64> {
-    let mut total = 0u64;
-    let mut found = false;
-    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
-        let name = entry.file_name();
-        let Some(pid) = name
-            .to_str()
-            .filter(|n| n.bytes().all(|b| b.is_ascii_digit()))
-        else {
-            continue;
-        };
-        let Some(stat) = read_stat(&Path::new("/proc").join(pid).join("stat")) else {
-            continue;
-        };
-        if stat.pgrp == pgid {
-            found = true;
-            total += stat.ticks;
+    let (total, found) = every_process()?
+        .filter(|(_, s)| s.pgrp == pgid)
+        .fold((0u64, false), |(t, _), (_, s)| (t + s.ticks, true));
+    found.then(|| total as f64 / TICKS_PER_S)
+}
+
+/// User plus system CPU seconds of process `root` and every live descendant of it, with
+/// what their reaped children used. `None` when `/proc` cannot be read or `root` is
+/// not in it.
+pub fn tree_seconds(root: u32) -> Option<f64> {
+    let all: Vec<(u32, Stat)> = every_process()?.collect();
+    let mut inside = vec![root];
+    // A parent's pid may be above its child's once pids wrap, so grow to a fixed point.
+    loop {
+        let before = inside.len();
+        for (pid, s) in &all {
+            if inside.contains(&s.ppid) && !inside.contains(pid) {
+                inside.push(*pid);
+            }
+        }
+        if inside.len() == before {
+            break;
         }
     }
+    let (total, found) = all
+        .iter()
+        .filter(|(pid, _)| inside.contains(pid))
+        .fold((0u64, false), |(t, f), (pid, s)| {
+            (t + s.ticks, f || *pid == root)
+        });
     found.then(|| total as f64 / TICKS_PER_S)
+}
+
+/// Every process `/proc` shows, with its stat line; `None` when `/proc` cannot be read.
+fn every_process() -> Option<impl Iterator<Item = (u32, Stat)>> {
+    Some(std::fs::read_dir("/proc").ok()?.flatten().filter_map(|e| {
+        let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+        Some((pid, read_stat(&e.path().join("stat"))?))
+    }))
 }
 
 /// User plus system CPU seconds of process `pid`, with its reaped children's.
@@ -42,8 +65,10 @@ pub fn process_seconds(pid: u32) -> Option<f64> {
     Some(stat.ticks as f64 / TICKS_PER_S)
 }
 
-/// What one `/proc/PID/stat` line gives: the process group and its CPU ticks.
+/// What one `/proc/PID/stat` line gives: the parent, the process group and its CPU
+/// ticks.
 struct Stat {
+    ppid: u32,
     pgrp: u32,
     ticks: u64,
 }
@@ -53,13 +78,14 @@ fn read_stat(path: &Path) -> Option<Stat> {
 }
 
 /// Fields after the command name (which may hold spaces and parentheses, so the
-/// split is at its last `)`): state is the 1st, pgrp the 3rd, utime, stime, cutime
+/// split is at its last `)`): state is the 1st, ppid the 2nd, pgrp the 3rd, utime, stime, cutime
 /// and cstime the 12th to 15th.
 fn parse_stat(line: &str) -> Option<Stat> {
     let rest = &line[line.rfind(')')? + 1..];
     let f: Vec<&str> = rest.split_whitespace().collect();
     let num = |i: usize| f.get(i)?.parse::<u64>().ok();
     Some(Stat {
+        ppid: f.get(1)?.parse().ok()?,
         pgrp: f.get(2)?.parse().ok()?,
         ticks: num(11)? + num(12)? + num(13)? + num(14)?,
     })
@@ -86,6 +112,15 @@ impl MachineTime {
         let total = self.total.checked_sub(earlier.total)?;
         let busy = self.busy.checked_sub(earlier.busy)?;
         (total > 0).then(|| busy as f64 / total as f64)
+    }
+
+    /// The share of the machine's CPU that was busy between `earlier` and this reading
+    /// but not with the `own_seconds` of CPU time some processes used: what the rest of
+    /// the machine took, 0 to 1.
+    pub fn others_since(&self, earlier: &MachineTime, own_seconds: f64) -> Option<f64> {
+        let total = self.total.checked_sub(earlier.total)?;
+        let busy = self.busy.checked_sub(earlier.busy)? as f64;
+        (total > 0).then(|| ((busy - own_seconds * TICKS_PER_S) / total as f64).max(0.0))
     }
 }
 
@@ -115,7 +150,7 @@ mod tests {
     fn a_stat_line_with_spaces_in_its_name_gives_group_and_ticks() {
         let line = "4242 (my (odd) sut) S 1 4240 4240 0 -1 4194560 100 0 0 0 250 50 7 3 20 0 4 0";
         let s = parse_stat(line).expect("parses");
-        assert_eq!(s.pgrp, 4240);
+        assert_eq!((s.ppid, s.pgrp), (1, 4240));
         assert_eq!(s.ticks, 250 + 50 + 7 + 3);
         assert!(parse_stat("garbage").is_none());
     }
@@ -144,6 +179,35 @@ mod tests {
         let after = group_seconds(pgid).expect("still there");
         // 300 ms of spinning, read at 10 ms ticks; a shared machine may take some.
         assert!(after - before >= 0.1, "{before} → {after}");
+    }
+
+    #[test]
+    fn a_child_that_spins_counts_in_its_parents_tree_and_not_as_others() {
+        let me = std::process::id();
+        let (m0, before) = (
+            MachineTime::now().expect("stat"),
+            tree_seconds(me).expect("self"),
+        );
+        let mut child = std::process::Command::new("sh")
+            .args([
+                "-c",
+                "end=$(($(date +%s) + 1)); while [ $(date +%s) -lt $end ]; do :; done",
+            ])
+            .spawn()
+            .expect("sh");
+        std::thread::sleep(std::time::Duration::from_millis(400));
+        let (m1, during) = (
+            MachineTime::now().expect("stat"),
+            tree_seconds(me).expect("self"),
+        );
+        let _ = child.kill();
+        let _ = child.wait();
+        // 400 ms of a child's spinning, read at 10 ms ticks; a shared machine may take some.
+        assert!(during - before >= 0.1, "{before} → {during}");
+        let others = m1.others_since(&m0, during - before).expect("share");
+        let busy = m1.busy_since(&m0).expect("share");
+        assert!(others < busy, "others {others}, busy {busy}");
+        assert!(tree_seconds(u32::MAX).is_none());
     }
 
     /// This process's group, read from its own stat line.

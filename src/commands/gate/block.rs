@@ -22,6 +22,12 @@ pub const LATE_SHARE: f64 = 0.01;
 /// generator then wait on each other for a core.
 pub const SATURATED: f64 = 0.97;
 
+/// Other processes' share of the machine differing by more than this between the two
+/// blocks of a pair marks the pair as disturbed: a steady neighbour (a busy loop) loads
+/// both alike, and the pairing cancels it; one that came and went loads one side. The
+/// SUT's own CPU is not in that share, so a change that costs CPU cannot trip it.
+pub const INTERFERENCE: f64 = 0.03;
+
 /// A finished block: its results and what the gate records of it.
 pub struct Ran {
     /// The block's results, scored against the budgets as a run is.
@@ -59,15 +65,18 @@ pub async fn run(
         // The readings at the scored window's start; the warm-up's work is not counted.
         let at_warmup = async {
             tokio::time::sleep_until((epoch + plan.warmup).into()).await;
-            (stand.sut_cpu_seconds(), MachineTime::now())
+            (stand.sut_cpu_seconds(), own_seconds(), MachineTime::now())
         };
-        let (outcome, (cpu0, machine0)) =
+        let (outcome, (cpu0, own0, machine0)) =
             interruptible(async { tokio::join!(load, at_warmup) }).await?;
         let outcome = outcome?;
         let cpu = cpu0.zip(stand.sut_cpu_seconds()).map(|(a, b)| b - a);
-        let busy = machine0
-            .zip(MachineTime::now())
-            .and_then(|(a, b)| b.busy_since(&a));
+        let own = own0.zip(own_seconds()).map(|(a, b)| b - a);
+        let machine = machine0.zip(MachineTime::now());
+        let busy = machine.and_then(|(a, b)| b.busy_since(&a));
+        let others = machine
+            .zip(own)
+            .and_then(|((a, b), own)| b.others_since(&a, own));
         observer.finished(
             step,
             &format!("{} transactions", outcome.recorded.totals.requests),
@@ -75,14 +84,14 @@ pub async fn run(
         if outcome.interrupted {
             return Err(RunError::Interrupted("a signal during the load".into()));
         }
-        Ok((outcome, cpu, busy))
+        Ok((outcome, cpu, (busy, others)))
     }
     .await;
     let backend = stand.backend();
     let versions = std::mem::take(&mut stand.versions);
     let base_url = stand.base_url.clone();
     stand.down().await;
-    let (outcome, cpu, busy) = loaded?;
+    let (outcome, cpu, (busy, others)) = loaded?;
     if outcome.recorded.totals.requests == 0 {
         return Err(RunError::NoData);
     }
@@ -106,6 +115,7 @@ pub async fn run(
         requests,
         cpu_ms_per_request: cpu.map(|s| s * 1000.0 / requests.max(1) as f64),
         machine_busy: busy,
+        others_busy: others,
         late: load.late,
         max_late_ms: load.max_late_ms,
         dropped: load.dropped,
@@ -113,6 +123,18 @@ pub async fn run(
         results: dir.join("results.json").display().to_string(),
     };
     Ok(Ran { results, block })
+}
+
+/// CPU seconds of the harness and everything it started.
+fn own_seconds() -> Option<f64> {
+    crate::cpu::tree_seconds(std::process::id())
+}
+
+/// Why a pair whose blocks each stand is still left out: other processes loaded the
+/// machine in one block and not in the other.
+pub fn pair_exclusion(a: &GateBlock, b: &GateBlock) -> Option<BlockExclusion> {
+    let (x, y) = a.others_busy.zip(b.others_busy)?;
+    ((x - y).abs() > INTERFERENCE).then_some(BlockExclusion::MachineInterference)
 }
 
 /// Why a block's figures are the generator's or the machine's rather than the SUT's.
@@ -153,5 +175,30 @@ mod tests {
             Some(BlockExclusion::MachineSaturated)
         );
         assert_eq!(exclusion(1000, 0, 0, None), None);
+    }
+
+    #[test]
+    fn a_pair_is_left_out_when_something_else_loaded_one_block_only() {
+        let block = |others: Option<f64>| GateBlock {
+            index: 0,
+            pair: 0,
+            side: GateSide::Base,
+            requests: 1000,
+            cpu_ms_per_request: Some(3.0),
+            machine_busy: Some(0.6),
+            others_busy: others,
+            late: 0,
+            max_late_ms: 0.0,
+            dropped: 0,
+            excluded: None,
+            results: String::new(),
+        };
+        // A steady busy loop beside both: kept.
+        assert_eq!(pair_exclusion(&block(Some(0.50)), &block(Some(0.52))), None);
+        assert_eq!(
+            pair_exclusion(&block(Some(0.01)), &block(Some(0.052))),
+            Some(BlockExclusion::MachineInterference)
+        );
+        assert_eq!(pair_exclusion(&block(None), &block(Some(0.14))), None);
     }
 }

@@ -61,11 +61,14 @@ intended send time). Blocks run in pairs, A B then B A, so that drift falls on b
 Each metric's change comes from the pairs' differences (of the logarithm for latencies and CPU, \
 a ratio; in points for shares): the interval is a 95% percentile bootstrap over pairs of blocks, \
 since the variance lives between blocks; the verdict is a one-sided paired t-test against the \
-threshold, Holm-Bonferroni over the metrics with alpha split over the looks. The noise floor is \
+threshold, Holm-Bonferroni over the metrics with alpha split over the looks. The threshold is \
+--max-regression, and for a latency at least --min-delta as a ratio of base's median. The noise floor is \
 the half-width of the interval an A/A gate of these pairs would have: the spread between a \
 side's blocks that the pairing does not cancel (that of the pairs' differences). CPU is the SUT's process group's user and system time from /proc \
 over the scored window, a request, judged on its own. A block where the generator sent more than \
-1% of its requests 10 ms late or dropped any, or the machine was 97% busy, is left out with its pair.";
+1% of its requests 10 ms late or dropped any, or the machine was 97% busy, is left out with its pair; so is a \
+pair where processes the gate did not start (the machine's busy time less the harness's and its \
+descendants') took 3 points more of the machine in one block than in the other.";
 
 /// Runs the gate; its files go to `reports/<gate-id>/`.
 pub async fn run(
@@ -108,13 +111,21 @@ pub async fn run(
                     GateSide::Head => &head.command,
                 };
                 let block_dir = dir.join(format!("block-{index:02}-{}", side.as_str()));
-                let ran = block::run(plan, (index, pair, side), command, &block_dir, observer)
+                let mut ran = block::run(plan, (index, pair, side), command, &block_dir, observer)
                     .await
                     .map_err(|source| GateError::Block {
                         index,
                         side: side.as_str(),
                         source,
                     })?;
+                // The pair's second block: judge the two together.
+                let second = blocks.len() % 2 == 1;
+                if let (true, Some(mate)) = (second, blocks.last_mut()) {
+                    if let Some(why) = block::pair_exclusion(mate, &ran.block) {
+                        mate.excluded = mate.excluded.or(Some(why));
+                        ran.block.excluded = ran.block.excluded.or(Some(why));
+                    }
+                }
                 progress.block(&ran.block);
                 measured.push(metrics::of(&ran.results));
                 blocks.push(ran.block);
@@ -244,6 +255,7 @@ fn judge(plan: &GatePlan, blocks: &[GateBlock], measured: &[Vec<metrics::Measure
     let mut cost = Series {
         metric: COST.into(),
         scale: MetricScale::Ratio,
+        ms: false,
         base: Vec::new(),
         head: Vec::new(),
     };

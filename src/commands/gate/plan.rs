@@ -50,6 +50,8 @@ pub struct GateOptions {
     pub max_regression: f64,
     /// `--max-share-change`, a fraction (0.01 is one point).
     pub max_share_change: f64,
+    /// `--min-delta`: a latency change smaller than this is no change.
+    pub min_delta: Duration,
     /// `--alpha`.
     pub alpha: f64,
     /// `--inconclusive`.
@@ -67,7 +69,7 @@ impl Default for GateOptions {
                 scenario: "seed-mix".into(),
                 ..RunOptions::default()
             },
-            rate: 20.0,
+            rate: 50.0,
             block: Duration::from_secs(20),
             warmup: Duration::from_secs(3),
             min_pairs: 4,
@@ -75,6 +77,7 @@ impl Default for GateOptions {
             max_duration: Duration::from_secs(600),
             max_regression: 0.05,
             max_share_change: 0.01,
+            min_delta: Duration::from_micros(50),
             alpha: 0.05,
             inconclusive: InconclusivePolicy::Fail,
         }
@@ -132,6 +135,7 @@ impl GatePlan {
             block_s: self.block.as_secs_f64(),
             max_regression: self.stats.max_regression,
             max_share_change: self.stats.max_share_change,
+            min_delta_ms: self.stats.min_delta_ms,
             alpha: self.stats.alpha,
             looks: self.stats.looks,
             min_pairs: self.min_pairs,
@@ -232,6 +236,7 @@ impl GateOptions {
             stats: GateSettings {
                 max_regression: self.max_regression,
                 max_share_change: self.max_share_change,
+                min_delta_ms: self.min_delta.as_secs_f64() * 1000.0,
                 alpha: self.alpha,
                 ..GateSettings::default()
             },

@@ -141,10 +141,11 @@ pub fn headline(g: &GateReport) -> String {
 pub fn judged_by(g: &GateReport) -> String {
     let s = &g.settings;
     format!(
-        "thresholds {:.0}% (latency, CPU) and {:.0} pt (shares); Holm over {} metrics at alpha {} \
+        "thresholds {:.0}% (latency, CPU; a latency at least {} ms) and {:.0} pt (shares); Holm over {} metrics at alpha {} \
          split over {} looks; 95% bootstrap intervals over pairs of blocks; {} at {} requests/s \
          (open model), blocks of {:.0} s after {:.0} s warm-up",
         s.max_regression * 100.0,
+        s.min_delta_ms,
         s.max_share_change * 100.0,
         g.metrics.len(),
         s.alpha,

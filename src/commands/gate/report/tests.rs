@@ -14,6 +14,7 @@ pub(crate) fn known() -> GateReport {
     let series = |metric: &str, scale: MetricScale, base: f64, head: f64| Series {
         metric: metric.into(),
         scale,
+        ms: scale == MetricScale::Ratio,
         base: wobble.iter().map(|w| base * w).collect(),
         head: wobble.iter().rev().map(|w| head * w).collect(),
     };
@@ -23,6 +24,7 @@ pub(crate) fn known() -> GateReport {
         Series {
             metric: "error_rate".into(),
             scale: MetricScale::Share,
+            ms: false,
             base: vec![0.0, 0.001, 0.0, 0.0, 0.002],
             head: vec![0.001, 0.0, 0.0, 0.001, 0.0],
         },
@@ -51,6 +53,7 @@ pub(crate) fn known() -> GateReport {
                 requests: 400,
                 cpu_ms_per_request: Some(3.0),
                 machine_busy: Some(0.4),
+                others_busy: Some(0.01),
                 late: if pair == 2 { 30 } else { 0 },
                 max_late_ms: if pair == 2 { 80.0 } else { 1.0 },
                 dropped: 0,
@@ -89,6 +92,7 @@ pub(crate) fn known() -> GateReport {
             warmup_s: 3.0,
             block_s: 20.0,
             max_regression: 0.05,
+            min_delta_ms: 0.05,
             max_share_change: 0.01,
             alpha: 0.05,
             looks: 4,

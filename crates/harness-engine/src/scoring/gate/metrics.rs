@@ -108,6 +108,8 @@ pub fn series(base: &[Vec<Measured>], head: &[Vec<Measured>]) -> Vec<Series> {
             head: values(head, &metric),
             metric,
             scale,
+            // Every ratio a block's results give is a latency.
+            ms: scale == MetricScale::Ratio,
         })
         .collect()
 }

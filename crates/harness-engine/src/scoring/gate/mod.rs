@@ -25,6 +25,9 @@
 //!   20% between two pairs a minute apart), which both sides of a pair share and the
 //!   differences cancel; counting it would call every metric too noisy to judge.
 //!   A metric whose floor exceeds its threshold is INCONCLUSIVE, not passed.
+//! - **Threshold:** `--max-regression` of base's level, and for a latency at least
+//!   `--min-delta` (as a ratio of base's median): a sub-millisecond operation's 5% is
+//!   a few µs, which neither Server-Timing's µs nor a restart's spread can resolve.
 
 pub mod metrics;
 mod tdist;
@@ -41,6 +44,8 @@ pub struct Series {
     pub metric: String,
     /// How a change in it is measured.
     pub scale: MetricScale,
+    /// Whether its values are latencies in ms, which `min_delta_ms` applies to.
+    pub ms: bool,
     /// Base's value in each of its blocks.
     pub base: Vec<f64>,
     /// Head's value in each of its blocks.
@@ -55,6 +60,10 @@ pub struct GateSettings {
     /// A share metric regresses only when shown worse than this many points (0.01: by
     /// more than one percentage point).
     pub max_share_change: f64,
+    /// A latency's change smaller than this many ms is no change, whatever its ratio:
+    /// 5% of a 30 µs operation is 1.5 µs, at the edge of what Server-Timing's µs can
+    /// show and far below what one block's restart moves it by.
+    pub min_delta_ms: f64,
     /// The chance a gate with no real change says REGRESSED anywhere.
     pub alpha: f64,
     /// How many times a sequential gate may judge; `alpha` is split over them.
@@ -70,6 +79,7 @@ impl Default for GateSettings {
         GateSettings {
             max_regression: 0.05,
             max_share_change: 0.01,
+            min_delta_ms: 0.05,
             alpha: 0.05,
             looks: 4,
             resamples: 2000,
@@ -217,7 +227,10 @@ fn judge_one(
     t975: &mut impl FnMut(usize) -> f64,
 ) -> Judgement {
     let pairs = x.base.len().min(x.head.len());
+    let base = median(&x.base);
     let threshold = match x.scale {
+        // The smallest change that counts, as a ratio of base's level.
+        MetricScale::Ratio if x.ms && base > 0.0 => s.max_regression.max(s.min_delta_ms / base),
         MetricScale::Ratio => s.max_regression,
         MetricScale::Share => s.max_share_change,
     };
@@ -225,7 +238,7 @@ fn judge_one(
         metric: x.metric.clone(),
         scale: x.scale,
         pairs,
-        base: median(&x.base),
+        base,
         head: median(&x.head),
         change: f64::NAN,
         low: f64::NAN,

@@ -31,6 +31,7 @@ fn gate(rng: &mut StdRng, sd: f64, shift: f64) -> Vec<Series> {
             Series {
                 metric: format!("m{m}"),
                 scale: MetricScale::Ratio,
+                ms: false,
                 base,
                 head,
             }
@@ -131,6 +132,7 @@ fn shares_are_judged_in_points_and_zero_is_a_value() {
     let none = Series {
         metric: "error_rate".into(),
         scale: MetricScale::Share,
+        ms: false,
         base: vec![0.0; 6],
         head: vec![0.0; 6],
     };
@@ -168,6 +170,7 @@ fn drift_shared_by_a_pair_is_not_noise() {
         let series = |head: Vec<f64>| Series {
             metric: "e2e.p95".into(),
             scale: MetricScale::Ratio,
+            ms: false,
             base: base.clone(),
             head,
         };
@@ -189,6 +192,7 @@ fn too_few_pairs_a_zero_latency_or_a_missing_block_is_inconclusive_and_says_why(
     let short = Series {
         metric: "e2e.p95".into(),
         scale: MetricScale::Ratio,
+        ms: false,
         base: vec![1.0, 1.0],
         head: vec![2.0, 2.0],
     };
@@ -222,4 +226,42 @@ fn holm_steps_down_and_stops_at_the_first_it_keeps() {
         holm([0.04, 0.01, 0.03].into_iter(), 0.05),
         vec![false, true, false]
     );
+}
+
+#[test]
+fn a_latency_change_under_min_delta_is_no_change_and_a_larger_one_still_counts() {
+    // Six pairs, 2% noise: a 30 µs operation 10% slower (3 µs) and a 1.5 ms one 20%
+    // slower (0.3 ms), each judged as a latency with min_delta 50 µs.
+    let noise = [1.0, 1.02, 0.98, 1.01, 0.99, 1.0];
+    let series = |metric: &str, level: f64, shift: f64| Series {
+        metric: metric.into(),
+        scale: MetricScale::Ratio,
+        ms: true,
+        base: noise.iter().map(|n| level * n).collect(),
+        head: noise.iter().rev().map(|n| level * shift * n).collect(),
+    };
+    let s = GateSettings::default();
+    let judged = judge(
+        &[
+            series("tiny.p50", 0.03, 1.10),
+            series("entity.p50", 1.5, 1.20),
+        ],
+        &s,
+    );
+    // The tiny one's threshold is 50/30 of its level; the entity's stays 5%.
+    assert!(
+        (judged[0].threshold - 0.05 / 0.03).abs() < 1e-9,
+        "{:?}",
+        judged[0]
+    );
+    assert_eq!(judged[0].call, GateCall::Unchanged, "{:?}", judged[0]);
+    assert!((judged[1].threshold - 0.05).abs() < 1e-9, "{:?}", judged[1]);
+    assert_eq!(judged[1].call, GateCall::Regressed, "{:?}", judged[1]);
+    // The same tiny change judged by ratio alone is no longer UNCHANGED.
+    let by_ratio = GateSettings {
+        min_delta_ms: 0.0,
+        ..s
+    };
+    let alone = judge(&[series("tiny.p50", 0.03, 1.10)], &by_ratio);
+    assert_ne!(alone[0].call, GateCall::Unchanged, "{:?}", alone[0]);
 }
