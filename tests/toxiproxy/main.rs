@@ -40,21 +40,50 @@ fn free_addr() -> String {
     format!("127.0.0.1:{}", harness::net::free_port().expect("port"))
 }
 
-/// An echo server on loopback.
-async fn echo() -> SocketAddr {
+/// A server on loopback that runs `each` on every connection it accepts.
+async fn serve<F, Fut>(each: F) -> SocketAddr
+where
+    F: Fn(tokio::net::TcpStream) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
     let l = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let addr = l.local_addr().expect("addr");
     tokio::spawn(async move {
-        while let Ok((mut s, _)) = l.accept().await {
-            tokio::spawn(async move {
-                let (mut r, mut w) = s.split();
-                let _ = tokio::io::copy(&mut r, &mut w).await;
-            });
+        while let Ok((s, _)) = l.accept().await {
+            tokio::spawn(each(s));
         }
     });
     addr
+}
+
+/// An echo server on loopback.
+async fn echo() -> SocketAddr {
+    serve(|mut s| async move {
+        let (mut r, mut w) = s.split();
+        let _ = tokio::io::copy(&mut r, &mut w).await;
+    })
+    .await
+}
+
+/// A fault server with one proxy, `name`, listening on a free port in front of
+/// `upstream`: the server, its client and the proxy's address.
+async fn proxy_to(name: &str, upstream: SocketAddr) -> (ToxiproxyServer, FaultClient, String) {
+    let server = ToxiproxyServer::start("127.0.0.1:0".parse().expect("addr"))
+        .await
+        .expect("server");
+    let faults = FaultClient::new(server.addr());
+    let listen = free_addr();
+    faults
+        .populate(vec![ProxyDef {
+            name: name.into(),
+            listen: listen.clone(),
+            upstream: upstream.to_string(),
+        }])
+        .await
+        .expect("populate");
+    (server, faults, listen)
 }
 
 #[tokio::test]
@@ -233,20 +262,8 @@ async fn round_trip(addr: &str, payload: &[u8]) -> std::io::Result<(Vec<u8>, Dur
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn toxics_act_on_real_connections_through_toxiproxy_rust() {
-    let server = ToxiproxyServer::start("127.0.0.1:0".parse().expect("addr"))
-        .await
-        .expect("server");
-    let faults = FaultClient::new(server.addr());
+    let (server, faults, listen) = proxy_to("echo", echo().await).await;
     assert!(faults.version().await.expect("version").contains("harness"));
-    let listen = free_addr();
-    faults
-        .populate(vec![ProxyDef {
-            name: "echo".into(),
-            listen: listen.clone(),
-            upstream: echo().await.to_string(),
-        }])
-        .await
-        .expect("populate");
     let payload = vec![7u8; 4096];
     let (back, base) = round_trip(&listen, &payload).await.expect("plain");
     assert_eq!(back, payload);
@@ -351,19 +368,7 @@ async fn toxics_act_on_real_connections_through_toxiproxy_rust() {
 /// letting noxious drop the bytes its toxics held, which would desynchronise the stream.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn latency_does_not_pile_up_and_removal_resets_cleanly() {
-    let server = ToxiproxyServer::start("127.0.0.1:0".parse().expect("addr"))
-        .await
-        .expect("server");
-    let faults = FaultClient::new(server.addr());
-    let listen = free_addr();
-    faults
-        .populate(vec![ProxyDef {
-            name: "echo".into(),
-            listen: listen.clone(),
-            upstream: echo().await.to_string(),
-        }])
-        .await
-        .expect("populate");
+    let (server, faults, listen) = proxy_to("echo", echo().await).await;
     let latency = Toxic::Latency {
         ms: 300,
         jitter_ms: 0,
@@ -424,23 +429,15 @@ async fn latency_does_not_pile_up_and_removal_resets_cleanly() {
 /// A server that answers one byte to each request of two 8-byte parts, as a database
 /// reads a message's header and then its body.
 async fn two_part_server() -> SocketAddr {
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = l.local_addr().expect("addr");
-    tokio::spawn(async move {
-        while let Ok((mut s, _)) = l.accept().await {
-            tokio::spawn(async move {
-                let mut part = [0u8; 16];
-                while s.read_exact(&mut part).await.is_ok() {
-                    if s.write_all(&[1]).await.is_err() {
-                        return;
-                    }
-                }
-            });
+    serve(|mut s| async move {
+        let mut part = [0u8; 16];
+        while s.read_exact(&mut part).await.is_ok() {
+            if s.write_all(&[1]).await.is_err() {
+                return;
+            }
         }
-    });
-    addr
+    })
+    .await
 }
 
 /// A client that writes a request in two parts, as Postgres and Redis clients do, must
@@ -449,19 +446,7 @@ async fn two_part_server() -> SocketAddr {
 /// that does not adds 40 ms to some queries with no fault at all.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_written_in_parts_is_not_held_back_by_the_proxy() {
-    let server = ToxiproxyServer::start("127.0.0.1:0".parse().expect("addr"))
-        .await
-        .expect("server");
-    let faults = FaultClient::new(server.addr());
-    let listen = free_addr();
-    faults
-        .populate(vec![ProxyDef {
-            name: "db".into(),
-            listen: listen.clone(),
-            upstream: two_part_server().await.to_string(),
-        }])
-        .await
-        .expect("populate");
+    let (server, _faults, listen) = proxy_to("db", two_part_server().await).await;
     let mut s = tokio::net::TcpStream::connect(&listen)
         .await
         .expect("connect");
