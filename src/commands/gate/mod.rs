@@ -238,8 +238,14 @@ fn could_decide(m: &GateMetric, pairs: u32, max_pairs: u32) -> bool {
                 MetricScale::Ratio => (1.0 + v).ln(),
                 MetricScale::Share => v,
             };
+            // An interval wholly beyond the threshold is on its way to REGRESSED (or
+            // IMPROVED): the test's t grows as the square root of the pairs, whatever
+            // the floor, so more pairs can decide it.
+            let tau = lift(m.threshold);
+            let beyond =
+                m.low.is_some_and(|l| lift(l) > tau) || m.high.is_some_and(|h| lift(h) < -tau);
             let shrink = (f64::from(pairs) / f64::from(max_pairs.max(1))).sqrt();
-            lift(floor) * shrink <= lift(m.threshold)
+            pairs < max_pairs && (beyond || lift(floor) * shrink <= tau)
         }
     }
 }
@@ -351,5 +357,33 @@ mod tests {
             2,
             16
         ));
+    }
+
+    #[test]
+    fn a_metric_shown_past_the_threshold_goes_on_whatever_its_floor() {
+        // A real gate of the breach at 4 pairs: entity resolution +22.5% [+16.6%,
+        // +29.5%], floor 9.8%, not yet significant after Holm. It stopped "undecidable".
+        let entity = GateMetric {
+            change: Some(0.225),
+            low: Some(0.166),
+            high: Some(0.295),
+            ..metric(MetricScale::Ratio, 0.098, GateReason::NoiseFloor)
+        };
+        assert!(could_decide(&entity, 4, 10));
+        assert!(!could_decide(&entity, 10, 10));
+        let better = GateMetric {
+            change: Some(-0.3),
+            low: Some(-0.4),
+            high: Some(-0.2),
+            ..entity.clone()
+        };
+        assert!(could_decide(&better, 4, 10));
+        // One that straddles the threshold with that floor still stops.
+        let straddles = GateMetric {
+            low: Some(-0.05),
+            high: Some(0.12),
+            ..entity
+        };
+        assert!(!could_decide(&straddles, 4, 10));
     }
 }
