@@ -28,27 +28,19 @@ pub fn group_seconds(pgid: u32) -> Option<f64> {
 /// what their reaped children used. `None` when `/proc` cannot be read or `root` is
 /// not in it.
 pub fn tree_seconds(root: u32) -> Option<f64> {
-    let all: Vec<(u32, Stat)> = every_process()?.collect();
-    let mut inside = vec![root];
-    // A parent's pid may be above its child's once pids wrap, so grow to a fixed point.
-    loop {
-        let before = inside.len();
-        for (pid, s) in &all {
-            if inside.contains(&s.ppid) && !inside.contains(pid) {
-                inside.push(*pid);
-            }
-        }
-        if inside.len() == before {
-            break;
-        }
+    let mut children: std::collections::HashMap<u32, Vec<u32>> = Default::default();
+    let mut ticks: std::collections::HashMap<u32, u64> = Default::default();
+    for (pid, s) in every_process()? {
+        children.entry(s.ppid).or_default().push(pid);
+        ticks.insert(pid, s.ticks);
     }
-    let (total, found) = all
-        .iter()
-        .filter(|(pid, _)| inside.contains(pid))
-        .fold((0u64, false), |(t, f), (pid, s)| {
-            (t + s.ticks, f || *pid == root)
-        });
-    found.then(|| total as f64 / TICKS_PER_S)
+    let mut total = *ticks.get(&root)?;
+    let mut todo = children.remove(&root).unwrap_or_default();
+    while let Some(pid) = todo.pop() {
+        total += ticks.get(&pid).copied().unwrap_or(0);
+        todo.extend(children.remove(&pid).unwrap_or_default());
+    }
+    Some(total as f64 / TICKS_PER_S)
 }
 
 /// Every process `/proc` shows, with its stat line; `None` when `/proc` cannot be read.
