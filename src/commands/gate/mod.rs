@@ -140,13 +140,7 @@ pub async fn run(
                 .all()
                 .filter(|m| m.call == GateCall::Inconclusive)
                 .collect();
-            let stop = if open.is_empty() {
-                Some(GateStop::Decided)
-            } else if open.iter().all(|m| !could_decide(m, pairs, plan.max_pairs)) {
-                Some(GateStop::Undecidable)
-            } else {
-                None
-            };
+            let stop = stop_after_look(&open, pairs, plan.max_pairs);
             judged = Some(now);
             if let Some(s) = stop {
                 stopped = s;
@@ -218,6 +212,20 @@ impl Judged {
             .filter(|m| m.call == GateCall::Inconclusive)
             .count();
         progress.look(pairs, self.call, undecided, self.all().count());
+    }
+}
+
+/// Why the gate stops after a look at `pairs` pairs that left `open` undecided, or
+/// `None` to go on.
+fn stop_after_look(open: &[&GateMetric], pairs: u32, max_pairs: u32) -> Option<GateStop> {
+    if open.is_empty() {
+        Some(GateStop::Decided)
+    } else if pairs >= max_pairs {
+        Some(GateStop::MaxPairs)
+    } else if open.iter().all(|m| !could_decide(m, pairs, max_pairs)) {
+        Some(GateStop::Undecidable)
+    } else {
+        None
     }
 }
 
@@ -357,6 +365,21 @@ mod tests {
             2,
             16
         ));
+    }
+
+    #[test]
+    fn a_gate_that_runs_its_last_pair_with_a_metric_open_stopped_at_max_pairs() {
+        // Real A/A gates ran their 10 pairs with entity resolution INCONCLUSIVE and
+        // said they stopped "undecidable": at the last pair nothing could decide.
+        let open = metric(MetricScale::Ratio, 0.09, GateReason::NoiseFloor);
+        assert_eq!(stop_after_look(&[&open], 10, 10), Some(GateStop::MaxPairs));
+        assert_eq!(stop_after_look(&[], 10, 10), Some(GateStop::Decided));
+        let hopeless = metric(MetricScale::Ratio, 0.5, GateReason::NoiseFloor);
+        assert_eq!(
+            stop_after_look(&[&hopeless], 4, 10),
+            Some(GateStop::Undecidable)
+        );
+        assert_eq!(stop_after_look(&[&open], 4, 16), None);
     }
 
     #[test]
