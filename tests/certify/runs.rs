@@ -133,6 +133,46 @@ async fn the_reference_is_certified_at_quick() {
             }
         }
     }
+    // The database's and Redis's rows of the matrix were judged by their documented
+    // verdicts, each by name (the case passed, so each of them passed); the chaos
+    // suite's matrix test runs one row of its own, so these are checked here.
+    let documented = [
+        (
+            "db-latency",
+            &[
+                "chaos.db.answers_anyway",
+                "chaos.db.latency_answers_from_cache",
+                "chaos.db.latency_bounded",
+                "chaos.db.health_reports_database_down",
+            ][..],
+        ),
+        (
+            "db-down",
+            &[
+                "chaos.db.answers_anyway",
+                "chaos.db.health_reports_database_down",
+                "chaos.db.health_unhealthy",
+            ][..],
+        ),
+        (
+            "redis-down",
+            &[
+                "chaos.redis.error_rate",
+                "chaos.redis.health_reports_redis_down",
+                "chaos.redis.health_degraded",
+            ][..],
+        ),
+    ];
+    for (fault, names) in documented {
+        let id = harness::faults::matrix()
+            .find(|f| f.kind() == fault)
+            .map(|f| harness::certify::cases::fault_case_id(&f))
+            .unwrap_or_else(|| panic!("{fault} is not a row of the matrix"));
+        assert_eq!(case_verdict(&cert, &id), "PASS", "{id}");
+        for name in names {
+            assert!(measure(&id, name).is_some(), "{id}: no {name}");
+        }
+    }
     assert!(took.as_secs() < 600, "quick took {took:?}");
     for f in ["certificate.html", "certificate.md", "junit.xml"] {
         assert!(dir.join("latest").join(f).is_file(), "{f}");

@@ -176,11 +176,10 @@ async fn an_implementation_without_a_fallback_fails_and_is_named() {
     assert_eq!(outcome(&r, "chaos.llm.template_fallback")["measured"], 0.0);
 }
 
-/// `--matrix` runs its rows in turn and summarises them. The rows here are the
-/// database's and Redis's, whose documented verdicts are checked line by line; every
-/// row of the matrix, the LLM's included, runs against the reference on each CI run as
-/// a load case of `harness certify` (RES-1, `tests/certify`), so running them all here
-/// again would only take six more minutes.
+/// `--matrix` runs its rows in turn and summarises them. One row is enough to prove the
+/// summary: every row of the matrix runs against the reference on each CI run as a load
+/// case of `harness certify` (RES-1, `tests/certify`), whose test also checks each row's
+/// documented verdicts by name; running them here again would take six more minutes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_matrix_runs_its_rows_and_each_degrades_as_documented() {
     let _one = ONE_AT_A_TIME.lock().await;
@@ -192,7 +191,7 @@ async fn the_matrix_runs_its_rows_and_each_degrades_as_documented() {
             "chaos-fast",
             "--matrix",
             "--matrix-only",
-            "db-latency,db-down,redis-down",
+            "redis-down",
             "--quiet",
         ],
         reports.path(),
@@ -208,46 +207,19 @@ async fn the_matrix_runs_its_rows_and_each_degrades_as_documented() {
     let m = read_json(&summary);
     let rows = m["rows"].as_array().expect("rows");
     let faults: Vec<&str> = rows.iter().filter_map(|r| r["fault"].as_str()).collect();
-    assert_eq!(faults, ["db-latency", "db-down", "redis-down"]);
+    assert_eq!(faults, ["redis-down"]);
     assert_eq!(out.status.code(), Some(0), "{shown}");
-    for row in rows {
-        assert_eq!(row["outcome"], "pass", "{row}");
-        assert!(row["time_to_recover_s"].is_number(), "{row}");
-    }
-    // The documented verdicts, line by line, for the database and Redis faults.
-    let expected = [
-        (
-            "db-latency",
-            &[
-                "chaos.db.answers_anyway",
-                "chaos.db.latency_answers_from_cache",
-                "chaos.db.latency_bounded",
-                "chaos.db.health_reports_database_down",
-            ][..],
-        ),
-        (
-            "db-down",
-            &[
-                "chaos.db.answers_anyway",
-                "chaos.db.health_reports_database_down",
-                "chaos.db.health_unhealthy",
-            ][..],
-        ),
-        (
-            "redis-down",
-            &[
-                "chaos.redis.error_rate",
-                "chaos.redis.health_reports_redis_down",
-                "chaos.redis.health_degraded",
-            ][..],
-        ),
-    ];
-    for (fault, names) in expected {
-        let row = rows.iter().find(|r| r["fault"] == fault).expect("row");
-        let r = read_json(std::path::Path::new(row["results"].as_str().expect("path")));
-        for name in names {
-            assert_eq!(outcome(&r, name)["status"], "pass", "{fault}: {name}");
-        }
+    let row = &rows[0];
+    assert_eq!(row["outcome"], "pass", "{row}");
+    assert!(row["time_to_recover_s"].is_number(), "{row}");
+    // The row's results are the run's own, with Redis's documented verdicts.
+    let r = read_json(std::path::Path::new(row["results"].as_str().expect("path")));
+    for name in [
+        "chaos.redis.error_rate",
+        "chaos.redis.health_reports_redis_down",
+        "chaos.redis.health_degraded",
+    ] {
+        assert_eq!(outcome(&r, name)["status"], "pass", "{name}");
     }
 }
 
