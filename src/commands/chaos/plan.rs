@@ -95,7 +95,8 @@ impl ChaosOptions {
                 .or(section.recovery)
                 .unwrap_or(DEFAULT_PHASES.recovery),
         };
-        let held = base.shape.held_for(phases.total(), phases.fault_start());
+        // The run's budgets are scored over the baseline as its phase is.
+        let held = base.shape.held_for(phases.total(), phases.baseline_end());
         let settle = held.ramp + held.warmup;
         let least = settle + Duration::from_secs(2);
         if phases.baseline < least {
@@ -253,6 +254,21 @@ mod tests {
         let (label, plan) = &plans[0];
         assert_eq!(label, "redis-down");
         assert_eq!(plan.shape.ramp, Duration::from_secs(100));
-        assert_eq!(plan.shape.scored_until, Some(Duration::from_secs(120)));
+        assert_eq!(plan.shape.scored_until, Some(Duration::from_secs(119)));
+    }
+
+    #[test]
+    fn the_budgets_are_scored_over_the_baseline_its_phase_scores() {
+        // In CI, one stream of a `--llm-stream truncate:3` run was sent just before the
+        // fault went in and met it: its error failed the run's error-rate budget, while
+        // the baseline phase, which stops a second before the fault, had none.
+        let plans = options("smoke", None).into_plans().expect("plans");
+        let (_, plan) = &plans[0];
+        let phases = plan.chaos.as_ref().expect("a chaos plan").phases;
+        assert_eq!(plan.shape.scored_until, Some(phases.baseline_end()));
+        assert_eq!(
+            phases.baseline_end() + crate::chaos::spec::BASELINE_GUARD,
+            phases.fault_start()
+        );
     }
 }

@@ -30,19 +30,14 @@ struct Span {
     to: usize,
 }
 
-/// Seconds before the fault that no phase scores.
-pub const BASELINE_GUARD_S: usize = 1;
-
 fn spans(spec: &ChaosSpec, warmup: Duration) -> [Span; 3] {
     let p = spec.phases;
     let s = |d: Duration| d.as_secs() as usize;
     [
-        // The baseline ends a second before the fault: a request sent in that second
-        // may still wait on a dependency when the fault goes in, and meet it.
         Span {
             name: PhaseName::Baseline,
-            from: s(warmup).min(s(p.fault_start()).saturating_sub(BASELINE_GUARD_S)),
-            to: s(p.fault_start()).saturating_sub(BASELINE_GUARD_S),
+            from: s(warmup).min(s(p.baseline_end())),
+            to: s(p.baseline_end()),
         },
         Span {
             name: PhaseName::Fault,

@@ -9,6 +9,9 @@ use crate::faults::Fault;
 pub use crate::faults::{SettingError, SutLimits};
 use crate::results::ShardChaos;
 
+/// The part of the baseline, before the faults go in, that is not scored.
+pub const BASELINE_GUARD: Duration = Duration::from_secs(1);
+
 /// Phase lengths: baseline, then the fault, then recovery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Phases {
@@ -29,6 +32,13 @@ impl Phases {
     /// When the faults go in, from the start of load.
     pub fn fault_start(&self) -> Duration {
         self.baseline
+    }
+
+    /// Where the baseline is scored to, for its phase and for the run's budgets: a guard
+    /// second before the faults go in, since a request sent in that second may still
+    /// wait on a dependency when the fault goes in, and meet it.
+    pub fn baseline_end(&self) -> Duration {
+        self.fault_start().saturating_sub(BASELINE_GUARD)
     }
 
     /// When the faults come out, from the start of load.
