@@ -7,8 +7,10 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::chaos::alerts::rules::SHORTENED_BY;
+use crate::chaos::alerts::Windows;
 use crate::commands::capacity::CapacityOptions;
-use crate::commands::chaos::ChaosOptions;
+use crate::commands::chaos::{AlertChoice, ChaosOptions};
 use crate::commands::run::RunOptions;
 use crate::environment::{BackendChoice, ImageRef};
 use crate::faults::{Fault, Target};
@@ -47,8 +49,9 @@ pub enum Command {
     #[command(after_help = RUN_EXAMPLES)]
     Run(Box<RunArgs>),
     /// Load the SUT while faults go in and come out (baseline, fault, recovery), score
-    /// each phase against the seeds' degradation rules and the time to recover, and exit
-    /// 0, 1 or 2 as `run` does.
+    /// each phase against the seeds' degradation rules and the time to recover, judge
+    /// the seeds' alerts in a real Prometheus and Alertmanager, and exit 0, 1 or 2 as
+    /// `run` does, or 3 when only the alerts failed.
     #[command(after_help = CHAOS_EXAMPLES)]
     Chaos(Box<ChaosArgs>),
     /// Find the load the SUT sustains within its budgets: step through --rates or
@@ -123,7 +126,8 @@ const CHAOS_EXAMPLES: &str = "Examples:
   harness chaos --llm-fail 0.5 --llm-error 529 # half the calls overloaded
   harness chaos --db-latency 10s --fault-for 30s
   harness chaos --bandwidth 8 --on redis       # Redis at 8 KB/s
-  harness chaos --matrix --scenario chaos-fast # every fault alone, in turn, one summary";
+  harness chaos --matrix --scenario chaos-fast # every fault alone, in turn, one summary
+  harness chaos --llm-fail 1.0 --alert-windows seed   # the alert rules' own for: and ranges";
 const CAPACITY_EXAMPLES: &str = "Examples:
   harness capacity --scenario seed-mix --rates 10,20,40        # three open-model steps
   harness capacity --scenario seed-mix --repeats 2             # search: double, then bisect
@@ -397,6 +401,26 @@ pub struct ChaosArgs {
     /// Degradation expectations [default: degradation.toml in --fixtures].
     #[arg(long, value_name = "FILE")]
     pub degradation: Option<PathBuf>,
+    /// The alert rules' windows: `seed` (their own for: and ranges) or `short` (each a
+    /// sixtieth: a minute becomes a second) [default: seed with the full profile, else
+    /// short].
+    #[arg(long, value_name = "seed|short", conflicts_with = "no_alerts")]
+    pub alert_windows: Option<AlertWindowsArg>,
+    /// The alert rules [default: alerts/ in --fixtures].
+    #[arg(long, value_name = "DIR", conflicts_with = "no_alerts")]
+    pub alert_rules: Option<PathBuf>,
+    /// Start no Prometheus or Alertmanager: the run is not judged on its alerts.
+    #[arg(long)]
+    pub no_alerts: bool,
+}
+
+/// `--alert-windows`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AlertWindowsArg {
+    /// The seeds' own windows.
+    Seed,
+    /// Every window a sixtieth of the seeds'.
+    Short,
 }
 
 /// The fault flags; each becomes a [`Fault`] value.
@@ -481,6 +505,12 @@ pub struct EnvArgs {
     /// Toxiproxy image for the docker backend [env: HARNESS_IMAGE_TOXIPROXY].
     #[arg(long)]
     pub image_toxiproxy: Option<ImageRef>,
+    /// Prometheus image for the docker backend [env: HARNESS_IMAGE_PROMETHEUS].
+    #[arg(long)]
+    pub image_prometheus: Option<ImageRef>,
+    /// Alertmanager image for the docker backend [env: HARNESS_IMAGE_ALERTMANAGER].
+    #[arg(long)]
+    pub image_alertmanager: Option<ImageRef>,
     /// LLM fake latency profile from fixtures/llm_profiles.toml, or `instant`
     /// [default: fast for `up`, the scenario's for `run`].
     #[arg(long)]
@@ -503,6 +533,8 @@ impl From<EnvArgs> for EnvOptions {
             image_postgres: a.image_postgres,
             image_redis: a.image_redis,
             image_toxiproxy: a.image_toxiproxy,
+            image_prometheus: a.image_prometheus,
+            image_alertmanager: a.image_alertmanager,
             llm_profile: a.llm_profile.unwrap_or_else(|| "fast".into()),
             llm_seed: a.llm_seed,
             startup_timeout: a.startup_timeout,
@@ -520,6 +552,15 @@ pub struct UpArgs {
     /// Print one JSON object on one line when ready, instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Start no Prometheus or Alertmanager.
+    #[arg(long)]
+    pub no_alerts: bool,
+    /// The alert rules' windows: `seed` or `short` (each a sixtieth) [default: short].
+    #[arg(long, value_name = "seed|short", conflicts_with = "no_alerts")]
+    pub alert_windows: Option<AlertWindowsArg>,
+    /// The SUT Prometheus scrapes, e.g. 127.0.0.1:8000 [default: none].
+    #[arg(long, value_name = "HOST:PORT", conflicts_with = "no_alerts")]
+    pub scrape: Option<std::net::SocketAddr>,
 }
 
 /// `harness toxiproxy-server`'s flags.
@@ -573,6 +614,17 @@ impl ChaosArgs {
             matrix: self.matrix,
             matrix_only: self.matrix_only,
             degradation: self.degradation,
+            alerts: if self.no_alerts {
+                AlertChoice::Off
+            } else {
+                AlertChoice::On {
+                    windows: self.alert_windows.map(|w| match w {
+                        AlertWindowsArg::Seed => Windows::Seed,
+                        AlertWindowsArg::Short => Windows::Shortened(SHORTENED_BY),
+                    }),
+                    rules: self.alert_rules,
+                }
+            },
         }
     }
 }

@@ -16,10 +16,15 @@ use std::process::ExitCode;
 use clap::Parser;
 
 pub use args::Cli;
-use args::{CapacityArgs, ChaosArgs, Command, ReaperArgs, RunArgs, ToxiproxyArgs, UpArgs};
+use args::{
+    AlertWindowsArg, CapacityArgs, ChaosArgs, Command, ReaperArgs, RunArgs, ToxiproxyArgs, UpArgs,
+};
 pub use progress::Progress;
 
+use crate::chaos::alerts::rules::SHORTENED_BY;
+use crate::chaos::alerts::Windows;
 use crate::commands::{capacity, chaos, merge, run, up};
+use crate::environment::AlertsConfig;
 use crate::exit::{process_exit_code, Outcome};
 use crate::faults::ToxiproxyServer;
 use crate::plan::{EnvOptions, PlanError};
@@ -148,12 +153,27 @@ async fn dispatch(command: Command) -> Result<Outcome, CliError> {
 }
 
 async fn up(args: UpArgs) -> Result<Outcome, CliError> {
+    let fixtures = crate::plan::fixtures_dir(&args.env.fixtures);
+    let mut env = EnvOptions::from(args.env).into_config()?;
+    if !args.no_alerts {
+        let windows = match args.alert_windows {
+            Some(AlertWindowsArg::Seed) => Windows::Seed,
+            _ => Windows::Shortened(SHORTENED_BY),
+        };
+        let rules = crate::chaos::alerts::rules::load(&fixtures.join("alerts"), windows)
+            .map_err(PlanError::from)?;
+        env.alerts = Some(AlertsConfig {
+            rules: rules.files,
+            every: crate::chaos::alerts::EVERY,
+        });
+    }
     let plan = up::UpPlan {
-        env: EnvOptions::from(args.env).into_config()?,
+        env,
         json: args.json,
+        scrape: args.scrape,
     };
     let json = plan.json;
-    Ok(up::up(plan.env, |info| output::ready(info, json)).await?)
+    Ok(up::up(plan.env, plan.scrape, |info| output::ready(info, json)).await?)
 }
 
 async fn run(args: RunArgs) -> Result<Outcome, CliError> {
@@ -280,6 +300,8 @@ mod tests {
             redis_url: "redis://127.0.0.1:41002".into(),
             llm_url: "http://127.0.0.1:41003".into(),
             toxiproxy_url: "http://127.0.0.1:41004".into(),
+            prometheus_url: Some("http://127.0.0.1:41006".into()),
+            alertmanager_url: Some("http://127.0.0.1:41007".into()),
             direct: DirectUrls {
                 postgres_url: "postgres://harness:harness@127.0.0.1:5432/harness".into(),
                 redis_url: "redis://127.0.0.1:6379".into(),

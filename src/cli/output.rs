@@ -57,6 +57,9 @@ pub fn outcome(outcome: &RunOutcome, quiet: bool, json: bool) -> std::io::Result
         if !r.phases.is_empty() {
             write!(out, "{}", crate::commands::chaos::report::phases::render(r))?;
         }
+        if let Some(a) = r.chaos.as_ref().and_then(|c| c.alerts.as_ref()) {
+            write!(out, "{}", crate::commands::chaos::report::alerts::render(a))?;
+        }
         write!(out, "{}", crate::report::table::render(r))?;
         writeln!(
             out,
@@ -99,7 +102,15 @@ pub fn ready(info: &ReadyInfo, json: bool) -> std::io::Result<()> {
 
 /// What `harness up` prints for people once the environment is ready.
 pub fn ready_text(info: &ReadyInfo) -> String {
-    format!(
+    let alerts = match (&info.prometheus_url, &info.alertmanager_url) {
+        (Some(p), Some(a)) => format!(
+            "alerts (the seeds' rules, fixtures/alerts):\n\
+             \x20 prometheus   {p}\n\
+             \x20 alertmanager {a}\n"
+        ),
+        _ => String::new(),
+    };
+    let text = format!(
         "environment ready ({} backend, session {})\n\
          \x20 postgres   {}\n\
          \x20 redis      {}\n\
@@ -119,7 +130,12 @@ pub fn ready_text(info: &ReadyInfo) -> String {
         info.direct.postgres_url,
         info.direct.redis_url,
         info.direct.llm_url,
-    )
+    );
+    // The alert components sit before the closing line.
+    match text.rfind("press Ctrl-C") {
+        Some(i) => format!("{}{alerts}{}", &text[..i], &text[i..]),
+        None => text,
+    }
 }
 
 /// One finished capacity probe, for the terminal.

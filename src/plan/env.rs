@@ -19,6 +19,10 @@ pub struct EnvOptions {
     pub image_redis: Option<ImageRef>,
     /// `--image-toxiproxy`.
     pub image_toxiproxy: Option<ImageRef>,
+    /// `--image-prometheus`.
+    pub image_prometheus: Option<ImageRef>,
+    /// `--image-alertmanager`.
+    pub image_alertmanager: Option<ImageRef>,
     /// `--llm-profile`.
     pub llm_profile: String,
     /// `--llm-seed`.
@@ -36,6 +40,8 @@ impl Default for EnvOptions {
             image_postgres: None,
             image_redis: None,
             image_toxiproxy: None,
+            image_prometheus: None,
+            image_alertmanager: None,
             llm_profile: "fast".into(),
             llm_seed: 0x5eed,
             startup_timeout: Duration::from_secs(90),
@@ -66,7 +72,10 @@ impl EnvOptions {
         self,
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<EnvConfig, PlanError> {
-        use crate::environment::images::{DEFAULT_POSTGRES, DEFAULT_REDIS, DEFAULT_TOXIPROXY};
+        use crate::environment::images::{
+            DEFAULT_ALERTMANAGER, DEFAULT_POSTGRES, DEFAULT_PROMETHEUS, DEFAULT_REDIS,
+            DEFAULT_TOXIPROXY,
+        };
         let images = Images {
             postgres: image(
                 self.image_postgres,
@@ -81,6 +90,18 @@ impl EnvOptions {
                 DEFAULT_TOXIPROXY,
                 &env,
             )?,
+            prometheus: image(
+                self.image_prometheus,
+                "HARNESS_IMAGE_PROMETHEUS",
+                DEFAULT_PROMETHEUS,
+                &env,
+            )?,
+            alertmanager: image(
+                self.image_alertmanager,
+                "HARNESS_IMAGE_ALERTMANAGER",
+                DEFAULT_ALERTMANAGER,
+                &env,
+            )?,
         };
         let profiles = fixtures_dir(&self.fixtures).join("llm_profiles.toml");
         let profile = find_profile(&profiles, &self.llm_profile)?;
@@ -93,6 +114,7 @@ impl EnvOptions {
                 ..LlmFakeConfig::default()
             },
             startup_timeout: self.startup_timeout,
+            alerts: None,
         })
     }
 

@@ -21,7 +21,13 @@
 //! - `stream-buffers`: `/api/chat/stream` holds every event back until the answer is
 //!   complete, so its first byte comes with its last (STREAM-2);
 //! - `entity-resolution-slow`: entity resolution takes a fifth longer, truthfully
-//!   reported: no clause breaks, but `harness gate` must call it REGRESSED.
+//!   reported: no clause breaks, but `harness gate` must call it REGRESSED;
+//! - `breaker-metric-stuck`: `circuit_breaker_state` reads 0 whatever the breaker does
+//!   (MET-2, ALERT-1);
+//! - `dependency-metric-ignores-db`: `dependency_up{dependency="database"}` reads 1
+//!   while the database is down (MET-3, ALERT-2);
+//! - `uncounted-5xx`: a 5xx answer is left out of `http_requests_total` (MET-1,
+//!   ALERT-3).
 //!
 //! `SUT_DEFECT` takes one name, or several separated by commas, so that one build can
 //! break two clauses a single case judges.
@@ -53,11 +59,17 @@ pub enum Defect {
     StreamBuffers,
     /// Entity resolution 20% slower.
     EntityResolutionSlow,
+    /// `circuit_breaker_state` never moves.
+    BreakerMetricStuck,
+    /// `dependency_up` says the database is up whatever it is.
+    DependencyMetricIgnoresDb,
+    /// 5xx answers are not counted.
+    Uncounted5xx,
 }
 
 impl Defect {
     /// Every defect with its `SUT_DEFECT` name.
-    pub const ALL: [(&'static str, Defect); 12] = [
+    pub const ALL: [(&'static str, Defect); 15] = [
         ("no-template-fallback", Defect::NoTemplateFallback),
         ("malformed-json-500", Defect::MalformedJson500),
         ("health-ignores-db", Defect::HealthIgnoresDb),
@@ -73,6 +85,12 @@ impl Defect {
         ("stream-without-end", Defect::StreamWithoutEnd),
         ("stream-buffers", Defect::StreamBuffers),
         ("entity-resolution-slow", Defect::EntityResolutionSlow),
+        ("breaker-metric-stuck", Defect::BreakerMetricStuck),
+        (
+            "dependency-metric-ignores-db",
+            Defect::DependencyMetricIgnoresDb,
+        ),
+        ("uncounted-5xx", Defect::Uncounted5xx),
     ];
 }
 

@@ -97,11 +97,22 @@ async fn observe(State(state): State<AppState>, mut req: Request, next: Next) ->
             .with_label_values(&[op])
             .observe(d.as_secs_f64());
     }
-    state
-        .metrics
-        .requests
-        .with_label_values(&[&route, &method, resp.status().as_str()])
-        .inc();
+    for op in timings.failures() {
+        state
+            .metrics
+            .operation_errors
+            .with_label_values(&[op])
+            .inc();
+    }
+    let uncounted = resp.status().is_server_error()
+        && crate::defect::active(crate::defect::Defect::Uncounted5xx);
+    if !uncounted {
+        state
+            .metrics
+            .requests
+            .with_label_values(&[&route, &method, resp.status().as_str()])
+            .inc();
+    }
     state
         .metrics
         .request_duration
@@ -230,6 +241,7 @@ pub async fn serve(
         async move { migrate_until_done(&s, seed.as_ref()).await }
     });
     let directory = tokio::spawn(refresh_directory(state.clone()));
+    let watcher = tokio::spawn(http::health::watch_dependencies(state.clone()));
     let workers = worker::spawn_workers(state.clone(), stop_rx);
     let result = axum::serve(listener, app(state).into_make_service())
         .with_graceful_shutdown(shutdown)
@@ -246,6 +258,7 @@ pub async fn serve(
     }
     migrations.abort();
     directory.abort();
+    watcher.abort();
     result
 }
 

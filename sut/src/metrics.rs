@@ -38,6 +38,13 @@ pub struct Metrics {
     /// `db_pool_connections{state}`: the pool's connections `in_use` and `idle`, set at
     /// each scrape, so a queue for connections shows under load.
     pub db_pool: IntGaugeVec,
+    /// `dependency_up{dependency}` (MET-3): 1 while the SUT's own probe of `database`,
+    /// `redis` or `llm` succeeds, else 0; what the seeds' `pg_up` and `redis_up` read
+    /// from exporters.
+    pub dependency_up: IntGaugeVec,
+    /// `operation_errors_total{operation}` (MET-3): operations that did not complete
+    /// (a detector failed or timed out), beside their count in the duration histogram.
+    pub operation_errors: IntCounterVec,
 }
 
 impl Metrics {
@@ -104,8 +111,24 @@ impl Metrics {
             Opts::new("db_pool_connections", "Database pool connections by state"),
             &["state"],
         )?;
+        let dependency_up = IntGaugeVec::new(
+            Opts::new(
+                "dependency_up",
+                "Whether the service's own probe of a dependency succeeds (1) or not (0)",
+            ),
+            &["dependency"],
+        )?;
+        let operation_errors = IntCounterVec::new(
+            Opts::new(
+                "operation_errors_total",
+                "Operations that did not complete, by seed 002 §2.2 name",
+            ),
+            &["operation"],
+        )?;
         registry.register(Box::new(jobs.clone()))?;
         registry.register(Box::new(db_pool.clone()))?;
+        registry.register(Box::new(dependency_up.clone()))?;
+        registry.register(Box::new(operation_errors.clone()))?;
         Ok(Metrics {
             registry,
             requests,
@@ -118,7 +141,15 @@ impl Metrics {
             llm_fallbacks,
             jobs,
             db_pool,
+            dependency_up,
+            operation_errors,
         })
+    }
+
+    /// Sets `circuit_breaker_state` to `gauge` (0 closed, 1 open, 2 half-open).
+    pub fn set_breaker(&self, gauge: i64) {
+        let stuck = crate::defect::active(crate::defect::Defect::BreakerMetricStuck);
+        self.breaker_state.set(if stuck { 0 } else { gauge });
     }
 
     /// The text exposition format.

@@ -6,9 +6,13 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// The operations of one request, in the order they finished.
+/// The operations of one request, in the order they finished, and those of them that
+/// did not complete.
 #[derive(Clone, Default)]
-pub struct Timings(Arc<Mutex<Vec<(&'static str, Duration)>>>);
+pub struct Timings {
+    done: Arc<Mutex<Vec<(&'static str, Duration)>>>,
+    failed: Arc<Mutex<Vec<&'static str>>>,
+}
 
 impl Timings {
     /// Records an operation's duration.
@@ -20,10 +24,27 @@ impl Timings {
         } else {
             d
         };
-        self.0
+        self.done
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .push((op, d));
+    }
+
+    /// Marks an operation recorded (or to be recorded) as not completed, for
+    /// `operation_errors_total`.
+    pub fn fail(&self, op: &'static str) {
+        self.failed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(op);
+    }
+
+    /// The operations marked as not completed.
+    pub fn failures(&self) -> Vec<&'static str> {
+        self.failed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Runs `fut` and records how long it took under `op`.
@@ -36,7 +57,7 @@ impl Timings {
 
     /// Everything recorded so far.
     pub fn entries(&self) -> Vec<(&'static str, Duration)> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.done.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 }
 

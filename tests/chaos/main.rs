@@ -1,7 +1,9 @@
 //! `harness chaos` and its faults, against real environments: each fault takes effect
-//! and goes away; the reference SUT degrades as the seeds promise and recovers; an
-//! implementation without a fallback is caught; the matrix covers every fault.
+//! and goes away; the reference SUT degrades as the seeds promise, pages for it, and
+//! recovers; an implementation without a fallback is caught, and so are metrics that
+//! would leave on-call blind; the matrix covers every fault.
 
+mod alerts;
 mod helpers;
 mod runs;
 mod shards;

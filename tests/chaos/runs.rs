@@ -67,6 +67,24 @@ async fn llm_failure_gives_templates_opens_the_breaker_and_recovers() {
         Some(true)
     );
 
+    // The breaker's alert paged within its bound and cleared, and nothing else paged.
+    let alerts = &r["chaos"]["alerts"];
+    let breaker = alerts["scores"]
+        .as_array()
+        .and_then(|s| s.iter().find(|a| a["alert"] == "LlmCircuitBreakerOpen"))
+        .unwrap_or_else(|| panic!("no breaker alert: {alerts}"));
+    assert_eq!(breaker["role"], "expected", "{breaker}");
+    assert!(breaker["detect_s"].as_f64().is_some(), "{breaker}");
+    assert!(breaker["clear_s"].as_f64().is_some(), "{breaker}");
+    for line in [
+        "alert.LlmCircuitBreakerOpen.detect_s",
+        "alert.LlmCircuitBreakerOpen.clear_s",
+        "alert.false_alarms",
+    ] {
+        assert_eq!(outcome(&r, line)["status"], "pass", "{line}: {alerts}");
+    }
+    assert!(shown.contains("LlmCircuitBreakerOpen"), "{shown}");
+
     // The run's own HTML report shades the fault window on the latency chart.
     let html = std::fs::read_to_string(reports.path().join("latest").join("report.html"))
         .expect("report.html");
@@ -212,12 +230,19 @@ async fn the_matrix_runs_its_rows_and_each_degrades_as_documented() {
     let row = &rows[0];
     assert_eq!(row["outcome"], "pass", "{row}");
     assert!(row["time_to_recover_s"].is_number(), "{row}");
+    // Redis's alert, from a real Prometheus and Alertmanager of the backend's own.
+    assert!(row["detect_s"].is_number(), "{row}");
+    assert!(row["clear_s"].is_number(), "{row}");
+    assert!(shown.contains("detect"), "{shown}");
     // The row's results are the run's own, with Redis's documented verdicts.
     let r = read_json(std::path::Path::new(row["results"].as_str().expect("path")));
     for name in [
         "chaos.redis.error_rate",
         "chaos.redis.health_reports_redis_down",
         "chaos.redis.health_degraded",
+        "alert.RedisDown.detect_s",
+        "alert.RedisDown.clear_s",
+        "alert.false_alarms",
     ] {
         assert_eq!(outcome(&r, name)["status"], "pass", "{name}");
     }

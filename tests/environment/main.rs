@@ -1,5 +1,6 @@
 //! The environment suite: both backends for real, through the fault layer.
 
+mod alerts;
 mod helpers;
 mod reaper;
 #[path = "../support/mod.rs"]

@@ -1,5 +1,5 @@
-//! The reaper: a `harness run` killed with SIGKILL (no clean-up of its own) leaves
-//! nothing behind 30 s later, on either backend, ten times in a row, while another live
+//! The reaper: a `harness chaos` killed with SIGKILL (no clean-up of its own) leaves
+//! nothing behind 30 s later (Postgres, Redis, Prometheus, Alertmanager, the SUT), on either backend, ten times in a row, while another live
 //! session beside it keeps everything it has.
 
 use std::path::PathBuf;
@@ -72,7 +72,7 @@ fn containers_of(session: &str) -> usize {
     String::from_utf8_lossy(&out.stdout).lines().count()
 }
 
-/// Postgres and Redis processes, and temporary directories, of sessions other than
+/// Postgres, Redis, Prometheus and Alertmanager processes, and temporary directories, of sessions other than
 /// `live`: a native service runs in its session's directory.
 fn native_besides(live: &str) -> Vec<String> {
     let mut found = Vec::new();
@@ -88,6 +88,14 @@ fn native_besides(live: &str) -> Vec<String> {
         if service && cwd.contains("/harness-h") && !cwd.contains(live) {
             found.push(format!("{} {pid} in {cwd}", comm.trim()));
         }
+        // Prometheus and Alertmanager name their session's directory in their arguments.
+        if comm.starts_with("prometheus") || comm.starts_with("alertmanager") {
+            let cmdline = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
+            let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+            if cmdline.contains("/harness-h") && !cmdline.contains(live) {
+                found.push(format!("{} {pid}: {cmdline}", comm.trim()));
+            }
+        }
     }
     for e in std::fs::read_dir(std::env::temp_dir())
         .into_iter()
@@ -102,29 +110,24 @@ fn native_besides(live: &str) -> Vec<String> {
     found
 }
 
-/// Starts `harness run` on `backend`, kills it with SIGKILL `after` in, and returns
+/// Starts `harness chaos` on `backend`, kills it with SIGKILL `after` in, and returns
 /// how long it took until `left` found nothing (or what it still found after 30 s).
 async fn kill_and_wait(
     backend: &str,
     after: Duration,
     left: impl Fn() -> Vec<String>,
 ) -> Result<Duration, Vec<String>> {
+    // A chaos run, so that Prometheus and Alertmanager are among what it leaves.
     let mut run = tokio::process::Command::new(env!("CARGO_BIN_EXE_harness"))
-        .args([
-            "run",
-            "--backend",
-            backend,
-            "--scenario",
-            "smoke",
-            "--quiet",
-        ])
+        .args(["chaos", "--backend", backend, "--scenario", "chaos-fast"])
+        .args(["--redis-down", "--quiet"])
         .args(["--sut-build", "debug", "--reports"])
         .arg(std::env::temp_dir().join("reaper-test-reports"))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .expect("harness run");
+        .expect("harness chaos");
     tokio::time::sleep(after).await;
     run.start_kill().expect("SIGKILL");
     let _ = run.wait().await;

@@ -1,6 +1,7 @@
 //! The docker backend: Postgres and Redis containers with published ports, and a
 //! Toxiproxy container on the host network so that every proxy listens on loopback and
-//! reaches the LLM fake on loopback, as the native backend's do.
+//! reaches the LLM fake on loopback, as the native backend's do; when asked, the alert
+//! components as containers too ([`crate::alerts::docker`]).
 
 use std::net::SocketAddr;
 
@@ -47,6 +48,7 @@ struct DockerRunning {
     postgres: ContainerAsync<Postgres>,
     redis: ContainerAsync<Redis>,
     toxiproxy: ContainerAsync<GenericImage>,
+    alerts: Option<crate::alerts::docker::DockerAlerts>,
     /// Removes the session's containers if the harness is killed.
     reaper: Reaper,
 }
@@ -65,7 +67,12 @@ fn container_err(
 
 #[async_trait]
 impl Backend for DockerBackend {
-    async fn start(&self, session: &str, config: &EnvConfig) -> Result<Box<dyn Running>, EnvError> {
+    async fn start(
+        &self,
+        session: &str,
+        config: &EnvConfig,
+        receiver: Option<&crate::alerts::ReceiverUrls>,
+    ) -> Result<Box<dyn Running>, EnvError> {
         let images = &config.images;
         let timeout = config.startup_timeout;
         // The reaper first: a container from the local image that holds the harness, or,
@@ -148,6 +155,12 @@ impl Backend for DockerBackend {
                 log_tail: log.map(|l| String::from_utf8_lossy(&l).into_owned()),
             });
         }
+        let alerts = match (&config.alerts, receiver) {
+            (Some(a), Some(url)) => {
+                Some(crate::alerts::docker::start(session, images, a, url, timeout).await?)
+            }
+            _ => None,
+        };
         Ok(Box::new(DockerRunning {
             services: Services {
                 postgres: SocketAddr::from(([127, 0, 0, 1], pg_port)),
@@ -157,6 +170,7 @@ impl Backend for DockerBackend {
             postgres,
             redis,
             toxiproxy,
+            alerts,
             reaper,
         }))
     }
@@ -169,15 +183,34 @@ impl Running for DockerRunning {
     }
 
     fn owned(&self) -> Vec<String> {
+        let alerts = self
+            .alerts
+            .iter()
+            .flat_map(|a| [a.prometheus.id().to_owned(), a.alertmanager.id().to_owned()]);
         vec![
             self.postgres.id().to_owned(),
             self.redis.id().to_owned(),
             self.toxiproxy.id().to_owned(),
         ]
+        .into_iter()
+        .chain(alerts)
+        .collect()
+    }
+
+    fn alerts(&self) -> Option<crate::alerts::AlertServices> {
+        self.alerts.as_ref().map(|a| a.services)
     }
 
     async fn stop(self: Box<Self>) -> Result<(), EnvError> {
         let this = *self;
+        if let Some(a) = this.alerts {
+            let (p, m) = tokio::join!(a.prometheus.rm(), a.alertmanager.rm());
+            for (what, r) in [("prometheus", p), ("alertmanager", m)] {
+                if let Err(e) = r {
+                    tracing::warn!(error = %e, "remove the {what} container");
+                }
+            }
+        }
         let (a, b, c) = tokio::join!(this.toxiproxy.rm(), this.redis.rm(), this.postgres.rm());
         this.reaper.release().await;
         for (service, r) in [("toxiproxy", a), ("redis", b), ("postgres", c)] {

@@ -29,6 +29,12 @@ pub enum EnvError {
     /// The native backend found no `redis-server`.
     #[error("native backend: no redis-server on PATH; install redis-server")]
     RedisNotFound,
+    /// The native backend was asked for the alert components and one is not installed.
+    #[error("native backend: no {program} on PATH; install Debian's prometheus and prometheus-alertmanager (ci/setup does)")]
+    AlertProgramNotFound {
+        /// The program looked for.
+        program: &'static str,
+    },
     /// Running as root with no unprivileged user to run Postgres as.
     #[error("native backend: running as root and there is no 'postgres' or 'nobody' user to run PostgreSQL as")]
     NoUnprivilegedUser,

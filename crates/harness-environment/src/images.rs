@@ -9,6 +9,10 @@ pub const DEFAULT_POSTGRES: &str = "postgres:15";
 pub const DEFAULT_REDIS: &str = "redis:7";
 /// The official Toxiproxy image.
 pub const DEFAULT_TOXIPROXY: &str = "ghcr.io/shopify/toxiproxy:2.9.0";
+/// The official Prometheus image, of the version Debian 12 packages.
+pub const DEFAULT_PROMETHEUS: &str = "prom/prometheus:v2.42.0";
+/// The official Alertmanager image, of the version Debian 12 packages.
+pub const DEFAULT_ALERTMANAGER: &str = "prom/alertmanager:v0.25.0";
 
 /// Text that is not an image reference.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -65,7 +69,7 @@ impl fmt::Display for ImageRef {
     }
 }
 
-/// The three images the docker backend runs.
+/// The images the docker backend runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Images {
     /// Postgres.
@@ -74,6 +78,10 @@ pub struct Images {
     pub redis: ImageRef,
     /// Toxiproxy.
     pub toxiproxy: ImageRef,
+    /// Prometheus, when the alert components run.
+    pub prometheus: ImageRef,
+    /// Alertmanager, when the alert components run.
+    pub alertmanager: ImageRef,
 }
 
 impl Default for Images {
@@ -83,6 +91,8 @@ impl Default for Images {
             postgres: parse(DEFAULT_POSTGRES),
             redis: parse(DEFAULT_REDIS),
             toxiproxy: parse(DEFAULT_TOXIPROXY),
+            prometheus: parse(DEFAULT_PROMETHEUS),
+            alertmanager: parse(DEFAULT_ALERTMANAGER),
         }
     }
 }

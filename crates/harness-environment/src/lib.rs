@@ -5,10 +5,14 @@
 //! - **native**: `initdb`/`postgres` and `redis-server` as child processes in a
 //!   temporary directory, and the Toxiproxy server in-process.
 //!
+//! When [`EnvConfig::alerts`] asks for them, both also start the alert components
+//! ([`alerts`]): Prometheus and Alertmanager, with a webhook receiver in-process.
+//!
 //! Both hand back the same [`Endpoints`]. Everything started is stopped by
 //! [`Environment::shutdown`]; if that is never reached (panic, early return), each
 //! piece's `Drop` stops it.
 
+pub mod alerts;
 mod docker;
 mod dockerapi;
 mod error;
@@ -25,6 +29,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+pub use alerts::{Alerting, AlertsConfig, Received, RuleFile};
 pub use error::EnvError;
 pub use images::{ImageError, ImageRef, Images};
 
@@ -106,6 +111,8 @@ pub struct EnvConfig {
     pub llm: LlmFakeConfig,
     /// Upper bound for each service to become ready.
     pub startup_timeout: Duration,
+    /// The alert components, when a run is to be judged on its alerts.
+    pub alerts: Option<AlertsConfig>,
 }
 
 impl Default for EnvConfig {
@@ -115,6 +122,7 @@ impl Default for EnvConfig {
             images: Images::default(),
             llm: LlmFakeConfig::default(),
             startup_timeout: Duration::from_secs(60),
+            alerts: None,
         }
     }
 }
@@ -133,8 +141,14 @@ pub struct Services {
 /// A backend that can start the services.
 #[async_trait]
 trait Backend {
-    /// Starts Postgres, Redis and a Toxiproxy server, ready to use.
-    async fn start(&self, session: &str, config: &EnvConfig) -> Result<Box<dyn Running>, EnvError>;
+    /// Starts Postgres, Redis and a Toxiproxy server, ready to use, and when
+    /// `config.alerts` asks, the alert components routing to `receiver`.
+    async fn start(
+        &self,
+        session: &str,
+        config: &EnvConfig,
+        receiver: Option<&alerts::ReceiverUrls>,
+    ) -> Result<Box<dyn Running>, EnvError>;
 }
 
 /// Started services. Dropping one stops it (best effort); `stop` does it gracefully.
@@ -143,6 +157,8 @@ trait Running: Send + Sync {
     fn services(&self) -> Services;
     /// Process ids (native) or container ids (docker), for leak checks.
     fn owned(&self) -> Vec<String>;
+    /// The alert components, when they were asked for.
+    fn alerts(&self) -> Option<alerts::AlertServices>;
     async fn stop(self: Box<Self>) -> Result<(), EnvError>;
 }
 
@@ -176,6 +192,7 @@ pub struct Environment {
     endpoints: Endpoints,
     faults: FaultClient,
     llm: LlmFake,
+    alerting: Option<Alerting>,
     running: Option<Box<dyn Running>>,
 }
 
@@ -209,10 +226,31 @@ impl Environment {
         }
         let session = new_session_id();
         let llm = LlmFake::start(config.llm.clone()).await?;
-        let running: Box<dyn Running> = match kind {
-            BackendKind::Docker => docker::DockerBackend.start(&session, &config).await?,
-            BackendKind::Native => native::NativeBackend.start(&session, &config).await?,
+        let receiver = match config.alerts {
+            Some(_) => Some(
+                alerts::Receiver::start()
+                    .await
+                    .map_err(|e| EnvError::io("start the alert receiver", e))?,
+            ),
+            None => None,
         };
+        let urls = receiver.as_ref().map(alerts::Receiver::urls);
+        let running: Box<dyn Running> = match kind {
+            BackendKind::Docker => {
+                docker::DockerBackend
+                    .start(&session, &config, urls.as_ref())
+                    .await?
+            }
+            BackendKind::Native => {
+                native::NativeBackend
+                    .start(&session, &config, urls.as_ref())
+                    .await?
+            }
+        };
+        let alerting = running
+            .alerts()
+            .zip(receiver)
+            .map(|(services, receiver)| Alerting::new(services, receiver));
         match wire(running.services(), llm.address(), config.startup_timeout).await {
             Ok((endpoints, faults)) => Ok(Environment {
                 backend: kind,
@@ -220,6 +258,7 @@ impl Environment {
                 endpoints,
                 faults,
                 llm,
+                alerting,
                 running: Some(running),
             }),
             Err(e) => {
@@ -257,6 +296,11 @@ impl Environment {
         self.llm.control()
     }
 
+    /// The alert components, when [`EnvConfig::alerts`] asked for them.
+    pub fn alerting(&self) -> Option<&Alerting> {
+        self.alerting.as_ref()
+    }
+
     /// Process ids (native) or container ids (docker) this environment owns.
     pub fn owned(&self) -> Vec<String> {
         self.running.as_ref().map(|r| r.owned()).unwrap_or_default()
@@ -272,6 +316,8 @@ impl Environment {
             redis_url: e.redis_url.clone(),
             llm_url: e.llm_url.clone(),
             toxiproxy_url: e.toxiproxy_url.clone(),
+            prometheus_url: self.alerting.as_ref().map(Alerting::prometheus_url),
+            alertmanager_url: self.alerting.as_ref().map(Alerting::alertmanager_url),
             direct: DirectUrls {
                 postgres_url: e.postgres_direct_url.clone(),
                 redis_url: e.redis_direct_url.clone(),

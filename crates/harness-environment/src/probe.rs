@@ -151,3 +151,49 @@ where
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// One GET that must answer 200 with JSON.
+async fn http_json(url: &str) -> Result<serde_json::Value, ProbeError> {
+    within_5s(async {
+        let r = reqwest::get(url).await.map_err(ProbeError::from_display)?;
+        if !r.status().is_success() {
+            return Err(ProbeError(format!("{url} answered {}", r.status())));
+        }
+        r.json().await.map_err(ProbeError::from_display)
+    })
+    .await
+}
+
+/// Prometheus at `base` is ready and is the one started with `config_file`: another
+/// Prometheus on a reused port would be ready too.
+pub async fn prometheus_serves(
+    base: &str,
+    config_file: &std::path::Path,
+) -> Result<(), ProbeError> {
+    let flags = http_json(&format!("{base}/api/v1/status/flags")).await?;
+    let want = config_file.display().to_string();
+    match flags.pointer("/data/config.file").and_then(|f| f.as_str()) {
+        Some(f) if f == want => Ok(()),
+        other => Err(ProbeError(format!(
+            "the Prometheus at {base} runs {}, not {want}",
+            other.unwrap_or("no configuration file")
+        ))),
+    }
+}
+
+/// Alertmanager at `base` is ready and routes to `receiver_url`: another Alertmanager on
+/// a reused port would be ready too.
+pub async fn alertmanager_serves(base: &str, receiver_url: &str) -> Result<(), ProbeError> {
+    let status = http_json(&format!("{base}/api/v2/status")).await?;
+    let config = status
+        .pointer("/config/original")
+        .and_then(|c| c.as_str())
+        .unwrap_or_default();
+    if config.contains(receiver_url) {
+        Ok(())
+    } else {
+        Err(ProbeError(format!(
+            "the Alertmanager at {base} does not route to {receiver_url}"
+        )))
+    }
+}

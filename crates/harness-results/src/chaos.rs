@@ -67,6 +67,8 @@ impl std::fmt::Display for EventAction {
 pub enum MatrixOutcome {
     /// Every budget and expectation met.
     Pass,
+    /// Every budget and expectation of the service met, but not of its alerts.
+    AlertsFail,
     /// A budget or expectation failed.
     Fail,
     /// The run could not complete.
@@ -78,6 +80,7 @@ impl MatrixOutcome {
     pub fn shout(self) -> &'static str {
         match self {
             MatrixOutcome::Pass => "PASS",
+            MatrixOutcome::AlertsFail => "ALERTS",
             MatrixOutcome::Fail => "FAIL",
             MatrixOutcome::Error => "ERROR",
         }
@@ -87,6 +90,7 @@ impl MatrixOutcome {
     pub fn outcome(self) -> super::Outcome {
         match self {
             MatrixOutcome::Pass => super::Outcome::Passed,
+            MatrixOutcome::AlertsFail => super::Outcome::AlertsFailed,
             MatrixOutcome::Fail => super::Outcome::Failed,
             MatrixOutcome::Error => super::Outcome::Error,
         }
@@ -164,6 +168,10 @@ pub struct ChaosInfo {
     /// or by the SUT's own deadline. Absent when nothing streamed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub llm_streams: Option<StreamCalls>,
+    /// The alert components' record and each alert judged; absent when the run did not
+    /// start them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alerts: Option<super::AlertsInfo>,
 }
 
 /// The LLM fake's streamed answers over a chaos run.
@@ -280,6 +288,14 @@ pub struct MatrixRow {
     pub fault_error_rate: Option<f64>,
     /// Fault phase: share of fallback answers.
     pub fault_fallback_rate: Option<f64>,
+    /// The longest time to detect among the alerts the fault must raise, seconds;
+    /// `None` when one was missed or the alerts were not judged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detect_s: Option<f64>,
+    /// The longest time to clear among the alerts that fired, seconds; `None` when one
+    /// did not clear or the alerts were not judged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clear_s: Option<f64>,
     /// Failed budgets and expectations.
     pub failed: Vec<String>,
     /// The run's results.json.

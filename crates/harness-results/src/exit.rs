@@ -9,12 +9,22 @@ pub const SUCCESS: u8 = 0;
 pub const BUDGET_FAILED: u8 = 1;
 /// The harness could not run: bad input or an environment failure.
 pub const HARNESS_ERROR: u8 = 2;
+/// A chaos run met every budget and expectation of the service, but not of its alerts:
+/// an expected alert was missed or slow, an alert did not clear, or one fired that
+/// should not have. The service degraded as it should; on-call would not have known.
+pub const ALERTS_FAILED: u8 = 3;
+
+/// The prefix of every scored line about alerts, which alone fail with
+/// [`ALERTS_FAILED`].
+pub const ALERT_PREFIX: &str = "alert.";
 
 /// What a command came to, before it becomes an exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Outcome {
     /// Everything asked for held.
     Passed,
+    /// Everything about the service held, but not its alerts.
+    AlertsFailed,
     /// The command ran to the end and something failed its budget, expectation or
     /// regression threshold.
     Failed,
@@ -23,7 +33,8 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    /// The worst of several outcomes: an error outranks a failure, which outranks a pass.
+    /// The worst of several outcomes: an error outranks a failure, which outranks failed
+    /// alerts, which outrank a pass.
     ///
     /// ```
     /// use harness_results::exit::Outcome;
@@ -45,6 +56,7 @@ impl Outcome {
 pub fn process_exit_code(outcome: Outcome) -> u8 {
     match outcome {
         Outcome::Passed => SUCCESS,
+        Outcome::AlertsFailed => ALERTS_FAILED,
         Outcome::Failed => BUDGET_FAILED,
         Outcome::Error => HARNESS_ERROR,
     }
@@ -68,6 +80,13 @@ pub struct ReadyInfo {
     pub llm_url: String,
     /// The Toxiproxy REST API.
     pub toxiproxy_url: String,
+    /// Prometheus, which scrapes the SUT and evaluates the alert rules (`harness up`
+    /// starts it; absent when the alert components were not started).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prometheus_url: Option<String>,
+    /// Alertmanager, which routes the alerts to the harness's receiver.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alertmanager_url: Option<String>,
     /// The same services without the fault layer.
     pub direct: DirectUrls,
 }

@@ -21,6 +21,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+mod alerts;
 mod capacity;
 pub mod certificate;
 mod chaos;
@@ -29,6 +30,9 @@ pub mod exit;
 mod gate;
 mod stream;
 
+pub use alerts::{
+    AlertNotice, AlertRole, AlertScore, AlertSpan, AlertStatus, AlertsInfo, ALERTS_METHOD,
+};
 pub use capacity::{Capacity, CapacityStep};
 pub use chaos::{
     ChaosInfo, ChaosSecond, Event, EventAction, HealthSample, LlmReading, MatrixOutcome, MatrixRow,
@@ -466,10 +470,12 @@ pub struct Verdict {
 }
 
 impl Verdict {
-    /// Passed or failed, for the exit code.
+    /// Passed, failed, or failed on alerts alone, for the exit code.
     pub fn outcome(&self) -> Outcome {
         if self.passed {
             Outcome::Passed
+        } else if self.exit_code == exit::ALERTS_FAILED {
+            Outcome::AlertsFailed
         } else {
             Outcome::Failed
         }

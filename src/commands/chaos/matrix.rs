@@ -5,20 +5,32 @@ use std::path::Path;
 
 use crate::commands::run::{execute, run_id, RunError, RunOutcome, RunPlan};
 use crate::exit;
-use crate::results::{MatrixOutcome, MatrixRow, MatrixSummary, PhaseName, SCHEMA_VERSION};
+use crate::results::{
+    AlertRole, AlertScore, MatrixOutcome, MatrixRow, MatrixSummary, PhaseName, SCHEMA_VERSION,
+};
 use crate::session::{error_chain, Observer};
 
 /// The row for a run that completed.
 pub fn row(fault: &str, o: &RunOutcome) -> MatrixRow {
     let r = &o.results;
     let phase = r.phases.iter().find(|p| p.name == PhaseName::Fault);
+    let alerts = r.chaos.as_ref().and_then(|c| c.alerts.as_ref());
+    // The slowest of each: the fault is detected when its last expected alert fires,
+    // and cleared when its last alert resolves.
+    let slowest = |pick: fn(&AlertScore) -> Option<f64>, among: fn(&AlertScore) -> bool| {
+        let scores: Vec<&AlertScore> = alerts?.scores.iter().filter(|s| among(s)).collect();
+        let times: Option<Vec<f64>> = scores.iter().map(|s| pick(s)).collect();
+        times.and_then(|t| t.into_iter().reduce(f64::max))
+    };
     MatrixRow {
         fault: fault.to_owned(),
-        outcome: if r.verdict.passed {
-            MatrixOutcome::Pass
-        } else {
-            MatrixOutcome::Fail
+        outcome: match r.verdict.outcome() {
+            exit::Outcome::Passed => MatrixOutcome::Pass,
+            exit::Outcome::AlertsFailed => MatrixOutcome::AlertsFail,
+            _ => MatrixOutcome::Fail,
         },
+        detect_s: slowest(|s| s.detect_s, |s| s.role == AlertRole::Expected),
+        clear_s: slowest(|s| s.clear_s, |s| !s.spans.is_empty()),
         time_to_recover_s: r.chaos.as_ref().and_then(|c| c.time_to_recover_s),
         fault_p95_ms: phase.map(|p| p.latency.p95_us as f64 / 1000.0),
         fault_error_rate: phase.map(|p| p.error_rate),
@@ -38,6 +50,8 @@ pub fn error_row(fault: &str, why: &str) -> MatrixRow {
         fault_p95_ms: None,
         fault_error_rate: None,
         fault_fallback_rate: None,
+        detect_s: None,
+        clear_s: None,
         failed: Vec::new(),
         results: None,
         error: Some(why.to_owned()),

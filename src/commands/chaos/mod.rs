@@ -6,5 +6,5 @@ pub mod matrix;
 mod plan;
 pub mod report;
 
-pub(crate) use plan::judged;
-pub use plan::{ChaosOptions, LabelledPlan, DEFAULT_PHASES};
+pub(crate) use plan::{alert_spec, judged};
+pub use plan::{AlertChoice, ChaosOptions, LabelledPlan, DEFAULT_PHASES};

@@ -5,6 +5,10 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::chaos::alerts::expect as alert_expect;
+use crate::chaos::alerts::rules::{self, SHORTENED_BY};
+use crate::chaos::alerts::{AlertSpec, Windows, EVERY};
+use crate::chaos::expect::Context;
 use crate::chaos::{expect, Band, ChaosSpec, Expectation, Phases, SutLimits};
 use crate::commands::run::{RunOptions, RunPlan, ShardTargets, TargetPlan};
 use crate::faults::{self, Fault};
@@ -39,6 +43,31 @@ pub struct ChaosOptions {
     pub matrix_only: Vec<String>,
     /// `--degradation FILE` (default: `degradation.toml` in the fixtures).
     pub degradation: Option<PathBuf>,
+    /// Whether the alert components run, with which windows and rules.
+    pub alerts: AlertChoice,
+}
+
+/// `--no-alerts`, or the alert components with `--alert-windows` and `--alert-rules`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AlertChoice {
+    /// No Prometheus or Alertmanager.
+    Off,
+    /// Prometheus and Alertmanager with these rules.
+    On {
+        /// `--alert-windows` (default: the seeds' with the full profile, else short).
+        windows: Option<Windows>,
+        /// `--alert-rules DIR` (default: `alerts/` in the fixtures).
+        rules: Option<PathBuf>,
+    },
+}
+
+impl Default for AlertChoice {
+    fn default() -> Self {
+        AlertChoice::On {
+            windows: None,
+            rules: None,
+        }
+    }
 }
 
 /// One planned chaos run: its label (the fault kinds) and its plan.
@@ -121,13 +150,39 @@ impl ChaosOptions {
                 ),
             });
         }
+        let degradation = self
+            .degradation
+            .clone()
+            .unwrap_or_else(|| fixtures.join("degradation.toml"));
         let (limits, expectations) = judged(
             &base.scenario,
             &base.scenario_file,
             &base.budgets,
             &fixtures,
-            self.degradation.as_deref(),
+            Some(&degradation),
         )?;
+        let alerts = match &self.alerts {
+            AlertChoice::Off => None,
+            AlertChoice::On { windows, rules } => {
+                let windows = windows.unwrap_or(if base.profile_name == "full" {
+                    Windows::Seed
+                } else {
+                    Windows::Shortened(SHORTENED_BY)
+                });
+                let dir = rules.clone().unwrap_or_else(|| fixtures.join("alerts"));
+                Some(alert_spec(
+                    &dir,
+                    windows,
+                    &degradation,
+                    &limits,
+                    &base.budgets,
+                )?)
+            }
+        };
+        // The driving shard (or the only one) owns the alert components.
+        if let (Some(a), false) = (&alerts, matches!(base.target, TargetPlan::Url(_))) {
+            base.env.alerts = Some(a.config());
+        }
 
         let runs: Vec<Vec<Fault>> = if self.matrix {
             let kinds: Vec<&str> = faults::matrix().map(|f| f.kind()).collect();
@@ -166,11 +221,36 @@ impl ChaosOptions {
                     expectations: expectations.clone(),
                     band,
                     limits,
+                    alerts: alerts.clone(),
                 });
                 (label, plan)
             })
             .collect())
     }
+}
+
+/// The alert rules of `dir` with `windows`, and the `[[alert]]` expectations of
+/// `degradation` checked against them: for `harness chaos`, and for `harness merge` of
+/// its shards.
+pub(crate) fn alert_spec(
+    dir: &Path,
+    windows: Windows,
+    degradation: &Path,
+    limits: &SutLimits,
+    budgets: &[Budget],
+) -> Result<AlertSpec, PlanError> {
+    let rules = rules::load(dir, windows)?;
+    let cx = Context {
+        limits,
+        budgets,
+        open_span: Duration::ZERO,
+    };
+    let expectations = alert_expect::load(degradation, &rules, EVERY, &cx)?;
+    Ok(AlertSpec {
+        rules,
+        expectations,
+        every: EVERY,
+    })
 }
 
 /// The SUT's resilience settings (from the scenario's `[sut_env]`) and the expectations

@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use super::session::{MergePlan, ShardFile};
+use crate::chaos::alerts::Windows;
 use crate::chaos::{Band, ChaosSpec, Fault, Phases};
 use crate::commands::{chaos, run};
 use crate::plan::{fixtures_dir, scenarios_dir, PlanError};
@@ -136,12 +137,27 @@ impl MergeOptions {
                 let degradation = self.degradation.as_deref();
                 let (limits, expectations) =
                     chaos::judged(&scenario, &file, &budgets, &fixtures, degradation)?;
+                // The driving shard's alert record is judged again with the rules and
+                // windows it ran.
+                let recorded = first.chaos.as_ref().and_then(|c| c.alerts.as_ref());
+                let alerts = match recorded {
+                    Some(a) => Some(chaos::alert_spec(
+                        &fixtures.join("alerts"),
+                        Windows::from_factor(a.shortened_by),
+                        &degradation
+                            .map_or_else(|| fixtures.join("degradation.toml"), Path::to_path_buf),
+                        &limits,
+                        &budgets,
+                    )?),
+                    None => None,
+                };
                 Some(ChaosSpec {
                     faults,
                     phases: Phases::from(told),
                     expectations,
                     band: Band::default(),
                     limits,
+                    alerts,
                 })
             }
         };

@@ -250,7 +250,10 @@ pub async fn execute(plan: RunPlan, observer: &dyn Observer) -> Result<RunOutcom
                 };
                 let profile = &plan.env.llm.profile;
                 let drive = driver::drive(spec, e, &base_url, epoch, profile, done_rx);
-                let (r, seen) = tokio::join!(load, drive);
+                let (r, mut seen) = tokio::join!(load, drive);
+                seen.alerts = e
+                    .alerting()
+                    .map(|a| crate::chaos::alerts::notices(&a.received(), epoch));
                 (r?, Some(seen))
             }
             _ => (load::run(load_plan).await?, None),

@@ -111,6 +111,15 @@ impl Stand {
             &dir.join("sut.log"),
         )?);
         interruptible(s.wait_ready(plan.ready_timeout)).await??;
+        if let Some(a) = e.alerting() {
+            // A SUT on every address is scraped on loopback.
+            let at = if listen.ip().is_unspecified() {
+                std::net::SocketAddr::from(([127, 0, 0, 1], listen.port()))
+            } else {
+                listen
+            };
+            interruptible(a.scrape(at, plan.ready_timeout)).await??;
+        }
         observer.finished(Step::WarmUp, "ready");
         self.base_url = s.base_url().to_owned();
         Ok(())

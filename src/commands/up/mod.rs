@@ -14,6 +14,8 @@ pub struct UpPlan {
     pub env: EnvConfig,
     /// Print one JSON line instead of text when ready.
     pub json: bool,
+    /// `--scrape`: the SUT Prometheus scrapes.
+    pub scrape: Option<std::net::SocketAddr>,
 }
 
 /// Why `harness up` ended in error.
@@ -27,9 +29,11 @@ pub enum UpError {
     Ready(#[source] std::io::Error),
 }
 
-/// Starts `config`, calls `ready` with its addresses, and waits for Ctrl-C or SIGTERM.
+/// Starts `config` (with Prometheus scraping `plan_scrape`, when the alert components
+/// run), calls `ready` with its addresses, and waits for Ctrl-C or SIGTERM.
 pub async fn up(
     config: EnvConfig,
+    plan_scrape: Option<std::net::SocketAddr>,
     ready: impl FnOnce(&ReadyInfo) -> std::io::Result<()>,
 ) -> Result<Outcome, UpError> {
     let signal = shutdown::signalled();
@@ -41,6 +45,9 @@ pub async fn up(
             return Ok(Outcome::Error);
         }
     };
+    if let (Some(sut), Some(a)) = (plan_scrape, env.alerting()) {
+        a.target(sut);
+    }
     if let Err(e) = ready(&env.ready_info()) {
         env.shutdown().await?;
         return Err(UpError::Ready(e));

@@ -211,6 +211,9 @@ pub async fn prepare(deps: &Deps<'_>, timings: &Timings, user_id: &str, query: &
                 "pattern_analyzer.analyze_entity"
             };
             timings.record(op, took);
+            if partial {
+                timings.fail(op);
+            }
             if cached && !entities.is_empty() && !sources.contains(&Source::Cache) {
                 sources.push(Source::Cache);
             }
@@ -224,6 +227,7 @@ pub async fn prepare(deps: &Deps<'_>, timings: &Timings, user_id: &str, query: &
                 "pattern_analyzer.analyze_entity",
                 patterns_started.elapsed().min(pattern_window),
             );
+            timings.fail("pattern_analyzer.analyze_entity");
             degraded = true;
             gaps.patterns = true;
             notes.push("pattern analysis timed out".to_owned());

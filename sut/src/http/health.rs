@@ -51,6 +51,27 @@ pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
     )
 }
 
+/// How often the service probes its dependencies for `dependency_up`.
+const WATCH_EVERY: Duration = Duration::from_millis(500);
+
+/// Probes each dependency as `/health` does, every half second, and keeps the answer in
+/// `dependency_up` (MET-3), so that a scrape reads the service's view at once instead
+/// of waiting up to a probe's deadline, which would outlast a one-second scrape.
+pub async fn watch_dependencies(state: AppState) {
+    let mut tick = tokio::time::interval(WATCH_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let (db, redis) = tokio::join!(db_ok(&state), redis_ok(&state));
+        let db = db || crate::defect::active(crate::defect::Defect::DependencyMetricIgnoresDb);
+        let llm = !state.llm.is_down();
+        let up = &state.metrics.dependency_up;
+        for (name, ok) in [("database", db), ("redis", redis), ("llm", llm)] {
+            up.with_label_values(&[name]).set(i64::from(ok));
+        }
+    }
+}
+
 /// `GET /ready`: 200 once migrations have run and the database answers, else 503.
 pub async fn ready(State(state): State<AppState>) -> impl IntoResponse {
     let migrated = state.migrated.load(Ordering::Acquire);
@@ -65,10 +86,7 @@ pub async fn ready(State(state): State<AppState>) -> impl IntoResponse {
 
 /// `GET /metrics`: Prometheus text format.
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    state
-        .metrics
-        .breaker_state
-        .set(state.llm.breaker.state().gauge());
+    state.metrics.set_breaker(state.llm.breaker.state().gauge());
     let (size, idle) = (state.db.size(), state.db.num_idle() as u32);
     let pool = &state.metrics.db_pool;
     pool.with_label_values(&["in_use"])

@@ -151,7 +151,7 @@ impl LlmService {
         Fut: std::future::Future<Output = Result<T, LlmCallError>>,
     {
         let Some(permit) = self.breaker.try_acquire() else {
-            self.metrics.breaker_state.set(self.breaker.state().gauge());
+            self.metrics.set_breaker(self.breaker.state().gauge());
             return None;
         };
         let r = call(&self.client).await;
@@ -162,7 +162,7 @@ impl LlmService {
             Err(e) if e.is_client_error() => CallHealth::ClientError,
             Err(_) => CallHealth::Failed,
         });
-        self.metrics.breaker_state.set(self.breaker.state().gauge());
+        self.metrics.set_breaker(self.breaker.state().gauge());
         let outcome = match &r {
             Ok(_) => "ok",
             Err(LlmCallError::RateLimited(_)) => "rate_limited",

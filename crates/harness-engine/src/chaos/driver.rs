@@ -33,6 +33,10 @@ pub struct Observed {
     /// The LLM fake's streamed answers, begun and cancelled, over the run.
     #[serde(default)]
     pub llm_streams: Option<crate::results::StreamCalls>,
+    /// The alert notifications received, when the alert components ran (filled in by
+    /// the run from the receiver, not by the driver).
+    #[serde(default)]
+    pub alerts: Option<Vec<crate::results::AlertNotice>>,
 }
 
 impl Observed {
@@ -50,6 +54,7 @@ impl From<&crate::results::ChaosInfo> for Observed {
             health: info.health.clone(),
             llm_calls: info.llm_readings.iter().map(|r| (r.t_s, r.calls)).collect(),
             llm_streams: info.llm_streams,
+            alerts: info.alerts.as_ref().map(|a| a.notices.clone()),
         }
     }
 }

@@ -223,6 +223,10 @@ impl Expectation {
 #[serde(deny_unknown_fields)]
 struct File {
     expect: Vec<Expectation>,
+    /// The alerts each fault must raise: [`super::alerts::expect`] reads them.
+    #[serde(default)]
+    #[allow(dead_code)]
+    alert: Vec<toml::Value>,
 }
 
 /// Reads and checks `path`: every fault kind known, one bound each, health metrics with

@@ -3,6 +3,7 @@
 //! figure is kept per phase and per second; the seeds' degradation rules
 //! (`fixtures/degradation.toml`) and the time to recover are scored beside the budgets.
 
+pub mod alerts;
 pub mod driver;
 pub mod expect;
 pub mod inject;

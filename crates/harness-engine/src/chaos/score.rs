@@ -1,15 +1,20 @@
 //! Scoring a chaos run: figures per phase, per-second LLM and health series, the time to
-//! recover, and each applicable expectation as a scored line beside the budgets.
+//! recover, and each applicable expectation as a scored line beside the budgets, with
+//! the alerts' lines when the alert components ran.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use super::alerts::score::judge;
 use super::driver::{HealthSample, Observed};
 use super::expect::{Bound, Context, Expectation, Metric, PhaseName};
 use super::recovery::level;
 use super::spec::ChaosSpec;
 use crate::record::{ratio, Recorded, Second};
-use crate::results::{BudgetOutcome, ChaosInfo, ChaosSecond, LlmReading, Phase, Status, StreamEnd};
+use crate::results::{
+    AlertsInfo, BudgetOutcome, ChaosInfo, ChaosSecond, LlmReading, Phase, Status, StreamEnd,
+    ALERTS_METHOD,
+};
 use crate::scoring::budgets::Budget;
 
 /// What scoring a chaos run adds to its results.
@@ -140,7 +145,7 @@ pub fn score(spec: &ChaosSpec, rec: &Recorded, seen: &Observed, budgets: &[Budge
         open_span,
     };
     let applicable = applicable(spec);
-    let outcomes = applicable
+    let mut outcomes: Vec<BudgetOutcome> = applicable
         .iter()
         .map(|e| {
             let (span, w) = match e.phase {
@@ -211,6 +216,23 @@ pub fn score(spec: &ChaosSpec, rec: &Recorded, seen: &Observed, budgets: &[Budge
         })
         .collect();
 
+    let alerts = spec
+        .alerts
+        .as_ref()
+        .zip(seen.alerts.as_ref())
+        .map(|(a, notices)| {
+            let judged = judge(spec, notices, &a.rules, &a.expectations, a.every, &cx);
+            outcomes.extend(judged.outcomes);
+            AlertsInfo {
+                windows: a.rules.windows.describe(),
+                shortened_by: a.rules.windows.factor(),
+                every_s: a.every.as_secs_f64(),
+                method: ALERTS_METHOD.into(),
+                notices: notices.clone(),
+                scores: judged.scores,
+            }
+        });
+
     let seconds = (0..spans[2].to)
         .map(|t| {
             let last = seen
@@ -261,6 +283,7 @@ pub fn score(spec: &ChaosSpec, rec: &Recorded, seen: &Observed, budgets: &[Budge
                 .map(|&(t_s, calls)| LlmReading { t_s, calls })
                 .collect(),
             llm_streams: seen.llm_streams,
+            alerts,
         },
         outcomes,
     }

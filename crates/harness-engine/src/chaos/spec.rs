@@ -89,6 +89,8 @@ pub struct ChaosSpec {
     pub band: Band,
     /// The SUT's resilience settings.
     pub limits: SutLimits,
+    /// The alert rules and what each fault must raise, when the alert components run.
+    pub alerts: Option<super::alerts::AlertSpec>,
 }
 
 #[cfg(test)]

@@ -166,7 +166,8 @@ fn load(
     worst.ok_or_else(|| NotMeasured(format!("no stage with {lo}–{hi} users")))
 }
 
-/// PASS when nothing failed; names what did.
+/// PASS when nothing failed; names what did. Failed alert lines alone exit with
+/// [`exit::ALERTS_FAILED`], anything else failed with [`exit::BUDGET_FAILED`].
 pub fn verdict(outcomes: &[BudgetOutcome], extra_failures: &[String]) -> Verdict {
     let mut failed: Vec<String> = outcomes
         .iter()
@@ -174,13 +175,16 @@ pub fn verdict(outcomes: &[BudgetOutcome], extra_failures: &[String]) -> Verdict
         .map(|o| o.name.clone())
         .collect();
     failed.extend(extra_failures.iter().cloned());
+    let outcome = if failed.is_empty() {
+        exit::Outcome::Passed
+    } else if failed.iter().all(|f| f.starts_with(exit::ALERT_PREFIX)) {
+        exit::Outcome::AlertsFailed
+    } else {
+        exit::Outcome::Failed
+    };
     Verdict {
         passed: failed.is_empty(),
-        exit_code: exit::process_exit_code(if failed.is_empty() {
-            exit::Outcome::Passed
-        } else {
-            exit::Outcome::Failed
-        }),
+        exit_code: exit::process_exit_code(outcome),
         failed,
     }
 }

@@ -106,9 +106,17 @@ pub fn locate(search: &PgSearch) -> Result<PathBuf, NotFound> {
 
 /// Finds `redis-server` on PATH.
 pub fn locate_redis(path: Option<&std::ffi::OsStr>) -> Option<PathBuf> {
-    std::env::split_paths(path.unwrap_or_default())
-        .map(|d| d.join("redis-server"))
-        .find(|p| p.is_file())
+    on_path(&["redis-server"], path)
+}
+
+/// Finds the first of `names` on PATH (all of the first name's directories before the
+/// second name).
+pub fn on_path(names: &[&str], path: Option<&std::ffi::OsStr>) -> Option<PathBuf> {
+    names.iter().find_map(|name| {
+        std::env::split_paths(path.unwrap_or_default())
+            .map(|d| d.join(name))
+            .find(|p| p.is_file())
+    })
 }
 
 #[cfg(test)]

@@ -1,4 +1,5 @@
-//! Postgres and Redis as child processes, each on a loopback port nobody holds.
+//! Postgres, Redis and the alert components as child processes, each on a loopback port
+//! nobody holds.
 //!
 //! A free port is found by binding port 0 and releasing it, so another process can take
 //! it before the service binds it. With tests starting environments side by side that
@@ -7,6 +8,7 @@
 //! times; any other failure is returned at once.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -15,6 +17,7 @@ use tokio::process::Command;
 
 use harness_support::process::ServiceProcess;
 
+use super::super::alerts::{self, config::Files};
 use super::super::reaper::{Reaper, Watched};
 use super::super::{probe, EnvError, DB_USER};
 use super::{as_user, Owner};
@@ -22,8 +25,8 @@ use super::{as_user, Owner};
 /// How many ports a service is tried on before the environment gives up.
 pub(super) const ATTEMPTS: usize = 5;
 
-/// What both services print when the port they were given is taken.
-const PORT_TAKEN: &str = "Address already in use";
+/// What every service prints, in some case, when the port it was given is taken.
+const PORT_TAKEN: &str = "address already in use";
 
 /// A service that answers its readiness probe, and the port it listens on.
 pub(super) struct Started {
@@ -82,12 +85,20 @@ pub(super) async fn init_cluster(
     Ok(())
 }
 
-/// One of the two services, with what it needs to start.
+/// One of the services, with what it needs to start.
 pub(super) enum Service<'a> {
     /// `postgres` on the cluster `initdb` made in `data`.
     Postgres { bindir: &'a Path, data: &'a Path },
     /// `redis-server`, without persistence.
     Redis { bin: &'a Path },
+    /// Alertmanager, routing to the receiver at `receiver`.
+    Alertmanager {
+        bin: &'a Path,
+        files: &'a Files,
+        receiver: &'a str,
+    },
+    /// Prometheus, with its configuration already written.
+    Prometheus { bin: &'a Path, files: &'a Files },
 }
 
 /// Starts `service` on ports from `pick` until one is not taken, and returns once it
@@ -159,12 +170,41 @@ async fn start_on(
             })
             .await?
         }
+        Service::Alertmanager {
+            bin,
+            files,
+            receiver,
+        } => {
+            let listen = SocketAddr::from(([127, 0, 0, 1], port));
+            let mut cmd = Command::new(bin);
+            cmd.args(alerts::args::alertmanager(files, listen));
+            let base = format!("http://{listen}");
+            let signals = (Signal::SIGTERM, Signal::SIGTERM);
+            let log = site.dir.join("alertmanager.log");
+            spawn_ready("alertmanager", cmd, log, signals, site, reaper, |_| {
+                probe::alertmanager_serves(&base, receiver)
+            })
+            .await?
+        }
+        Service::Prometheus { bin, files } => {
+            let listen = SocketAddr::from(([127, 0, 0, 1], port));
+            let mut cmd = Command::new(bin);
+            cmd.args(alerts::args::prometheus(files, listen));
+            let base = format!("http://{listen}");
+            let signals = (Signal::SIGTERM, Signal::SIGTERM);
+            let log = site.dir.join("prometheus.log");
+            spawn_ready("prometheus", cmd, log, signals, site, reaper, |_| {
+                probe::prometheus_serves(&base, &files.prometheus)
+            })
+            .await?
+        }
     };
     Ok(Started { process, port })
 }
 
 fn port_was_taken(e: &EnvError) -> bool {
-    matches!(e, EnvError::NotReady { log_tail: Some(tail), .. } if tail.contains(PORT_TAKEN))
+    matches!(e, EnvError::NotReady { log_tail: Some(tail), .. }
+        if tail.to_lowercase().contains(PORT_TAKEN))
 }
 
 /// Spawns `cmd` as `name`, has the reaper watch it, and waits until `ready` (given its

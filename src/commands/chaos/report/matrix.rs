@@ -8,9 +8,9 @@ use crate::results::{MatrixOutcome, MatrixSummary};
 /// The summary as text.
 pub fn render(s: &MatrixSummary) -> String {
     let header = [
-        "fault", "outcome", "recover", "p95", "errors", "fallback", "failed",
+        "fault", "outcome", "recover", "p95", "errors", "fallback", "detect", "clear", "failed",
     ];
-    let rows: Vec<[String; 7]> = s
+    let rows: Vec<[String; 9]> = s
         .rows
         .iter()
         .map(|r| {
@@ -22,6 +22,8 @@ pub fn render(s: &MatrixSummary) -> String {
                 opt(r.fault_p95_ms, &|v| format!("{v:.0} ms")),
                 opt(r.fault_error_rate, &|v| format!("{:.1}%", v * 100.0)),
                 opt(r.fault_fallback_rate, &|v| format!("{:.1}%", v * 100.0)),
+                opt(r.detect_s, &|t| format!("{t:.1} s")),
+                opt(r.clear_s, &|t| format!("{t:.1} s")),
                 match &r.error {
                     Some(e) => e.clone(),
                     None => r.failed.join(", "),
@@ -33,7 +35,8 @@ pub fn render(s: &MatrixSummary) -> String {
     let table: Vec<Vec<String>> = std::iter::once(header.map(String::from).to_vec())
         .chain(rows.into_iter().map(|r| r.to_vec()))
         .collect();
-    let mut out = columns(&table, &[Left, Left, Right, Right, Right, Right, Left]);
+    let align = [Left, Left, Right, Right, Right, Right, Right, Right, Left];
+    let mut out = columns(&table, &align);
     let failing = s
         .rows
         .iter()
@@ -64,6 +67,8 @@ mod tests {
                 fault_p95_ms: ttr.map(|t| 100.0 + t * 10.0),
                 fault_error_rate: Some(0.0),
                 fault_fallback_rate: Some(if fault.starts_with("llm") { 1.0 } else { 0.0 }),
+                detect_s: ttr.map(|t| 2.5 + t),
+                clear_s: ttr.map(|t| 3.0 + t / 2.0),
                 failed: failed.iter().map(|s| s.to_string()).collect(),
                 results: Some(format!("reports/x-{fault}/results.json")),
                 error: None,
@@ -87,6 +92,8 @@ mod tests {
             fault_p95_ms: None,
             fault_error_rate: None,
             fault_fallback_rate: None,
+            detect_s: None,
+            clear_s: None,
             error: Some("fault layer: could not apply slicer on db".into()),
             ..row("slicer", MatrixOutcome::Error, None, &[])
         });

@@ -1,5 +1,6 @@
 //! A chaos run's words on the terminal: its phases beside the healthy baseline
-//! (`phases`), and the summary of a `--matrix` (`matrix`).
+//! (`phases`), its alerts (`alerts`), and the summary of a `--matrix` (`matrix`).
 
+pub mod alerts;
 pub mod matrix;
 pub mod phases;

@@ -46,6 +46,9 @@ impl Exporter<Results> for Html {
         if !r.phases.is_empty() {
             sections::phases(&mut h, r);
         }
+        if let Some(a) = r.chaos.as_ref().and_then(|c| c.alerts.as_ref()) {
+            sections::alerts(&mut h, a);
+        }
         let _ = writeln!(h, "<section id=\"charts\">\n<h2>Charts</h2>");
         for c in &charts {
             let _ = writeln!(h, "<figure class=\"chart\" id=\"{}\">", c.id);

@@ -96,6 +96,54 @@ pub fn phases(h: &mut String, r: &Results) {
     let _ = writeln!(h, "</table>\n</section>");
 }
 
+/// A chaos run's alerts: each expected or seen, with its times, and how they were
+/// obtained.
+pub fn alerts(h: &mut String, a: &crate::results::AlertsInfo) {
+    use crate::results::AlertRole;
+    let _ = writeln!(
+        h,
+        "<section id=\"alerts\">\n<h2>Alerts</h2>\n<p>{} Rules with {}.</p>\n<table>",
+        escape(&a.method),
+        escape(&a.windows)
+    );
+    let _ = writeln!(
+        h,
+        "<tr><th>alert</th><th>role</th><th>fired (s)</th><th class=\"num\">detect</th>\
+         <th class=\"num\">clear</th><th>seed</th></tr>"
+    );
+    let secs = |v: Option<f64>| v.map_or_else(|| "–".to_owned(), |t| format!("{t:.1} s"));
+    for s in &a.scores {
+        let (role, row) = match s.role {
+            AlertRole::Expected => ("expected", ""),
+            AlertRole::Tolerated => ("may fire", ""),
+            AlertRole::Unexpected => ("false alarm", " class=\"fail\""),
+        };
+        let fired: Vec<String> = s
+            .spans
+            .iter()
+            .map(|f| match f.resolved_s {
+                Some(r) => format!("{:.1}–{r:.1}", f.fired_s),
+                None => format!("{:.1}–", f.fired_s),
+            })
+            .collect();
+        let _ = writeln!(
+            h,
+            "<tr{row}><td><code>{}</code></td><td>{role}</td><td>{}</td>\
+             <td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
+            escape(&s.alert),
+            if fired.is_empty() {
+                "never".to_owned()
+            } else {
+                fired.join(", ")
+            },
+            secs(s.detect_s),
+            secs(s.clear_s),
+            escape(&s.seed)
+        );
+    }
+    let _ = writeln!(h, "</table>\n</section>");
+}
+
 /// Every budget and expectation with its measured value, limit and seed reference.
 pub fn budgets(h: &mut String, r: &Results) {
     let _ = writeln!(

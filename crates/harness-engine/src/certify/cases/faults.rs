@@ -199,8 +199,22 @@ pub async fn health_reflects_components(app: &Ctx) -> CaseResult {
         "{h}"
     );
     check_eq!(app, "HEALTH-1", h["components"]["redis"]["status"], "down");
+    let redis_down = "dependency_up{dependency=\"redis\"} 0";
+    check!(
+        app,
+        "MET-3",
+        metrics_show(app, redis_down).await,
+        "{redis_down} never read"
+    );
     app.restore(proxy::REDIS).await?;
     app.cut(proxy::POSTGRES).await?;
+    let db_down = "dependency_up{dependency=\"database\"} 0";
+    check!(
+        app,
+        "MET-3",
+        metrics_show(app, db_down).await,
+        "{db_down} never read"
+    );
     let (s, h) = app.get_json("/health", "").await;
     check_eq!(
         app,
@@ -212,6 +226,13 @@ pub async fn health_reflects_components(app: &Ctx) -> CaseResult {
     let (s, _) = app.get_json("/ready", "").await;
     check_eq!(app, "READY-1", s, 503);
     app.restore(proxy::POSTGRES).await?;
+    let db_up = "dependency_up{dependency=\"database\"} 1";
+    check!(
+        app,
+        "MET-3",
+        metrics_show(app, db_up).await,
+        "{db_up} never read again"
+    );
     let metrics = app.metrics().await;
     for m in [
         "http_requests_total{method=\"POST\",route=\"/api/chat\",status=\"200\"} 1",
@@ -224,4 +245,21 @@ pub async fn health_reflects_components(app: &Ctx) -> CaseResult {
         check!(app, "MET-1", metrics.contains(m), "{m} missing");
     }
     Ok(())
+}
+
+/// How soon after a dependency changes `dependency_up` must say so (MET-3).
+const DEPENDENCY_METRIC_WITHIN: Duration = Duration::from_secs(2);
+
+/// Reads `/metrics` until it holds `line`, for at most [`DEPENDENCY_METRIC_WITHIN`].
+async fn metrics_show(app: &Ctx, line: &str) -> bool {
+    let until = Instant::now() + DEPENDENCY_METRIC_WITHIN;
+    loop {
+        if app.metrics().await.contains(line) {
+            return true;
+        }
+        if Instant::now() >= until {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }

@@ -36,6 +36,7 @@ fn spec() -> ChaosSpec {
             .expect("expectations"),
         band: Band::default(),
         limits,
+        alerts: None,
     }
 }
 

@@ -1,6 +1,7 @@
 //! The report's charts, each an SVG string drawn with plotters. A chart that cannot be
 //! drawn is an error message in its place, never a missing report.
 
+mod alerts;
 mod bars;
 mod distribution;
 mod stream;
@@ -62,6 +63,14 @@ pub fn all(r: &Results) -> Vec<Chart> {
             id: "goodput",
             title: "Goodput: transactions that met every objective of --slo",
             svg: stream::goodput(r, &windows),
+        });
+    }
+    // Only a chaos run that started the alert components has a record of its alerts.
+    if let Some(a) = r.chaos.as_ref().and_then(|c| c.alerts.as_ref()) {
+        charts.push(Chart {
+            id: "alert-timeline",
+            title: "Alerts: each firing from its notification to its resolution (green expected, amber tolerated, red false alarm)",
+            svg: alerts::timeline(r, a),
         });
     }
     charts.extend([
