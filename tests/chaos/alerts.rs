@@ -30,12 +30,12 @@ async fn a_breaker_metric_that_never_moves_misses_its_page_and_nothing_else() {
     let (code, failed, r) = breach("breaker-metric-stuck", &["--llm-fail", "1.0"]).await;
     assert_eq!(
         failed,
-        ["alert.LlmCircuitBreakerOpen.detect_s"],
+        ["alerts.LlmCircuitBreakerOpen.detect_s"],
         "{}",
         r["budgets"]
     );
     assert_eq!(code, Some(3), "alerts alone failed: exit 3");
-    let line = outcome(&r, "alert.LlmCircuitBreakerOpen.detect_s");
+    let line = outcome(&r, "alerts.LlmCircuitBreakerOpen.detect_s");
     assert!(
         line["detail"].as_str().unwrap_or("").contains("missed"),
         "{line}"
@@ -50,6 +50,6 @@ async fn a_breaker_metric_that_never_moves_misses_its_page_and_nothing_else() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_database_metric_that_says_up_while_it_is_down_misses_its_page() {
     let (code, failed, r) = breach("dependency-metric-ignores-db", &["--db-down"]).await;
-    assert_eq!(failed, ["alert.DatabaseDown.detect_s"], "{}", r["budgets"]);
+    assert_eq!(failed, ["alerts.DatabaseDown.detect_s"], "{}", r["budgets"]);
     assert_eq!(code, Some(3), "alerts alone failed: exit 3");
 }

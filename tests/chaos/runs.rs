@@ -77,9 +77,9 @@ async fn llm_failure_gives_templates_opens_the_breaker_and_recovers() {
     assert!(breaker["detect_s"].as_f64().is_some(), "{breaker}");
     assert!(breaker["clear_s"].as_f64().is_some(), "{breaker}");
     for line in [
-        "alert.LlmCircuitBreakerOpen.detect_s",
-        "alert.LlmCircuitBreakerOpen.clear_s",
-        "alert.false_alarms",
+        "alerts.LlmCircuitBreakerOpen.detect_s",
+        "alerts.LlmCircuitBreakerOpen.clear_s",
+        "alerts.false_alarms",
     ] {
         assert_eq!(outcome(&r, line)["status"], "pass", "{line}: {alerts}");
     }
@@ -240,9 +240,9 @@ async fn the_matrix_runs_its_rows_and_each_degrades_as_documented() {
         "chaos.redis.error_rate",
         "chaos.redis.health_reports_redis_down",
         "chaos.redis.health_degraded",
-        "alert.RedisDown.detect_s",
-        "alert.RedisDown.clear_s",
-        "alert.false_alarms",
+        "alerts.RedisDown.detect_s",
+        "alerts.RedisDown.clear_s",
+        "alerts.false_alarms",
     ] {
         assert_eq!(outcome(&r, name)["status"], "pass", "{name}");
     }

@@ -16,7 +16,7 @@ pub const ALERTS_FAILED: u8 = 3;
 
 /// The prefix of every scored line about alerts, which alone fail with
 /// [`ALERTS_FAILED`].
-pub const ALERT_PREFIX: &str = "alert.";
+pub const ALERT_PREFIX: &str = "alerts.";
 
 /// What a command came to, before it becomes an exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

@@ -8,6 +8,7 @@ use super::expect::{seconds, AlertExpectation};
 use super::rules::RuleSet;
 use crate::chaos::expect::Context;
 use crate::chaos::spec::ChaosSpec;
+use crate::exit::ALERT_PREFIX;
 use crate::results::{
     AlertNotice, AlertRole, AlertScore, AlertSpan, AlertStatus, BudgetOutcome, Status, Unit,
 };
@@ -124,7 +125,7 @@ pub fn judge(
                 (limit(&e.detect_within), e.detect_within.as_str())
             });
             outcomes.push(line(
-                format!("alert.{name}.detect_s"),
+                format!("{ALERT_PREFIX}{name}.detect_s"),
                 &seed,
                 detect_s,
                 limit,
@@ -141,7 +142,7 @@ pub fn judge(
                 (limit(&e.clear_within), e.clear_within.as_str())
             });
             outcomes.push(line(
-                format!("alert.{name}.clear_s"),
+                format!("{ALERT_PREFIX}{name}.clear_s"),
                 &seed,
                 clear_s,
                 limit,
@@ -164,7 +165,7 @@ pub fn judge(
     }
     let n = false_alarms.len() as f64;
     outcomes.push(BudgetOutcome {
-        name: "alert.false_alarms".into(),
+        name: format!("{ALERT_PREFIX}false_alarms"),
         seed: "002 §4.3, 003 alerts: a page means a fault; the baseline and other faults' alerts stay quiet".into(),
         unit: Unit::Count,
         measured: Some(n),

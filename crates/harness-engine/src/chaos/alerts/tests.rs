@@ -109,13 +109,13 @@ fn a_fault_whose_alert_fires_and_clears_in_time_passes_with_its_times() {
             notice(23.0, "DatabaseDown", AlertStatus::Resolved),
         ],
     );
-    let detect = line(&j, "alert.DatabaseDown.detect_s");
+    let detect = line(&j, "alerts.DatabaseDown.detect_s");
     assert_eq!((detect.measured, detect.status), (Some(3.5), Status::Pass));
     // for (1 s) + every + every (2 s) + 3 s.
     assert_eq!(detect.limit, 6.0);
-    let clear = line(&j, "alert.DatabaseDown.clear_s");
+    let clear = line(&j, "alerts.DatabaseDown.clear_s");
     assert_eq!((clear.measured, clear.status), (Some(3.0), Status::Pass));
-    let quiet = line(&j, "alert.false_alarms");
+    let quiet = line(&j, "alerts.false_alarms");
     assert_eq!((quiet.measured, quiet.status), (Some(0.0), Status::Pass));
     let verdict = crate::scoring::verdict(&j.outcomes, &[]);
     assert!(verdict.passed, "{verdict:?}");
@@ -124,7 +124,7 @@ fn a_fault_whose_alert_fires_and_clears_in_time_passes_with_its_times() {
 #[test]
 fn a_missed_alert_a_slow_one_and_one_still_firing_fail_with_the_alert_exit_code() {
     let missed = judged(Fault::Down(Target::Db), &[]);
-    let l = line(&missed, "alert.DatabaseDown.detect_s");
+    let l = line(&missed, "alerts.DatabaseDown.detect_s");
     assert_eq!((l.measured, l.status), (None, Status::Fail));
     assert!(l.detail.contains("missed"), "{}", l.detail);
     let verdict = crate::scoring::verdict(&missed.outcomes, &[]);
@@ -135,10 +135,10 @@ fn a_missed_alert_a_slow_one_and_one_still_firing_fail_with_the_alert_exit_code(
         &[notice(17.0, "DatabaseDown", AlertStatus::Firing)],
     );
     assert_eq!(
-        line(&slow, "alert.DatabaseDown.detect_s").status,
+        line(&slow, "alerts.DatabaseDown.detect_s").status,
         Status::Fail
     );
-    let stuck = line(&slow, "alert.DatabaseDown.clear_s");
+    let stuck = line(&slow, "alerts.DatabaseDown.clear_s");
     assert_eq!((stuck.measured, stuck.status), (None, Status::Fail));
     assert!(stuck.detail.contains("still firing"), "{}", stuck.detail);
 }
@@ -156,7 +156,7 @@ fn an_alert_in_the_baseline_or_of_another_fault_is_a_false_alarm() {
             notice(22.0, "DatabaseDown", AlertStatus::Resolved),
         ],
     );
-    let quiet = line(&j, "alert.false_alarms");
+    let quiet = line(&j, "alerts.false_alarms");
     assert_eq!((quiet.measured, quiet.status), (Some(2.0), Status::Fail));
     assert!(
         quiet.detail.contains("HighErrorRate at 4.0 s (baseline)"),
@@ -179,7 +179,7 @@ fn an_alert_in_the_baseline_or_of_another_fault_is_a_false_alarm() {
         roles.contains(&("DatabaseDown", AlertRole::Unexpected)),
         "{roles:?}"
     );
-    assert_eq!(line(&j, "alert.RedisDown.detect_s").status, Status::Pass);
+    assert_eq!(line(&j, "alerts.RedisDown.detect_s").status, Status::Pass);
 }
 
 #[test]
@@ -203,9 +203,9 @@ fn a_tolerated_alert_need_not_fire_but_must_clear_when_it_does() {
             notice(21.0, "DatabaseDown", AlertStatus::Resolved),
         ],
     );
-    let l = line(&stuck, "alert.HighPatternAnalysisErrorRate.clear_s");
+    let l = line(&stuck, "alerts.HighPatternAnalysisErrorRate.clear_s");
     assert_eq!((l.measured, l.status), (None, Status::Fail));
-    assert_eq!(line(&stuck, "alert.false_alarms").status, Status::Pass);
+    assert_eq!(line(&stuck, "alerts.false_alarms").status, Status::Pass);
 }
 
 #[test]
@@ -261,4 +261,19 @@ fn the_expectations_must_cover_every_fault_kind_and_name_real_rules() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("no [[alert]] covers 'llm-fail'"), "{e}");
+}
+
+#[test]
+fn only_the_alert_lines_exit_3_and_the_budgets_alert_thresholds_are_service_budgets() {
+    let mut j = judged(Fault::Down(Target::Db), &[]);
+    let missed = crate::scoring::verdict(&j.outcomes, &[]);
+    assert_eq!(missed.exit_code, crate::exit::ALERTS_FAILED);
+    // budgets.toml's `alert.error_rate` is the service's error rate against an alert
+    // threshold: failing it is the service's failure.
+    let mut service = line(&j, "alerts.false_alarms").clone();
+    service.name = "alert.error_rate".into();
+    service.status = Status::Fail;
+    j.outcomes.push(service);
+    let both = crate::scoring::verdict(&j.outcomes, &[]);
+    assert_eq!(both.exit_code, crate::exit::BUDGET_FAILED);
 }
