@@ -192,6 +192,17 @@ async fn an_implementation_without_a_fallback_fails_and_is_named() {
     assert!(r["phases"][1]["statuses"]["502"].as_u64().unwrap_or(0) > 0);
     assert_eq!(outcome(&r, "chaos.llm.template_fallback")["status"], "fail");
     assert_eq!(outcome(&r, "chaos.llm.template_fallback")["measured"], 0.0);
+    // It has no /metrics: the run goes on, says so, and its page is missed.
+    let unscraped = r["chaos"]["alerts"]["unscraped"].as_str().unwrap_or("");
+    assert!(
+        unscraped.contains("could not scrape"),
+        "{}",
+        r["chaos"]["alerts"]
+    );
+    assert_eq!(
+        outcome(&r, "alerts.LlmCircuitBreakerOpen.detect_s")["status"],
+        "fail"
+    );
 }
 
 /// `--matrix` runs its rows in turn and summarises them. One row is enough to prove the

@@ -41,6 +41,17 @@ pub enum AlertRole {
     Unexpected,
 }
 
+impl AlertRole {
+    /// The role as the reports say it.
+    pub fn word(self) -> &'static str {
+        match self {
+            AlertRole::Expected => "expected",
+            AlertRole::Tolerated => "may fire",
+            AlertRole::Unexpected => "false alarm",
+        }
+    }
+}
+
 /// One firing of an alert, seconds from the start of load.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct AlertSpan {
@@ -48,6 +59,24 @@ pub struct AlertSpan {
     pub fired_s: f64,
     /// When its resolved notification arrived; `None` if it had not by the end.
     pub resolved_s: Option<f64>,
+}
+
+impl AlertScore {
+    /// Its firings as the reports write them: `11.8–23.1, 30.0–` (the last still firing
+    /// at the end), or `never`.
+    pub fn firings(&self) -> String {
+        if self.spans.is_empty() {
+            return "never".into();
+        }
+        self.spans
+            .iter()
+            .map(|f| match f.resolved_s {
+                Some(r) => format!("{:.1}–{r:.1}", f.fired_s),
+                None => format!("{:.1}–", f.fired_s),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 /// One alert of a chaos run, judged.
@@ -81,6 +110,10 @@ pub struct AlertsInfo {
     pub every_s: f64,
     /// How each figure was obtained.
     pub method: String,
+    /// Why Prometheus could not scrape the SUT before the load, when it could not (then
+    /// no rule saw the SUT and every expected alert is missed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unscraped: Option<String>,
     /// Every notification, in order of arrival.
     pub notices: Vec<AlertNotice>,
     /// Each alert expected or seen.

@@ -254,6 +254,7 @@ pub async fn execute(plan: RunPlan, observer: &dyn Observer) -> Result<RunOutcom
                 seen.alerts = e
                     .alerting()
                     .map(|a| crate::chaos::alerts::notices(&a.received(), epoch));
+                seen.unscraped = stand.unscraped.clone();
                 (r?, Some(seen))
             }
             _ => (load::run(load_plan).await?, None),

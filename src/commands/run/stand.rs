@@ -22,7 +22,14 @@ pub struct Stand {
     pub base_url: String,
     /// Versions the environment reported.
     pub versions: BTreeMap<String, String>,
+    /// Why Prometheus could not scrape the SUT before the load, when it could not: the
+    /// run goes on, and its alerts are judged (and missed) with this said beside them.
+    pub unscraped: Option<String>,
 }
+
+/// How long Prometheus may take to scrape the SUT once it is ready: a discovery refresh
+/// and a scrape take about two seconds.
+const SCRAPE_WAIT: Duration = Duration::from_secs(15);
 
 impl Stand {
     /// Builds (for the reference), starts the environment and the SUT, and waits for
@@ -54,6 +61,7 @@ impl Stand {
                     sut: None,
                     base_url: url.trim_end_matches('/').to_owned(),
                     versions: BTreeMap::new(),
+                    unscraped: None,
                 });
             }
         };
@@ -62,6 +70,7 @@ impl Stand {
         observer.finished(Step::Environment, &format!("{} backend", e.backend()));
         let mut stand = Stand {
             versions: e.versions().await,
+            unscraped: None,
             env: Some(e),
             sut: None,
             base_url: String::new(),
@@ -118,7 +127,14 @@ impl Stand {
             } else {
                 listen
             };
-            interruptible(a.scrape(at, plan.ready_timeout)).await??;
+            if let Err(e) = interruptible(a.scrape(at, SCRAPE_WAIT)).await? {
+                tracing::warn!(error = %e, "Prometheus could not scrape the SUT's /metrics");
+                self.unscraped = Some(format!(
+                    "Prometheus could not scrape the SUT's /metrics within {} s, so no \
+                     rule saw it",
+                    SCRAPE_WAIT.as_secs()
+                ));
+            }
         }
         observer.finished(Step::WarmUp, "ready");
         self.base_url = s.base_url().to_owned();

@@ -37,6 +37,9 @@ pub struct Observed {
     /// the run from the receiver, not by the driver).
     #[serde(default)]
     pub alerts: Option<Vec<crate::results::AlertNotice>>,
+    /// Why Prometheus could not scrape the SUT, when it could not.
+    #[serde(default)]
+    pub unscraped: Option<String>,
 }
 
 impl Observed {
@@ -55,6 +58,7 @@ impl From<&crate::results::ChaosInfo> for Observed {
             llm_calls: info.llm_readings.iter().map(|r| (r.t_s, r.calls)).collect(),
             llm_streams: info.llm_streams,
             alerts: info.alerts.as_ref().map(|a| a.notices.clone()),
+            unscraped: info.alerts.as_ref().and_then(|a| a.unscraped.clone()),
         }
     }
 }

@@ -228,6 +228,7 @@ pub fn score(spec: &ChaosSpec, rec: &Recorded, seen: &Observed, budgets: &[Budge
                 shortened_by: a.rules.windows.factor(),
                 every_s: a.every.as_secs_f64(),
                 method: ALERTS_METHOD.into(),
+                unscraped: seen.unscraped.clone(),
                 notices: notices.clone(),
                 scores: judged.scores,
             }

@@ -6,33 +6,12 @@ use std::fmt::Write;
 use crate::report::columns::{columns, Align};
 use crate::results::{AlertRole, AlertsInfo};
 
-fn role(r: AlertRole) -> &'static str {
-    match r {
-        AlertRole::Expected => "expected",
-        AlertRole::Tolerated => "may fire",
-        AlertRole::Unexpected => "false alarm",
-    }
-}
-
 /// The alerts as text.
 pub fn render(a: &AlertsInfo) -> String {
     let secs =
         |v: Option<f64>, none: &str| v.map_or_else(|| none.to_owned(), |t| format!("{t:.1} s"));
     let header = ["alert", "role", "fired (s)", "detect", "clear"];
     let rows = a.scores.iter().map(|s| {
-        let fired: Vec<String> = s
-            .spans
-            .iter()
-            .map(|f| match f.resolved_s {
-                Some(r) => format!("{:.1}–{r:.1}", f.fired_s),
-                None => format!("{:.1}–", f.fired_s),
-            })
-            .collect();
-        let fired = if fired.is_empty() {
-            "never".to_owned()
-        } else {
-            fired.join(", ")
-        };
         let missed = if s.role == AlertRole::Expected {
             "missed"
         } else {
@@ -45,8 +24,8 @@ pub fn render(a: &AlertsInfo) -> String {
         };
         vec![
             s.alert.clone(),
-            role(s.role).to_owned(),
-            fired,
+            s.role.word().to_owned(),
+            s.firings(),
             secs(s.detect_s, missed),
             secs(s.clear_s, uncleared),
         ]
@@ -57,6 +36,9 @@ pub fn render(a: &AlertsInfo) -> String {
     use Align::{Left, Right};
     let mut out = format!("alerts ({}, every {:.0} s):\n", a.windows, a.every_s);
     out.push_str(&columns(&table, &[Left, Left, Left, Right, Right]));
+    if let Some(why) = &a.unscraped {
+        let _ = writeln!(out, "  {why}");
+    }
     if a.scores.is_empty() {
         let _ = writeln!(out, "  no alert was expected and none fired");
     }
@@ -87,6 +69,7 @@ mod tests {
             shortened_by: 60,
             every_s: 1.0,
             method: String::new(),
+            unscraped: None,
             notices: Vec::new(),
             scores: vec![
                 score(

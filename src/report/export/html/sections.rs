@@ -111,31 +111,26 @@ pub fn alerts(h: &mut String, a: &crate::results::AlertsInfo) {
         "<tr><th>alert</th><th>role</th><th>fired (s)</th><th class=\"num\">detect</th>\
          <th class=\"num\">clear</th><th>seed</th></tr>"
     );
-    let secs = |v: Option<f64>| v.map_or_else(|| "–".to_owned(), |t| format!("{t:.1} s"));
-    for s in &a.scores {
-        let (role, row) = match s.role {
-            AlertRole::Expected => ("expected", ""),
-            AlertRole::Tolerated => ("may fire", ""),
-            AlertRole::Unexpected => ("false alarm", " class=\"fail\""),
-        };
-        let fired: Vec<String> = s
-            .spans
-            .iter()
-            .map(|f| match f.resolved_s {
-                Some(r) => format!("{:.1}–{r:.1}", f.fired_s),
-                None => format!("{:.1}–", f.fired_s),
-            })
-            .collect();
+    if let Some(why) = &a.unscraped {
         let _ = writeln!(
             h,
-            "<tr{row}><td><code>{}</code></td><td>{role}</td><td>{}</td>\
+            "<tr class=\"fail\"><td colspan=\"6\">{}</td></tr>",
+            escape(why)
+        );
+    }
+    let secs = |v: Option<f64>| v.map_or_else(|| "–".to_owned(), |t| format!("{t:.1} s"));
+    for s in &a.scores {
+        let row = match s.role {
+            AlertRole::Unexpected => " class=\"fail\"",
+            _ => "",
+        };
+        let _ = writeln!(
+            h,
+            "<tr{row}><td><code>{}</code></td><td>{}</td><td>{}</td>\
              <td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
             escape(&s.alert),
-            if fired.is_empty() {
-                "never".to_owned()
-            } else {
-                fired.join(", ")
-            },
+            s.role.word(),
+            s.firings(),
             secs(s.detect_s),
             secs(s.clear_s),
             escape(&s.seed)
