@@ -108,6 +108,13 @@ fn up_then_signal(backend: &str, signal: nix::sys::signal::Signal) {
     ] {
         assert!(url.contains("127.0.0.1"), "{url}");
     }
+    // The alert components, which `up` starts unless --no-alerts.
+    for url in [&info.prometheus_url, &info.alertmanager_url] {
+        assert!(
+            url.as_deref().is_some_and(|u| u.contains("127.0.0.1")),
+            "{url:?}"
+        );
+    }
     assert!(leftovers(&info.session, &[])
         .iter()
         .any(|l| l.contains(if backend == "docker" {
