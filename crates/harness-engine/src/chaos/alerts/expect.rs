@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::rules::{Rule, RuleSet};
-use crate::chaos::expect::{Bound, Context};
+use crate::chaos::expect::{Bound, BoundError, Context};
 use crate::datafile::DataFileError;
 use crate::faults::{kind_names, Fault, KINDS};
 use crate::results::Unit;
@@ -43,7 +43,8 @@ pub struct AlertExpectation {
 }
 
 impl AlertExpectation {
-    /// Whether it applies to `fault`, with the SUT's settings in `cx`.
+    /// Whether it applies to `fault`; `failing` says whether the fault makes its
+    /// dependency fail outright with the SUT's settings.
     pub fn applies_to(&self, fault: &Fault, failing: bool) -> bool {
         self.faults.iter().any(|k| k == fault.kind()) && (!self.failing_only || failing)
     }
@@ -57,7 +58,12 @@ struct File {
 
 /// A bound of `rule` in seconds: its own `for`, `window` and the scrape interval
 /// `every`, then whatever [`Bound`] resolves (durations, the SUT's timers).
-pub fn seconds(expr: &str, rule: &Rule, every: Duration, cx: &Context<'_>) -> Result<f64, String> {
+pub fn seconds(
+    expr: &str,
+    rule: &Rule,
+    every: Duration,
+    cx: &Context<'_>,
+) -> Result<f64, BoundError> {
     let mut total = 0.0;
     let mut rest = Vec::new();
     for term in expr.split('+').map(str::trim) {
@@ -69,9 +75,7 @@ pub fn seconds(expr: &str, rule: &Rule, every: Duration, cx: &Context<'_>) -> Re
         }
     }
     if !rest.is_empty() {
-        total += Bound::Expr(rest.join(" + "))
-            .resolve(Unit::S, cx)
-            .map_err(|e| e.to_string())?;
+        total += Bound::Expr(rest.join(" + ")).resolve(Unit::S, cx)?;
     }
     Ok(total)
 }

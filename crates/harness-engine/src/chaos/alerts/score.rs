@@ -94,10 +94,13 @@ pub fn judge(
         let role = role(&name);
         let rule = rules.rule(&name);
         let seed = rule.map(|r| r.seed.clone()).unwrap_or_default();
-        // Which expectation bounds it: the first applying one that names it.
-        let bounds = applying
-            .iter()
-            .find(|e| e.fire.contains(&name) || e.may_fire.contains(&name));
+        // Which expectation bounds it: the first applying one that names it in the list
+        // its role comes from (a fault may name one alert in one entry's `fire` and in
+        // another's `may_fire`: llm-fail 1.0 and 0.3 share a kind).
+        let bounds = applying.iter().find(|e| match role {
+            AlertRole::Expected => e.fire.contains(&name),
+            _ => e.may_fire.contains(&name),
+        });
         let limit = |expr: &str| rule.and_then(|r| seconds(expr, r, every, cx).ok());
         let in_fault = fired
             .iter()

@@ -277,3 +277,25 @@ fn only_the_alert_lines_exit_3_and_the_budgets_alert_thresholds_are_service_budg
     let both = crate::scoring::verdict(&j.outcomes, &[]);
     assert_eq!(both.exit_code, crate::exit::BUDGET_FAILED);
 }
+
+#[test]
+fn an_expected_alert_is_bounded_by_the_entry_that_expects_it_not_one_that_tolerates_it() {
+    // llm-fail 1.0 is covered by `alerts.llm_fails` (fire, within llm_timeout + 2
+    // intervals + 3 s) and by `alerts.llm_degraded` (may fire, within one interval).
+    let fail = Fault::LlmFail {
+        rate: 1.0,
+        status: crate::llm::FailStatus::ApiError,
+    };
+    let j = judged(
+        fail,
+        &[
+            notice(14.0, "LlmCircuitBreakerOpen", AlertStatus::Firing),
+            notice(26.0, "LlmCircuitBreakerOpen", AlertStatus::Resolved),
+        ],
+    );
+    let detect = line(&j, "alerts.LlmCircuitBreakerOpen.detect_s");
+    assert_eq!(detect.limit, 3.0 + 1.0 + 1.0 + 3.0, "{}", detect.detail);
+    assert_eq!(detect.status, Status::Pass);
+    // breaker_timeout (5 s) + window (0) + every (1 s) + 5 s.
+    assert_eq!(line(&j, "alerts.LlmCircuitBreakerOpen.clear_s").limit, 11.0);
+}
