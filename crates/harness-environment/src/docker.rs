@@ -41,6 +41,32 @@ pub async fn ping() -> Result<(), EnvError> {
     }
 }
 
+/// Waits until `probe` succeeds against `container`, for at most `timeout`; on failure
+/// the error ends with the container's log.
+pub(crate) async fn ready<F, Fut>(
+    service: &'static str,
+    timeout: std::time::Duration,
+    container: &ContainerAsync<GenericImage>,
+    probe: F,
+) -> Result<(), EnvError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<(), super::probe::ProbeError>>,
+{
+    match super::probe::retry_until(timeout, || Ok(()), probe).await {
+        Ok(()) => Ok(()),
+        Err(reason) => {
+            let log = container.stderr_to_vec().await.ok();
+            Err(EnvError::NotReady {
+                service,
+                timeout,
+                reason: reason.to_string(),
+                log_tail: log.map(|l| String::from_utf8_lossy(&l).into_owned()),
+            })
+        }
+    }
+}
+
 pub(super) struct DockerBackend;
 
 struct DockerRunning {
@@ -134,27 +160,14 @@ impl Backend for DockerBackend {
             .map_err(container_err("redis", &images.redis))?;
         let api = SocketAddr::from(([127, 0, 0, 1], api_port));
         let client = FaultClient::new(api);
-        let ready = super::probe::retry_until(
-            timeout,
-            || Ok(()),
-            || async {
-                client
-                    .version()
-                    .await
-                    .map(|_| ())
-                    .map_err(super::probe::ProbeError::from_display)
-            },
-        )
-        .await;
-        if let Err(reason) = ready {
-            let log = toxiproxy.stderr_to_vec().await.ok();
-            return Err(EnvError::NotReady {
-                service: "toxiproxy container",
-                timeout,
-                reason: reason.to_string(),
-                log_tail: log.map(|l| String::from_utf8_lossy(&l).into_owned()),
-            });
-        }
+        ready("toxiproxy container", timeout, &toxiproxy, || async {
+            client
+                .version()
+                .await
+                .map(|_| ())
+                .map_err(super::probe::ProbeError::from_display)
+        })
+        .await?;
         let alerts = match (&config.alerts, receiver) {
             (Some(a), Some(url)) => {
                 Some(crate::alerts::docker::start(session, images, a, url, timeout).await?)

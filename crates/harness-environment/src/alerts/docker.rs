@@ -13,7 +13,7 @@ use testcontainers::{ContainerAsync, ContainerRequest, GenericImage, ImageExt};
 
 use super::config::{self, Files};
 use super::{args, AlertServices, AlertsConfig, ReceiverUrls};
-use crate::docker::{MANAGED_LABEL, SESSION_LABEL};
+use crate::docker::{ready, MANAGED_LABEL, SESSION_LABEL};
 use crate::reaper;
 use crate::{probe, EnvError, ImageRef, Images};
 
@@ -108,28 +108,4 @@ async fn start_one(
         image: image.to_string(),
         message: e.to_string(),
     })
-}
-
-async fn ready<F, Fut>(
-    service: &'static str,
-    timeout: Duration,
-    c: &ContainerAsync<GenericImage>,
-    probe: F,
-) -> Result<(), EnvError>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<(), probe::ProbeError>>,
-{
-    match probe::retry_until(timeout, || Ok(()), probe).await {
-        Ok(()) => Ok(()),
-        Err(reason) => {
-            let log = c.stderr_to_vec().await.ok();
-            Err(EnvError::NotReady {
-                service,
-                timeout,
-                reason: reason.to_string(),
-                log_tail: log.map(|l| String::from_utf8_lossy(&l).into_owned()),
-            })
-        }
-    }
 }
