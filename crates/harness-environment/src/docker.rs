@@ -12,16 +12,12 @@ use testcontainers::{ContainerAsync, GenericImage, ImageExt};
 use testcontainers_modules::postgres::Postgres;
 use testcontainers_modules::redis::Redis;
 
+use super::container::{ready, MANAGED_LABEL, SESSION_LABEL};
 use super::reaper::{self, Reaper, Watched};
 use super::{
     dockerapi, Backend, EnvConfig, EnvError, Running, Services, DB_NAME, DB_PASSWORD, DB_USER,
 };
 use harness_faults::FaultClient;
-
-/// Label every container carries, for leak checks and manual cleanup.
-pub const MANAGED_LABEL: &str = "harness.managed";
-/// Label with the environment's session id.
-pub const SESSION_LABEL: &str = "harness.session";
 
 /// Checks that a daemon answers `GET /_ping`.
 pub async fn ping() -> Result<(), EnvError> {
@@ -38,32 +34,6 @@ pub async fn ping() -> Result<(), EnvError> {
             Err(unavailable(source.to_string()))
         }
         Err(e) => Err(unavailable(e.to_string())),
-    }
-}
-
-/// Waits until `probe` succeeds against `container`, for at most `timeout`; on failure
-/// the error ends with the container's log.
-pub(crate) async fn ready<F, Fut>(
-    service: &'static str,
-    timeout: std::time::Duration,
-    container: &ContainerAsync<GenericImage>,
-    probe: F,
-) -> Result<(), EnvError>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<(), super::probe::ProbeError>>,
-{
-    match super::probe::retry_until(timeout, || Ok(()), probe).await {
-        Ok(()) => Ok(()),
-        Err(reason) => {
-            let log = container.stderr_to_vec().await.ok();
-            Err(EnvError::NotReady {
-                service,
-                timeout,
-                reason: reason.to_string(),
-                log_tail: log.map(|l| String::from_utf8_lossy(&l).into_owned()),
-            })
-        }
     }
 }
 

@@ -13,6 +13,7 @@
 //! piece's `Drop` stops it.
 
 pub mod alerts;
+mod container;
 mod docker;
 mod dockerapi;
 mod error;

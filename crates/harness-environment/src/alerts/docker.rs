@@ -13,7 +13,7 @@ use testcontainers::{ContainerAsync, ContainerRequest, GenericImage, ImageExt};
 
 use super::config::{self, Files};
 use super::{args, AlertServices, AlertsConfig, ReceiverUrls};
-use crate::docker::{ready, MANAGED_LABEL, SESSION_LABEL};
+use crate::container::{ready, MANAGED_LABEL, SESSION_LABEL};
 use crate::reaper;
 use crate::{probe, EnvError, ImageRef, Images};
 

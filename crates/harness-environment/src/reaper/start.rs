@@ -10,7 +10,7 @@ use testcontainers::runners::AsyncRunner;
 use testcontainers::{GenericImage, ImageExt};
 
 use super::{start_time, Reaper, ReaperClientError, ROLE_LABEL};
-use crate::docker::{MANAGED_LABEL, SESSION_LABEL};
+use crate::container::{MANAGED_LABEL, SESSION_LABEL};
 use crate::{dockerapi, ImageRef};
 
 /// Label with the harness process that owns a container: `BOOT_ID/PID/START`.
