@@ -23,11 +23,10 @@
 //! - `entity-resolution-slow`: entity resolution takes a fifth longer, truthfully
 //!   reported: no clause breaks, but `harness gate` must call it REGRESSED;
 //! - `breaker-metric-stuck`: `circuit_breaker_state` reads 0 whatever the breaker does
-//!   (MET-2, ALERT-1);
+//!   (ALERT-1; RES-4 under the LLM failing);
 //! - `dependency-metric-ignores-db`: `dependency_up{dependency="database"}` reads 1
-//!   while the database is down (MET-3, ALERT-2);
-//! - `uncounted-5xx`: a 5xx answer is left out of `http_requests_total` (MET-1,
-//!   ALERT-3).
+//!   while the database is down (ALERT-2; RES-4 under the database down);
+//! - `uncounted-5xx`: a 5xx answer is left out of `http_requests_total` (ALERT-3).
 //!
 //! `SUT_DEFECT` takes one name, or several separated by commas, so that one build can
 //! break two clauses a single case judges.

@@ -11,13 +11,14 @@ use crate::support::{defects_binary, text, ONE_AT_A_TIME};
 /// breaks. A load case takes about 45 s, so each breach runs the ones its breach bears
 /// on (each a case of a clause it breaks, so a case that fails); of the checks, those of
 /// the clauses it breaks and the sentinels below.
-const BREACHES: [(&str, &[&str], &[&str]); 9] = [
+const BREACHES: [(&str, &[&str], &[&str]); 12] = [
     // When no model answers, 503 instead of the template: under the LLM failing the
-    // answers are errors, not the template (RES-1).
+    // answers are errors, not the template (RES-1), and the errors page HighErrorRate,
+    // which that fault must not (RES-4).
     (
         "no-template-fallback",
         &["degrades_and_recovers_under_llm_fail"],
-        &["CHAT-6", "CHAT-7", "RES-1"],
+        &["CHAT-6", "CHAT-7", "RES-1", "RES-4"],
     ),
     // Malformed JSON gets a 500.
     ("malformed-json-500", &[], &["LIM-3", "LIM-4"]),
@@ -34,14 +35,15 @@ const BREACHES: [(&str, &[&str], &[&str]); 9] = [
     ("jobs-readable-by-anyone", &[], &["DOC-9"]),
     // Once open, the breaker never lets a probe through: it never closes, a cancelled
     // probe cannot be followed by another, queued jobs never complete, and the service
-    // does not recover from the LLM failing, with or without clients abandoning.
+    // does not recover from the LLM failing, with or without clients abandoning; and
+    // its page never clears (RES-4).
     (
         "breaker-never-closes",
         &[
             "degrades_and_recovers_under_llm_fail",
             "abandoned_requests_leave_no_stuck_state",
         ],
-        &["DOC-10", "LLM-1", "LLM-3", "RES-2", "RES-3"],
+        &["DOC-10", "LLM-1", "LLM-3", "RES-2", "RES-3", "RES-4"],
     ),
     // Two breaches that one case judges (rate_limit_body_limit_and_malformed_json): a
     // 413 without `Connection: close`, and 422 for malformed JSON. Each check is
@@ -62,6 +64,22 @@ const BREACHES: [(&str, &[&str], &[&str]); 9] = [
         &[],
         &["STREAM-2", "STREAM-4"],
     ),
+    // `circuit_breaker_state` reads 0 whatever the breaker does: the breaker opens and
+    // the service degrades as it should, but nobody is paged (RES-4).
+    (
+        "breaker-metric-stuck",
+        &["degrades_and_recovers_under_llm_fail"],
+        &["ALERT-1", "RES-4"],
+    ),
+    // `dependency_up` says the database is up while it is down: `/health` is right,
+    // the page is missed (RES-4).
+    (
+        "dependency-metric-ignores-db",
+        &["degrades_and_recovers_under_db_down"],
+        &["ALERT-2", "RES-4"],
+    ),
+    // A 5xx is left out of `http_requests_total`, so no error-rate alert could see it.
+    ("uncounted-5xx", &[], &["ALERT-3"]),
 ];
 
 /// Cases every breach runs besides those of the clauses it breaks: quick ones across

@@ -1,6 +1,7 @@
-//! Alerts under chaos against deliberate breaches of the metrics the rules read: the
+//! Alerts under chaos against a deliberate breach of a metric the rules read: the
 //! service degrades as it should, so only the alert lines fail, and the run says so
-//! with its own exit code.
+//! with its own exit code. The certify suite catches each such breach as a broken
+//! clause (ALERT-1 to ALERT-3, RES-4); this proves the chaos command's side, exit 3.
 
 use crate::helpers::{harness_chaos, outcome, results, text, ONE_AT_A_TIME};
 use crate::support::defects_binary;
@@ -45,11 +46,4 @@ async fn a_breaker_metric_that_never_moves_misses_its_page_and_nothing_else() {
         outcome(&r, "chaos.llm.breaker_stops_calls")["status"],
         "pass"
     );
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_database_metric_that_says_up_while_it_is_down_misses_its_page() {
-    let (code, failed, r) = breach("dependency-metric-ignores-db", &["--db-down"]).await;
-    assert_eq!(failed, ["alerts.DatabaseDown.detect_s"], "{}", r["budgets"]);
-    assert_eq!(code, Some(3), "alerts alone failed: exit 3");
 }

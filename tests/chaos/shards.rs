@@ -152,6 +152,23 @@ async fn two_chaos_shards_share_one_fault_and_merge_into_one_verdict() {
         fault["template_share"],
         m["chaos"]["time_to_recover_s"]
     );
+    // The alert record is the driving shard's, once, judged again on the merge.
+    let alerts = &m["chaos"]["alerts"];
+    assert_eq!(
+        alerts["notices"], shards[0]["chaos"]["alerts"]["notices"],
+        "{alerts}"
+    );
+    assert!(
+        alerts["notices"].as_array().is_some_and(|n| !n.is_empty()),
+        "{alerts}"
+    );
+    for name in [
+        "alerts.LlmCircuitBreakerOpen.detect_s",
+        "alerts.LlmCircuitBreakerOpen.clear_s",
+        "alerts.false_alarms",
+    ] {
+        assert_eq!(outcome(&m, name)["status"], "pass", "{name}: {alerts}");
+    }
     assert_eq!(m["merged"]["shards"], 2);
     assert!(m["merged"]["method"]
         .as_str()

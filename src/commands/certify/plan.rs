@@ -8,6 +8,8 @@ use std::time::Duration;
 use super::session::{CertifyPlan, LoadRuns};
 use crate::certify::cases;
 use crate::certify::catalogue::Catalogue;
+use crate::chaos::alerts::rules::SHORTENED_BY;
+use crate::chaos::alerts::Windows;
 use crate::commands::capacity::CapacityOptions;
 use crate::commands::chaos::{AlertChoice, ChaosOptions};
 use crate::commands::run::{RunOptions, RunPlan, TargetPlan};
@@ -243,12 +245,19 @@ fn load_runs(i: &LoadInputs<'_>) -> Result<LoadRuns, PlanError> {
             .into_plan()?,
         ),
     };
-    // No clause judges the alerts yet, so the fault runs start no Prometheus or
-    // Alertmanager: ten runs of them cost CI about a minute and a half for nothing.
+    // RES-4 judges the fault runs' pages, with the rules' windows of the level: the
+    // seeds' at full (whose timers are the seeds' too), shortened at quick (CFG-5).
+    let windows = match i.level {
+        CertLevel::Quick => Windows::Shortened(SHORTENED_BY),
+        CertLevel::Full => Windows::Seed,
+    };
     let faults: Vec<RunPlan> = ChaosOptions {
         run: run(chaos_scenario, chaos_profile),
         matrix: true,
-        alerts: AlertChoice::Off,
+        alerts: AlertChoice::On {
+            windows: Some(windows),
+            rules: None,
+        },
         ..ChaosOptions::default()
     }
     .into_plans()?
@@ -266,6 +275,12 @@ fn load_runs(i: &LoadInputs<'_>) -> Result<LoadRuns, PlanError> {
         .cloned()
         .map(|mut plan| {
             plan.abandon = Some(ABANDON);
+            // RES-3 asks what abandoned requests leave behind; the pages of the same
+            // fault are RES-4's, judged on the run without them.
+            plan.env.alerts = None;
+            if let Some(chaos) = plan.chaos.as_mut() {
+                chaos.alerts = None;
+            }
             plan
         });
     Ok(LoadRuns {
@@ -350,6 +365,9 @@ mod tests {
             let chaos = run.chaos.as_ref().expect("a chaos run");
             assert_eq!(chaos.limits.breaker_timeout, Duration::from_secs(60));
             assert_eq!(chaos.limits.llm_timeout, Duration::from_secs(30));
+            let alerts = chaos.alerts.as_ref().expect("RES-4 judges the pages");
+            assert_eq!(alerts.rules.windows, Windows::Seed);
+            assert!(run.env.alerts.is_some(), "the components run");
         }
         let search = loads.capacity.as_ref().expect("full searches capacity");
         assert_eq!(search.run.scenario.name, "seed-mix");
@@ -367,6 +385,12 @@ mod tests {
         for run in &plan.loads.faults {
             let chaos = run.chaos.as_ref().expect("a chaos run");
             assert!(chaos.limits.breaker_timeout < Duration::from_secs(60));
+            let alerts = chaos.alerts.as_ref().expect("RES-4 judges the pages");
+            assert_eq!(alerts.rules.windows, Windows::Shortened(SHORTENED_BY));
         }
+        // RES-3's run abandons requests and judges no page.
+        let abandon = plan.loads.abandon.as_ref().expect("an abandonment run");
+        assert!(abandon.env.alerts.is_none());
+        assert!(abandon.chaos.as_ref().is_some_and(|c| c.alerts.is_none()));
     }
 }

@@ -5,6 +5,7 @@
 use super::cases::{LoadCase, BUDGETS_CASE, TIMING_CASE, UNDER_REPORT};
 use super::run::{Charge, Ended, Ran};
 use crate::results::certificate::{CaseResult, Measure, Verdict};
+use crate::results::exit::ALERT_PREFIX;
 use crate::results::{BudgetOutcome, Capacity, Results, Status};
 
 /// The clause the budgets at the named profile judge.
@@ -13,6 +14,8 @@ pub const BUDGETS: &str = "PERF-1";
 pub const DEGRADES: &str = "RES-1";
 /// The clause a fault's time to recover judges.
 pub const RECOVERS: &str = "RES-2";
+/// The clause a fault's pages judge: the alert lines of its run.
+pub const PAGES: &str = "RES-4";
 /// The clause the abandonment run judges.
 pub const ABANDONED: &str = "RES-3";
 /// The clause the capacity search informs.
@@ -23,8 +26,10 @@ pub const CAPACITY: &str = "PERF-2";
 /// which the budgets case judges at the named profile, so they bear on no clause here.
 pub fn clause_of(case: &LoadCase, outcome: &BudgetOutcome) -> Option<&'static str> {
     let chaos = outcome.name.starts_with("chaos.");
+    let pages = outcome.name.starts_with(ALERT_PREFIX);
     match case {
         LoadCase::Budgets => Some(BUDGETS),
+        LoadCase::Fault(_) if pages => Some(PAGES),
         LoadCase::Fault(_) if chaos && recovery(&outcome.name) => Some(RECOVERS),
         LoadCase::Fault(_) if chaos => Some(DEGRADES),
         LoadCase::Abandon if chaos => Some(ABANDONED),

@@ -10,6 +10,7 @@ mod findings;
 mod jobs;
 mod lifecycle;
 mod llm;
+mod metrics;
 #[cfg(test)]
 mod named;
 pub mod stream;
@@ -145,7 +146,7 @@ pub static ALL: LazyLock<Vec<Case>> = LazyLock::new(|| {
         needs: Needs::Environment,
         settings: &[],
         expects: format!(
-            "under '{f}' the service degrades as fixtures/degradation.toml says, and is back in its baseline band within the time it gives"
+            "under '{f}' the service degrades as fixtures/degradation.toml says, is back in its baseline band within the time it gives, and pages on-call as its alert tables say"
         ),
         body: Body::Load(LoadCase::Fault(f)),
     }));
@@ -214,8 +215,8 @@ fn checks() -> Vec<Case> {
         "a job submitted while Redis is down or slow completes after recovery"),
     case!(jobs::pii_never_reaches_the_llm, Environment, &[],
         "no PII reaches the LLM, and the audit chain holds"),
-    case!(faults::health_reflects_components, Environment, &[],
-        "/health reports each component from real round trips; /metrics has the contract's series"),
+    case!(metrics::health_reflects_components, Environment, &[],
+        "/health reports each component from real round trips; /metrics has the contract's series, and they follow the dependencies and count every answer"),
     case!(access::responses_validate_against_openapi, Environment, &[("SUT_RATE_LIMIT_PER_MINUTE", "40")],
         "every route's answers, bad inputs included, validate against openapi.yaml, and none is a 500"),
     case!(chat::cached_patterns_are_timed_apart_from_the_database_reads, Environment, &[],

@@ -9,7 +9,7 @@
 use crate::certify::catalogue::Catalogue;
 
 /// The case sources, by file name.
-const SOURCES: [(&str, &str); 8] = [
+const SOURCES: [(&str, &str); 9] = [
     ("access.rs", include_str!("access.rs")),
     ("chat.rs", include_str!("chat.rs")),
     ("faults.rs", include_str!("faults.rs")),
@@ -17,6 +17,7 @@ const SOURCES: [(&str, &str); 8] = [
     ("jobs.rs", include_str!("jobs.rs")),
     ("lifecycle.rs", include_str!("lifecycle.rs")),
     ("llm.rs", include_str!("llm.rs")),
+    ("metrics.rs", include_str!("metrics.rs")),
     ("timing.rs", include_str!("timing.rs")),
 ];
 

@@ -69,6 +69,38 @@ fn recovery_is_charged_to_res_2_and_degradation_to_res_1_only() {
     assert_eq!(ran.charged_clauses(), ["RES-1"]);
 }
 
+/// Adds a failed alert line named `name`, as a chaos run with alerts scores it.
+fn missed_page(r: &mut Results, name: &str) {
+    let mut o = r
+        .budgets
+        .iter()
+        .find(|o| o.name.starts_with("chaos."))
+        .cloned()
+        .expect("a chaos line");
+    o.name = name.to_owned();
+    o.status = Status::Fail;
+    o.measured = None;
+    r.budgets.push(o);
+}
+
+#[test]
+fn a_missed_page_is_charged_to_res_4_alone_and_only_by_a_fault_case() {
+    let mut r = chaos_results();
+    missed_page(&mut r, "alerts.LlmCircuitBreakerOpen.detect_s");
+    let ran = judge(&llm_fail(), &r, "r.json", 1.0);
+    assert_eq!(ran.charged_clauses(), ["RES-4"]);
+    assert!(ran
+        .measures
+        .iter()
+        .any(|m| m.name == "alerts.LlmCircuitBreakerOpen.detect_s (RES-4)" && m.value.is_nan()));
+    // The abandonment run judges what abandoned requests leave, not the pages.
+    r.load = Some(crate::results::LoadInfo {
+        abandoned: 12,
+        ..Default::default()
+    });
+    assert_eq!(judge(&LoadCase::Abandon, &r, "r.json", 1.0).outcome, Ok(()));
+}
+
 #[test]
 fn baseline_budgets_of_a_chaos_run_bear_on_no_resilience_clause() {
     let mut r = chaos_results();
