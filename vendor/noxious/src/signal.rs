@@ -47,9 +47,14 @@ impl Stop {
 
     /// Creates a sub-signal that has its own stopper but propagates the stop signal from the original
     pub fn fork(&self) -> (Stop, Stopper) {
-        let (forked_stop, forked_stopper) = Stop::new();
+        let (mut forked_stop, forked_stopper) = Stop::new();
         let forked_sender = forked_stop.sender.clone();
         let mut original_receiver = self.sender.subscribe();
+        // Patched (PATCHES.md, 3): a stop sent before the subscription above reaches
+        // only receivers that existed then, so the fork inherits it here. A proxy's
+        // listener forks its signal for each client it accepts, and a client accepted
+        // as the proxy stopped kept its links open past the stop.
+        forked_stop.stopped = self.has_stop();
         tokio::spawn(async move {
             while original_receiver.recv().await.is_ok() {
                 if forked_sender.send(()).is_err() {
@@ -62,6 +67,12 @@ impl Stop {
         (forked_stop, forked_stopper)
     }
 
+    /// Whether a stop has reached this instance, received or still waiting in its
+    /// channel (patched, PATCHES.md 3).
+    fn has_stop(&self) -> bool {
+        self.stopped || !self.receiver.is_empty()
+    }
+
     /// Creates a new stopper for this Stop signal that can be used to stop this Stop and all
     /// its forked descendants
     pub fn get_stopper(&self) -> Stopper {
@@ -72,7 +83,8 @@ impl Stop {
 impl Clone for Stop {
     fn clone(&self) -> Self {
         Self {
-            stopped: self.stopped,
+            // Patched (PATCHES.md, 3): as in `fork`.
+            stopped: self.has_stop(),
             receiver: self.sender.subscribe(),
             sender: self.sender.clone(),
         }

@@ -378,3 +378,31 @@ fn not_found(name: &str) -> ApiError {
 fn toxic_not_found(proxy: &str, name: &str) -> ApiError {
     ApiError::not_found(format!("toxic {name} not found on proxy {proxy}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use noxious::signal::Stop;
+
+    /// A client the listener accepted just as the proxy was told to stop gets its links
+    /// from a fork of the listener's stop signal, made after the signal was sent. That
+    /// fork must be stopped too: otherwise the connection outlives the disable, and a
+    /// `db-down` leaves one live connection to the database (seen in CI: `/health`
+    /// found the database up through it for the rest of the fault).
+    #[tokio::test]
+    async fn a_fork_made_after_the_stop_was_sent_is_stopped() {
+        let (stop, stopper) = Stop::new();
+        stopper.stop();
+        let (mut forked, _own) = stop.fork();
+        let stopped = tokio::time::timeout(Duration::from_secs(1), forked.recv()).await;
+        assert!(stopped.is_ok(), "the fork never heard the stop");
+        let (mut later, _own) = stop.clone().fork();
+        assert!(
+            tokio::time::timeout(Duration::from_secs(1), later.recv())
+                .await
+                .is_ok(),
+            "a fork of a clone never heard the stop"
+        );
+    }
+}
