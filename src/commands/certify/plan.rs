@@ -18,10 +18,6 @@ use crate::plan::{fixtures_dir, EnvOptions, PlanError};
 use crate::results::certificate::{CertLevel, Product};
 use crate::service::BuildProfile;
 
-/// The fault phase of `--level full`'s fault runs: the longest page the seeds' windows
-/// allow for (1m 5s, DatabaseDown's) and some to spare.
-pub const FULL_FAULT_PHASE: Duration = Duration::from_secs(75);
-
 /// The secret a managed subject is given when `--jwt-secret` is not.
 pub const MANAGED_SECRET: &str = "harness-certify-secret";
 
@@ -258,9 +254,6 @@ fn load_runs(i: &LoadInputs<'_>) -> Result<LoadRuns, PlanError> {
     let faults: Vec<RunPlan> = ChaosOptions {
         run: run(chaos_scenario, chaos_profile),
         matrix: true,
-        // The seeds' DatabaseDown and RedisDown hold for 1m, longer than the scenario's
-        // 60 s fault phase: at full the fault lasts until they may fire.
-        fault_for: (i.level == CertLevel::Full).then_some(FULL_FAULT_PHASE),
         alerts: AlertChoice::On {
             windows: Some(windows),
             rules: None,
@@ -375,7 +368,6 @@ mod tests {
             let alerts = chaos.alerts.as_ref().expect("RES-4 judges the pages");
             assert_eq!(alerts.rules.windows, Windows::Seed);
             assert!(run.env.alerts.is_some(), "the components run");
-            assert_eq!(chaos.phases.fault, FULL_FAULT_PHASE);
         }
         let search = loads.capacity.as_ref().expect("full searches capacity");
         assert_eq!(search.run.scenario.name, "seed-mix");

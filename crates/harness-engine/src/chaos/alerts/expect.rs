@@ -80,32 +80,6 @@ pub fn seconds(
     Ok(total)
 }
 
-/// The longest any alert that `faults` must raise may take to fire (its entry's
-/// `detect_within`, with the rules' windows as they run), and the alert's name: the
-/// least the fault phase must last for the page to be judged at all.
-pub fn longest_detect(
-    expectations: &[AlertExpectation],
-    rules: &RuleSet,
-    every: Duration,
-    faults: &[Fault],
-    cx: &Context<'_>,
-) -> Option<(Duration, String)> {
-    expectations
-        .iter()
-        .filter(|a| {
-            faults
-                .iter()
-                .any(|f| a.faults.iter().any(|k| k == f.kind()))
-        })
-        .flat_map(|a| {
-            a.fire.iter().filter_map(move |name| {
-                let s = seconds(&a.detect_within, rules.rule(name)?, every, cx).ok()?;
-                Some((Duration::from_secs_f64(s), name.clone()))
-            })
-        })
-        .max_by_key(|(d, _)| *d)
-}
-
 /// Reads the `[[alert]]` tables of `path` and checks them against `rules`: every fault
 /// kind known and covered, every alert named a rule, every bound resolvable.
 pub fn load(
